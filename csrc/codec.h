@@ -1,0 +1,79 @@
+/*
+ * Per-stream decoders and encoders: one opaque object per direction of a
+ * call, holding the codec state (and, where the API rate differs from the
+ * codec's, the resampler state), so that a whole RTP payload is handled in
+ * one call.  Each codec plugs in through an sc_codec_ops table (codec_ops.h);
+ * this file is the only place that knows the list.
+ */
+#ifndef SC_CODEC_H
+#define SC_CODEC_H
+
+#include "sc_common.h"
+
+/* cffi:begin */
+enum {
+    SC_CODEC_PCMU = 0,
+    SC_CODEC_PCMA = 1,
+    SC_CODEC_G722 = 2,
+    SC_CODEC_OPUS = 3,
+    SC_CODEC_AMRWB = 4,
+    SC_CODEC_L16 = 5,
+    SC_CODEC_COUNT = 6
+};
+
+/* Options for sc_decoder_new/sc_encoder_new.  sc_params_default() fills in
+ * the defaults; a codec ignores the fields that are not its own. */
+typedef struct sc_params {
+    int32_t rate;        /* PCM rate at the API, Hz */
+    int32_t codec_rate;  /* L16: rate on the wire; OPUS: 0 = decode/encode at `rate` */
+    int32_t frame_ms10;  /* encoder frame in tenths of ms (OPUS 25..600, AMR-WB 200) */
+    int32_t bitrate;     /* OPUS bits/s, 0 = library default */
+    int32_t complexity;  /* OPUS 0..10, -1 = library default */
+    int32_t fec;         /* OPUS in-band FEC: 0/1 */
+    int32_t dtx;         /* OPUS, AMR-WB: discontinuous transmission 0/1 */
+    int32_t mode;        /* AMR-WB encoder mode 0..8 */
+    int32_t octet_align; /* AMR-WB payload: 1 octet-aligned, 0 bandwidth-efficient, -1 auto (decoder) */
+    int32_t quality;     /* resampler preset: 0 low-latency, 1 default, 2 high quality */
+} sc_params;
+
+typedef struct sc_codec_info {
+    int32_t native_rate;   /* PCM rate the codec itself runs at (0: follows codec_rate) */
+    int32_t rtp_clock;     /* RTP timestamp clock (0: follows codec_rate) */
+    int32_t frame_ms10;    /* default frame duration, tenths of ms */
+    int32_t available;     /* 1 when this build has the codec */
+} sc_codec_info;
+
+void sc_params_default(sc_params *p);
+int sc_codec_info_get(int codec, sc_codec_info *info);
+
+typedef struct sc_decoder sc_decoder;
+typedef struct sc_encoder sc_encoder;
+
+/* Create/destroy.  Return SC_OK and set *out, or a negative code. */
+int sc_decoder_new(int codec, const sc_params *p, sc_decoder **out);
+void sc_decoder_free(sc_decoder *d);
+int sc_encoder_new(int codec, const sc_params *p, sc_encoder **out);
+void sc_encoder_free(sc_encoder *e);
+
+/* Upper bound of PCM samples (at the API rate) that decoding this payload
+ * can produce; callers size `out` with it.  Negative on a corrupt payload. */
+int64_t sc_decoder_bound(const sc_decoder *d, const uint8_t *payload, size_t len);
+/* Decode one RTP payload.  Returns samples written, or a negative code; on
+ * SC_EBUFFER nothing was consumed and the state is unchanged. */
+int64_t sc_decoder_decode(sc_decoder *d, const uint8_t *payload, size_t len,
+                          int16_t *out, size_t cap);
+/* Synthesise n samples (API rate) for lost audio and keep the state sane. */
+int64_t sc_decoder_conceal(sc_decoder *d, size_t n, int16_t *out, size_t cap);
+
+/* Input samples (API rate) that make one whole encoder frame; encode()
+ * takes multiples of it. */
+int64_t sc_encoder_quantum(const sc_encoder *e);
+/* Upper bound of payload bytes for n input samples. */
+int64_t sc_encoder_bound(const sc_encoder *e, size_t n);
+/* Encode n samples (a multiple of the quantum) into one RTP payload.
+ * Returns bytes written or a negative code. */
+int64_t sc_encoder_encode(sc_encoder *e, const int16_t *pcm, size_t n,
+                          uint8_t *out, size_t cap);
+/* cffi:end */
+
+#endif

@@ -1,0 +1,211 @@
+#include "g711.h"
+
+#include <string.h>
+
+/*
+ * Hot loops are written so that gcc vectorises them; on x86-64 each is also
+ * compiled for AVX2 and picked at load time (ifunc), because the baseline
+ * SSE2 has no per-lane variable shift.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SC_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SC_SIMD_CLONES
+#endif
+
+/* ---- decode tables, built by the compiler from G.191's expansion rules ---- */
+
+/* mu-law: code c, bits inverted; segment e = bits 4..6, step 8 << e. */
+#define ULAW_MAG(u) ((((((u) & 0x0F) << 3) + 0x84) << (((u) >> 4) & 7)) - 0x84)
+#define ULAW_DEC(c) ((int16_t)(((c) & 0x80) ? ULAW_MAG((~(c)) & 0x7F) \
+                                             : -ULAW_MAG((~(c)) & 0x7F)))
+/* A-law: even bits inverted (xor 0x55); segment 0 has no implicit leading 1. */
+#define ALAW_SEG(a) (((a) >> 4) & 7)
+#define ALAW_MAG(a) ((ALAW_SEG(a) == 0) ? ((((a) & 0x0F) << 4) + 8) \
+        : (((((a) & 0x0F) + 16) << 4) + 8) << (ALAW_SEG(a) - 1))
+#define ALAW_DEC(c) ((int16_t)(((c) & 0x80) ? ALAW_MAG(((c) ^ 0x55) & 0x7F) \
+                                             : -ALAW_MAG(((c) ^ 0x55) & 0x7F)))
+
+#define TAB4(F, b) F(b), F((b) + 1), F((b) + 2), F((b) + 3)
+#define TAB16(F, b) TAB4(F, b), TAB4(F, (b) + 4), TAB4(F, (b) + 8), TAB4(F, (b) + 12)
+#define TAB64(F, b) TAB16(F, b), TAB16(F, (b) + 16), TAB16(F, (b) + 32), TAB16(F, (b) + 48)
+#define TAB256(F) TAB64(F, 0), TAB64(F, 64), TAB64(F, 128), TAB64(F, 192)
+
+static const int16_t ulaw_table[256] = { TAB256(ULAW_DEC) };
+static const int16_t alaw_table[256] = { TAB256(ALAW_DEC) };
+
+/* ---- encoders as constant expressions, for the transcoding tables ---- */
+
+/* mu-law of a 16-bit value v (G.191): biased 13-bit magnitude m in 33..8191. */
+#define UMAG(v) ((((v) < 0 ? ((~(v)) >> 2) : ((v) >> 2)) + 33) > 0x1FFF ? 0x1FFF \
+                 : (((v) < 0 ? ((~(v)) >> 2) : ((v) >> 2)) + 33))
+#define USEG(m) ((m) >= 4096 ? 7 : (m) >= 2048 ? 6 : (m) >= 1024 ? 5 : (m) >= 512 ? 4 \
+                 : (m) >= 256 ? 3 : (m) >= 128 ? 2 : (m) >= 64 ? 1 : 0)
+#define UCODE_M(m) ((USEG(m) << 4) | (((m) >> (USEG(m) + 1)) & 0x0F))
+#define ULAW_ENC(v) ((uint8_t)(UCODE_M(UMAG(v)) ^ ((v) >= 0 ? 0xFF : 0x7F)))
+
+/* A-law of a 16-bit value v (G.191): 11-bit magnitude i = |v| >> 4. */
+#define AMAG(v) ((v) < 0 ? ((~(v)) >> 4) : ((v) >> 4))
+#define ASEG(i) ((i) >= 1024 ? 7 : (i) >= 512 ? 6 : (i) >= 256 ? 5 : (i) >= 128 ? 4 \
+                 : (i) >= 64 ? 3 : (i) >= 32 ? 2 : (i) >= 16 ? 1 : 0)
+#define ACODE_I(i) (ASEG(i) == 0 ? (i) : ((ASEG(i) << 4) | (((i) >> (ASEG(i) - 1)) & 0x0F)))
+#define ALAW_ENC(v) ((uint8_t)((ACODE_I(AMAG(v)) | ((v) >= 0 ? 0x80 : 0)) ^ 0x55))
+
+#define U2A(c) ALAW_ENC(ULAW_DEC(c))
+#define A2U(c) ULAW_ENC(ALAW_DEC(c))
+static const uint8_t ulaw_to_alaw_table[256] = { TAB256(U2A) };
+static const uint8_t alaw_to_ulaw_table[256] = { TAB256(A2U) };
+
+/* ---- vectorisable encoders ----
+ *
+ * The segment of a magnitude m is its highest set bit, and the four
+ * mantissa bits are the four bits below it.  Converting m to float puts
+ * exactly those in the float's exponent field and top mantissa bits, so
+ * (bits >> 19) is (exponent + 127) << 4 | mantissa: one subtraction then
+ * gives the G.711 code, with no branches and no per-lane variable shifts.
+ */
+static inline uint32_t float_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+/* neg_offset: 0 for G.191's ~x, 1 for audioop's -x (see g711.h). */
+static inline uint8_t ulaw_one(int32_t x, int32_t neg_offset)
+{
+    int32_t neg = x < 0;
+    /* G.191: (~x) >> 2 == (-x - 1) >> 2;  audioop: -(x >> 2) == (-x + 3) >> 2 */
+    int32_t mag = neg ? ~x + 4 * neg_offset : x;
+    int32_t m = (mag >> 2) + 33;
+    m = m > 0x1FFF ? 0x1FFF : m;
+    int32_t code = (int32_t)(float_bits((float)m) >> 19) - ((127 + 5) << 4);
+    return (uint8_t)(code ^ (neg ? 0x7F : 0xFF));
+}
+
+SC_SIMD_CLONES
+void sc_ulaw_encode(const int16_t *SC_RESTRICT pcm, size_t n, uint8_t *SC_RESTRICT out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = ulaw_one(pcm[i], 0);
+}
+
+SC_SIMD_CLONES
+void sc_ulaw_encode_audioop(const int16_t *SC_RESTRICT pcm, size_t n, uint8_t *SC_RESTRICT out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = ulaw_one(pcm[i], 1);
+}
+
+static inline uint8_t alaw_one(int32_t x)
+{
+    int32_t neg = x < 0;
+    int32_t m = (neg ? ~x : x) >> 4; /* 0..2047 */
+    /* segments 1..7 carry an implicit leading 1; segment 0 is linear */
+    int32_t big = (int32_t)(float_bits((float)m) >> 19) - ((127 + 3) << 4);
+    int32_t code = m < 16 ? m : big;
+    return (uint8_t)((code | (neg ? 0 : 0x80)) ^ 0x55);
+}
+
+SC_SIMD_CLONES
+void sc_alaw_encode(const int16_t *SC_RESTRICT pcm, size_t n, uint8_t *SC_RESTRICT out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = alaw_one(pcm[i]);
+}
+
+void sc_ulaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = ulaw_table[codes[i]];
+}
+
+void sc_alaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = alaw_table[codes[i]];
+}
+
+void sc_ulaw_to_alaw(const uint8_t *SC_RESTRICT in, size_t n, uint8_t *SC_RESTRICT out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = ulaw_to_alaw_table[in[i]];
+}
+
+void sc_alaw_to_ulaw(const uint8_t *SC_RESTRICT in, size_t n, uint8_t *SC_RESTRICT out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = alaw_to_ulaw_table[in[i]];
+}
+
+SC_SIMD_CLONES
+void sc_l16_to_host(const uint8_t *SC_RESTRICT wire, size_t n_samples, int16_t *SC_RESTRICT out)
+{
+    for (size_t i = 0; i < n_samples; i++)
+        out[i] = (int16_t)(uint16_t)(((uint16_t)wire[2 * i] << 8) | wire[2 * i + 1]);
+}
+
+SC_SIMD_CLONES
+void sc_host_to_l16(const int16_t *SC_RESTRICT pcm, size_t n_samples, uint8_t *SC_RESTRICT wire)
+{
+    for (size_t i = 0; i < n_samples; i++) {
+        uint16_t u = (uint16_t)pcm[i];
+        wire[2 * i] = (uint8_t)(u >> 8);
+        wire[2 * i + 1] = (uint8_t)(u & 0xFF);
+    }
+}
+
+/* ---- audioop sample widths ---- */
+
+/* Top 16 bits of a little- or big-endian sample of `width` bytes. */
+static inline int16_t read_top16(const uint8_t *p, int width)
+{
+    int16_t v;
+    switch (width) {
+    case 1: return (int16_t)((int16_t)(int8_t)p[0] * 256);
+    case 2: memcpy(&v, p, 2); return v;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    default: return (int16_t)(uint16_t)(((uint16_t)p[0] << 8) | p[1]);
+#else
+    default: return (int16_t)(uint16_t)(((uint16_t)p[width - 1] << 8) | p[width - 2]);
+#endif
+    }
+}
+
+static inline void write_top16(uint8_t *p, int width, int16_t v)
+{
+    uint16_t u = (uint16_t)v;
+    switch (width) {
+    case 1: p[0] = (uint8_t)(u >> 8); return;
+    case 2: memcpy(p, &v, 2); return;
+    default:
+        memset(p, 0, (size_t)width);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        p[0] = (uint8_t)(u >> 8); p[1] = (uint8_t)u;
+#else
+        p[width - 1] = (uint8_t)(u >> 8); p[width - 2] = (uint8_t)u;
+#endif
+        return;
+    }
+}
+
+int sc_g711_encode_width(int law, const uint8_t *in, size_t n_samples, int width, uint8_t *out)
+{
+    if (width < 1 || width > 4 || (law != 0 && law != 1))
+        return SC_EARG;
+    for (size_t i = 0; i < n_samples; i++) {
+        int16_t v = read_top16(in + i * (size_t)width, width);
+        out[i] = law == 0 ? ulaw_one(v, 1) : alaw_one(v);
+    }
+    return SC_OK;
+}
+
+int sc_g711_decode_width(int law, const uint8_t *in, size_t n_samples, int width, uint8_t *out)
+{
+    if (width < 1 || width > 4 || (law != 0 && law != 1))
+        return SC_EARG;
+    const int16_t *table = law == 0 ? ulaw_table : alaw_table;
+    for (size_t i = 0; i < n_samples; i++)
+        write_top16(out + i * (size_t)width, width, table[in[i]]);
+    return SC_OK;
+}

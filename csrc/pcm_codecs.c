@@ -1,0 +1,114 @@
+/*
+ * The sample codecs of g711.h as sc_codec_ops: PCMU, PCMA (8000 Hz,
+ * stateless) and L16 (big-endian at the stream's own rate).  Concealment
+ * for these is silence: a stateless codec has nothing to extrapolate from,
+ * and the decoder after a gap is exactly as good as before it.
+ */
+#include "codec_ops.h"
+#include "g711.h"
+
+#include <string.h>
+
+static size_t no_size(const sc_params *p) { (void)p; return 0; }
+static int no_init(void *st, const sc_params *p) { (void)st; (void)p; return SC_OK; }
+static int32_t one_sample(const void *st) { (void)st; return 1; }
+
+static int64_t silence(void *st, size_t n, int16_t *out, size_t cap)
+{
+    (void)st;
+    (void)cap;
+    memset(out, 0, n * sizeof *out);
+    return (int64_t)n;
+}
+
+static int64_t bytes_per_sample_bound(const void *st, const uint8_t *payload, size_t len)
+{
+    (void)st;
+    (void)payload;
+    return (int64_t)len;
+}
+
+static int64_t one_byte_each(const void *st, size_t n) { (void)st; return (int64_t)n; }
+static int64_t two_bytes_each(const void *st, size_t n) { (void)st; return 2 * (int64_t)n; }
+
+static int64_t pcmu_decode(void *st, const uint8_t *in, size_t len, int16_t *out, size_t cap)
+{
+    (void)st;
+    (void)cap;
+    sc_ulaw_decode(in, len, out);
+    return (int64_t)len;
+}
+
+static int64_t pcmu_encode(void *st, const int16_t *pcm, size_t n, uint8_t *out, size_t cap)
+{
+    (void)st;
+    (void)cap;
+    sc_ulaw_encode(pcm, n, out);
+    return (int64_t)n;
+}
+
+static int64_t pcma_decode(void *st, const uint8_t *in, size_t len, int16_t *out, size_t cap)
+{
+    (void)st;
+    (void)cap;
+    sc_alaw_decode(in, len, out);
+    return (int64_t)len;
+}
+
+static int64_t pcma_encode(void *st, const int16_t *pcm, size_t n, uint8_t *out, size_t cap)
+{
+    (void)st;
+    (void)cap;
+    sc_alaw_encode(pcm, n, out);
+    return (int64_t)n;
+}
+
+static int64_t l16_bound(const void *st, const uint8_t *payload, size_t len)
+{
+    (void)st;
+    (void)payload;
+    return (len % 2) ? SC_ECORRUPT : (int64_t)(len / 2);
+}
+
+static int64_t l16_decode(void *st, const uint8_t *in, size_t len, int16_t *out, size_t cap)
+{
+    (void)st;
+    (void)cap;
+    sc_l16_to_host(in, len / 2, out);
+    return (int64_t)(len / 2);
+}
+
+static int64_t l16_encode(void *st, const int16_t *pcm, size_t n, uint8_t *out, size_t cap)
+{
+    (void)st;
+    (void)cap;
+    sc_host_to_l16(pcm, n, out);
+    return 2 * (int64_t)n;
+}
+
+const sc_codec_ops sc_pcmu_ops = {
+    .info = { .native_rate = 8000, .rtp_clock = 8000, .frame_ms10 = 200, .available = 1 },
+    .unit_bytes = 1, .unit_samples = 1,
+    .dec_size = no_size, .dec_init = no_init, .dec_free = NULL,
+    .dec_bound = bytes_per_sample_bound, .decode = pcmu_decode, .conceal = silence,
+    .enc_size = no_size, .enc_init = no_init, .enc_free = NULL,
+    .enc_frame = one_sample, .enc_bound = one_byte_each, .encode = pcmu_encode,
+};
+
+const sc_codec_ops sc_pcma_ops = {
+    .info = { .native_rate = 8000, .rtp_clock = 8000, .frame_ms10 = 200, .available = 1 },
+    .unit_bytes = 1, .unit_samples = 1,
+    .dec_size = no_size, .dec_init = no_init, .dec_free = NULL,
+    .dec_bound = bytes_per_sample_bound, .decode = pcma_decode, .conceal = silence,
+    .enc_size = no_size, .enc_init = no_init, .enc_free = NULL,
+    .enc_frame = one_sample, .enc_bound = one_byte_each, .encode = pcma_encode,
+};
+
+const sc_codec_ops sc_l16_ops = {
+    .info = { .native_rate = 0, .rtp_clock = 0, .frame_ms10 = 200, .available = 1 },
+    .unit_bytes = 2, .unit_samples = 1,
+    .dec_size = no_size, .dec_init = no_init, .dec_free = NULL,
+    .dec_bound = l16_bound, .decode = l16_decode, .conceal = silence,
+    .enc_size = no_size, .enc_init = no_init, .enc_free = NULL,
+    .enc_frame = one_sample, .enc_bound = two_bytes_each, .encode = l16_encode,
+};

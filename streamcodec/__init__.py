@@ -1,0 +1,32 @@
+"""streamcodec: the compiled codec core for Python voice servers on phone lines.
+
+Decode and encode every codec Telnyx media streams carry (PCMU, PCMA, G722,
+OPUS, AMR-WB, L16) one RTP payload per C call::
+
+    import streamcodec as sc
+    d = sc.Decoder("PCMU")
+    pcm = d.decode(payload)          # 160 bytes of mu-law -> 320 bytes of PCM
+    e = sc.Encoder("PCMA")
+    payloads = e.packetize(pcm)      # one payload per 20 ms
+
+PCM is signed 16-bit native-endian mono; inputs may be bytes, bytearray,
+memoryview or numpy int16 arrays, outputs are bytes.
+"""
+
+from ._codecs import CodecInfo, Decoder, Encoder, codec_info, codecs, normalize_codec, transcode
+from ._errors import CodecUnavailableError, CorruptPayloadError, StreamcodecError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CodecInfo",
+    "CodecUnavailableError",
+    "CorruptPayloadError",
+    "Decoder",
+    "Encoder",
+    "StreamcodecError",
+    "codec_info",
+    "codecs",
+    "normalize_codec",
+    "transcode",
+]

@@ -1,0 +1,271 @@
+"""Decoder and Encoder: one object per direction of a stream, for every codec.
+
+The codec list, native rates and RTP clocks come from the C core
+(csrc/codec.c); this module only names them, checks arguments and owns the
+buffers, so a decode or encode of one RTP payload is one C call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ._buffers import PCMLike, byte_view, pcm_view
+from ._core import ffi, lib
+from ._errors import CodecUnavailableError, check
+
+#: Codec names as Telnyx spells them, mapped to the C core's ids.
+CODEC_IDS = {
+    "PCMU": lib.SC_CODEC_PCMU,
+    "PCMA": lib.SC_CODEC_PCMA,
+    "G722": lib.SC_CODEC_G722,
+    "OPUS": lib.SC_CODEC_OPUS,
+    "AMR-WB": lib.SC_CODEC_AMRWB,
+    "L16": lib.SC_CODEC_L16,
+}
+
+#: What to install when a codec's library was missing at build time.
+_PACKAGE_HINT = {
+    "OPUS": "libopus-dev",
+    "AMR-WB": "libopencore-amrwb-dev and libvo-amrwbenc-dev",
+}
+
+_RESAMPLER_PRESETS = {"low-latency": 0, "default": 1, "high-quality": 2}
+
+
+@dataclass(frozen=True)
+class CodecInfo:
+    """What one codec is: its PCM rate, RTP clock and frame, and whether this
+    build has it.  ``native_rate``/``rtp_clock`` are None for L16, whose rate
+    is the stream's own."""
+
+    name: str
+    native_rate: int | None
+    rtp_clock: int | None
+    frame_ms: float
+    available: bool
+
+
+def normalize_codec(codec: str) -> str:
+    """Return the canonical spelling of a codec name (any case accepted)."""
+    if not isinstance(codec, str):
+        raise TypeError(f"codec must be a str, not {type(codec).__name__}")
+    name = codec.strip().upper().replace("_", "-")
+    if name == "AMRWB":
+        name = "AMR-WB"
+    if name not in CODEC_IDS:
+        raise ValueError(f"unknown codec {codec!r}; expected one of {', '.join(CODEC_IDS)}")
+    return name
+
+
+def codec_info(codec: str) -> CodecInfo:
+    """Describe one codec (see :func:`codecs`)."""
+    name = normalize_codec(codec)
+    info = ffi.new("sc_codec_info *")
+    check(lib.sc_codec_info_get(CODEC_IDS[name], info), f"codec {name}")
+    return CodecInfo(
+        name=name,
+        native_rate=info.native_rate or None,
+        rtp_clock=info.rtp_clock or None,
+        frame_ms=info.frame_ms10 / 10 if info.frame_ms10 else 20.0,
+        available=bool(info.available),
+    )
+
+
+def codecs() -> dict[str, CodecInfo]:
+    """All codecs Telnyx streams, by name, with rates, RTP clock, frame and
+    availability in this build."""
+    return {name: codec_info(name) for name in CODEC_IDS}
+
+
+def _require_rate(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int in Hz, not {type(value).__name__}")
+    if value <= 0:
+        raise ValueError(f"{what} must be a positive number of Hz, got {value}")
+    return value
+
+
+def _make_params(name: str, rate: int | None, codec_rate: int | None) -> tuple[Any, CodecInfo]:
+    info = codec_info(name)
+    if not info.available:
+        hint = _PACKAGE_HINT.get(name, "a newer streamcodec")
+        raise CodecUnavailableError(
+            f"{name} is not available in this build of streamcodec; "
+            f"install {hint} and reinstall streamcodec")
+    params = ffi.new("sc_params *")
+    lib.sc_params_default(params)
+    if codec_rate is not None:
+        params.codec_rate = _require_rate(codec_rate, "codec_rate")
+    native = info.native_rate or params.codec_rate or None
+    if rate is None:
+        rate = native or 8000
+    params.rate = _require_rate(rate, "rate")
+    if native is not None and params.rate != native:
+        raise ValueError(f"{name} runs at {native} Hz; rate={params.rate} is not supported")
+    return params, info
+
+
+def _new(kind: str, codec_id: int, params: Any, name: str) -> Any:
+    out = ffi.new(f"sc_{kind} **")
+    check(getattr(lib, f"sc_{kind}_new")(codec_id, params, out),
+          f"cannot create {name} {kind} at {params.rate} Hz")
+    return ffi.gc(out[0], getattr(lib, f"sc_{kind}_free"))
+
+
+class Decoder:
+    """RTP payloads of one stream in, 16-bit PCM at ``rate`` out.
+
+    Parameters
+    ----------
+    codec : str
+        ``"PCMU" "PCMA" "G722" "OPUS" "AMR-WB" "L16"``, any case.
+    rate : int, optional
+        PCM rate wanted, Hz; defaults to the codec's own.
+    codec_rate : int, optional
+        L16 only: the rate on the wire (defaults to ``rate``).
+
+    One Decoder per stream and track: codecs such as G722 keep state
+    between payloads.
+    """
+
+    def __init__(self, codec: str, rate: int | None = None, *, codec_rate: int | None = None):
+        self.codec = normalize_codec(codec)
+        params, _ = _make_params(self.codec, rate, codec_rate)
+        self.rate: int = params.rate
+        self._state = _new("decoder", CODEC_IDS[self.codec], params, self.codec)
+        self._grow(960)
+
+    def _grow(self, samples: int) -> None:
+        self._cap = samples
+        self._out = ffi.new("int16_t[]", samples)
+        self._out_bytes = ffi.buffer(self._out)
+
+    def decode(self, payload: bytes | bytearray | memoryview) -> bytes:
+        """Decode one RTP payload (no RTP header) to PCM bytes."""
+        data, size = byte_view(payload)
+        n = lib.sc_decoder_decode(self._state, data, size, self._out, self._cap)
+        if n == lib.SC_EBUFFER:
+            bound = check(lib.sc_decoder_bound(self._state, data, size), f"{self.codec} payload")
+            self._grow(bound)
+            n = lib.sc_decoder_decode(self._state, data, size, self._out, self._cap)
+        check(n, f"{self.codec} payload of {size} bytes")
+        return self._out_bytes[0:2 * n]
+
+    def conceal(self, n_samples: int) -> bytes:
+        """PCM standing in for ``n_samples`` of lost audio, keeping the decoder
+        state consistent so the next payload decodes smoothly."""
+        if isinstance(n_samples, bool) or not isinstance(n_samples, int):
+            raise TypeError(f"n_samples must be an int, not {type(n_samples).__name__}")
+        if n_samples < 0:
+            raise ValueError(f"n_samples must be >= 0, got {n_samples}")
+        if n_samples > self._cap:
+            self._grow(n_samples)
+        n = check(lib.sc_decoder_conceal(self._state, n_samples, self._out, self._cap),
+                  f"{self.codec} concealment")
+        return self._out_bytes[0:2 * n]
+
+    def __repr__(self) -> str:
+        return f"Decoder({self.codec!r}, rate={self.rate})"
+
+
+class Encoder:
+    """16-bit PCM at ``rate`` in, RTP payloads out.
+
+    Parameters
+    ----------
+    codec : str
+        ``"PCMU" "PCMA" "G722" "OPUS" "AMR-WB" "L16"``, any case.
+    rate : int, optional
+        Rate of the PCM given, Hz; defaults to the codec's own.
+    ptime : int
+        Milliseconds of audio per payload from :meth:`packetize` (default 20).
+    codec_rate : int, optional
+        L16 only: the rate on the wire (defaults to ``rate``).
+    """
+
+    def __init__(self, codec: str, rate: int | None = None, *, ptime: int = 20,
+                 codec_rate: int | None = None):
+        self.codec = normalize_codec(codec)
+        params, _ = _make_params(self.codec, rate, codec_rate)
+        self.rate: int = params.rate
+        if isinstance(ptime, bool) or not isinstance(ptime, int) or ptime <= 0:
+            raise ValueError(f"ptime must be a positive int of milliseconds, got {ptime!r}")
+        self._state = _new("encoder", CODEC_IDS[self.codec], params, self.codec)
+        #: input samples in one whole codec frame; encode() takes multiples
+        self.quantum: int = lib.sc_encoder_quantum(self._state)
+        packet = self.rate * ptime
+        if packet % 1000 or (packet // 1000) % self.quantum:
+            raise ValueError(
+                f"ptime={ptime} ms is not a whole number of {self.codec} frames at {self.rate} Hz")
+        self.ptime = ptime
+        self._packet_bytes = 2 * (packet // 1000)
+        self._pending = bytearray()
+        self._cap = 0
+        self._grow(check(lib.sc_encoder_bound(self._state, packet // 1000), self.codec))
+
+    def _grow(self, nbytes: int) -> None:
+        self._cap = nbytes
+        self._out = ffi.new("uint8_t[]", nbytes)
+        self._out_bytes = ffi.buffer(self._out)
+
+    def encode(self, pcm: PCMLike) -> bytes:
+        """Encode whole frames of PCM into one RTP payload.
+
+        Raises ValueError when ``pcm`` is not a whole number of frames
+        (``quantum`` samples); use :meth:`packetize` to buffer remainders.
+        """
+        data, n = pcm_view(pcm)
+        if n % self.quantum:
+            raise ValueError(
+                f"{self.codec} encodes whole frames of {self.quantum} samples at "
+                f"{self.rate} Hz; got {n} samples")
+        out = lib.sc_encoder_encode(self._state, data, n, self._out, self._cap)
+        if out == lib.SC_EBUFFER:
+            self._grow(check(lib.sc_encoder_bound(self._state, n), self.codec))
+            out = lib.sc_encoder_encode(self._state, data, n, self._out, self._cap)
+        check(out, f"{self.codec} encode of {n} samples")
+        return self._out_bytes[0:out]
+
+    def packetize(self, pcm: PCMLike) -> list[bytes]:
+        """Append PCM and return one payload per ``ptime`` of audio now whole;
+        the remainder waits for the next call or :meth:`flush`."""
+        data, n = pcm_view(pcm)
+        self._pending += ffi.buffer(data, 2 * n)
+        step = self._packet_bytes
+        whole = len(self._pending) - len(self._pending) % step
+        packets = [self.encode(memoryview(self._pending)[i:i + step])
+                   for i in range(0, whole, step)]
+        del self._pending[:whole]
+        return packets
+
+    def flush(self) -> list[bytes]:
+        """Encode what :meth:`packetize` holds, padded with silence to a whole
+        packet; returns [] when nothing is held."""
+        if not self._pending:
+            return []
+        self._pending += bytes(self._packet_bytes - len(self._pending))
+        packets = self.packetize(b"")
+        return packets
+
+    def __repr__(self) -> str:
+        return f"Encoder({self.codec!r}, rate={self.rate}, ptime={self.ptime})"
+
+
+def transcode(payload: bytes | bytearray | memoryview, src: str, dst: str) -> bytes:
+    """Convert one RTP payload from codec ``src`` to codec ``dst``.
+
+    PCMU and PCMA convert directly by table; other pairs decode and
+    re-encode at the destination codec's rate with fresh codec state.
+    """
+    src_name, dst_name = normalize_codec(src), normalize_codec(dst)
+    data, size = byte_view(payload)
+    if src_name == dst_name:
+        return bytes(ffi.buffer(data, size))
+    if {src_name, dst_name} == {"PCMU", "PCMA"}:
+        out = ffi.new("uint8_t[]", size)
+        convert = lib.sc_ulaw_to_alaw if src_name == "PCMU" else lib.sc_alaw_to_ulaw
+        convert(data, size, out)
+        return ffi.buffer(out)[:]
+    encoder = Encoder(dst_name)
+    return encoder.encode(Decoder(src_name, rate=encoder.rate).decode(payload))
