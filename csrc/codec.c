@@ -65,7 +65,7 @@ static int resolve(int codec, const sc_params *in, const sc_codec_ops **ops, sc_
     if ((*ops)->info.native_rate)
         out->codec_rate = (*ops)->info.native_rate;
     else if (!out->codec_rate)
-        out->codec_rate = out->rate;
+        out->codec_rate = (*ops)->choose_rate ? (*ops)->choose_rate(out->rate) : out->rate;
     /* Resampling between the API rate and the codec's joins here. */
     if (out->codec_rate != out->rate)
         return SC_EUNSUPPORTED;

@@ -20,6 +20,10 @@ typedef struct sc_codec_ops {
     int32_t unit_bytes;
     int32_t unit_samples;
 
+    /* Codecs whose info.native_rate is 0 run at params->codec_rate when it
+     * is set, else at choose_rate(api_rate) (NULL: at the API rate itself). */
+    int32_t (*choose_rate)(int32_t api_rate);
+
     size_t (*dec_size)(const sc_params *p);
     int (*dec_init)(void *st, const sc_params *p);
     void (*dec_free)(void *st);

@@ -86,7 +86,50 @@ def _require_rate(value: Any, what: str) -> int:
     return value
 
 
-def _make_params(name: str, rate: int | None, codec_rate: int | None) -> tuple[Any, CodecInfo]:
+def _int_option(name: str, value: Any) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if not isinstance(value, int):
+        raise TypeError(f"option {name} must be an int, not {type(value).__name__}")
+    return value
+
+
+def _set_frame_ms(params: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError(f"frame_ms must be a positive number of milliseconds, got {value!r}")
+    tenths = round(value * 10)
+    if abs(tenths - value * 10) > 1e-9:
+        raise ValueError(f"frame_ms must be a multiple of 0.1 ms, got {value!r}")
+    params.frame_ms10 = tenths
+
+
+def _set_quality(params: Any, value: Any) -> None:
+    if value not in _RESAMPLER_PRESETS:
+        raise ValueError(
+            f"quality must be one of {', '.join(map(repr, _RESAMPLER_PRESETS))}, got {value!r}")
+    params.quality = _RESAMPLER_PRESETS[value]
+
+
+def _set_octet_align(params: Any, value: Any) -> None:
+    params.octet_align = -1 if value is None else int(bool(value))
+
+
+#: Keyword options of Decoder/Encoder and how each lands in sc_params.  The
+#: C core range-checks them for the codec at hand (SC_EARG -> ValueError).
+_OPTION_SETTERS = {
+    "codec_rate": lambda p, v: setattr(p, "codec_rate", _require_rate(v, "codec_rate")),
+    "frame_ms": _set_frame_ms,
+    "bitrate": lambda p, v: setattr(p, "bitrate", _int_option("bitrate", v)),
+    "complexity": lambda p, v: setattr(p, "complexity", _int_option("complexity", v)),
+    "fec": lambda p, v: setattr(p, "fec", int(bool(v))),
+    "dtx": lambda p, v: setattr(p, "dtx", int(bool(v))),
+    "mode": lambda p, v: setattr(p, "mode", _int_option("mode", v)),
+    "octet_align": _set_octet_align,
+    "quality": _set_quality,
+}
+
+
+def _make_params(name: str, rate: int | None, options: dict[str, Any]) -> Any:
     info = codec_info(name)
     if not info.available:
         hint = _PACKAGE_HINT.get(name, "a newer streamcodec")
@@ -95,15 +138,19 @@ def _make_params(name: str, rate: int | None, codec_rate: int | None) -> tuple[A
             f"install {hint} and reinstall streamcodec")
     params = ffi.new("sc_params *")
     lib.sc_params_default(params)
-    if codec_rate is not None:
-        params.codec_rate = _require_rate(codec_rate, "codec_rate")
+    for key, value in options.items():
+        setter = _OPTION_SETTERS.get(key)
+        if setter is None:
+            raise TypeError(
+                f"unknown option {key!r}; accepted: {', '.join(sorted(_OPTION_SETTERS))}")
+        setter(params, value)
     native = info.native_rate or params.codec_rate or None
     if rate is None:
         rate = native or 8000
     params.rate = _require_rate(rate, "rate")
     if native is not None and params.rate != native:
         raise ValueError(f"{name} runs at {native} Hz; rate={params.rate} is not supported")
-    return params, info
+    return params
 
 
 def _new(kind: str, codec_id: int, params: Any, name: str) -> Any:
@@ -122,16 +169,17 @@ class Decoder:
         ``"PCMU" "PCMA" "G722" "OPUS" "AMR-WB" "L16"``, any case.
     rate : int, optional
         PCM rate wanted, Hz; defaults to the codec's own.
-    codec_rate : int, optional
-        L16 only: the rate on the wire (defaults to ``rate``).
+    **options
+        Codec options: ``codec_rate`` (L16: the rate on the wire, default
+        ``rate``), ``octet_align`` (AMR-WB), ``quality`` (resampler preset).
 
     One Decoder per stream and track: codecs such as G722 keep state
     between payloads.
     """
 
-    def __init__(self, codec: str, rate: int | None = None, *, codec_rate: int | None = None):
+    def __init__(self, codec: str, rate: int | None = None, **options: Any):
         self.codec = normalize_codec(codec)
-        params, _ = _make_params(self.codec, rate, codec_rate)
+        params = _make_params(self.codec, rate, options)
         self.rate: int = params.rate
         self._state = _new("decoder", CODEC_IDS[self.codec], params, self.codec)
         self._grow(960)
@@ -180,14 +228,16 @@ class Encoder:
         Rate of the PCM given, Hz; defaults to the codec's own.
     ptime : int
         Milliseconds of audio per payload from :meth:`packetize` (default 20).
-    codec_rate : int, optional
-        L16 only: the rate on the wire (defaults to ``rate``).
+    **options
+        Codec options: ``codec_rate`` (L16: the rate on the wire),
+        ``frame_ms``, ``bitrate``, ``complexity``, ``fec``, ``dtx`` (OPUS),
+        ``mode``, ``dtx``, ``octet_align`` (AMR-WB), ``quality`` (resampler).
     """
 
     def __init__(self, codec: str, rate: int | None = None, *, ptime: int = 20,
-                 codec_rate: int | None = None):
+                 **options: Any):
         self.codec = normalize_codec(codec)
-        params, _ = _make_params(self.codec, rate, codec_rate)
+        params = _make_params(self.codec, rate, options)
         self.rate: int = params.rate
         if isinstance(ptime, bool) or not isinstance(ptime, int) or ptime <= 0:
             raise ValueError(f"ptime must be a positive int of milliseconds, got {ptime!r}")
