@@ -311,7 +311,7 @@ def transcode(payload: bytes | bytearray | memoryview, src: str, dst: str) -> by
     src_name, dst_name = normalize_codec(src), normalize_codec(dst)
     data, size = byte_view(payload)
     if src_name == dst_name:
-        return bytes(ffi.buffer(data, size))
+        return bytes(payload)
     if {src_name, dst_name} == {"PCMU", "PCMA"}:
         out = ffi.new("uint8_t[]", size)
         convert = lib.sc_ulaw_to_alaw if src_name == "PCMU" else lib.sc_alaw_to_ulaw

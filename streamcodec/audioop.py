@@ -14,6 +14,7 @@ own Encoder follows G.191).
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from ._core import ffi, lib
@@ -30,8 +31,7 @@ _MULAW, _ALAW = 0, 1
 
 
 def _fragment(fragment: Any) -> Any:
-    if isinstance(fragment, bytes):
-        return fragment
+    """A uint8_t cdata view of any bytes-like object, without copying."""
     try:
         return ffi.from_buffer("uint8_t[]", fragment)
     except TypeError:
@@ -42,7 +42,7 @@ def _fragment(fragment: Any) -> Any:
 
 
 def _check_width(width: Any) -> int:
-    width = width.__index__()
+    width = operator.index(width)  # TypeError for non-integers, as audioop
     if width not in (1, 2, 3, 4):
         raise error("Size should be 1, 2, 3 or 4")
     return width
@@ -57,7 +57,7 @@ def _encode(law: int, fragment: Any, width: Any) -> bytes:
     n = size // width
     out = ffi.new("uint8_t[]", n)
     if width == 2 and law == _MULAW:
-        lib.sc_ulaw_encode_audioop(ffi.cast("const int16_t *", ffi.from_buffer(data)), n, out)
+        lib.sc_ulaw_encode_audioop(ffi.cast("const int16_t *", data), n, out)
     else:
         lib.sc_g711_encode_width(law, data, n, width, out)
     return ffi.buffer(out)[:]
