@@ -131,11 +131,17 @@ SC_SIMD_CLONES
 void sc_alaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
 {
     for (size_t i = 0; i < n; i++) {
-        uint16_t a = (uint16_t)((codes[i] ^ 0x55) & 0x7F);
+        uint16_t c = codes[i];
+        uint16_t a = (uint16_t)((c ^ 0x55) & 0x7F);
         uint16_t seg = a >> 4;
-        uint16_t nonzero = (uint16_t)((seg + 7) >> 3); /* 1 for segments 1..7 */
-        uint16_t mag = (uint16_t)((((a & 15) << 4) + 8 + (nonzero << 8)) << (seg - nonzero));
-        out[i] = (int16_t)((codes[i] & 0x80) ? mag : (uint16_t)-mag);
+        /* segment 0 is linear; the others add the implicit leading 1 (0x100)
+         * and double with each segment: all as masks, no branches */
+        uint16_t lin = (uint16_t)(((a & 15) << 4) + 8);
+        uint16_t big = (uint16_t)(((lin + 0x100) << seg) >> 1);
+        uint16_t seg0 = (uint16_t)-(uint16_t)(seg == 0);
+        uint16_t mag = (uint16_t)((lin & seg0) | (big & ~seg0));
+        uint16_t neg = (uint16_t)((c >> 7) - 1); /* 0xFFFF for negative codes */
+        out[i] = (int16_t)(uint16_t)((mag ^ neg) - neg);
     }
 }
 
