@@ -3,12 +3,12 @@
 #include <string.h>
 
 /*
- * Hot loops are written so that gcc vectorises them; on x86-64 each is also
- * compiled for AVX2 and picked at load time (ifunc), because the baseline
- * SSE2 has no per-lane variable shift.
+ * Hot loops are written branch-free so that gcc vectorises them; on x86-64
+ * each is also compiled for AVX2 and AVX-512 and the best is picked at load
+ * time (ifunc), because baseline SSE2 has no per-lane variable shift.
  */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define SC_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(SC_NO_CLONES)
+#define SC_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
 #define SC_SIMD_CLONES
 #endif
@@ -66,21 +66,21 @@ static const uint8_t alaw_to_ulaw_table[256] = { TAB256(A2U) };
  */
 static inline uint32_t float_bits(float f)
 {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
+    union { float f; uint32_t u; } v; /* type punning through a union is C11 */
+    v.f = f;
+    return v.u;
 }
 
 /* neg_offset: 0 for G.191's ~x, 1 for audioop's -x (see g711.h). */
 static inline uint8_t ulaw_one(int32_t x, int32_t neg_offset)
 {
-    int32_t neg = x < 0;
+    int32_t s = x >> 31; /* -1 for negative samples, else 0 */
     /* G.191: (~x) >> 2 == (-x - 1) >> 2;  audioop: -(x >> 2) == (-x + 3) >> 2 */
-    int32_t mag = neg ? ~x + 4 * neg_offset : x;
+    int32_t mag = (x ^ s) + (s & (4 * neg_offset));
     int32_t m = (mag >> 2) + 33;
-    m = m > 0x1FFF ? 0x1FFF : m;
+    m = m < 0x1FFF ? m : 0x1FFF;
     int32_t code = (int32_t)(float_bits((float)m) >> 19) - ((127 + 5) << 4);
-    return (uint8_t)(code ^ (neg ? 0x7F : 0xFF));
+    return (uint8_t)(code ^ (0xFF ^ (s & 0x80)));
 }
 
 SC_SIMD_CLONES
@@ -99,12 +99,13 @@ void sc_ulaw_encode_audioop(const int16_t *SC_RESTRICT pcm, size_t n, uint8_t *S
 
 static inline uint8_t alaw_one(int32_t x)
 {
-    int32_t neg = x < 0;
-    int32_t m = (neg ? ~x : x) >> 4; /* 0..2047 */
+    int32_t s = x >> 31;
+    int32_t m = (x ^ s) >> 4; /* 0..2047 */
     /* segments 1..7 carry an implicit leading 1; segment 0 is linear */
     int32_t big = (int32_t)(float_bits((float)m) >> 19) - ((127 + 3) << 4);
-    int32_t code = m < 16 ? m : big;
-    return (uint8_t)((code | (neg ? 0 : 0x80)) ^ 0x55);
+    int32_t small = (m - 16) >> 31; /* -1 when m < 16: a mask, so it vectorises */
+    int32_t code = (m & small) | (big & ~small);
+    return (uint8_t)((code | (~s & 0x80)) ^ 0x55);
 }
 
 SC_SIMD_CLONES
@@ -114,16 +115,34 @@ void sc_alaw_encode(const int16_t *SC_RESTRICT pcm, size_t n, uint8_t *SC_RESTRI
         out[i] = alaw_one(pcm[i]);
 }
 
+/* Decoding computes what the tables hold: arithmetic vectorises (16 lanes
+ * per AVX2 register) where a table lookup runs one sample at a time. */
+SC_SIMD_CLONES
 void sc_ulaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
 {
-    for (size_t i = 0; i < n; i++)
-        out[i] = ulaw_table[codes[i]];
+    for (size_t i = 0; i < n; i++) {
+        uint16_t u = (uint16_t)(~codes[i] & 0x7F);
+        uint16_t mag = (uint16_t)(((((u & 15) << 3) + 0x84) << (u >> 4)) - 0x84);
+        out[i] = (int16_t)((codes[i] & 0x80) ? mag : (uint16_t)-mag);
+    }
 }
 
+SC_SIMD_CLONES
 void sc_alaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
 {
-    for (size_t i = 0; i < n; i++)
-        out[i] = alaw_table[codes[i]];
+    for (size_t i = 0; i < n; i++) {
+        uint16_t c = codes[i];
+        uint16_t a = (uint16_t)((c ^ 0x55) & 0x7F);
+        uint16_t seg = a >> 4;
+        /* segment 0 is linear; the others add the implicit leading 1 (0x100)
+         * and double with each segment: all as masks, no branches */
+        uint16_t lin = (uint16_t)(((a & 15) << 4) + 8);
+        uint16_t big = (uint16_t)(((lin + 0x100) << seg) >> 1);
+        uint16_t seg0 = (uint16_t)-(uint16_t)(seg == 0);
+        uint16_t mag = (uint16_t)((lin & seg0) | (big & ~seg0));
+        uint16_t neg = (uint16_t)((c >> 7) - 1); /* 0xFFFF for negative codes */
+        out[i] = (int16_t)(uint16_t)((mag ^ neg) - neg);
+    }
 }
 
 void sc_ulaw_to_alaw(const uint8_t *SC_RESTRICT in, size_t n, uint8_t *SC_RESTRICT out)

@@ -43,6 +43,11 @@ def pcm_view(data: Any, what: str = "pcm") -> tuple[Any, int]:
     Raises TypeError for objects that are not PCM and ValueError for an odd
     number of bytes or a non-contiguous buffer.
     """
+    if type(data) is bytes:  # the common case first
+        if len(data) % 2:
+            raise ValueError(
+                f"{what} must be 16-bit samples: got {len(data)} bytes, an odd count")
+        return ffi.from_buffer("int16_t[]", data), len(data) >> 1
     if isinstance(data, np.ndarray):
         if data.dtype != np.int16:
             raise TypeError(f"{what} array must have dtype int16, not {data.dtype}")

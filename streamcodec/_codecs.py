@@ -191,6 +191,14 @@ class Decoder:
 
     def decode(self, payload: bytes | bytearray | memoryview) -> bytes:
         """Decode one RTP payload (no RTP header) to PCM bytes."""
+        # Hot path: one C call into the buffer this decoder owns, one copy out.
+        if type(payload) is bytes:
+            n = lib.sc_decoder_decode(self._state, payload, len(payload), self._out, self._cap)
+            if n >= 0:
+                return self._out_bytes[0:2 * n]
+        return self._decode_general(payload)
+
+    def _decode_general(self, payload: Any) -> bytes:
         data, size = byte_view(payload)
         n = lib.sc_decoder_decode(self._state, data, size, self._out, self._cap)
         if n == lib.SC_EBUFFER:
@@ -266,11 +274,13 @@ class Encoder:
         (``quantum`` samples); use :meth:`packetize` to buffer remainders.
         """
         data, n = pcm_view(pcm)
+        out = lib.sc_encoder_encode(self._state, data, n, self._out, self._cap)
+        if out >= 0:
+            return self._out_bytes[0:out]
         if n % self.quantum:
             raise ValueError(
                 f"{self.codec} encodes whole frames of {self.quantum} samples at "
                 f"{self.rate} Hz; got {n} samples")
-        out = lib.sc_encoder_encode(self._state, data, n, self._out, self._cap)
         if out == lib.SC_EBUFFER:
             self._grow(check(lib.sc_encoder_bound(self._state, n), self.codec))
             out = lib.sc_encoder_encode(self._state, data, n, self._out, self._cap)
@@ -311,7 +321,7 @@ def transcode(payload: bytes | bytearray | memoryview, src: str, dst: str) -> by
     src_name, dst_name = normalize_codec(src), normalize_codec(dst)
     data, size = byte_view(payload)
     if src_name == dst_name:
-        return bytes(ffi.buffer(data, size))
+        return bytes(payload)
     if {src_name, dst_name} == {"PCMU", "PCMA"}:
         out = ffi.new("uint8_t[]", size)
         convert = lib.sc_ulaw_to_alaw if src_name == "PCMU" else lib.sc_alaw_to_ulaw

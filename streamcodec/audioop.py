@@ -14,6 +14,8 @@ own Encoder follows G.191).
 
 from __future__ import annotations
 
+import operator
+import threading
 from typing import Any
 
 from ._core import ffi, lib
@@ -28,10 +30,21 @@ class error(Exception):
 
 _MULAW, _ALAW = 0, 1
 
+# Output is computed into a per-thread scratch buffer that is reused, then
+# copied once into the bytes returned: a fresh C buffer per call would cost
+# a page fault per 4 KiB on large fragments, more than the conversion.
+_local = threading.local()
+
+
+def _scratch(nbytes: int) -> Any:
+    buf = getattr(_local, "buf", None)
+    if buf is None or len(buf) < nbytes:
+        buf = _local.buf = ffi.new("uint8_t[]", max(nbytes, 4096))
+    return buf
+
 
 def _fragment(fragment: Any) -> Any:
-    if isinstance(fragment, bytes):
-        return fragment
+    """A uint8_t cdata view of any bytes-like object, without copying."""
     try:
         return ffi.from_buffer("uint8_t[]", fragment)
     except TypeError:
@@ -42,7 +55,7 @@ def _fragment(fragment: Any) -> Any:
 
 
 def _check_width(width: Any) -> int:
-    width = width.__index__()
+    width = operator.index(width)  # TypeError for non-integers, as audioop
     if width not in (1, 2, 3, 4):
         raise error("Size should be 1, 2, 3 or 4")
     return width
@@ -55,25 +68,25 @@ def _encode(law: int, fragment: Any, width: Any) -> bytes:
     if size % width:
         raise error("not a whole number of frames")
     n = size // width
-    out = ffi.new("uint8_t[]", n)
+    out = _scratch(n)
     if width == 2 and law == _MULAW:
-        lib.sc_ulaw_encode_audioop(ffi.cast("const int16_t *", ffi.from_buffer(data)), n, out)
+        lib.sc_ulaw_encode_audioop(ffi.cast("const int16_t *", data), n, out)
     else:
         lib.sc_g711_encode_width(law, data, n, width, out)
-    return ffi.buffer(out)[:]
+    return ffi.buffer(out, n)[:]
 
 
 def _decode(law: int, fragment: Any, width: Any) -> bytes:
     data = _fragment(fragment)
     width = _check_width(width)
     n = len(data)
-    out = ffi.new("uint8_t[]", n * width)
+    out = _scratch(n * width)
     if width == 2:
         decode = lib.sc_ulaw_decode if law == _MULAW else lib.sc_alaw_decode
         decode(data, n, ffi.cast("int16_t *", out))
     else:
         lib.sc_g711_decode_width(law, data, n, width, out)
-    return ffi.buffer(out)[:]
+    return ffi.buffer(out, n * width)[:]
 
 
 def lin2ulaw(fragment: Any, width: int) -> bytes:
