@@ -109,19 +109,20 @@ class RawOutbound:
         self.packet = rate // 50
         bound = lib.sc_encoder_bound(self.encoder._state, self.packet)
         self.scratch = ffi.new("uint8_t[]", bound)
-        self.bound = bound
-        self.cap = lib.sc_frame_media_len(bound)
-        self.out = ffi.new("char[]", self.cap)
+        cap = lib.sc_frame_media_len(bound)
+        self.out = ffi.new("char[]", cap)
         self.ends = ffi.new("int64_t[]", 1)
+        f = self.f = ffi.new("sc_frame_out *")
+        f.encoder, f.packet, f.scratch, f.scratch_cap = self.encoder._state, self.packet, \
+            self.scratch, bound
+        f.out, f.out_cap, f.ends, f.ends_cap = self.out, cap, self.ends, 1
         self.text = ffi.buffer(self.out)
 
-    def __call__(self, pcm: np.ndarray) -> str:
-        n = lib.sc_frame_media_out(self.encoder._state, ffi.from_buffer("int16_t[]", pcm),
-                                   self.packet, self.packet, self.scratch, self.bound,
-                                   self.out, self.cap, self.ends, 1)
-        if n != 1:
-            raise RuntimeError(f"sc_frame_media_out returned {n}")
-        return self.text[0:self.ends[0]].decode("ascii")
+    def __call__(self, pcm: bytes) -> str:
+        size = lib.sc_frame_media_out(self.f, pcm, self.packet)
+        if size < 0:
+            raise RuntimeError(f"sc_frame_media_out returned {size}")
+        return self.text[0:size].decode("ascii")
 
 
 def _per_message(run, count: int, repeat: int) -> float:
@@ -170,15 +171,16 @@ def outbound_rows(codec: str, count: int, repeat: int, peer_encode, peer_name: s
     group = f"Telnyx outbound PCM {TTS_RATE // 1000}k -> {codec} msg, 20 ms"
     pcm = speech_like(count * 0.02, rate=TTS_RATE, seed=2)
     step = TTS_RATE // 50
-    frames = [pcm[i * step:(i + 1) * step] for i in range(count)]
+    frames = [pcm[i * step:(i + 1) * step].tobytes() for i in range(count)]
 
     def peer():
         stream = soxr.ResampleStream(TTS_RATE, playback_rate, 1, "int16") \
             if playback_rate != TTS_RATE else None
         for f in frames:
-            low = stream.resample_chunk(f) if stream is not None else f
+            low = stream.resample_chunk(np.frombuffer(f, np.int16)).tobytes() \
+                if stream is not None else f
             json.dumps({"event": "media", "media": {
-                "payload": base64.b64encode(peer_encode(low.tobytes())).decode()}})
+                "payload": base64.b64encode(peer_encode(low)).decode()}})
 
     raw = RawOutbound(codec, TTS_RATE)
 

@@ -60,7 +60,7 @@ def test_inbound_feed(benchmark, codec):
 @pytest.mark.parametrize("codec", [c for c in _codecs() if c != "PCMA"])
 def test_outbound_raw(benchmark, codec):
     pcm = speech_like(COUNT * 0.02, rate=TTS_RATE, seed=2)
-    frames = [pcm[i * 480:(i + 1) * 480] for i in range(COUNT)]
+    frames = [pcm[i * 480:(i + 1) * 480].tobytes() for i in range(COUNT)]
     raw = RawOutbound(codec, TTS_RATE)
     benchmark.group = "telnyx-outbound"
     out = benchmark(lambda: [raw(f) for f in frames])
@@ -70,7 +70,7 @@ def test_outbound_raw(benchmark, codec):
 @pytest.mark.parametrize("codec", [c for c in _codecs() if c != "PCMA"])
 def test_outbound_play(benchmark, codec):
     pcm = speech_like(COUNT * 0.02, rate=TTS_RATE, seed=2)
-    frames = [pcm[i * 480:(i + 1) * 480] for i in range(COUNT)]
+    frames = [pcm[i * 480:(i + 1) * 480].tobytes() for i in range(COUNT)]
     playback_rate = {"PCMU": 8000, "G722": 16000, "OPUS": 16000}[codec]
 
     def run():

@@ -37,16 +37,42 @@ size_t sc_base64_encoded_len(size_t n)
     return (n + 2) / 3 * 4;
 }
 
+/* The two characters of every 12-bit value, so a 3-byte group takes two
+ * lookups. */
+#define B64_CHAR(v) ((char)((v) < 26 ? 'A' + (v) : (v) < 52 ? 'a' + (v) - 26 \
+                            : (v) < 62 ? '0' + (v) - 52 : (v) == 62 ? '+' : '/'))
+#define B64_PAIR(i) { B64_CHAR((i) >> 6), B64_CHAR((i) & 63) }
+static const char b64_pairs[4096][2] = {
+#define PAIR_0(i) B64_PAIR(i)
+#define PAIR_1(i) B64_PAIR((i) + 256)
+#define PAIR_2(i) B64_PAIR((i) + 512)
+#define PAIR_3(i) B64_PAIR((i) + 768)
+#define PAIR_4(i) B64_PAIR((i) + 1024)
+#define PAIR_5(i) B64_PAIR((i) + 1280)
+#define PAIR_6(i) B64_PAIR((i) + 1536)
+#define PAIR_7(i) B64_PAIR((i) + 1792)
+#define PAIR_8(i) B64_PAIR((i) + 2048)
+#define PAIR_9(i) B64_PAIR((i) + 2304)
+#define PAIR_10(i) B64_PAIR((i) + 2560)
+#define PAIR_11(i) B64_PAIR((i) + 2816)
+#define PAIR_12(i) B64_PAIR((i) + 3072)
+#define PAIR_13(i) B64_PAIR((i) + 3328)
+#define PAIR_14(i) B64_PAIR((i) + 3584)
+#define PAIR_15(i) B64_PAIR((i) + 3840)
+    TAB256(PAIR_0), TAB256(PAIR_1), TAB256(PAIR_2), TAB256(PAIR_3),
+    TAB256(PAIR_4), TAB256(PAIR_5), TAB256(PAIR_6), TAB256(PAIR_7),
+    TAB256(PAIR_8), TAB256(PAIR_9), TAB256(PAIR_10), TAB256(PAIR_11),
+    TAB256(PAIR_12), TAB256(PAIR_13), TAB256(PAIR_14), TAB256(PAIR_15),
+};
+
 /* Caller guarantees room for sc_base64_encoded_len(n) characters. */
 static size_t b64_encode(const uint8_t *SC_RESTRICT in, size_t n, char *SC_RESTRICT out)
 {
     size_t i = 0, o = 0;
     for (; i + 3 <= n; i += 3, o += 4) {
         uint32_t v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8) | in[i + 2];
-        out[o] = b64_alphabet[v >> 18];
-        out[o + 1] = b64_alphabet[(v >> 12) & 63];
-        out[o + 2] = b64_alphabet[(v >> 6) & 63];
-        out[o + 3] = b64_alphabet[v & 63];
+        memcpy(out + o, b64_pairs[v >> 12], 2);
+        memcpy(out + o + 2, b64_pairs[v & 0xFFF], 2);
     }
     if (n - i == 1) {
         uint32_t v = (uint32_t)in[i] << 16;
@@ -582,29 +608,30 @@ size_t sc_frame_media_len(size_t payload_bytes)
     return HEAD_LEN + sc_base64_encoded_len(payload_bytes) + TAIL_LEN;
 }
 
-int64_t sc_frame_media_out(sc_encoder *e, const int16_t *pcm, size_t n, size_t packet,
-                           uint8_t *scratch, size_t scratch_cap,
-                           char *out, size_t out_cap, int64_t *ends, size_t ends_cap)
+int64_t sc_frame_media_out(sc_frame_out *f, const void *pcm, size_t n)
 {
-    if (!e || (!pcm && n) || !scratch || !out || !ends || packet == 0 || n % packet)
+    if (!f || !f->encoder || (!pcm && n) || !f->scratch || !f->out || !f->ends ||
+        f->packet == 0 || n % f->packet)
         return SC_EARG;
-    size_t count = n / packet;
-    if (count > ends_cap)
+    size_t count = n / f->packet;
+    if (count > f->ends_cap)
         return SC_EBUFFER;
+    const int16_t *samples = (const int16_t *)pcm;
     size_t o = 0;
     for (size_t i = 0; i < count; i++) {
-        int64_t bytes = sc_encoder_encode(e, pcm + i * packet, packet, scratch, scratch_cap);
+        int64_t bytes = sc_encoder_encode(f->encoder, samples + i * f->packet, f->packet,
+                                          f->scratch, f->scratch_cap);
         if (bytes < 0)
             return bytes;
         size_t need = sc_frame_media_len((size_t)bytes);
-        if (need > out_cap - o)
+        if (need > f->out_cap - o)
             return SC_EBUFFER;
-        memcpy(out + o, media_head, HEAD_LEN);
+        memcpy(f->out + o, media_head, HEAD_LEN);
         o += HEAD_LEN;
-        o += b64_encode(scratch, (size_t)bytes, out + o);
-        memcpy(out + o, media_tail, TAIL_LEN);
+        o += b64_encode(f->scratch, (size_t)bytes, f->out + o);
+        memcpy(f->out + o, media_tail, TAIL_LEN);
         o += TAIL_LEN;
-        ends[i] = (int64_t)o;
+        f->ends[i] = (int64_t)o;
     }
-    return (int64_t)count;
+    return (int64_t)o;
 }

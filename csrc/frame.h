@@ -83,17 +83,32 @@ int sc_frame_media_in(sc_frame_in *f, const uint8_t *msg, size_t len);
 size_t sc_frame_media_len(size_t payload_bytes);
 
 /*
- * Outbound: encode `n` samples of PCM, a whole number of packets of
- * `packet` samples, one sc_encoder call per packet, and write each payload
- * as the JSON text {"event":"media","media":{"payload":"<base64>"}} back to
- * back into `out`; ends[i] is the offset just past message i.  `scratch`
- * holds one encoded packet (sc_encoder_bound(e, packet) bytes).  Returns
- * the number of messages, or a negative code (SC_EARG, SC_EBUFFER, or the
- * encoder's).
+ * State of the outbound path for one stream: the encoder, the PCM samples
+ * per packet, and the buffers the messages are written into.  `scratch`
+ * holds one encoded packet (sc_encoder_bound(encoder, packet) bytes);
+ * ends[i] receives the offset just past message i.
  */
-int64_t sc_frame_media_out(sc_encoder *e, const int16_t *pcm, size_t n, size_t packet,
-                           uint8_t *scratch, size_t scratch_cap,
-                           char *out, size_t out_cap, int64_t *ends, size_t ends_cap);
+typedef struct sc_frame_out {
+    sc_encoder *encoder;
+    size_t packet;
+    uint8_t *scratch;
+    size_t scratch_cap;
+    char *out;
+    size_t out_cap;
+    int64_t *ends;
+    size_t ends_cap;
+} sc_frame_out;
+
+/*
+ * Encode `n` samples of PCM (native-endian int16), a whole number of
+ * packets, one encoder call per packet, and write each payload as the JSON
+ * text {"event":"media","media":{"payload":"<base64>"}} back to back into
+ * f->out.  Returns the bytes written (ends[] says where each message ends),
+ * or a negative code: SC_EARG (not whole packets), SC_EBUFFER (size out,
+ * ends and scratch first: the encoder state has then moved), or the
+ * encoder's.
+ */
+int64_t sc_frame_media_out(sc_frame_out *f, const void *pcm, size_t n);
 /* cffi:end */
 
 #endif

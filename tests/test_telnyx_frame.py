@@ -266,39 +266,48 @@ def test_scanner_argument_checks():
 
 # ------------------------------------------------------------------ outbound
 
+class Out:
+    def __init__(self, encoder, packet, messages, scratch_cap=None, out_cap=None):
+        bound = lib.sc_encoder_bound(encoder._state, packet)
+        self.f = ffi.new("sc_frame_out *")
+        self.scratch = ffi.new("uint8_t[]", bound)
+        cap = messages * lib.sc_frame_media_len(bound) if out_cap is None else out_cap
+        self.out, self.ends = ffi.new("char[]", max(cap, 1)), ffi.new("int64_t[]", messages)
+        self.f.encoder, self.f.packet = encoder._state, packet
+        self.f.scratch = self.scratch
+        self.f.scratch_cap = bound if scratch_cap is None else scratch_cap
+        self.f.out, self.f.out_cap, self.f.ends, self.f.ends_cap = self.out, cap, self.ends, messages
+
+    def __call__(self, pcm, n=None):
+        return lib.sc_frame_media_out(self.f, pcm, len(pcm) // 2 if n is None else n)
+
+
 @pytest.mark.parametrize("codec, packet", [("PCMU", 160), ("PCMA", 480), ("L16", 160)])
 def test_media_out_matches_encoder_and_builder(codec, packet):
     rng = np.random.default_rng(3)
     pcm = rng.integers(-32768, 32768, packet * 3, dtype=np.int16)
     enc, ref = sc.Encoder(codec), sc.Encoder(codec)
-    bound = lib.sc_encoder_bound(enc._state, packet)
-    scratch = ffi.new("uint8_t[]", bound)
-    cap = 3 * lib.sc_frame_media_len(bound)
-    out, ends = ffi.new("char[]", cap), ffi.new("int64_t[]", 3)
-    n = lib.sc_frame_media_out(enc._state, ffi.from_buffer("int16_t[]", pcm), len(pcm), packet,
-                               scratch, bound, out, cap, ends, 3)
-    assert n == 3
-    text = ffi.buffer(out, ends[2])[:].decode()
+    out = Out(enc, packet, 3)
+    size = out(pcm.tobytes())
+    text = ffi.buffer(out.out, size)[:].decode()
     expected = [messages.media_message(ref.encode(pcm[i * packet:(i + 1) * packet]))
                 for i in range(3)]
     assert text == "".join(expected)
-    assert [ends[i] for i in range(3)] == list(np.cumsum([len(e) for e in expected]))
+    assert [out.ends[i] for i in range(3)] == list(np.cumsum([len(e) for e in expected]))
+    assert size == out.ends[2]
 
 
 def test_media_out_errors():
     enc = sc.Encoder("PCMU")
-    pcm = ffi.new("int16_t[]", 320)
-    scratch = ffi.new("uint8_t[]", 160)
-    out, ends = ffi.new("char[]", 1000), ffi.new("int64_t[]", 2)
-    args = (scratch, 160, out, 1000, ends, 2)
-    assert lib.sc_frame_media_out(enc._state, pcm, 300, 160, *args) == lib.SC_EARG   # not whole
-    assert lib.sc_frame_media_out(enc._state, pcm, 320, 0, *args) == lib.SC_EARG
-    assert lib.sc_frame_media_out(enc._state, pcm, 320, 160, scratch, 160, out, 1000, ends, 1) \
-        == lib.SC_EBUFFER
-    assert lib.sc_frame_media_out(enc._state, pcm, 320, 160, scratch, 160, out, 300, ends, 2) \
-        == lib.SC_EBUFFER
-    assert lib.sc_frame_media_out(enc._state, pcm, 320, 160, scratch, 10, out, 1000, ends, 2) \
-        == lib.SC_EBUFFER
+    pcm = bytes(640)
+    assert Out(enc, 160, 2)(pcm, 300) == lib.SC_EARG                     # not whole packets
+    assert Out(enc, 160, 1)(pcm) == lib.SC_EBUFFER                       # ends too short
+    assert Out(enc, 160, 2, out_cap=300)(pcm) == lib.SC_EBUFFER          # out too short
+    assert Out(enc, 160, 2, scratch_cap=10)(pcm) == lib.SC_EBUFFER       # scratch too short
+    bad = Out(enc, 160, 2)
+    bad.f.packet = 0
+    assert bad(pcm) == lib.SC_EARG
+    assert lib.sc_frame_media_out(ffi.NULL, pcm, 320) == lib.SC_EARG
 
 
 # --------------------------------------------------- session: fast == general

@@ -651,40 +651,38 @@ class MediaStream:
         packet = rate * self.playback_ptime // 1000
         self._encoder, self._encoder_rate, self._packet = encoder, rate, packet
         bound = check(lib.sc_encoder_bound(encoder._state, packet), self.playback_codec)
-        self._scratch_cap = bound
         self._scratch = ffi.new("uint8_t[]", bound)
         self._message_len = lib.sc_frame_media_len(bound)
         self._held = ffi.new("int16_t[]", packet)   # < one packet waiting for more PCM
         self._held_n = 0
-        self._out_messages = 0
+        out = self._out_ctx = ffi.new("sc_frame_out *")
+        out.encoder, out.packet = encoder._state, packet
+        out.scratch, out.scratch_cap = self._scratch, bound
         self._grow_out(4)
 
     def _grow_out(self, messages: int) -> None:
-        if messages <= self._out_messages:
-            return
-        self._out_messages = messages
-        self._out_cap = messages * self._message_len
-        self._out = ffi.new("char[]", self._out_cap)
+        out = self._out_ctx
+        out.out_cap = messages * self._message_len
+        self._out = ffi.new("char[]", out.out_cap)
         self._out_text = ffi.buffer(self._out)
         self._ends = ffi.new("int64_t[]", messages)
+        out.out, out.ends, out.ends_cap = self._out, self._ends, messages
 
     def _encode(self, pcm: Any, n: int) -> list[str]:
         """Whole packets of PCM (n samples at the encoder's rate) to messages."""
         count = n // self._packet
-        if count > self._out_messages:
+        if count > self._out_ctx.ends_cap:
             self._grow_out(count)
-        got = _media_out(self._encoder._state, pcm, n, self._packet, self._scratch,
-                         self._scratch_cap, self._out, self._out_cap, self._ends,
-                         self._out_messages)
-        if got < 0:
-            check(got, f"{self.playback_codec} playback")
-        self._sent_packets += got
+        size = _media_out(self._out_ctx, pcm, n)
+        if size < 0:
+            check(size, f"{self.playback_codec} playback")
+        self._sent_packets += count
+        if count == 1:
+            return [self._out_text[0:size].decode("ascii")]
+        text = self._out_text[0:size].decode("ascii")
         ends = self._ends
-        if got == 1:
-            return [self._out_text[0:ends[0]].decode("ascii")]
-        text = self._out_text[0:ends[got - 1]].decode("ascii") if got else ""
         out, begin = [], 0
-        for i in range(got):
+        for i in range(count):
             end = ends[i]
             out.append(text[begin:end])
             begin = end
@@ -728,16 +726,27 @@ class MediaStream:
         """
         if self.mp3:
             raise ValueError("this stream plays MP3 (mp3=True): use play_mp3()")
-        data, n = pcm_view(pcm)
         out: Optional[list[str]] = None
         if rate is not None and rate != self._encoder_rate:
             rate = _positive_int(rate, "rate")
             out = self.flush_playback()
             self._set_encoder(rate)
+        if type(pcm) is bytes and not len(pcm) & 1:
+            data, n = pcm, len(pcm) >> 1          # passed to C as it is
+        else:
+            data, n = pcm_view(pcm)
         packet, held = self._packet, self._held_n
+        if not held and n == packet:              # the common case: one packet in, one out
+            size = _media_out(self._out_ctx, data, n)
+            if size < 0:
+                check(size, f"{self.playback_codec} playback")
+            self._sent_packets += 1
+            one = [self._out_text[0:size].decode("ascii")]
+            return one if out is None else out + one
+        start = ffi.cast("int16_t *", ffi.from_buffer(data) if type(data) is bytes else data)
         if held:
             take = min(packet - held, n)
-            ffi.memmove(self._held + held, data, 2 * take)
+            ffi.memmove(self._held + held, start, 2 * take)
             held += take
             if held < packet:
                 self._held_n = held
@@ -745,13 +754,13 @@ class MediaStream:
             self._held_n = 0
             first = self._encode(self._held, packet)
             out = first if out is None else out + first
-            data, n = ffi.cast("int16_t *", data) + take, n - take
+            start, n = start + take, n - take
         whole = n - n % packet
         if whole:
-            more = self._encode(data, whole)
+            more = self._encode(start, whole)
             out = more if out is None else out + more
         if n > whole:
-            ffi.memmove(self._held, ffi.cast("int16_t *", data) + whole, 2 * (n - whole))
+            ffi.memmove(self._held, start + whole, 2 * (n - whole))
             self._held_n = n - whole
         return out or []
 
