@@ -448,3 +448,28 @@ def test_random_speech_bits_and_mutations(frames, octet_align, seed, flips, resi
                     except sc.CorruptPayloadError:
                         pass
             assert len(dec.decode(bytes(payload))) in {2 * 320 * n for n in counts}
+
+
+def test_layout_tie_follows_the_stream():
+    """A payload that reads cleanly both ways: an octet-aligned FT 0 frame
+    and five NO_DATA entries (24 octets) is also a bandwidth-efficient
+    FT 1 frame (4 + 6 + 177 bits = 24 octets).  Unpacking alone settles
+    the tie for bandwidth-efficient; a decoder inferring the layout follows
+    what the stream has shown unambiguously before."""
+    rng = np.random.default_rng(4)
+    speech = random_speech(0, rng)[:-1] + "0"  # its last bit lands on BE padding
+    spec = [(0, 1, speech)] + [(15, 1, "")] * 5
+    payload = oa_payload(15, spec)
+    assert len(payload) == 24 == -(-(4 + 6 + 177) // 8)
+    as_be = amrwb.unpack(payload, octet_align=False)
+    assert [f[0] >> 3 for f in as_be.frames] == [1]
+    assert amrwb.pack(as_be.frames, cmr=15, octet_align=False) == payload  # clean too
+    assert amrwb.unpack(payload) == as_be
+    fresh = sc.Decoder("AMR-WB")
+    assert len(fresh.decode(payload)) == 2 * 320
+    seasoned = sc.Decoder("AMR-WB")
+    clear_oa = oa_payload(15, [(2, 1, random_speech(2, rng))])
+    assert amrwb.unpack(clear_oa).octet_align
+    seasoned.decode(clear_oa)
+    assert len(seasoned.decode(payload)) == 2 * 320 * 6
+    assert len(sc.Decoder("AMR-WB", octet_align=True).decode(payload)) == 2 * 320 * 6
