@@ -220,8 +220,9 @@ class Decoder:
     between payloads.
 
     OPUS payloads are single Opus packets of 2.5 to 120 ms (RFC 7587);
-    :meth:`conceal` runs libopus's loss concealment and :meth:`recover`
-    its in-band FEC.  AMR-WB payloads follow RFC 4867 (one or several
+    :meth:`conceal` runs libopus's loss concealment (in 2.5 ms steps; a
+    partial last step is cut to length) and :meth:`recover` its in-band
+    FEC.  AMR-WB payloads follow RFC 4867 (one or several
     20 ms frames); frames marked damaged (Q=0), SPEECH_LOST or NO_DATA
     come out as the library's concealment or comfort noise, 320 samples
     each, and :attr:`last_cmr` reports the mode the far end requests.
@@ -392,6 +393,14 @@ class Encoder:
         if out == lib.SC_EBUFFER:
             self._grow(check(lib.sc_encoder_bound(self._state, n), self.codec))
             out = lib.sc_encoder_encode(self._state, data, n, self._out, self._cap)
+        if out == lib.SC_EARG and self.codec == "OPUS":
+            raise ValueError(
+                f"an OPUS payload is one Opus packet: {n} samples are {1000 * n / self.rate:g} ms, "
+                f"not one of {', '.join(f'{ms:g}' for ms in _OPUS_PACKET_MS)} ms")
+        if out == lib.SC_EARG and self.codec == "AMR-WB":
+            raise ValueError(
+                f"an AMR-WB payload holds at most {lib.SC_AMRWB_MAX_FRAMES} frames "
+                f"({lib.SC_AMRWB_MAX_FRAMES // 50} s); got {n // self.quantum}")
         check(out, f"{self.codec} encode of {n} samples")
         return self._out_bytes[0:out]
 

@@ -382,6 +382,8 @@ def test_options():
     enc = sc.Encoder("AMR-WB")
     assert (enc.rate, enc.quantum, enc.ptime, enc.cmr) == (16000, 320, 20, 15)
     assert enc.encode(b"") == b""
+    with pytest.raises(ValueError, match="at most 500 frames"):
+        enc.encode(np.zeros(320 * 501, np.int16))
     with pytest.raises(ValueError):
         enc.encode(np.zeros(100, np.int16))
     # octet_align=None on the encoder means RFC 4867's default: bandwidth-efficient

@@ -53,6 +53,17 @@ def peer_decode(dec, packet: bytes | None, frame_size: int, fec: bool = False) -
                                       channels=1)
 
 
+def toc_frame_ms(toc: int) -> float:
+    """Frame duration of an Opus packet from its TOC config (RFC 6716 3.1,
+    Table 2): SILK 10/20/40/60, hybrid 10/20, CELT 2.5/5/10/20 ms."""
+    config = toc >> 3
+    if config < 12:
+        return (10, 20, 40, 60)[config % 4]
+    if config < 16:
+        return (10, 20)[config % 2]
+    return (2.5, 5, 10, 20)[config % 4]
+
+
 def max_samples(rate: int) -> int:
     return rate * 120 // 1000
 
@@ -135,6 +146,12 @@ def test_every_packet_duration(duration_ms):
             a = ours.decode(packet)
             assert len(a) == 2 * int(rate * duration_ms / 1000)
             assert a == peer_decode(peer, packet, max_samples(rate))
+        # recovery yields one frame of the packet
+        frame = int(rate * toc_frame_ms(packets[1][0]) / 1000)
+        fresh, fresh_peer = sc.Decoder("OPUS", rate=rate), opuslib.Decoder(rate, 1)
+        assert fresh.recover(packets[1]) == peer_decode(fresh_peer, packets[1], frame, fec=True)
+        assert ours.recover(packets[1]) == peer_decode(peer, packets[1], frame, fec=True)
+        assert len(ours.recover(packets[1])) == 2 * frame
 
 
 @pytest.mark.parametrize("rate", (8000, 16000, 48000))
@@ -303,6 +320,10 @@ def test_ptime_spans_several_frames():
         sc.Encoder("OPUS", rate=rate, frame_ms=40, ptime=20)
     with pytest.raises(ValueError):
         enc.encode(np.zeros(300, np.int16))
+    with pytest.raises(ValueError, match="140 ms, not one of"):
+        enc.encode(np.zeros(7 * 320, np.int16))
+    assert len(sc.Decoder("OPUS", rate=rate).decode(enc.encode(np.zeros(6 * 320, np.int16)))) \
+        == 2 * 6 * 320
 
 
 @pytest.mark.parametrize("options,message", [
