@@ -519,3 +519,68 @@ def test_play_any_split_gives_the_same_messages(sizes, ptime, kind):
     assert split.sent_ms == whole.sent_ms == len(expected) * ptime
     if expected:
         assert b"".join(payloads(expected))[:len(pcm)] == sc.Encoder("PCMU").encode(pcm)
+
+
+# ---------------------------------------------------------------- OPUS, AMR-WB
+
+def encoded(codec, rate, frames, **options):
+    from streamcodec.signals import speech_like
+    enc = sc.Encoder(codec, rate=rate, **options)
+    return enc.packetize(speech_like(frames * 0.02, rate=rate, seed=3))[:frames]
+
+
+@pytest.mark.parametrize("codec, rate", [("OPUS", 16000), ("OPUS", 8000), ("AMR-WB", 16000)])
+def test_stateful_codec_decoded_in_chunk_order(codec, rate):
+    if not sc.codec_info(codec).available:
+        pytest.fail(f"{codec} must be in the build for this test")
+    packets = encoded(codec, rate, 8)
+    s = session(rate=rate)
+    s.feed(start_msg(codec, 48000 if codec == "OPUS" else 16000))
+    order = [1, 2, 4, 3, 5, 6, 8, 7]
+    out = feed_all(s, [media_msg(packets[c - 1], c) for c in order]) + s.drain()
+    reference = sc.Decoder(codec, rate=rate)
+    assert [m.chunk for m in out] == list(range(1, 9))
+    assert [m.pcm for m in out] == [reference.decode(p) for p in packets]
+
+
+def test_opus_gap_uses_fec_from_the_next_packet():
+    packets = encoded("OPUS", 16000, 6, fec=True, bitrate=24000)
+    s = session(rate=16000, reorder_window=0)
+    s.feed(start_msg("OPUS", 48000))
+    out = feed_all(s, [media_msg(packets[c - 1], c) for c in (1, 2, 4, 5, 6)])
+    assert chunks(out) == [(1, False), (2, False), (3, True), (4, False), (5, False),
+                           (6, False)]
+    reference = sc.Decoder("OPUS", rate=16000)
+    expected = [reference.decode(packets[0]), reference.decode(packets[1]),
+                reference.recover(packets[3])] + [reference.decode(p) for p in packets[3:]]
+    assert [m.pcm for m in out] == expected
+    st_ = s.stats["inbound"]
+    assert (st_.lost, st_.concealed, st_.recovered) == (1, 1, 1)
+    assert np.abs(np.frombuffer(out[2].pcm, np.int16)).max() > 100   # not silence
+
+
+def test_opus_longer_gap_extrapolates_then_recovers():
+    packets = encoded("OPUS", 16000, 6, fec=True, bitrate=24000)
+    s = session(rate=16000, reorder_window=0)
+    s.feed(start_msg("OPUS", 48000))
+    out = feed_all(s, [media_msg(packets[c - 1], c) for c in (1, 4)])
+    reference = sc.Decoder("OPUS", rate=16000)
+    expected = [reference.decode(packets[0]), reference.conceal(320),
+                reference.recover(packets[3]), reference.decode(packets[3])]
+    assert [m.pcm for m in out] == expected
+    assert s.stats["inbound"].recovered == 1 and s.stats["inbound"].concealed == 2
+
+
+@pytest.mark.parametrize("codec, playback_rate, ptime", [("OPUS", 16000, 20), ("OPUS", 24000, 20),
+                                                         ("AMR-WB", 16000, 40)])
+def test_packet_codec_playback(codec, playback_rate, ptime):
+    from streamcodec.signals import speech_like
+    pcm = speech_like(0.3, rate=playback_rate, seed=4)
+    s = MediaStream(rate=16000, playback_codec=codec, playback_rate=playback_rate,
+                    playback_ptime=ptime)
+    msgs = s.play(pcm[:1000], playback_rate) + s.play(pcm[1000:], playback_rate) + \
+        s.flush_playback()
+    options = {"codec_rate": playback_rate} if codec == "OPUS" else {}
+    reference = sc.Encoder(codec, rate=playback_rate, ptime=ptime, **options)
+    assert payloads(msgs) == reference.packetize(pcm) + reference.flush()
+    assert s.sent_ms == len(msgs) * ptime == 300 + (-300 % ptime)
