@@ -584,3 +584,13 @@ def test_packet_codec_playback(codec, playback_rate, ptime):
     reference = sc.Encoder(codec, rate=playback_rate, ptime=ptime, **options)
     assert payloads(msgs) == reference.packetize(pcm) + reference.flush()
     assert s.sent_ms == len(msgs) * ptime == 300 + (-300 % ptime)
+
+
+def test_large_payload_takes_the_general_path_with_the_same_result():
+    big = ulaw_frames(1, size=24000)[0]            # 3 s in one message: past the C buffer
+    s = session(max_message_bytes=1 << 20)
+    s.feed(start_msg())
+    (m,) = s.feed(media_msg(big, 1))
+    assert m.pcm == ulaw_ref(big) and m.payload == big
+    (m,) = s.feed(media_msg(big[:160], 2))
+    assert m.pcm == ulaw_ref(big[:160])

@@ -49,6 +49,8 @@ _HISTORY_MASK = 255
 #: Track names the C fast path knows, by its index.
 _FAST_TRACKS = ("inbound", "outbound")
 _FRAME_MEDIA = lib.SC_FRAME_MEDIA
+#: Largest payload the C path decodes (bytes); larger ones go through json.loads.
+_FAST_PAYLOAD = 16384
 _media_in = lib.sc_frame_media_in
 _object_new = object.__new__
 #: The leading outputs of sc_frame_in: samples, track, chunk, timestamp,
@@ -270,7 +272,8 @@ class MediaStream:
         self._in_outputs = ffi.buffer(self._in)
         self._next = self._in.next_chunk
         self._fast: list[Optional[_Track]] = [None] * len(_FAST_TRACKS)
-        payload_cap = self.max_message_bytes * 3 // 4 + 3
+        # Media payloads are 20-60 ms; a rarer larger one takes the general path.
+        payload_cap = min(self.max_message_bytes * 3 // 4 + 3, _FAST_PAYLOAD)
         self._payload = ffi.new("uint8_t[]", payload_cap)
         self._payload_bytes = ffi.buffer(self._payload)
         self._in.payload, self._in.payload_cap = self._payload, payload_cap
