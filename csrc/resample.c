@@ -518,6 +518,48 @@ static void f32_to_i16_n(const float *SC_RESTRICT in, size_t n, int16_t *SC_REST
         out[i] = f32_to_i16(in[i]);
 }
 
+RS_KERNEL
+static void interleave2_i16(const float *SC_RESTRICT c0, const float *SC_RESTRICT c1, size_t n,
+                            int16_t *SC_RESTRICT o)
+{
+    for (size_t k = 0; k < n; k++) {
+        o[2 * k] = f32_to_i16(c0[k]);
+        o[2 * k + 1] = f32_to_i16(c1[k]);
+    }
+}
+
+RS_KERNEL
+static void interleave3_i16(const float *SC_RESTRICT c0, const float *SC_RESTRICT c1,
+                            const float *SC_RESTRICT c2, size_t n, int16_t *SC_RESTRICT o)
+{
+    for (size_t k = 0; k < n; k++) {
+        o[3 * k] = f32_to_i16(c0[k]);
+        o[3 * k + 1] = f32_to_i16(c1[k]);
+        o[3 * k + 2] = f32_to_i16(c2[k]);
+    }
+}
+
+RS_KERNEL
+static void deinterleave2_i16(const int16_t *SC_RESTRICT x, size_t n, float *SC_RESTRICT d0,
+                              float *SC_RESTRICT d1)
+{
+    for (size_t k = 0; k < n; k++) {
+        d0[k] = (float)x[2 * k];
+        d1[k] = (float)x[2 * k + 1];
+    }
+}
+
+RS_KERNEL
+static void deinterleave3_i16(const int16_t *SC_RESTRICT x, size_t n, float *SC_RESTRICT d0,
+                              float *SC_RESTRICT d1, float *SC_RESTRICT d2)
+{
+    for (size_t k = 0; k < n; k++) {
+        d0[k] = (float)x[3 * k];
+        d1[k] = (float)x[3 * k + 1];
+        d2[k] = (float)x[3 * k + 2];
+    }
+}
+
 /* Fetch input element i of either kind as float. */
 static inline float in_at(const void *in, int kind, size_t i)
 {
@@ -603,20 +645,9 @@ static void pm_store(sc_resampler *st, const void *in, int kind, int64_t from, s
     }
     size_t whole = (n - i) / (size_t)M;
     if (M == 2 && kind == KIND_I16) {
-        const int16_t *x = (const int16_t *)in + i;
-        float *d0 = b + t, *d1 = b + cap + t;
-        for (size_t k = 0; k < whole; k++) {
-            d0[k] = (float)x[2 * k];
-            d1[k] = (float)x[2 * k + 1];
-        }
+        deinterleave2_i16((const int16_t *)in + i, whole, b + t, b + cap + t);
     } else if (M == 3 && kind == KIND_I16) {
-        const int16_t *x = (const int16_t *)in + i;
-        float *d0 = b + t, *d1 = b + cap + t, *d2 = b + 2 * cap + t;
-        for (size_t k = 0; k < whole; k++) {
-            d0[k] = (float)x[3 * k];
-            d1[k] = (float)x[3 * k + 1];
-            d2[k] = (float)x[3 * k + 2];
-        }
+        deinterleave3_i16((const int16_t *)in + i, whole, b + t, b + cap + t, b + 2 * cap + t);
     } else {
         for (size_t k = 0; k < whole; k++)
             for (int32_t rr = 0; rr < M; rr++)
@@ -660,16 +691,9 @@ static void pm_emit(sc_resampler *st, int64_t j0, int64_t j1, int64_t q0, void *
         size_t whole = (n - i) / (size_t)L;
         const float *c0 = tb + (q - q0), *c1 = tb + tcap + (q - q0), *c2 = tb + 2 * tcap + (q - q0);
         if (L == 2) {
-            for (size_t k = 0; k < whole; k++) {
-                o[i + 2 * k] = f32_to_i16(c0[k]);
-                o[i + 2 * k + 1] = f32_to_i16(c1[k]);
-            }
+            interleave2_i16(c0, c1, whole, o + i);
         } else if (L == 3) {
-            for (size_t k = 0; k < whole; k++) {
-                o[i + 3 * k] = f32_to_i16(c0[k]);
-                o[i + 3 * k + 1] = f32_to_i16(c1[k]);
-                o[i + 3 * k + 2] = f32_to_i16(c2[k]);
-            }
+            interleave3_i16(c0, c1, c2, whole, o + i);
         } else {
             for (size_t k = 0; k < whole; k++)
                 for (int32_t ss = 0; ss < L; ss++)
