@@ -477,7 +477,10 @@ int64_t sc_resampler_out_count(const sc_resampler *st, size_t n)
 
 static int64_t tail_total(const sc_resampler *st)
 {
-    /* outputs for the whole signal plus the delay: ceil(n_in L / M) + delay */
+    /* outputs for the whole signal plus the delay: ceil(n_in L / M) + delay
+     * (nothing at all for a stream that has had no input) */
+    if (st->n_in == 0)
+        return st->n_out;
     int64_t q = st->n_in / st->M, r = st->n_in % st->M;
     return q * st->L + ceil_div(r * st->L, st->M) + st->delay;
 }

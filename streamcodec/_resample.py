@@ -10,13 +10,16 @@ Presets (``quality=``), measured by tests/test_resample.py; the lower
 Nyquist frequency is ``min(in_rate, out_rate) / 2``, and delays are for
 8 kHz on the lower side (they halve at 16 kHz, and so on):
 
-=================  ===============  ==============  ==========  ==========
-preset             passband edge    stopband from   rejection   delay
-=================  ===============  ==============  ==========  ==========
-``"low-latency"``  0.75 x Nyquist   1.25 x Nyquist  >= 63 dB    <= 1 ms
-``"default"``      0.85 x Nyquist   1.15 x Nyquist  >= 92 dB    2.5 ms
-``"high-quality"`` 0.90 x Nyquist   1.10 x Nyquist  >= 120 dB   5.1 ms
-=================  ===============  ==============  ==========  ==========
+==================  ==============  ==============  =============  =========
+preset              passband to     stopband from   rejection      delay
+==================  ==============  ==============  =============  =========
+``"low-latency"``   0.75 x Nyquist  1.25 x Nyquist  >= 63.5 dB     1.0 ms
+``"default"``       0.85 x Nyquist  1.15 x Nyquist  >= 94.7 dB     2.5 ms
+``"high-quality"``  0.90 x Nyquist  1.10 x Nyquist  >= 125.9 dB    5.125 ms
+==================  ==============  ==============  =============  =========
+
+Passband deviation is at most 0.005 dB (low-latency), 0.0002 dB (default)
+and below 0.00001 dB (high-quality).
 """
 
 from __future__ import annotations
