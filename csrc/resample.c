@@ -573,7 +573,13 @@ static inline float in_at(const void *in, int kind, size_t i)
 /* period-major engine                                                 */
 
 /* dst[i] = sum over runs of sum_m coef[m] * sub_r[i0 + i + e0 + m], for i in
- * [0, nq) rounded up to whole vectors (dst and the substreams have slack). */
+ * [0, nq) rounded up to whole vectors (dst and the substreams have slack).
+ *
+ * Each output lane keeps two partial sums, taps 0, 2, 4... of each run in
+ * one and 1, 3, 5... in the other, added at the end: twice the independent
+ * FMA chains, which is what keeps both FMA units busy.  Every lane does
+ * exactly that sequence whichever loop computes it, so the result never
+ * depends on how the outputs were blocked. */
 RS_KERNEL
 static void pm_kernel(const float *SC_RESTRICT sub, size_t sub_cap, const rs_run *rn, int nruns,
                       const float *SC_RESTRICT cf, int64_t i0, size_t nq, float *SC_RESTRICT dst)
@@ -582,42 +588,67 @@ static void pm_kernel(const float *SC_RESTRICT sub, size_t sub_cap, const rs_run
     size_t i = 0;
     for (; i < nq && nq - i > 3 * RS_LANES; i += 4 * RS_LANES) {
         rs_v8 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+        rs_v8 b0 = { 0 }, b1 = { 0 }, b2 = { 0 }, b3 = { 0 };
         for (int k = 0; k < nruns; k++) {
             const float *xp = sub + (size_t)rn[k].r * sub_cap + (i0 + (int64_t)i + rn[k].e0);
             const float *c = cf + rn[k].coef;
-            for (int32_t m = 0; m < rn[k].n; m++) {
-                float cm = c[m];
-                a0 += cm * *(const rs_v8u *)(xp + m);
-                a1 += cm * *(const rs_v8u *)(xp + m + 8);
-                a2 += cm * *(const rs_v8u *)(xp + m + 16);
-                a3 += cm * *(const rs_v8u *)(xp + m + 24);
+            int32_t n = rn[k].n, m = 0;
+            for (; m + 1 < n; m += 2) {
+                float c0 = c[m], c1 = c[m + 1];
+                const float *x0 = xp + m, *x1 = xp + m + 1;
+                a0 += c0 * *(const rs_v8u *)(x0);
+                a1 += c0 * *(const rs_v8u *)(x0 + 8);
+                a2 += c0 * *(const rs_v8u *)(x0 + 16);
+                a3 += c0 * *(const rs_v8u *)(x0 + 24);
+                b0 += c1 * *(const rs_v8u *)(x1);
+                b1 += c1 * *(const rs_v8u *)(x1 + 8);
+                b2 += c1 * *(const rs_v8u *)(x1 + 16);
+                b3 += c1 * *(const rs_v8u *)(x1 + 24);
+            }
+            if (m < n) {
+                float c0 = c[m];
+                const float *x0 = xp + m;
+                a0 += c0 * *(const rs_v8u *)(x0);
+                a1 += c0 * *(const rs_v8u *)(x0 + 8);
+                a2 += c0 * *(const rs_v8u *)(x0 + 16);
+                a3 += c0 * *(const rs_v8u *)(x0 + 24);
             }
         }
-        *(rs_v8u *)(dst + i) = a0;
-        *(rs_v8u *)(dst + i + 8) = a1;
-        *(rs_v8u *)(dst + i + 16) = a2;
-        *(rs_v8u *)(dst + i + 24) = a3;
+        *(rs_v8u *)(dst + i) = a0 + b0;
+        *(rs_v8u *)(dst + i + 8) = a1 + b1;
+        *(rs_v8u *)(dst + i + 16) = a2 + b2;
+        *(rs_v8u *)(dst + i + 24) = a3 + b3;
     }
     for (; i < nq; i += RS_LANES) {
-        rs_v8 a0 = { 0 };
+        rs_v8 a0 = { 0 }, b0 = { 0 };
         for (int k = 0; k < nruns; k++) {
             const float *xp = sub + (size_t)rn[k].r * sub_cap + (i0 + (int64_t)i + rn[k].e0);
             const float *c = cf + rn[k].coef;
-            for (int32_t m = 0; m < rn[k].n; m++)
+            int32_t n = rn[k].n, m = 0;
+            for (; m + 1 < n; m += 2) {
+                a0 += c[m] * *(const rs_v8u *)(xp + m);
+                b0 += c[m + 1] * *(const rs_v8u *)(xp + m + 1);
+            }
+            if (m < n)
                 a0 += c[m] * *(const rs_v8u *)(xp + m);
         }
-        *(rs_v8u *)(dst + i) = a0;
+        *(rs_v8u *)(dst + i) = a0 + b0;
     }
 #else
     for (size_t i = 0; i < nq; i++) {
-        float a = 0.0f;
+        float a = 0.0f, b = 0.0f;
         for (int k = 0; k < nruns; k++) {
             const float *xp = sub + (size_t)rn[k].r * sub_cap + (i0 + (int64_t)i + rn[k].e0);
             const float *c = cf + rn[k].coef;
-            for (int32_t m = 0; m < rn[k].n; m++)
+            int32_t n = rn[k].n, m = 0;
+            for (; m + 1 < n; m += 2) {
+                a += c[m] * xp[m];
+                b += c[m + 1] * xp[m + 1];
+            }
+            if (m < n)
                 a += c[m] * xp[m];
         }
-        dst[i] = a;
+        dst[i] = a + b;
     }
 #endif
 }

@@ -11,10 +11,10 @@
  * Streaming contract.  After k input samples in total, exactly
  * floor(k * L / M) output samples have been emitted: a call never holds
  * back output that its inputs determine, so a 20 ms chunk at 8/16/24 kHz
- * always gives exactly 20 ms.  Output sample j is the filtered input at
- * time j*M/L - delay input-rate... i.e. the signal delayed by
- * sc_resampler_delay() output samples; that filter delay is the only
- * latency.  Output for a signal fed in chunks of any sizes is bit-identical
+ * always gives exactly 20 ms.  Output sample j stands for input time
+ * j / out_rate seconds minus the filter delay, sc_resampler_delay() output
+ * samples; that delay is the only latency.  Output for a signal fed in
+ * chunks of any sizes is bit-identical
  * to one call on the whole signal.  sc_resampler_flush() emits the tail
  * (the delay, plus the final partial sample) and starts over;
  * sc_resampler_reset() starts over without emitting.

@@ -48,6 +48,10 @@ def _supported_rates() -> tuple[int, ...]:
 SUPPORTED_RATES: tuple[int, ...] = _supported_rates()
 
 _alloc = ffi.new_allocator(should_clear_after_alloc=False)
+_from_buffer = ffi.from_buffer
+_process_i16 = lib.sc_resampler_process
+_EBUFFER = lib.SC_EBUFFER
+_INT16 = np.dtype(np.int16)
 
 PCMInput = Union[bytes, bytearray, memoryview, np.ndarray]
 
@@ -140,18 +144,29 @@ class Resampler:
             ``out_count(n)`` samples, as bytes of int16 (rounded to nearest,
             saturated) or a float32 array when the input was float32.
         """
-        if isinstance(pcm, np.ndarray) and pcm.dtype == np.float32:
+        # The common cases first, with as little Python as possible: this
+        # runs once per 20 ms message.
+        cls = type(pcm)
+        if cls is np.ndarray and pcm.dtype is _INT16 and pcm.ndim == 1:
+            try:
+                data = _from_buffer("int16_t[]", pcm)
+            except (TypeError, ValueError, BufferError):
+                data, n = pcm_view(pcm)   # raises the clear error
+            n = len(data)
+        elif cls is np.ndarray and pcm.dtype == np.float32:
             return self._process_float(pcm)
-        if isinstance(pcm, np.ndarray) and pcm.dtype != np.int16:
+        elif cls is np.ndarray and pcm.dtype != np.int16:
             raise TypeError(
                 f"pcm array must have dtype int16 (returns bytes) or float32 (returns "
                 f"float32), not {pcm.dtype}")
-        data, n = pcm_view(pcm)
-        out = lib.sc_resampler_process(self._st, data, n, self._out, self._cap)
-        if out == lib.SC_EBUFFER:
-            self._grow(check(lib.sc_resampler_out_count(self._st, n), "resampler"))
-            out = lib.sc_resampler_process(self._st, data, n, self._out, self._cap)
-        check(out, f"resampler, {n} samples")
+        else:
+            data, n = pcm_view(pcm)
+        out = _process_i16(self._st, data, n, self._out, self._cap)
+        if out < 0:
+            if out == _EBUFFER:
+                self._grow(check(lib.sc_resampler_out_count(self._st, n), "resampler"))
+                out = _process_i16(self._st, data, n, self._out, self._cap)
+            check(out, f"resampler, {n} samples")
         self._float = False
         return self._out_bytes[0:2 * out]
 
@@ -240,7 +255,14 @@ def resample(pcm: PCMInput, in_rate: int, out_rate: int,
         check(lib.sc_resampler_process_float(r._st, data, n, out, total), "resample")
         check(lib.sc_resampler_flush_float(r._st, out + first, total - first), "resample")
         return y
-    out = _alloc("int16_t[]", max(total, 1))
+    if total == 0:
+        return b""
+    # The C core writes straight into the bytes object we return: it is
+    # brand new (bytes(k) with k > 1 is never a shared or cached object) and
+    # nothing else has seen it yet, so filling it in place is safe, and it
+    # saves a second buffer of the output's size and a copy.
+    result = bytes(2 * total)
+    out = ffi.cast("int16_t *", ffi.from_buffer(result))
     check(lib.sc_resampler_process(r._st, data, n, out, total), "resample")
     check(lib.sc_resampler_flush(r._st, out + first, total - first), "resample")
-    return ffi.buffer(out, 2 * total)[:]
+    return result
