@@ -153,6 +153,12 @@ class Resampler:
             except (TypeError, ValueError, BufferError):
                 data, n = pcm_view(pcm)   # raises the clear error
             n = len(data)
+        elif cls is bytes:
+            n = len(pcm)
+            if n & 1:
+                data, n = pcm_view(pcm)   # raises the clear error
+            data = _from_buffer("int16_t[]", pcm)
+            n >>= 1
         elif cls is np.ndarray and pcm.dtype == np.float32:
             return self._process_float(pcm)
         elif cls is np.ndarray and pcm.dtype != np.int16:
