@@ -53,12 +53,19 @@
 #define RS_HAVE_WIDE 0
 #endif
 
+#ifndef RS_VECTOR   /* -DRS_VECTOR=0 builds the plain-C kernels (as on non-GNU compilers) */
 #if defined(__GNUC__)
 #define RS_VECTOR 1
+#else
+#define RS_VECTOR 0
+#endif
+#endif
+#if RS_VECTOR
 typedef float rs_v8 __attribute__((vector_size(32)));
 typedef float rs_v8u __attribute__((vector_size(32), aligned(4)));
 #else
-#define RS_VECTOR 0
+#undef RS_HAVE_WIDE
+#define RS_HAVE_WIDE 0
 #endif
 
 #define RS_PI 3.14159265358979323846

@@ -173,7 +173,10 @@ class Decoder:
     codec : str
         ``"PCMU" "PCMA" "G722" "OPUS" "AMR-WB" "L16"``, any case.
     rate : int, optional
-        PCM rate wanted, Hz; defaults to the codec's own.
+        PCM rate wanted, Hz; defaults to the codec's own.  Any other rate in
+        :data:`streamcodec.SUPPORTED_RATES` is converted inside the same C
+        call (streaming resampler, state kept per stream, ``quality=``
+        preset; it adds its filter delay, 2.5 ms by default at 8 kHz).
     **options
         Codec options: ``codec_rate`` (L16: the rate on the wire, default
         ``rate``), ``octet_align`` (AMR-WB), ``quality`` (resampler preset).
@@ -235,7 +238,10 @@ class Encoder:
     codec : str
         ``"PCMU" "PCMA" "G722" "OPUS" "AMR-WB" "L16"``, any case.
     rate : int, optional
-        Rate of the PCM given, Hz; defaults to the codec's own.
+        Rate of the PCM given, Hz; defaults to the codec's own.  Any other
+        rate in :data:`streamcodec.SUPPORTED_RATES` is resampled to the
+        codec's inside the encode call; :attr:`quantum` is then the number
+        of input samples that make whole codec frames (PCMU at 24000 Hz: 3).
     ptime : int
         Milliseconds of audio per payload from :meth:`packetize` (default 20).
     **options
