@@ -13,6 +13,7 @@ from typing import Any
 from ._buffers import PCMLike, byte_view, pcm_view
 from ._core import ffi, lib
 from ._errors import CodecUnavailableError, check
+from ._resample import QUALITIES, SUPPORTED_RATES
 
 #: Codec names as Telnyx spells them, mapped to the C core's ids.
 CODEC_IDS = {
@@ -30,7 +31,7 @@ _PACKAGE_HINT = {
     "AMR-WB": "libopencore-amrwb-dev and libvo-amrwbenc-dev",
 }
 
-_RESAMPLER_PRESETS = {"low-latency": 0, "default": 1, "high-quality": 2}
+_RESAMPLER_PRESETS = QUALITIES
 
 #: PCM rate used when ``rate`` is not given and the codec has no fixed one.
 _DEFAULT_RATE = {"OPUS": 48000}
@@ -188,7 +189,11 @@ def _make_params(name: str, rate: int | None, options: dict[str, Any]) -> Any:
         rate = native or _DEFAULT_RATE.get(name, 8000)
     params.rate = _require_rate(rate, "rate")
     if native is not None and params.rate != native:
-        raise ValueError(f"{name} runs at {native} Hz; rate={params.rate} is not supported")
+        # converted inside the C call: both rates must be resampler rates
+        if params.rate not in SUPPORTED_RATES or native not in SUPPORTED_RATES:
+            raise ValueError(
+                f"{name} runs at {native} Hz and rate={params.rate} Hz needs resampling, "
+                f"which takes rates {', '.join(map(str, SUPPORTED_RATES))}")
     return params
 
 
@@ -207,7 +212,10 @@ class Decoder:
     codec : str
         ``"PCMU" "PCMA" "G722" "OPUS" "AMR-WB" "L16"``, any case.
     rate : int, optional
-        PCM rate wanted, Hz; defaults to the codec's own (OPUS: 48000).
+        PCM rate wanted, Hz; defaults to the codec's own (OPUS: 48000).  Any other rate in
+        :data:`streamcodec.SUPPORTED_RATES` is converted inside the same C
+        call (streaming resampler, state kept per stream, ``quality=``
+        preset; it adds its filter delay, 2.5 ms by default at 8 kHz).
     **options
         Codec options: ``codec_rate`` (L16: the rate on the wire, default
         ``rate``; OPUS: the rate libopus decodes at, default ``rate`` when
@@ -268,8 +276,13 @@ class Decoder:
             raise ValueError(f"n_samples must be >= 0, got {n_samples}")
         if n_samples > self._cap:
             self._grow(n_samples)
-        n = check(lib.sc_decoder_conceal(self._state, n_samples, self._out, self._cap),
-                  f"{self.codec} concealment")
+        n = lib.sc_decoder_conceal(self._state, n_samples, self._out, self._cap)
+        if n == lib.SC_EARG:
+            raise ValueError(
+                f"n_samples={n_samples} is not a whole number of {self.codec} samples at its "
+                f"own rate resampled to {self.rate} Hz; ask for whole milliseconds (e.g. "
+                f"{self.rate // 50} for 20 ms)")
+        check(n, f"{self.codec} concealment")
         return self._out_bytes[0:2 * n]
 
     def recover(self, next_payload: bytes | bytearray | memoryview) -> bytes:
@@ -319,10 +332,12 @@ class Encoder:
     codec : str
         ``"PCMU" "PCMA" "G722" "OPUS" "AMR-WB" "L16"``, any case.
     rate : int, optional
-        Rate of the PCM given, Hz; defaults to the codec's own.
-    ptime : float, optional
-        Milliseconds of audio per payload from :meth:`packetize`: 20 by
-        default, OPUS: ``frame_ms``.
+        Rate of the PCM given, Hz; defaults to the codec's own (OPUS: 48000).  Any other
+        rate in :data:`streamcodec.SUPPORTED_RATES` is resampled to the
+        codec's inside the encode call; :attr:`quantum` is then the number
+        of input samples that make whole codec frames (PCMU at 24000 Hz: 3).
+    ptime : int
+        Milliseconds of audio per payload from :meth:`packetize` (default 20).
     **options
         Codec options: ``codec_rate`` (L16: the rate on the wire; OPUS: the
         rate libopus runs at).
