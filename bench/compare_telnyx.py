@@ -90,11 +90,22 @@ class RawInbound:
         self.pcm_bytes = ffi.buffer(self.pcm)
 
     def __call__(self, message: str):
-        data = message.encode()
-        if lib.sc_frame_media_in(self.f, data, len(data)) != lib.SC_FRAME_MEDIA:
-            raise RuntimeError("benchmark message left the fast path")
-        samples, track, chunk, _, seq = self._outputs(self.view)
-        return self.pcm_bytes[0:2 * samples], track, chunk, seq
+        return self.run([message])[0]
+
+    def run(self, messages: list[str]) -> list[tuple[bytes, int, int, int]]:
+        """Each message's (pcm, track, chunk, sequence_number), in a loop as
+        a server would write it around the C call."""
+        call, f, outputs, view, pcm = (lib.sc_frame_media_in, self.f, self._outputs, self.view,
+                                       self.pcm_bytes)
+        media = lib.SC_FRAME_MEDIA
+        out = []
+        for message in messages:
+            data = message.encode()
+            if call(f, data, len(data)) != media:
+                raise RuntimeError("benchmark message left the fast path")
+            samples, track, chunk, _, seq = outputs(view)
+            out.append((pcm[0:2 * samples], track, chunk, seq))
+        return out
 
     def rewind(self):
         self.f.next_chunk[0] = -1
@@ -104,8 +115,10 @@ class RawOutbound:
     """The one-C-call outbound path: 20 ms of PCM at `rate` in, the JSON
     text of one media message out."""
 
-    def __init__(self, codec: str, rate: int):
-        self.encoder = sc.Encoder(codec, rate=rate)
+    def __init__(self, codec: str, rate: int, playback_rate: int | None = None):
+        options = {"codec_rate": playback_rate} if codec in ("OPUS", "L16") and playback_rate \
+            else {}
+        self.encoder = sc.Encoder(codec, rate=rate, **options)
         self.packet = rate // 50
         bound = lib.sc_encoder_bound(self.encoder._state, self.packet)
         self.scratch = ffi.new("uint8_t[]", bound)
@@ -119,10 +132,19 @@ class RawOutbound:
         self.text = ffi.buffer(self.out)
 
     def __call__(self, pcm: bytes) -> str:
-        size = lib.sc_frame_media_out(self.f, pcm, self.packet)
-        if size < 0:
-            raise RuntimeError(f"sc_frame_media_out returned {size}")
-        return self.text[0:size].decode("ascii")
+        return self.run([pcm])[0]
+
+    def run(self, frames: list[bytes]) -> list[str]:
+        """One media message per 20 ms frame, in a loop as a server would
+        write it around the C call."""
+        call, f, n, text = lib.sc_frame_media_out, self.f, self.packet, self.text
+        out = []
+        for pcm in frames:
+            size = call(f, pcm, n)
+            if size < 0:
+                raise RuntimeError(f"sc_frame_media_out returned {size}")
+            out.append(text[0:size].decode("ascii"))
+        return out
 
 
 def _per_message(run, count: int, repeat: int) -> float:
@@ -137,18 +159,21 @@ def inbound_rows(codec: str, count: int, repeat: int, peer_decode, peer_name: st
     def peer():
         stream = soxr.ResampleStream(native, RATE, 1, "int16", quality="VHQ") \
             if native != RATE else None
+        out = []
         for m in msgs:
             frame = json.loads(m)
             pcm = peer_decode(base64.b64decode(frame["media"]["payload"]))
             if stream is not None:
-                stream.resample_chunk(np.frombuffer(pcm, np.int16))
+                pcm = stream.resample_chunk(np.frombuffer(pcm, np.int16))
+            out.append((pcm, frame["media"]["track"], frame["media"]["chunk"],
+                        frame["sequence_number"]))
+        return out
 
     raw = RawInbound(codec, RATE)
 
     def ours_raw():
         raw.rewind()
-        for m in msgs:
-            raw(m)
+        raw.run(msgs)
 
     def ours_feed():
         s = telnyx.MediaStream(rate=RATE)
@@ -176,17 +201,19 @@ def outbound_rows(codec: str, count: int, repeat: int, peer_encode, peer_name: s
     def peer():
         stream = soxr.ResampleStream(TTS_RATE, playback_rate, 1, "int16") \
             if playback_rate != TTS_RATE else None
+        out = []
         for f in frames:
             low = stream.resample_chunk(np.frombuffer(f, np.int16)).tobytes() \
                 if stream is not None else f
-            json.dumps({"event": "media", "media": {
-                "payload": base64.b64encode(peer_encode(low)).decode()}})
+            for payload in peer_encode(low):
+                out.append(json.dumps({"event": "media", "media": {
+                    "payload": base64.b64encode(payload).decode()}}))
+        return out
 
-    raw = RawOutbound(codec, TTS_RATE)
+    raw = RawOutbound(codec, TTS_RATE, playback_rate)
 
     def ours_raw():
-        for f in frames:
-            raw(f)
+        raw.run(frames)
 
     def ours_play():
         s = telnyx.MediaStream(rate=RATE, playback_codec=codec, playback_rate=playback_rate)
@@ -222,10 +249,25 @@ def rows(quick: bool) -> list[Row]:
                     "us/msg", note="this build cannot resample yet")]
     peer = "json+b64+audioop+soxr"
     out = inbound_rows("PCMU", count, repeat, lambda p: audioop.ulaw2lin(p, 2), peer)
-    out += outbound_rows("PCMU", count, repeat, lambda p: audioop.lin2ulaw(p, 2), peer, 8000)
+    out += outbound_rows("PCMU", count, repeat, lambda p: [audioop.lin2ulaw(p, 2)], peer, 8000)
     out += _g722_rows(count, repeat)
     out += _opus_rows(count, repeat)
     return out
+
+
+def _framed(encode, frame_bytes: int):
+    """A peer encoder for frame codecs: buffer what the stream resampler
+    returns (its chunks vary) and encode each whole 20 ms frame."""
+    held = bytearray()
+
+    def run(pcm: bytes) -> list[bytes]:
+        held.extend(pcm)
+        out = []
+        while len(held) >= frame_bytes:
+            out.append(encode(bytes(held[:frame_bytes])))
+            del held[:frame_bytes]
+        return out
+    return run
 
 
 def _g722_rows(count: int, repeat: int) -> list[Row]:
@@ -237,11 +279,11 @@ def _g722_rows(count: int, repeat: int) -> list[Row]:
         dec, enc = G722.G722(16000, 64000), G722.G722(16000, 64000)
         name = "json+b64+g722(pkg)"
         decode = lambda p: np.asarray(dec.decode(p), np.int16).tobytes()  # noqa: E731
-        encode = lambda pcm: enc.encode(np.frombuffer(pcm, np.int16))  # noqa: E731
+        encode = _framed(lambda pcm: enc.encode(np.frombuffer(pcm, np.int16)), 640)
     except ImportError:
         name = "json+b64 only"
         decode = lambda p: p  # noqa: E731
-        encode = lambda pcm: pcm[:160]  # noqa: E731
+        encode = _framed(lambda pcm: pcm[:160], 640)
     return (inbound_rows("G722", count, repeat, decode, name)
             + outbound_rows("G722", count, repeat, encode, name + "+soxr", 16000))
 
@@ -256,10 +298,10 @@ def _opus_rows(count: int, repeat: int) -> list[Row]:
         enc = opuslib.Encoder(16000, 1, opuslib.APPLICATION_VOIP)
         name = "json+b64+opuslib"
         decode = lambda p: dec.decode(p, 320)  # noqa: E731
-        encode = lambda pcm: enc.encode(pcm, 320)  # noqa: E731
+        encode = _framed(lambda pcm: enc.encode(pcm, 320), 640)
     except Exception:   # opuslib missing, or its ctypes lookup of libopus failed
         name = "json+b64 only"
         decode = lambda p: p  # noqa: E731
-        encode = lambda pcm: pcm[:40]  # noqa: E731
+        encode = _framed(lambda pcm: pcm[:40], 640)
     return (inbound_rows("OPUS", count, repeat, decode, name)
             + outbound_rows("OPUS", count, repeat, encode, name + "+soxr", 16000))

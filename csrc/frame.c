@@ -2,6 +2,16 @@
 
 #include <string.h>
 
+/*
+ * x86-64: the string scan uses SSE2 (part of the baseline ABI); the base64
+ * decoder has an SSSE3 block loop, taken when the CPU has SSSE3 (checked
+ * through the compiler's CPU model, set once by libgcc at load time).
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(SC_NO_SIMD)
+#define SC_FRAME_X86 1
+#include <immintrin.h>
+#endif
+
 /* ------------------------------------------------------------------ base64 */
 
 static const char b64_alphabet[64] =
@@ -114,6 +124,51 @@ static size_t b64_decoded_len(const uint8_t *in, size_t n)
 
 /* Strict decode of n characters into out (room for b64_decoded_len);
  * returns bytes written or SC_ECORRUPT. */
+#ifdef SC_FRAME_X86
+/*
+ * 16 characters to 12 bytes per step.  A character is valid when no bit is
+ * set in both lo_invalid[low nibble] and hi_class[high nibble]: the high
+ * nibbles fall into five classes (0x01: 0-1 and 8-F, nothing valid;
+ * 0x02: '+' '/'; 0x04: digits; 0x08: 4 and 6, all but nibble 0; 0x10: 5 and
+ * 7, nibbles 0-A), and lo_invalid marks, per low nibble, the classes in
+ * which it is invalid.  The sextet is the character plus an offset chosen
+ * by its high nibble ('/' moved to its own slot, 1).  Returns the
+ * characters consumed (whole blocks before the first invalid one).
+ */
+__attribute__((target("ssse3")))
+static size_t b64_decode_ssse3(const uint8_t *in, size_t n, uint8_t *out)
+{
+    const __m128i lo_invalid = _mm_setr_epi8(0x0B, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03,
+                                             0x03, 0x03, 0x07, 0x15, 0x17, 0x17, 0x17, 0x15);
+    const __m128i hi_class = _mm_setr_epi8(0x01, 0x01, 0x02, 0x04, 0x08, 0x10, 0x08, 0x10,
+                                           0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01);
+    const __m128i offset = _mm_setr_epi8(0, 16, 19, 4, -65, -65, -71, -71,
+                                         0, 0, 0, 0, 0, 0, 0, 0);
+    const __m128i nibble = _mm_set1_epi8(0x0F), slash = _mm_set1_epi8('/');
+    const __m128i pair = _mm_set1_epi32(0x01400140);  /* a * 64 + b per 16-bit lane */
+    const __m128i quad = _mm_set1_epi32(0x00011000);  /* ab * 4096 + cd per 32-bit lane */
+    const __m128i order = _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16, out += 12) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(in + i));
+        __m128i hi = _mm_and_si128(_mm_srli_epi32(v, 4), nibble);
+        __m128i lo = _mm_and_si128(v, nibble);
+        __m128i bad = _mm_and_si128(_mm_shuffle_epi8(lo_invalid, lo),
+                                    _mm_shuffle_epi8(hi_class, hi));
+        if (_mm_movemask_epi8(_mm_cmpeq_epi8(bad, _mm_setzero_si128())) != 0xFFFF)
+            break;
+        __m128i roll = _mm_shuffle_epi8(offset, _mm_add_epi8(hi, _mm_cmpeq_epi8(v, slash)));
+        __m128i sextets = _mm_add_epi8(v, roll);
+        __m128i groups = _mm_madd_epi16(_mm_maddubs_epi16(sextets, pair), quad);
+        __m128i bytes = _mm_shuffle_epi8(groups, order);
+        _mm_storel_epi64((__m128i *)out, bytes);
+        uint32_t tail = (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(bytes, 8));
+        memcpy(out + 8, &tail, 4);
+    }
+    return i;
+}
+#endif
+
 static int64_t b64_decode(const uint8_t *SC_RESTRICT in, size_t n, uint8_t *SC_RESTRICT out)
 {
     if (n % 4)
@@ -121,9 +176,15 @@ static int64_t b64_decode(const uint8_t *SC_RESTRICT in, size_t n, uint8_t *SC_R
     if (n == 0)
         return 0;
     size_t full = n - 4; /* every quad but the last has no padding */
-    size_t o = 0;
+    size_t o = 0, start = 0;
     uint32_t bad = 0;
-    for (size_t i = 0; i < full; i += 4, o += 3) {
+#ifdef SC_FRAME_X86
+    if (full >= 16 && __builtin_cpu_supports("ssse3")) {
+        start = b64_decode_ssse3(in, full, out);
+        o = start / 4 * 3;
+    }
+#endif
+    for (size_t i = start; i < full; i += 4, o += 3) {
         uint32_t v = b64_d0[in[i]] | b64_d1[in[i + 1]] | b64_d2[in[i + 2]] | b64_d3[in[i + 3]];
         bad |= v;
         out[o] = (uint8_t)(v >> 16);
@@ -201,7 +262,7 @@ static const uint8_t str_class[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
@@ -211,7 +272,6 @@ static const uint8_t str_class[256] = {
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 };
-/* (0x7F, DEL, is legal in JSON strings but kept out of the fast path.) */
 
 static inline void skip_ws(cursor *c)
 {
@@ -248,6 +308,26 @@ static inline int scan_string(cursor *c, const uint8_t **s, size_t *len)
         return OTHER;
     const uint8_t *start = ++c->p;
     const uint8_t *p = start, *end = c->end;
+#ifdef SC_FRAME_X86
+    {
+        /* signed compare: below 0x20 catches control bytes and, as
+         * negative numbers, every non-ASCII byte */
+        const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+        const __m128i space = _mm_set1_epi8(0x20);
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)p);
+            __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                                    _mm_cmpeq_epi8(v, backslash)),
+                                       _mm_cmplt_epi8(v, space));
+            int mask = _mm_movemask_epi8(hit);
+            if (mask) {
+                p += __builtin_ctz((unsigned)mask);
+                break;
+            }
+            p += 16;
+        }
+    }
+#endif
     while (end - p >= 8 && !special8(p))
         p += 8;
     while (p < end) {
@@ -371,37 +451,81 @@ static int skip_value(cursor *c, int depth)
 static int scan_uint(cursor *c, int64_t *out)
 {
     skip_ws(c);
-    if (c->p >= c->end)
-        return OTHER;
-    const uint8_t *s;
-    size_t n;
-    if (*c->p == '"') {
-        if (scan_string(c, &s, &n) != OK || n == 0)
-            return OTHER;
-    } else {
-        s = c->p;
-        if (skip_number(c) != OK)
-            return OTHER;
-        n = (size_t)(c->p - s);
-        if (n > 1 && s[0] == '0')
-            return OTHER; /* cannot happen after skip_number; kept for clarity */
-    }
-    if (n > MAX_DIGITS)
-        return OTHER;
+    const uint8_t *p = c->p, *end = c->end;
+    int quoted = p < end && *p == '"';
+    p += quoted;
+    const uint8_t *digits = p;
     int64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!is_digit(s[i]))
-            return OTHER;
-        v = v * 10 + (s[i] - '0');
+    while (p < end && is_digit(*p) && p - digits <= MAX_DIGITS) {
+        v = v * 10 + (*p - '0');
+        p++;
     }
+    size_t n = (size_t)(p - digits);
+    if (n == 0 || n > MAX_DIGITS)
+        return OTHER;
+    if (quoted) {
+        if (p >= end || *p != '"')
+            return OTHER;
+        p++;
+    } else if ((n > 1 && digits[0] == '0') ||
+               (p < end && (*p == '.' || *p == 'e' || *p == 'E'))) {
+        return OTHER; /* a leading zero (not JSON) or a fraction/exponent */
+    }
+    c->p = p;
     *out = v;
     return OK;
 }
 
-static int key_is(const uint8_t *s, size_t n, const char *word)
+/* At an opening quote: when the string is exactly `word`, step past its
+ * closing quote and return 1; else leave the cursor and return 0. */
+static inline int take_word(cursor *c, const char *word, size_t n)
 {
-    size_t w = strlen(word);
-    return n == w && memcmp(s, word, w) == 0;
+    if ((size_t)(c->end - c->p) < n + 2 || c->p[0] != '"' || c->p[n + 1] != '"' ||
+        memcmp(c->p + 1, word, n) != 0)
+        return 0;
+    c->p += n + 2;
+    return 1;
+}
+#define TAKE(c, literal) take_word((c), (literal), sizeof(literal) - 1)
+
+/* The keys the scanner reads; any other key is scanned as a string and its
+ * value skipped. */
+enum {
+    K_OTHER, K_EVENT, K_MEDIA, K_STREAM_ID, K_SEQUENCE, K_TRACK, K_CHUNK, K_TIMESTAMP, K_PAYLOAD
+};
+
+/* At an opening quote: which key this is, and the cursor past it. */
+static int scan_key(cursor *c, int inner)
+{
+    if (c->end - c->p < 2 || *c->p != '"')
+        return -1;
+    switch (c->p[1]) {
+    case 'e':
+        if (!inner && TAKE(c, "event")) return K_EVENT;
+        break;
+    case 'm':
+        if (!inner && TAKE(c, "media")) return K_MEDIA;
+        break;
+    case 's':
+        if (!inner && TAKE(c, "stream_id")) return K_STREAM_ID;
+        if (!inner && TAKE(c, "sequence_number")) return K_SEQUENCE;
+        break;
+    case 't':
+        if (inner && TAKE(c, "track")) return K_TRACK;
+        if (inner && TAKE(c, "timestamp")) return K_TIMESTAMP;
+        break;
+    case 'c':
+        if (inner && TAKE(c, "chunk")) return K_CHUNK;
+        break;
+    case 'p':
+        if (inner && TAKE(c, "payload")) return K_PAYLOAD;
+        break;
+    default:
+        break;
+    }
+    const uint8_t *s;
+    size_t n;
+    return scan_string(c, &s, &n) == OK ? K_OTHER : -1;
 }
 
 typedef struct {
@@ -411,7 +535,6 @@ typedef struct {
     size_t stream_id_len;
     int64_t chunk, timestamp, sequence_number;
     int32_t track;
-    int32_t is_media;
 } scanned;
 
 enum {
@@ -429,19 +552,18 @@ static int scan_media_object(cursor *c, scanned *out, unsigned *seen)
         return OK;
     }
     for (;;) {
-        const uint8_t *k, *s;
-        size_t kn, n;
         skip_ws(c);
-        if (scan_string(c, &k, &kn) != OK || expect(c, ':') != OK)
+        int key = scan_key(c, 1);
+        if (key < 0 || expect(c, ':') != OK)
             return OTHER;
         unsigned bit = 0;
-        int rc;
-        if (key_is(k, kn, "payload")) {
+        int rc = OTHER;
+        skip_ws(c);
+        switch (key) {
+        case K_PAYLOAD:
             /* Only the closing quote is looked for here: the strict base64
              * decode that follows refuses every other special byte. */
             bit = SEEN_PAYLOAD;
-            skip_ws(c);
-            rc = OTHER;
             if (c->p < c->end && *c->p == '"') {
                 const uint8_t *q = memchr(c->p + 1, '"', (size_t)(c->end - c->p - 1));
                 if (q) {
@@ -451,26 +573,28 @@ static int scan_media_object(cursor *c, scanned *out, unsigned *seen)
                     rc = OK;
                 }
             }
-        } else if (key_is(k, kn, "chunk")) {
+            break;
+        case K_CHUNK:
             bit = SEEN_CHUNK;
             rc = scan_uint(c, &out->chunk);
-        } else if (key_is(k, kn, "timestamp")) {
+            break;
+        case K_TIMESTAMP:
             bit = SEEN_TS;
             rc = scan_uint(c, &out->timestamp);
-        } else if (key_is(k, kn, "track")) {
+            break;
+        case K_TRACK:
             bit = SEEN_TRACK;
-            skip_ws(c);
-            rc = scan_string(c, &s, &n);
-            if (rc == OK) {
-                if (key_is(s, n, "inbound"))
-                    out->track = 0;
-                else if (key_is(s, n, "outbound"))
-                    out->track = 1;
-                else
-                    rc = OTHER;
+            if (TAKE(c, "inbound")) {
+                out->track = 0;
+                rc = OK;
+            } else if (TAKE(c, "outbound")) {
+                out->track = 1;
+                rc = OK;
             }
-        } else {
+            break;
+        default:
             rc = skip_value(c, 2);
+            break;
         }
         if (rc != OK || (*seen & bit))
             return OTHER;
@@ -500,31 +624,33 @@ static int scan_message(const uint8_t *msg, size_t len, scanned *out)
     if (c.p < c.end && *c.p == '}')
         return OTHER; /* no event */
     for (;;) {
-        const uint8_t *k, *s;
-        size_t kn, n;
         skip_ws(&c);
-        if (scan_string(&c, &k, &kn) != OK || expect(&c, ':') != OK)
+        int key = scan_key(&c, 0);
+        if (key < 0 || expect(&c, ':') != OK)
             return OTHER;
         unsigned bit = 0;
-        int rc;
-        if (key_is(k, kn, "event")) {
+        int rc = OTHER;
+        skip_ws(&c);
+        switch (key) {
+        case K_EVENT:
             bit = SEEN_EVENT;
-            skip_ws(&c);
-            rc = scan_string(&c, &s, &n);
-            if (rc == OK && !key_is(s, n, "media"))
-                rc = OTHER;
-        } else if (key_is(k, kn, "media")) {
+            rc = TAKE(&c, "media") ? OK : OTHER;
+            break;
+        case K_MEDIA:
             bit = SEEN_MEDIA;
             rc = scan_media_object(&c, out, &seen);
-        } else if (key_is(k, kn, "stream_id")) {
+            break;
+        case K_STREAM_ID:
             bit = SEEN_STREAM;
-            skip_ws(&c);
             rc = scan_string(&c, &out->stream_id, &out->stream_id_len);
-        } else if (key_is(k, kn, "sequence_number")) {
+            break;
+        case K_SEQUENCE:
             bit = SEEN_SEQ;
             rc = scan_uint(&c, &out->sequence_number);
-        } else {
+            break;
+        default:
             rc = skip_value(&c, 1);
+            break;
         }
         if (rc != OK || (seen & bit))
             return OTHER;
@@ -555,7 +681,7 @@ int sc_frame_media_in(sc_frame_in *f, const uint8_t *msg, size_t len)
 {
     if (!f || !msg || !f->payload || !f->pcm)
         return SC_EARG;
-    scanned s = { NULL, 0, NULL, 0, -1, -1, -1, 0, 0 };
+    scanned s = { NULL, 0, NULL, 0, -1, -1, -1, 0 };
     if (scan_message(msg, len, &s) != OK)
         return SC_FRAME_OTHER;
     if (s.payload_len % 4 || b64_decoded_len(s.payload, s.payload_len) > f->payload_cap)
