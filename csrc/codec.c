@@ -440,9 +440,10 @@ static int64_t encode_resampled(sc_encoder *e, const int16_t *pcm, size_t n,
     return written;
 }
 
-int64_t sc_encoder_encode(sc_encoder *e, const int16_t *pcm, size_t n,
+int64_t sc_encoder_encode(sc_encoder *e, const void *pcm_bytes, size_t n,
                           uint8_t *out, size_t cap)
 {
+    const int16_t *pcm = pcm_bytes;
     if (n % (uint64_t)e->quantum)
         return SC_EARG;
     int64_t bound = sc_encoder_bound(e, n);

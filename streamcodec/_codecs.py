@@ -407,7 +407,12 @@ class Encoder:
         Raises ValueError when ``pcm`` is not a whole number of frames
         (``quantum`` samples); use :meth:`packetize` to buffer remainders.
         """
-        data, n = pcm_view(pcm)
+        # Hot path: bytes go to C as they are (CPython keeps their data
+        # aligned), one call, one copy out.
+        if type(pcm) is bytes and not len(pcm) & 1:
+            data, n = pcm, len(pcm) >> 1
+        else:
+            data, n = pcm_view(pcm)
         out = lib.sc_encoder_encode(self._state, data, n, self._out, self._cap)
         if out >= 0:
             return self._out_bytes[0:out]
