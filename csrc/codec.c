@@ -10,6 +10,7 @@ static const sc_codec_ops *ops_for(int codec)
     case SC_CODEC_PCMU: return &sc_pcmu_ops;
     case SC_CODEC_PCMA: return &sc_pcma_ops;
     case SC_CODEC_L16: return &sc_l16_ops;
+    case SC_CODEC_G722: return &sc_g722_ops;
     default: return NULL;
     }
 }

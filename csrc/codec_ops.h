@@ -47,5 +47,6 @@ typedef struct sc_codec_ops {
 extern const sc_codec_ops sc_pcmu_ops;
 extern const sc_codec_ops sc_pcma_ops;
 extern const sc_codec_ops sc_l16_ops;
+extern const sc_codec_ops sc_g722_ops;
 
 #endif

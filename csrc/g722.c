@@ -1,0 +1,709 @@
+/*
+ * ITU-T G.722 sub-band ADPCM: see g722.h for the interface and the
+ * concealment.  Block names in comments (SUBTRA, QUANTL, ...) are the
+ * Recommendation's.  Arithmetic is the Recommendation's 16-bit
+ * fixed-point: "sat16" marks its saturating additions, ">> 15" its
+ * multiplications of two 16-bit words (truncating, arithmetic shift).
+ *
+ * Work is done in chunks of up to CHUNK sample pairs: the QMF, which does
+ * not depend on the ADPCM state, runs over a whole chunk as two 12-tap
+ * polyphase filters (vectorisable loops); the ADPCM recursion runs per
+ * pair with the state of both bands held in locals.
+ */
+#include "g722.h"
+#include "codec_ops.h"
+
+#include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#if defined(__GNUC__)
+#define SC_INLINE static inline __attribute__((always_inline))
+#else
+#define SC_INLINE static inline
+#endif
+
+/* The arithmetic below relies on >> of a negative int being an arithmetic
+ * shift, as on every compiler streamcodec targets. */
+_Static_assert((-3 >> 1) == -2, "arithmetic right shift required");
+
+enum {
+    CHUNK = 160,      /* sample pairs per QMF block (20 ms) */
+    TAPS = 12,        /* taps of each polyphase half of the 24-tap QMF */
+    HIST = TAPS - 1,  /* QMF history kept per phase */
+    LHIST = 320,      /* lower-band output kept for concealment (40 ms) */
+    MIN_LAG = 20,     /* pitch search at 8 kHz: 400 Hz ... */
+    MAX_LAG = 160,    /* ... 50 Hz */
+    CORR_LEN = 160,   /* samples correlated per candidate lag */
+    HOLD = 80,        /* concealment at full level for 10 ms, */
+    FADE = 400        /* then fading to silence over 50 ms */
+};
+
+/* ---------------------------------------------------------------- tables */
+
+/* QMF coefficients h(0), h(2), ..., h(22) (Table of the QMF coefficients;
+ * h(2i+1) = h(22-2i) by the filter's symmetry).  QMF_E[k] weighs the
+ * sample k pairs back of one phase; QMF_R is the same reversed, for the
+ * other phase. */
+static const int16_t QMF_E[TAPS] = { 3, -11, 12, 32, -210, 951, 3876, -805, 362, -156, 53, -11 };
+static const int16_t QMF_R[TAPS] = { -11, 53, -156, 362, -805, 3876, 951, -210, 32, 12, -11, 3 };
+
+/* QUANTL decision levels Q6(1..29), times 16 so that an unsigned 16x16
+ * high multiply gives (Q6 * DETL) >> 12; the three last lanes are padding
+ * (threshold 0, never above the magnitude). */
+#if defined(__SSE2__)
+__attribute__((aligned(16)))
+#endif
+static const uint16_t Q6X16[32] = {
+    35 * 16, 72 * 16, 110 * 16, 150 * 16, 190 * 16, 233 * 16, 276 * 16, 323 * 16,
+    370 * 16, 422 * 16, 473 * 16, 530 * 16, 587 * 16, 650 * 16, 714 * 16, 786 * 16,
+    858 * 16, 940 * 16, 1023 * 16, 1121 * 16, 1219 * 16, 1339 * 16, 1458 * 16, 1612 * 16,
+    1765 * 16, 1980 * 16, 2195 * 16, 2557 * 16, 2919 * 16, 0, 0, 0
+};
+
+/* QUANTL output code IL for interval mi = 1..30: [0] for a negative
+ * difference, [1] for a non-negative one. */
+static const uint8_t IL_CODE[2][32] = {
+    { 0, 63, 62, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19,
+      18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 0 },
+    { 0, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47,
+      46, 45, 44, 43, 42, 41, 40, 39, 38, 37, 36, 35, 34, 33, 32, 0 }
+};
+
+/* Per 4-bit code IL >> 2: INVQAL's quantised difference (x DETL >> 15)
+ * and LOGSCL's log scale factor multiplier W(IL4). */
+typedef struct { int16_t q; int16_t w; } qw_t;
+static const qw_t LOW4[16] = {
+    { 0, -60 }, { -20456, 3042 }, { -12896, 1198 }, { -8968, 538 },
+    { -6288, 334 }, { -4240, 172 }, { -2584, 58 }, { -1200, -30 },
+    { 20456, 3042 }, { 12896, 1198 }, { 8968, 538 }, { 6288, 334 },
+    { 4240, 172 }, { 2584, 58 }, { 1200, -30 }, { 0, -60 }
+};
+
+/* Per 2-bit code IH: INVQAH's quantised difference and LOGSCH's W(IH). */
+static const qw_t HIGH2[4] = { { -7408, 798 }, { -1616, -214 }, { 7408, 798 }, { 1616, -214 } };
+
+/* INVQBL, the decoder's lower-band output difference per 6-bit code, for
+ * 64 kbit/s (6-bit code), 56 kbit/s (IL >> 1) and 48 kbit/s (IL >> 2). */
+static const int16_t INVQBL[3][64] = {
+    {   -136,   -136,   -136,   -136, -24808, -21904, -19008, -16704,
+      -14984, -13512, -12280, -11192, -10232,  -9360,  -8576,  -7856,
+       -7192,  -6576,  -6000,  -5456,  -4944,  -4464,  -4008,  -3576,
+       -3168,  -2776,  -2400,  -2032,  -1688,  -1360,  -1040,   -728,
+       24808,  21904,  19008,  16704,  14984,  13512,  12280,  11192,
+       10232,   9360,   8576,   7856,   7192,   6576,   6000,   5456,
+        4944,   4464,   4008,   3576,   3168,   2776,   2400,   2032,
+        1688,   1360,   1040,    728,    432,    136,   -432,   -136 },
+    {   -280,   -280,   -280,   -280, -23352, -23352, -17560, -17560,
+      -14120, -14120, -11664, -11664,  -9752,  -9752,  -8184,  -8184,
+       -6864,  -6864,  -5712,  -5712,  -4696,  -4696,  -3784,  -3784,
+       -2960,  -2960,  -2208,  -2208,  -1520,  -1520,   -880,   -880,
+       23352,  23352,  17560,  17560,  14120,  14120,  11664,  11664,
+        9752,   9752,   8184,   8184,   6864,   6864,   5712,   5712,
+        4696,   4696,   3784,   3784,   2960,   2960,   2208,   2208,
+        1520,   1520,    880,    880,    280,    280,   -280,   -280 },
+    {      0,      0,      0,      0, -20456, -20456, -20456, -20456,
+      -12896, -12896, -12896, -12896,  -8968,  -8968,  -8968,  -8968,
+       -6288,  -6288,  -6288,  -6288,  -4240,  -4240,  -4240,  -4240,
+       -2584,  -2584,  -2584,  -2584,  -1200,  -1200,  -1200,  -1200,
+       20456,  20456,  20456,  20456,  12896,  12896,  12896,  12896,
+        8968,   8968,   8968,   8968,   6288,   6288,   6288,   6288,
+        4240,   4240,   4240,   4240,   2584,   2584,   2584,   2584,
+        1200,   1200,   1200,   1200,      0,      0,      0,      0 }
+};
+
+/* SCALEL/SCALEH antilog table ILB. */
+static const int16_t ILB[32] = {
+    2048, 2093, 2139, 2186, 2233, 2282, 2332, 2383, 2435, 2489, 2543,
+    2599, 2656, 2714, 2774, 2834, 2896, 2960, 3025, 3091, 3158, 3228,
+    3298, 3371, 3444, 3520, 3597, 3676, 3756, 3838, 3922, 4008
+};
+
+/* ----------------------------------------------------------------- state */
+
+/* One sub-band's ADPCM state.  The zero section is kept as 16-bit lanes
+ * (lanes 6 and 7 unused, BL held at 0 there) for the SIMD update. */
+typedef struct band {
+    int16_t bz[8];    /* BL(1..6): zero coefficients */
+    int16_t dz[8];    /* DLT(1..6): quantised differences, newest first */
+    int32_t s;        /* SL: signal estimate */
+    int32_t sz;       /* SZL: its zero-section part */
+    int32_t nb;       /* NBL: log scale factor */
+    int32_t det;      /* DETL: quantiser scale factor */
+    int32_t a1, a2;   /* AL1, AL2: pole coefficients */
+    int32_t p1, p2;   /* PLT(1), PLT(2): partial reconstructions */
+    int32_t r1, r2;   /* RLT(1), RLT(2): reconstructions */
+} band;
+
+struct sc_g722_encoder {
+    band lo, hi;
+    int16_t x1[HIST]; /* QMF history: first sample of each pair */
+    int16_t x2[HIST]; /* second sample of each pair */
+};
+
+struct sc_g722_decoder {
+    band lo, hi;
+    int16_t dif[HIST];     /* receive QMF history: RL - RH */
+    int16_t sum[HIST];     /* RL + RH */
+    int32_t mode;          /* 0: 64, 1: 56, 2: 48 kbit/s (row of INVQBL) */
+    int16_t lhist[LHIST];  /* last lower-band outputs (YL), oldest first */
+    int16_t period[MAX_LAG]; /* concealment: one pitch period of YL */
+    int32_t lag;           /* its length */
+    int32_t pos;           /* next sample of period[] to use */
+    int32_t lost;          /* pairs concealed in the current loss */
+};
+
+SC_INLINE int32_t sat16(int32_t x)
+{
+    return x > 32767 ? 32767 : (x < -32768 ? -32768 : x);
+}
+
+SC_INLINE int32_t clamp(int32_t x, int32_t lo, int32_t hi)
+{
+    return x > hi ? hi : (x < lo ? lo : x);
+}
+
+static void band_reset(band *b, int32_t det)
+{
+    memset(b, 0, sizeof *b);
+    b->det = det;
+}
+
+/* SCALEL (shift = 8) and SCALEH (shift = 10): DET from NB. */
+SC_INLINE int32_t scale(int32_t nb, int32_t shift)
+{
+    int32_t wd1 = (nb >> 6) & 31;
+    int32_t wd2 = shift + 1 - (nb >> 11);   /* >= 0 for NB in range */
+    return (((int32_t)ILB[wd1] << 1) >> wd2) << 2;
+}
+
+/*
+ * The zero section (UPZERO, DELAYA of DLT, FILTEZ) is the bulk of the work;
+ * it lives in registers while a loop runs: zload() before, zstore() after.
+ */
+#if defined(__SSE2__)
+typedef struct { __m128i b, d; } zsec;
+
+SC_INLINE zsec zload(const band *bd)
+{
+    zsec z = { _mm_loadu_si128((const __m128i *)bd->bz), _mm_loadu_si128((const __m128i *)bd->dz) };
+    return z;
+}
+
+SC_INLINE void zstore(band *bd, zsec z)
+{
+    _mm_storeu_si128((__m128i *)bd->bz, z.b);
+    _mm_storeu_si128((__m128i *)bd->dz, z.d);
+}
+
+/* Take the new difference d; return SZ. */
+SC_INLINE int32_t zupdate(zsec *z, int32_t d)
+{
+    const __m128i zero = _mm_setzero_si128();
+    const __m128i g128 = _mm_setr_epi16(128, 128, 128, 128, 128, 128, 0, 0);
+    const __m128i k32640 = _mm_set1_epi16(32640);
+    __m128i dv = _mm_set1_epi16((int16_t)d);
+
+    /* UPZERO: BL(i) = BL(i)*32640 >> 15 +- 128 (0 when d is 0), + when
+     * the signs of d and the old DLT(i) agree; saturating. */
+    __m128i differ = _mm_srai_epi16(_mm_xor_si128(z->d, dv), 15);
+    __m128i g = _mm_andnot_si128(_mm_cmpeq_epi16(dv, zero), g128);
+    __m128i u = _mm_sub_epi16(_mm_xor_si128(g, differ), differ);
+    __m128i bh = _mm_mulhi_epi16(z->b, k32640), bl = _mm_mullo_epi16(z->b, k32640);
+    __m128i leak = _mm_or_si128(_mm_slli_epi16(bh, 1), _mm_srli_epi16(bl, 15));
+    z->b = _mm_adds_epi16(u, leak);
+
+    /* DELAYA */
+    z->d = _mm_insert_epi16(_mm_slli_si128(z->d, 2), d, 0);
+
+    /* FILTEZ: (2 DLT(i)) * BL(i) >> 15, summed with saturation from i = 6
+     * down to 1 (lane 5 down to lane 0). */
+    __m128i ph = _mm_mulhi_epi16(z->d, z->b), pl = _mm_mullo_epi16(z->d, z->b);
+    __m128i w = _mm_or_si128(_mm_slli_epi16(ph, 2), _mm_srli_epi16(pl, 14));
+    __m128i acc = _mm_adds_epi16(w, _mm_srli_si128(w, 2));
+    acc = _mm_adds_epi16(w, _mm_srli_si128(acc, 2));
+    acc = _mm_adds_epi16(w, _mm_srli_si128(acc, 2));
+    acc = _mm_adds_epi16(w, _mm_srli_si128(acc, 2));
+    acc = _mm_adds_epi16(w, _mm_srli_si128(acc, 2));
+    return (int16_t)_mm_cvtsi128_si32(acc);
+}
+#else
+typedef struct { int32_t b[6], d[6]; } zsec;
+
+SC_INLINE zsec zload(const band *bd)
+{
+    zsec z;
+    for (int i = 0; i < 6; i++) {
+        z.b[i] = bd->bz[i];
+        z.d[i] = bd->dz[i];
+    }
+    return z;
+}
+
+SC_INLINE void zstore(band *bd, zsec z)
+{
+    for (int i = 0; i < 6; i++) {
+        bd->bz[i] = (int16_t)z.b[i];
+        bd->dz[i] = (int16_t)z.d[i];
+    }
+}
+
+SC_INLINE int32_t zupdate(zsec *z, int32_t d)
+{
+    int32_t g = d ? 128 : 0;
+    for (int i = 0; i < 6; i++) {
+        int32_t u = ((d ^ z->d[i]) >= 0) ? g : -g;
+        z->b[i] = sat16(u + ((z->b[i] * 32640) >> 15));
+    }
+    for (int i = 5; i > 0; i--)
+        z->d[i] = z->d[i - 1];
+    z->d[0] = d;
+    int32_t sz = 0;
+    for (int i = 5; i >= 0; i--)
+        sz = sat16(sz + ((2 * z->d[i] * z->b[i]) >> 15));
+    return sz;
+}
+#endif
+
+/*
+ * RECONS, PARREC, UPPOL2, UPPOL1, UPZERO, DELAYA, FILTEZ, FILTEP, PREDIC:
+ * the predictor update shared by both bands, encoder and decoder, for the
+ * new quantised difference d.  |d| <= 16384 * 20456 >> 15 = 10228, so
+ * doubling it never saturates.
+ */
+SC_INLINE void predict(band *restrict b, zsec *restrict z, int32_t d)
+{
+    int32_t p0 = sat16(d + b->sz);          /* PARREC */
+    int32_t r0 = sat16(b->s + d);           /* RECONS */
+    int32_t same1 = (p0 ^ b->p1) >= 0;      /* SG0 == SG1 */
+    int32_t same2 = (p0 ^ b->p2) >= 0;      /* SG0 == SG2 */
+
+    /* UPPOL2.  WD2 = sat(-+sat(4 AL1)) >> 7 equals clamp(-+4 AL1 >> 7)
+     * to [-256, 255]: saturation commutes with the floor shift. */
+    int32_t wd2 = clamp((same1 ? -4 * b->a1 : 4 * b->a1) >> 7, -256, 255);
+    int32_t apl2 = wd2 + (same2 ? 128 : -128) + ((b->a2 * 32512) >> 15);
+    apl2 = clamp(apl2, -12288, 12288);
+
+    /* UPPOL1 */
+    int32_t apl1 = (same1 ? 192 : -192) + ((b->a1 * 32640) >> 15);
+    int32_t lim = 15360 - apl2;
+    apl1 = clamp(apl1, -lim, lim);
+
+    b->sz = zupdate(z, d);
+    b->p2 = b->p1;
+    b->p1 = p0;
+    b->a1 = apl1;
+    b->a2 = apl2;
+
+    /* FILTEP (on RLT(1) = r0, RLT(2) = the old RLT(1)), PREDIC */
+    int32_t sp = sat16(((apl1 * sat16(2 * r0)) >> 15) + ((apl2 * sat16(2 * b->r1)) >> 15));
+    b->r2 = b->r1;
+    b->r1 = r0;
+    b->s = sat16(sp + b->sz);
+}
+
+/* QUANTL: the interval mi (1..30) of the magnitude wd for scale det. */
+SC_INLINE int32_t quantl_interval(int32_t wd, int32_t det)
+{
+#if defined(__SSE2__)
+    const __m128i *q = (const __m128i *)Q6X16;
+    __m128i dv = _mm_set1_epi16((int16_t)det);
+    __m128i wv = _mm_set1_epi16((int16_t)wd);
+    __m128i g0 = _mm_cmpgt_epi16(_mm_mulhi_epu16(q[0], dv), wv);
+    __m128i g1 = _mm_cmpgt_epi16(_mm_mulhi_epu16(q[1], dv), wv);
+    __m128i g2 = _mm_cmpgt_epi16(_mm_mulhi_epu16(q[2], dv), wv);
+    __m128i g3 = _mm_cmpgt_epi16(_mm_mulhi_epu16(q[3], dv), wv);
+    __m128i zero = _mm_setzero_si128();
+    /* lanes of -1 per level above wd; count them */
+    __m128i n = _mm_sub_epi16(zero, _mm_add_epi16(_mm_add_epi16(g0, g1), _mm_add_epi16(g2, g3)));
+    __m128i s = _mm_sad_epu8(n, zero);
+    int32_t above = _mm_cvtsi128_si32(s) + _mm_extract_epi16(s, 4);
+    return 30 - above;
+#else
+    int32_t above = 0;
+    for (int m = 0; m < 29; m++)
+        above += (((int32_t)Q6X16[m] * det) >> 16) > wd;
+    return 30 - above;
+#endif
+}
+
+/* ------------------------------------------------------------------- QMF */
+
+/* acc[t] = sum_j coef[j] * x[t + j], t < m: one 12-tap polyphase half. */
+SC_INLINE void fir12(const int16_t *restrict x, const int16_t *restrict coef,
+                     int32_t *restrict acc, int m)
+{
+    for (int t = 0; t < m; t++)
+        acc[t] = coef[0] * x[t];
+    for (int j = 1; j < TAPS; j++) {
+        int32_t c = coef[j];
+        for (int t = 0; t < m; t++)
+            acc[t] += c * x[t + j];
+    }
+}
+
+/* ------------------------------------------------------------ sub-bands */
+
+/* SUBTRA, QUANTL: the lower-band code IL of sample xl. */
+SC_INLINE int32_t code_low(const band *b, int32_t xl)
+{
+    int32_t el = sat16(xl - b->s);
+    int32_t neg = el >> 31;                         /* 0 or -1 */
+    int32_t mi = quantl_interval(el ^ neg, b->det); /* magnitude ~el when negative */
+    return IL_CODE[neg + 1][mi];
+}
+
+/* SUBTRA, QUANTH: the higher-band code IH of sample xh. */
+SC_INLINE int32_t code_high(const band *b, int32_t xh)
+{
+    int32_t eh = sat16(xh - b->s);
+    int32_t neg = eh >> 31;
+    int32_t big = (eh ^ neg) >= ((564 * b->det) >> 12);
+    return ((neg + 1) << 1) | (big ^ 1);
+}
+
+/* INVQAL, LOGSCL, SCALEL and the predictor, for lower-band code il. */
+SC_INLINE void adapt_low(band *restrict b, zsec *restrict z, int32_t il)
+{
+    qw_t lq = LOW4[il >> 2];
+    int32_t dl = (b->det * lq.q) >> 15;
+    b->nb = clamp(((b->nb * 127) >> 7) + lq.w, 0, 18432);
+    b->det = scale(b->nb, 8);
+    predict(b, z, dl);
+}
+
+/* INVQAH, LOGSCH, SCALEH and the predictor, for higher-band code ih. */
+SC_INLINE void adapt_high(band *restrict b, zsec *restrict z, int32_t ih)
+{
+    qw_t hq = HIGH2[ih];
+    int32_t dh = (b->det * hq.q) >> 15;
+    b->nb = clamp(((b->nb * 127) >> 7) + hq.w, 0, 22528);
+    b->det = scale(b->nb, 10);
+    predict(b, z, dh);
+}
+
+/* ---------------------------------------------------------------- encoder */
+
+size_t sc_g722_encoder_get_size(void) { return sizeof(sc_g722_encoder); }
+
+int sc_g722_encoder_init(sc_g722_encoder *st)
+{
+    memset(st, 0, sizeof *st);
+    band_reset(&st->lo, 32);
+    band_reset(&st->hi, 8);
+    return SC_OK;
+}
+
+/* Encode m <= CHUNK pairs. */
+static void encode_chunk(sc_g722_encoder *restrict st, const int16_t *restrict pcm,
+                         int m, uint8_t *restrict out)
+{
+    int16_t x1[HIST + CHUNK], x2[HIST + CHUNK];
+    int32_t a[CHUNK], b[CHUNK];
+
+    memcpy(x1, st->x1, sizeof st->x1);
+    memcpy(x2, st->x2, sizeof st->x2);
+    for (int t = 0; t < m; t++) {
+        x1[HIST + t] = pcm[2 * t];
+        x2[HIST + t] = pcm[2 * t + 1];
+    }
+    memcpy(st->x1, x1 + m, sizeof st->x1);
+    memcpy(st->x2, x2 + m, sizeof st->x2);
+
+    /* Transmit QMF: xA over the second samples, xB over the first. */
+    fir12(x2, QMF_R, a, m);
+    fir12(x1, QMF_E, b, m);
+
+    int16_t xl[CHUNK], xh[CHUNK];
+    for (int t = 0; t < m; t++) {
+        xl[t] = (int16_t)clamp((a[t] + b[t]) >> 14, -16384, 16383);
+        xh[t] = (int16_t)clamp((a[t] - b[t]) >> 14, -16384, 16383);
+    }
+
+    /* Both bands in one loop: the lower band's recursion (through the
+     * quantiser) is the longer chain, the higher band fills its gaps. */
+    band lo = st->lo, hi = st->hi;
+    zsec zl = zload(&lo), zh = zload(&hi);
+    for (int t = 0; t < m; t++) {
+        int32_t il = code_low(&lo, xl[t]);
+        int32_t ih = code_high(&hi, xh[t]);
+        adapt_low(&lo, &zl, il);
+        adapt_high(&hi, &zh, ih);
+        out[t] = (uint8_t)((ih << 6) | il);
+    }
+    zstore(&lo, zl);
+    zstore(&hi, zh);
+    st->lo = lo;
+    st->hi = hi;
+}
+
+int64_t sc_g722_encode(sc_g722_encoder *st, const int16_t *pcm, size_t n,
+                       uint8_t *out, size_t cap)
+{
+    if (n % 2)
+        return SC_EARG;
+    size_t pairs = n / 2;
+    if (pairs > cap)
+        return SC_EBUFFER;
+    for (size_t done = 0; done < pairs; done += CHUNK) {
+        int m = (int)(pairs - done < CHUNK ? pairs - done : CHUNK);
+        encode_chunk(st, pcm + 2 * done, m, out + done);
+    }
+    return (int64_t)pairs;
+}
+
+/* ---------------------------------------------------------------- decoder */
+
+size_t sc_g722_decoder_get_size(void) { return sizeof(sc_g722_decoder); }
+
+int sc_g722_decoder_init(sc_g722_decoder *st, int32_t bitrate)
+{
+    int32_t mode;
+    switch (bitrate) {
+    case 64000: mode = 0; break;
+    case 56000: mode = 1; break;
+    case 48000: mode = 2; break;
+    default: return SC_EARG;
+    }
+    memset(st, 0, sizeof *st);
+    band_reset(&st->lo, 32);
+    band_reset(&st->hi, 8);
+    st->mode = mode;
+    st->lag = MIN_LAG;
+    return SC_OK;
+}
+
+/* INVQBL, RECONS, LIMIT (lower band, output table dq) and INVQAH, RECONS,
+ * LIMIT (higher band) for one code byte, then both bands' adaptation. */
+SC_INLINE void decode_pair(band *restrict lo, band *restrict hi, const int16_t *restrict dq,
+                           int32_t code, int32_t *yl, int32_t *yh)
+{
+    int32_t il = code & 63, ih = code >> 6;
+    *yl = clamp(lo->s + ((lo->det * dq[il]) >> 15), -16384, 16383);
+    *yh = clamp(hi->s + ((hi->det * HIGH2[ih].q) >> 15), -16384, 16383);
+    zsec zl = zload(lo), zh = zload(hi);
+    adapt_low(lo, &zl, il);
+    adapt_high(hi, &zh, ih);
+    zstore(lo, zl);
+    zstore(hi, zh);
+}
+
+/* Receive QMF over m pairs whose RL - RH and RL + RH follow the history in
+ * dif[] and sum[]; writes 2m samples and keeps the new history. */
+static void receive_qmf(sc_g722_decoder *restrict st, int16_t *restrict dif,
+                        int16_t *restrict sum, int m, int16_t *restrict out)
+{
+    int32_t a[CHUNK], b[CHUNK];
+    fir12(dif, QMF_R, a, m);
+    fir12(sum, QMF_E, b, m);
+    for (int t = 0; t < m; t++) {
+        out[2 * t] = (int16_t)sat16(a[t] >> 11);
+        out[2 * t + 1] = (int16_t)sat16(b[t] >> 11);
+    }
+    memcpy(st->dif, dif + m, sizeof st->dif);
+    memcpy(st->sum, sum + m, sizeof st->sum);
+}
+
+/* Keep the last LHIST lower-band outputs for concealment. */
+static void remember(sc_g722_decoder *restrict st, const int16_t *restrict yl, int m)
+{
+    if (m >= LHIST) {
+        memcpy(st->lhist, yl + m - LHIST, sizeof st->lhist);
+    } else {
+        memmove(st->lhist, st->lhist + m, (size_t)(LHIST - m) * sizeof *yl);
+        memcpy(st->lhist + LHIST - m, yl, (size_t)m * sizeof *yl);
+    }
+}
+
+static void decode_chunk(sc_g722_decoder *restrict st, const uint8_t *restrict codes,
+                         int m, int16_t *restrict out)
+{
+    int16_t dif[HIST + CHUNK], sum[HIST + CHUNK], yls[CHUNK];
+    int16_t yhs[CHUNK];
+    const int16_t *dq = INVQBL[st->mode];
+
+    /* The bands are independent: one loop each (INVQBL/INVQAH, RECONS,
+     * LIMIT, then the adaptation). */
+    band lo = st->lo;
+    zsec zl = zload(&lo);
+    for (int t = 0; t < m; t++) {
+        int32_t il = codes[t] & 63;
+        yls[t] = (int16_t)clamp(lo.s + ((lo.det * dq[il]) >> 15), -16384, 16383);
+        adapt_low(&lo, &zl, il);
+    }
+    zstore(&lo, zl);
+    st->lo = lo;
+    band hi = st->hi;
+    zsec zh = zload(&hi);
+    for (int t = 0; t < m; t++) {
+        int32_t ih = codes[t] >> 6;
+        yhs[t] = (int16_t)clamp(hi.s + ((hi.det * HIGH2[ih].q) >> 15), -16384, 16383);
+        adapt_high(&hi, &zh, ih);
+    }
+    zstore(&hi, zh);
+    st->hi = hi;
+
+    memcpy(dif, st->dif, sizeof st->dif);
+    memcpy(sum, st->sum, sizeof st->sum);
+    for (int t = 0; t < m; t++) {
+        dif[HIST + t] = (int16_t)(yls[t] - yhs[t]);
+        sum[HIST + t] = (int16_t)(yls[t] + yhs[t]);
+    }
+    receive_qmf(st, dif, sum, m, out);
+    remember(st, yls, m);
+}
+
+int64_t sc_g722_decode(sc_g722_decoder *st, const uint8_t *codes, size_t n,
+                       int16_t *out, size_t cap)
+{
+    if (n > cap / 2)
+        return SC_EBUFFER;
+    for (size_t done = 0; done < n; done += CHUNK) {
+        int m = (int)(n - done < CHUNK ? n - done : CHUNK);
+        decode_chunk(st, codes + done, m, out + 2 * done);
+    }
+    if (n)
+        st->lost = 0;
+    return 2 * (int64_t)n;
+}
+
+/* ------------------------------------------------------------ concealment */
+
+/* Choose the pitch lag of the lower-band history by normalised
+ * autocorrelation and copy the last period. */
+static void start_loss(sc_g722_decoder *st)
+{
+    const int16_t *h = st->lhist;
+    const int16_t *cur = h + LHIST - CORR_LEN;
+    int64_t e0 = 0;
+    for (int i = 0; i < CORR_LEN; i++)
+        e0 += (int32_t)cur[i] * cur[i];
+    int best = MAX_LAG;
+    double best_score = -2.0;
+    if (e0 > 0) {
+        for (int lag = MIN_LAG; lag <= MAX_LAG; lag++) {
+            const int16_t *past = cur - lag;
+            int64_t c = 0, e = 0;
+            for (int i = 0; i < CORR_LEN; i++) {
+                c += (int32_t)cur[i] * past[i];
+                e += (int32_t)past[i] * past[i];
+            }
+            double score = e > 0 ? (double)c / __builtin_sqrt((double)e * (double)e0) : -1.0;
+            if (score > best_score + 1e-9) {
+                best_score = score;
+                best = lag;
+            }
+        }
+    }
+    st->lag = best;
+    memcpy(st->period, h + LHIST - best, (size_t)best * sizeof *h);
+    st->pos = 0;
+}
+
+/* Gain of concealed pair number k of a loss, in Q15. */
+SC_INLINE int32_t conceal_gain(int32_t k)
+{
+    if (k < HOLD)
+        return 32768;
+    if (k >= HOLD + FADE)
+        return 0;
+    return (int32_t)(((int64_t)(HOLD + FADE - k) << 15) / FADE);
+}
+
+int64_t sc_g722_conceal(sc_g722_decoder *st, size_t n, int16_t *out, size_t cap)
+{
+    if (n % 2)
+        return SC_EARG;
+    if (n > cap)
+        return SC_EBUFFER;
+    size_t pairs = n / 2;
+    const int16_t *dq = INVQBL[st->mode];
+    int16_t dif[HIST + CHUNK], sum[HIST + CHUNK], yls[CHUNK];
+
+    for (size_t done = 0; done < pairs; done += CHUNK) {
+        int m = (int)(pairs - done < CHUNK ? pairs - done : CHUNK);
+        memcpy(dif, st->dif, sizeof st->dif);
+        memcpy(sum, st->sum, sizeof st->sum);
+        for (int t = 0; t < m; t++) {
+            if (st->lost == 0)
+                start_loss(st);
+            int32_t g = conceal_gain(st->lost);
+            int32_t xl = (int32_t)(((int64_t)st->period[st->pos] * g) >> 15);
+            st->pos = st->pos + 1 == st->lag ? 0 : st->pos + 1;
+            if (st->lost < HOLD + FADE)
+                st->lost++;
+            else
+                st->lost = HOLD + FADE; /* stays silent; never wraps to 0 */
+
+            /* Code the target through the decoder's own state: the lower
+             * band towards xl, the higher band towards silence. */
+            band *lo = &st->lo, *hi = &st->hi;
+            int32_t code = (code_high(hi, 0) << 6) | code_low(lo, xl);
+            int32_t yl, yh;
+            decode_pair(lo, hi, dq, code, &yl, &yh);
+            yls[t] = (int16_t)yl;
+            dif[HIST + t] = (int16_t)(yl - yh);
+            sum[HIST + t] = (int16_t)(yl + yh);
+        }
+        receive_qmf(st, dif, sum, m, out + 2 * done);
+        remember(st, yls, m);
+    }
+    return (int64_t)n;
+}
+
+/* -------------------------------------------------------- sc_codec_ops */
+
+static size_t ops_dec_size(const sc_params *p) { (void)p; return sizeof(sc_g722_decoder); }
+static size_t ops_enc_size(const sc_params *p) { (void)p; return sizeof(sc_g722_encoder); }
+
+/* bitrate 0 (default) or 64000: 64 kbit/s; 56000 and 48000 decode the
+ * lower-rate modes; anything else is an argument error. */
+static int ops_dec_init(void *st, const sc_params *p)
+{
+    return sc_g722_decoder_init(st, p->bitrate ? p->bitrate : 64000);
+}
+
+static int ops_enc_init(void *st, const sc_params *p)
+{
+    if (p->bitrate != 0 && p->bitrate != 64000)
+        return SC_EARG;
+    return sc_g722_encoder_init(st);
+}
+
+static int64_t ops_dec_bound(const void *st, const uint8_t *payload, size_t len)
+{
+    (void)st;
+    (void)payload;
+    return 2 * (int64_t)len;
+}
+
+static int64_t ops_decode(void *st, const uint8_t *payload, size_t len, int16_t *out, size_t cap)
+{
+    return sc_g722_decode(st, payload, len, out, cap);
+}
+
+static int64_t ops_conceal(void *st, size_t n, int16_t *out, size_t cap)
+{
+    return sc_g722_conceal(st, n, out, cap);
+}
+
+static int32_t ops_enc_frame(const void *st) { (void)st; return 2; }
+
+static int64_t ops_enc_bound(const void *st, size_t n) { (void)st; return (int64_t)(n / 2); }
+
+static int64_t ops_encode(void *st, const int16_t *pcm, size_t n, uint8_t *out, size_t cap)
+{
+    return sc_g722_encode(st, pcm, n, out, cap);
+}
+
+const sc_codec_ops sc_g722_ops = {
+    .info = { .native_rate = 16000, .rtp_clock = 8000, .frame_ms10 = 200, .available = 1 },
+    .unit_bytes = 1, .unit_samples = 2,
+    .choose_rate = NULL,
+    .dec_size = ops_dec_size, .dec_init = ops_dec_init, .dec_free = NULL,
+    .dec_bound = ops_dec_bound, .decode = ops_decode, .conceal = ops_conceal,
+    .enc_size = ops_enc_size, .enc_init = ops_enc_init, .enc_free = NULL,
+    .enc_frame = ops_enc_frame, .enc_bound = ops_enc_bound, .encode = ops_encode,
+};
