@@ -114,11 +114,72 @@ static const int16_t INVQBL[3][64] = {
         1200,   1200,   1200,   1200,      0,      0,      0,      0 }
 };
 
-/* SCALEL/SCALEH antilog table ILB. */
-static const int16_t ILB[32] = {
-    2048, 2093, 2139, 2186, 2233, 2282, 2332, 2383, 2435, 2489, 2543,
-    2599, 2656, 2714, 2774, 2834, 2896, 2960, 3025, 3091, 3158, 3228,
-    3298, 3371, 3444, 3520, 3597, 3676, 3756, 3838, 3922, 4008
+/* SCALEL and SCALEH, tabulated by NB >> 6: DET = (ILB(NB >> 6 & 31) >>
+ * (8 - (NB >> 11))) << 2 for the lower band (NB <= 18432) and the same with
+ * 10 for the higher band (NB <= 22528), where ILB(i) is the antilog table
+ * 2048, 2093, 2139, 2186, 2233, 2282, 2332, 2383, 2435, 2489, 2543, 2599,
+ * 2656, 2714, 2774, 2834, 2896, 2960, 3025, 3091, 3158, 3228, 3298, 3371,
+ * 3444, 3520, 3597, 3676, 3756, 3838, 3922, 4008 and a negative shift
+ * shifts left. */
+static const int16_t DET_LOW[289] = {
+       32,    32,    32,    32,    32,    32,    36,    36,    36,    36,    36,    40,
+       40,    40,    40,    44,    44,    44,    44,    48,    48,    48,    48,    52,
+       52,    52,    56,    56,    56,    56,    60,    60,    64,    64,    64,    68,
+       68,    68,    72,    72,    76,    76,    76,    80,    80,    84,    84,    88,
+       88,    92,    92,    96,    96,   100,   100,   104,   104,   108,   112,   112,
+      116,   116,   120,   124,   128,   128,   132,   136,   136,   140,   144,   148,
+      152,   152,   156,   160,   164,   168,   172,   176,   180,   184,   188,   192,
+      196,   200,   204,   208,   212,   220,   224,   228,   232,   236,   244,   248,
+      256,   260,   264,   272,   276,   284,   288,   296,   304,   308,   316,   324,
+      332,   336,   344,   352,   360,   368,   376,   384,   392,   400,   412,   420,
+      428,   440,   448,   456,   468,   476,   488,   500,   512,   520,   532,   544,
+      556,   568,   580,   592,   608,   620,   632,   648,   664,   676,   692,   708,
+      724,   740,   756,   772,   788,   804,   824,   840,   860,   880,   896,   916,
+      936,   956,   980,  1000,  1024,  1044,  1068,  1092,  1116,  1140,  1164,  1188,
+     1216,  1244,  1268,  1296,  1328,  1356,  1384,  1416,  1448,  1480,  1512,  1544,
+     1576,  1612,  1648,  1684,  1720,  1760,  1796,  1836,  1876,  1916,  1960,  2004,
+     2048,  2092,  2136,  2184,  2232,  2280,  2332,  2380,  2432,  2488,  2540,  2596,
+     2656,  2712,  2772,  2832,  2896,  2960,  3024,  3088,  3156,  3228,  3296,  3368,
+     3444,  3520,  3596,  3676,  3756,  3836,  3920,  4008,  4096,  4184,  4276,  4372,
+     4464,  4564,  4664,  4764,  4868,  4976,  5084,  5196,  5312,  5428,  5548,  5668,
+     5792,  5920,  6048,  6180,  6316,  6456,  6596,  6740,  6888,  7040,  7192,  7352,
+     7512,  7676,  7844,  8016,  8192,  8372,  8556,  8744,  8932,  9128,  9328,  9532,
+     9740,  9956, 10172, 10396, 10624, 10856, 11096, 11336, 11584, 11840, 12100, 12364,
+    12632, 12912, 13192, 13484, 13776, 14080, 14388, 14704, 15024, 15352, 15688, 16032,
+    16384
+};
+
+static const int16_t DET_HIGH[353] = {
+        8,     8,     8,     8,     8,     8,     8,     8,     8,     8,     8,     8,
+        8,     8,     8,     8,     8,     8,     8,    12,    12,    12,    12,    12,
+       12,    12,    12,    12,    12,    12,    12,    12,    16,    16,    16,    16,
+       16,    16,    16,    16,    16,    16,    16,    20,    20,    20,    20,    20,
+       20,    20,    20,    24,    24,    24,    24,    24,    24,    24,    28,    28,
+       28,    28,    28,    28,    32,    32,    32,    32,    32,    32,    36,    36,
+       36,    36,    36,    40,    40,    40,    40,    44,    44,    44,    44,    48,
+       48,    48,    48,    52,    52,    52,    56,    56,    56,    56,    60,    60,
+       64,    64,    64,    68,    68,    68,    72,    72,    76,    76,    76,    80,
+       80,    84,    84,    88,    88,    92,    92,    96,    96,   100,   100,   104,
+      104,   108,   112,   112,   116,   116,   120,   124,   128,   128,   132,   136,
+      136,   140,   144,   148,   152,   152,   156,   160,   164,   168,   172,   176,
+      180,   184,   188,   192,   196,   200,   204,   208,   212,   220,   224,   228,
+      232,   236,   244,   248,   256,   260,   264,   272,   276,   284,   288,   296,
+      304,   308,   316,   324,   332,   336,   344,   352,   360,   368,   376,   384,
+      392,   400,   412,   420,   428,   440,   448,   456,   468,   476,   488,   500,
+      512,   520,   532,   544,   556,   568,   580,   592,   608,   620,   632,   648,
+      664,   676,   692,   708,   724,   740,   756,   772,   788,   804,   824,   840,
+      860,   880,   896,   916,   936,   956,   980,  1000,  1024,  1044,  1068,  1092,
+     1116,  1140,  1164,  1188,  1216,  1244,  1268,  1296,  1328,  1356,  1384,  1416,
+     1448,  1480,  1512,  1544,  1576,  1612,  1648,  1684,  1720,  1760,  1796,  1836,
+     1876,  1916,  1960,  2004,  2048,  2092,  2136,  2184,  2232,  2280,  2332,  2380,
+     2432,  2488,  2540,  2596,  2656,  2712,  2772,  2832,  2896,  2960,  3024,  3088,
+     3156,  3228,  3296,  3368,  3444,  3520,  3596,  3676,  3756,  3836,  3920,  4008,
+     4096,  4184,  4276,  4372,  4464,  4564,  4664,  4764,  4868,  4976,  5084,  5196,
+     5312,  5428,  5548,  5668,  5792,  5920,  6048,  6180,  6316,  6456,  6596,  6740,
+     6888,  7040,  7192,  7352,  7512,  7676,  7844,  8016,  8192,  8372,  8556,  8744,
+     8932,  9128,  9328,  9532,  9740,  9956, 10172, 10396, 10624, 10856, 11096, 11336,
+    11584, 11840, 12100, 12364, 12632, 12912, 13192, 13484, 13776, 14080, 14388, 14704,
+    15024, 15352, 15688, 16032, 16384
 };
 
 /* ----------------------------------------------------------------- state */
@@ -133,8 +194,10 @@ typedef struct band {
     int32_t nb;       /* NBL: log scale factor */
     int32_t det;      /* DETL: quantiser scale factor */
     int32_t a1, a2;   /* AL1, AL2: pole coefficients */
-    int32_t p1, p2;   /* PLT(1), PLT(2): partial reconstructions */
-    int32_t r1, r2;   /* RLT(1), RLT(2): reconstructions */
+    int32_t p1, p2;   /* PLT(1), PLT(2): partial reconstructions, of which
+                         only the signs are used (kept unsaturated) */
+    int32_t q1, q2;   /* sat(RLT(1) + RLT(1)), sat(RLT(2) + RLT(2)): the
+                         doubled reconstructions FILTEP multiplies */
 } band;
 
 struct sc_g722_encoder {
@@ -169,14 +232,6 @@ static void band_reset(band *b, int32_t det)
 {
     memset(b, 0, sizeof *b);
     b->det = det;
-}
-
-/* SCALEL (shift = 8) and SCALEH (shift = 10): DET from NB. */
-SC_INLINE int32_t scale(int32_t nb, int32_t shift)
-{
-    int32_t wd1 = (nb >> 6) & 31;
-    int32_t wd2 = shift + 1 - (nb >> 11);   /* >= 0 for NB in range */
-    return (((int32_t)ILB[wd1] << 1) >> wd2) << 2;
 }
 
 /*
@@ -275,19 +330,25 @@ SC_INLINE int32_t zupdate(zsec *z, int32_t d)
  */
 SC_INLINE void predict(band *restrict b, zsec *restrict z, int32_t d)
 {
-    int32_t p0 = sat16(d + b->sz);          /* PARREC */
-    int32_t r0 = sat16(b->s + d);           /* RECONS */
-    int32_t same1 = (p0 ^ b->p1) >= 0;      /* SG0 == SG1 */
-    int32_t same2 = (p0 ^ b->p2) >= 0;      /* SG0 == SG2 */
+    /* PARREC: only the sign of PLT is ever used, and saturation keeps
+     * signs, so it is left unsaturated. */
+    int32_t p0 = d + b->sz;
+    /* RECONS, doubled for FILTEP: sat(sat(x) + sat(x)) = sat(2x). */
+    int32_t q0 = sat16(2 * (b->s + d));
+    /* Sign comparisons as masks (0: SG0 == SGi, -1: they differ) and
+     * conditional negation as (x ^ m) - m, so no branch depends on data. */
+    int32_t diff1 = (p0 ^ b->p1) >> 31;
+    int32_t diff2 = (p0 ^ b->p2) >> 31;
 
     /* UPPOL2.  WD2 = sat(-+sat(4 AL1)) >> 7 equals clamp(-+4 AL1 >> 7)
      * to [-256, 255]: saturation commutes with the floor shift. */
-    int32_t wd2 = clamp((same1 ? -4 * b->a1 : 4 * b->a1) >> 7, -256, 255);
-    int32_t apl2 = wd2 + (same2 ? 128 : -128) + ((b->a2 * 32512) >> 15);
+    int32_t same1 = ~diff1;
+    int32_t wd2 = clamp((((4 * b->a1) ^ same1) - same1) >> 7, -256, 255);
+    int32_t apl2 = wd2 + ((128 ^ diff2) - diff2) + ((b->a2 * 32512) >> 15);
     apl2 = clamp(apl2, -12288, 12288);
 
     /* UPPOL1 */
-    int32_t apl1 = (same1 ? 192 : -192) + ((b->a1 * 32640) >> 15);
+    int32_t apl1 = ((192 ^ diff1) - diff1) + ((b->a1 * 32640) >> 15);
     int32_t lim = 15360 - apl2;
     apl1 = clamp(apl1, -lim, lim);
 
@@ -297,10 +358,10 @@ SC_INLINE void predict(band *restrict b, zsec *restrict z, int32_t d)
     b->a1 = apl1;
     b->a2 = apl2;
 
-    /* FILTEP (on RLT(1) = r0, RLT(2) = the old RLT(1)), PREDIC */
-    int32_t sp = sat16(((apl1 * sat16(2 * r0)) >> 15) + ((apl2 * sat16(2 * b->r1)) >> 15));
-    b->r2 = b->r1;
-    b->r1 = r0;
+    /* FILTEP (on RLT(1) = the new, RLT(2) = the old RLT(1)), PREDIC */
+    int32_t sp = sat16(((apl1 * q0) >> 15) + ((apl2 * b->q1) >> 15));
+    b->q2 = b->q1;
+    b->q1 = q0;
     b->s = sat16(sp + b->sz);
 }
 
@@ -370,7 +431,7 @@ SC_INLINE void adapt_low(band *restrict b, zsec *restrict z, int32_t il)
     qw_t lq = LOW4[il >> 2];
     int32_t dl = (b->det * lq.q) >> 15;
     b->nb = clamp(((b->nb * 127) >> 7) + lq.w, 0, 18432);
-    b->det = scale(b->nb, 8);
+    b->det = DET_LOW[b->nb >> 6];
     predict(b, z, dl);
 }
 
@@ -380,7 +441,7 @@ SC_INLINE void adapt_high(band *restrict b, zsec *restrict z, int32_t ih)
     qw_t hq = HIGH2[ih];
     int32_t dh = (b->det * hq.q) >> 15;
     b->nb = clamp(((b->nb * 127) >> 7) + hq.w, 0, 22528);
-    b->det = scale(b->nb, 10);
+    b->det = DET_HIGH[b->nb >> 6];
     predict(b, z, dh);
 }
 
@@ -526,25 +587,19 @@ static void decode_chunk(sc_g722_decoder *restrict st, const uint8_t *restrict c
 
     /* The bands are independent: one loop each (INVQBL/INVQAH, RECONS,
      * LIMIT, then the adaptation). */
-    band lo = st->lo;
-    zsec zl = zload(&lo);
+    band lo = st->lo, hi = st->hi;
+    zsec zl = zload(&lo), zh = zload(&hi);
     for (int t = 0; t < m; t++) {
-        int32_t il = codes[t] & 63;
+        int32_t il = codes[t] & 63, ih = codes[t] >> 6;
         yls[t] = (int16_t)clamp(lo.s + ((lo.det * dq[il]) >> 15), -16384, 16383);
-        adapt_low(&lo, &zl, il);
-    }
-    zstore(&lo, zl);
-    st->lo = lo;
-    band hi = st->hi;
-    zsec zh = zload(&hi);
-    for (int t = 0; t < m; t++) {
-        int32_t ih = codes[t] >> 6;
         yhs[t] = (int16_t)clamp(hi.s + ((hi.det * HIGH2[ih].q) >> 15), -16384, 16383);
+        adapt_low(&lo, &zl, il);
         adapt_high(&hi, &zh, ih);
     }
+    zstore(&lo, zl);
     zstore(&hi, zh);
+    st->lo = lo;
     st->hi = hi;
-
     memcpy(dif, st->dif, sizeof st->dif);
     memcpy(sum, st->sum, sizeof st->sum);
     for (int t = 0; t < m; t++) {
