@@ -82,6 +82,28 @@ static const qw_t LOW4[16] = {
     { 4240, 172 }, { 2584, 58 }, { 1200, -30 }, { 0, -60 }
 };
 
+/* QUANTL and INVQAL/LOGSCL in one look-up for the encoder: by the sign
+ * row of IL_CODE and the interval mi, the code IL with LOW4[IL >> 2]. */
+typedef struct { int16_t q; int16_t w; int16_t il; } lenc_t;
+static const lenc_t LOW_ENC[2][32] = {
+    { { 0, -60, 0 }, { 0, -60, 63 }, { 0, -60, 62 }, { -1200, -30, 31 },
+      { -1200, -30, 30 }, { -1200, -30, 29 }, { -1200, -30, 28 }, { -2584, 58, 27 },
+      { -2584, 58, 26 }, { -2584, 58, 25 }, { -2584, 58, 24 }, { -4240, 172, 23 },
+      { -4240, 172, 22 }, { -4240, 172, 21 }, { -4240, 172, 20 }, { -6288, 334, 19 },
+      { -6288, 334, 18 }, { -6288, 334, 17 }, { -6288, 334, 16 }, { -8968, 538, 15 },
+      { -8968, 538, 14 }, { -8968, 538, 13 }, { -8968, 538, 12 }, { -12896, 1198, 11 },
+      { -12896, 1198, 10 }, { -12896, 1198, 9 }, { -12896, 1198, 8 }, { -20456, 3042, 7 },
+      { -20456, 3042, 6 }, { -20456, 3042, 5 }, { -20456, 3042, 4 }, { 0, -60, 0 } },
+    { { 0, -60, 0 }, { 0, -60, 61 }, { 0, -60, 60 }, { 1200, -30, 59 },
+      { 1200, -30, 58 }, { 1200, -30, 57 }, { 1200, -30, 56 }, { 2584, 58, 55 },
+      { 2584, 58, 54 }, { 2584, 58, 53 }, { 2584, 58, 52 }, { 4240, 172, 51 },
+      { 4240, 172, 50 }, { 4240, 172, 49 }, { 4240, 172, 48 }, { 6288, 334, 47 },
+      { 6288, 334, 46 }, { 6288, 334, 45 }, { 6288, 334, 44 }, { 8968, 538, 43 },
+      { 8968, 538, 42 }, { 8968, 538, 41 }, { 8968, 538, 40 }, { 12896, 1198, 39 },
+      { 12896, 1198, 38 }, { 12896, 1198, 37 }, { 12896, 1198, 36 }, { 20456, 3042, 35 },
+      { 20456, 3042, 34 }, { 20456, 3042, 33 }, { 20456, 3042, 32 }, { 0, -60, 0 } }
+};
+
 /* Per 2-bit code IH: INVQAH's quantised difference and LOGSCH's W(IH). */
 static const qw_t HIGH2[4] = { { -7408, 798 }, { -1616, -214 }, { 7408, 798 }, { 1616, -214 } };
 
@@ -184,11 +206,9 @@ static const int16_t DET_HIGH[353] = {
 
 /* ----------------------------------------------------------------- state */
 
-/* One sub-band's ADPCM state.  The zero section is kept as 16-bit lanes
- * (lanes 6 and 7 unused, BL held at 0 there) for the SIMD update. */
+/* One sub-band's ADPCM state but its zero section (zstate below).  Only
+ * scalars, so that a loop's local copy lives in registers. */
 typedef struct band {
-    int16_t bz[8];    /* BL(1..6): zero coefficients */
-    int16_t dz[8];    /* DLT(1..6): quantised differences, newest first */
     int32_t s;        /* SL: signal estimate */
     int32_t sz;       /* SZL: its zero-section part */
     int32_t nb;       /* NBL: log scale factor */
@@ -196,18 +216,25 @@ typedef struct band {
     int32_t a1, a2;   /* AL1, AL2: pole coefficients */
     int32_t p1, p2;   /* PLT(1), PLT(2): partial reconstructions, of which
                          only the signs are used (kept unsaturated) */
-    int32_t q1, q2;   /* sat(RLT(1) + RLT(1)), sat(RLT(2) + RLT(2)): the
-                         doubled reconstructions FILTEP multiplies */
+    int32_t q1;       /* sat(RLT(1) + RLT(1)): the doubled reconstruction
+                         FILTEP multiplies by AL2 next time */
 } band;
+
+/* A sub-band's zero section as 16-bit lanes for the SIMD update: [0] the
+ * coefficients BL(1..6), [1] the differences DLT(1..6), newest first;
+ * lanes 6 and 7 unused (BL held at 0 there). */
+typedef int16_t zstate[2][8];
 
 struct sc_g722_encoder {
     band lo, hi;
+    zstate zlo, zhi;
     int16_t x1[HIST]; /* QMF history: first sample of each pair */
     int16_t x2[HIST]; /* second sample of each pair */
 };
 
 struct sc_g722_decoder {
     band lo, hi;
+    zstate zlo, zhi;
     int16_t dif[HIST];     /* receive QMF history: RL - RH */
     int16_t sum[HIST];     /* RL + RH */
     int32_t mode;          /* 0: 64, 1: 56, 2: 48 kbit/s (row of INVQBL) */
@@ -241,16 +268,16 @@ static void band_reset(band *b, int32_t det)
 #if defined(__SSE2__)
 typedef struct { __m128i b, d; } zsec;
 
-SC_INLINE zsec zload(const band *bd)
+SC_INLINE zsec zload(const zstate zs)
 {
-    zsec z = { _mm_loadu_si128((const __m128i *)bd->bz), _mm_loadu_si128((const __m128i *)bd->dz) };
+    zsec z = { _mm_loadu_si128((const __m128i *)zs[0]), _mm_loadu_si128((const __m128i *)zs[1]) };
     return z;
 }
 
-SC_INLINE void zstore(band *bd, zsec z)
+SC_INLINE void zstore(zstate zs, zsec z)
 {
-    _mm_storeu_si128((__m128i *)bd->bz, z.b);
-    _mm_storeu_si128((__m128i *)bd->dz, z.d);
+    _mm_storeu_si128((__m128i *)zs[0], z.b);
+    _mm_storeu_si128((__m128i *)zs[1], z.d);
 }
 
 /* Take the new difference d; return SZ. */
@@ -258,7 +285,7 @@ SC_INLINE int32_t zupdate(zsec *z, int32_t d)
 {
     const __m128i zero = _mm_setzero_si128();
     const __m128i g128 = _mm_setr_epi16(128, 128, 128, 128, 128, 128, 0, 0);
-    const __m128i k32640 = _mm_set1_epi16(32640);
+    const __m128i km256 = _mm_set1_epi16(-256);
     __m128i dv = _mm_set1_epi16((int16_t)d);
 
     /* UPZERO: BL(i) = BL(i)*32640 >> 15 +- 128 (0 when d is 0), + when
@@ -266,8 +293,8 @@ SC_INLINE int32_t zupdate(zsec *z, int32_t d)
     __m128i differ = _mm_srai_epi16(_mm_xor_si128(z->d, dv), 15);
     __m128i g = _mm_andnot_si128(_mm_cmpeq_epi16(dv, zero), g128);
     __m128i u = _mm_sub_epi16(_mm_xor_si128(g, differ), differ);
-    __m128i bh = _mm_mulhi_epi16(z->b, k32640), bl = _mm_mullo_epi16(z->b, k32640);
-    __m128i leak = _mm_or_si128(_mm_slli_epi16(bh, 1), _mm_srli_epi16(bl, 15));
+    /* BL*32640 >> 15 = BL + floor(-BL/256), exactly, for every 16-bit BL */
+    __m128i leak = _mm_add_epi16(z->b, _mm_mulhi_epi16(z->b, km256));
     z->b = _mm_adds_epi16(u, leak);
 
     /* DELAYA */
@@ -287,21 +314,21 @@ SC_INLINE int32_t zupdate(zsec *z, int32_t d)
 #else
 typedef struct { int32_t b[6], d[6]; } zsec;
 
-SC_INLINE zsec zload(const band *bd)
+SC_INLINE zsec zload(const zstate zs)
 {
     zsec z;
     for (int i = 0; i < 6; i++) {
-        z.b[i] = bd->bz[i];
-        z.d[i] = bd->dz[i];
+        z.b[i] = zs[0][i];
+        z.d[i] = zs[1][i];
     }
     return z;
 }
 
-SC_INLINE void zstore(band *bd, zsec z)
+SC_INLINE void zstore(zstate zs, zsec z)
 {
     for (int i = 0; i < 6; i++) {
-        bd->bz[i] = (int16_t)z.b[i];
-        bd->dz[i] = (int16_t)z.d[i];
+        zs[0][i] = (int16_t)z.b[i];
+        zs[1][i] = (int16_t)z.d[i];
     }
 }
 
@@ -328,41 +355,62 @@ SC_INLINE int32_t zupdate(zsec *z, int32_t d)
  * new quantised difference d.  |d| <= 16384 * 20456 >> 15 = 10228, so
  * doubling it never saturates.
  */
-SC_INLINE void predict(band *restrict b, zsec *restrict z, int32_t d)
+/* UPPOL2 and UPPOL1: new AL2, AL1 from the signs of PLT(0..2).  Sign
+ * comparisons are masks (0: SG0 == SGi, -1: they differ) and conditional
+ * negation is (x ^ m) - m, so no branch depends on data. */
+SC_INLINE void uppol(int32_t p0, int32_t p1, int32_t p2, int32_t *a1, int32_t *a2)
 {
-    /* PARREC: only the sign of PLT is ever used, and saturation keeps
-     * signs, so it is left unsaturated. */
-    int32_t p0 = d + b->sz;
-    /* RECONS, doubled for FILTEP: sat(sat(x) + sat(x)) = sat(2x). */
-    int32_t q0 = sat16(2 * (b->s + d));
-    /* Sign comparisons as masks (0: SG0 == SGi, -1: they differ) and
-     * conditional negation as (x ^ m) - m, so no branch depends on data. */
-    int32_t diff1 = (p0 ^ b->p1) >> 31;
-    int32_t diff2 = (p0 ^ b->p2) >> 31;
+    int32_t diff1 = (p0 ^ p1) >> 31;
+    int32_t diff2 = (p0 ^ p2) >> 31;
 
     /* UPPOL2.  WD2 = sat(-+sat(4 AL1)) >> 7 equals clamp(-+4 AL1 >> 7)
      * to [-256, 255]: saturation commutes with the floor shift. */
     int32_t same1 = ~diff1;
-    int32_t wd2 = clamp((((4 * b->a1) ^ same1) - same1) >> 7, -256, 255);
-    int32_t apl2 = wd2 + ((128 ^ diff2) - diff2) + ((b->a2 * 32512) >> 15);
+    int32_t wd2 = clamp((((4 * *a1) ^ same1) - same1) >> 7, -256, 255);
+    int32_t apl2 = wd2 + ((128 ^ diff2) - diff2) + ((*a2 * 32512) >> 15);
     apl2 = clamp(apl2, -12288, 12288);
 
     /* UPPOL1 */
-    int32_t apl1 = ((192 ^ diff1) - diff1) + ((b->a1 * 32640) >> 15);
+    int32_t apl1 = ((192 ^ diff1) - diff1) + ((*a1 * 32640) >> 15);
     int32_t lim = 15360 - apl2;
-    apl1 = clamp(apl1, -lim, lim);
+    *a1 = clamp(apl1, -lim, lim);
+    *a2 = apl2;
+}
 
-    b->sz = zupdate(z, d);
+/* FILTEP and PREDIC: the new SL from AL1, AL2, the doubled reconstructions
+ * q0 (new) and q1 (previous), and SZ. */
+SC_INLINE int32_t filtep(int32_t a1, int32_t a2, int32_t q0, int32_t q1, int32_t sz)
+{
+    int32_t sp = sat16(((a1 * q0) >> 15) + ((a2 * q1) >> 15));
+    return sat16(sp + sz);
+}
+
+/* RECONS doubled for FILTEP: sat(sat(x) + sat(x)) = sat(2x). */
+SC_INLINE int32_t recons2(int32_t s, int32_t d)
+{
+    return sat16(2 * (s + d));
+}
+
+/* PARREC, UPPOL2, UPPOL1, FILTEP, PREDIC for difference d and the zero
+ * section's new SZ.  PLT is kept unsaturated: only its sign is used and
+ * saturation keeps signs. */
+SC_INLINE void poles(band *restrict b, int32_t d, int32_t sz)
+{
+    int32_t p0 = d + b->sz;
+    int32_t q0 = recons2(b->s, d);
+    uppol(p0, b->p1, b->p2, &b->a1, &b->a2);
     b->p2 = b->p1;
     b->p1 = p0;
-    b->a1 = apl1;
-    b->a2 = apl2;
-
-    /* FILTEP (on RLT(1) = the new, RLT(2) = the old RLT(1)), PREDIC */
-    int32_t sp = sat16(((apl1 * q0) >> 15) + ((apl2 * b->q1) >> 15));
-    b->q2 = b->q1;
+    b->sz = sz;
+    b->s = filtep(b->a1, b->a2, q0, b->q1, sz);
     b->q1 = q0;
-    b->s = sat16(sp + b->sz);
+}
+
+/* The whole predictor update: the zero section gives the new SZ, the pole
+ * section the new SL. */
+SC_INLINE void predict(band *restrict b, zsec *restrict z, int32_t d)
+{
+    poles(b, d, zupdate(z, d));
 }
 
 /* QUANTL: the interval mi (1..30) of the magnitude wd for scale det. */
@@ -486,16 +534,24 @@ static void encode_chunk(sc_g722_encoder *restrict st, const int16_t *restrict p
     /* Both bands in one loop: the lower band's recursion (through the
      * quantiser) is the longer chain, the higher band fills its gaps. */
     band lo = st->lo, hi = st->hi;
-    zsec zl = zload(&lo), zh = zload(&hi);
+    zsec zl = zload(st->zlo), zh = zload(st->zhi);
     for (int t = 0; t < m; t++) {
-        int32_t il = code_low(&lo, xl[t]);
+        /* Lower band: SUBTRA, QUANTL, then INVQAL, LOGSCL, SCALEL from one
+         * look-up, and the predictor */
+        int32_t el = sat16(xl[t] - lo.s);
+        int32_t neg = el >> 31;
+        const lenc_t *e = &LOW_ENC[neg + 1][quantl_interval(el ^ neg, lo.det)];
+        int32_t dl = (lo.det * e->q) >> 15;
+        lo.nb = clamp(((lo.nb * 127) >> 7) + e->w, 0, 18432);
+        lo.det = DET_LOW[lo.nb >> 6];
+        predict(&lo, &zl, dl);
+
         int32_t ih = code_high(&hi, xh[t]);
-        adapt_low(&lo, &zl, il);
         adapt_high(&hi, &zh, ih);
-        out[t] = (uint8_t)((ih << 6) | il);
+        out[t] = (uint8_t)((ih << 6) | e->il);
     }
-    zstore(&lo, zl);
-    zstore(&hi, zh);
+    zstore(st->zlo, zl);
+    zstore(st->zhi, zh);
     st->lo = lo;
     st->hi = hi;
 }
@@ -538,17 +594,18 @@ int sc_g722_decoder_init(sc_g722_decoder *st, int32_t bitrate)
 
 /* INVQBL, RECONS, LIMIT (lower band, output table dq) and INVQAH, RECONS,
  * LIMIT (higher band) for one code byte, then both bands' adaptation. */
-SC_INLINE void decode_pair(band *restrict lo, band *restrict hi, const int16_t *restrict dq,
-                           int32_t code, int32_t *yl, int32_t *yh)
+static void decode_pair(sc_g722_decoder *st, const int16_t *restrict dq,
+                        int32_t code, int32_t *yl, int32_t *yh)
 {
+    band *lo = &st->lo, *hi = &st->hi;
     int32_t il = code & 63, ih = code >> 6;
     *yl = clamp(lo->s + ((lo->det * dq[il]) >> 15), -16384, 16383);
     *yh = clamp(hi->s + ((hi->det * HIGH2[ih].q) >> 15), -16384, 16383);
-    zsec zl = zload(lo), zh = zload(hi);
+    zsec zl = zload(st->zlo), zh = zload(st->zhi);
     adapt_low(lo, &zl, il);
     adapt_high(hi, &zh, ih);
-    zstore(lo, zl);
-    zstore(hi, zh);
+    zstore(st->zlo, zl);
+    zstore(st->zhi, zh);
 }
 
 /* Receive QMF over m pairs whose RL - RH and RL + RH follow the history in
@@ -578,28 +635,28 @@ static void remember(sc_g722_decoder *restrict st, const int16_t *restrict yl, i
     }
 }
 
+/* Both bands in one loop: two independent recursions side by side. */
 static void decode_chunk(sc_g722_decoder *restrict st, const uint8_t *restrict codes,
                          int m, int16_t *restrict out)
 {
-    int16_t dif[HIST + CHUNK], sum[HIST + CHUNK], yls[CHUNK];
-    int16_t yhs[CHUNK];
+    int16_t dif[HIST + CHUNK], sum[HIST + CHUNK], yls[CHUNK], yhs[CHUNK];
     const int16_t *dq = INVQBL[st->mode];
 
-    /* The bands are independent: one loop each (INVQBL/INVQAH, RECONS,
-     * LIMIT, then the adaptation). */
     band lo = st->lo, hi = st->hi;
-    zsec zl = zload(&lo), zh = zload(&hi);
+    zsec zl = zload(st->zlo), zh = zload(st->zhi);
     for (int t = 0; t < m; t++) {
         int32_t il = codes[t] & 63, ih = codes[t] >> 6;
+        /* INVQBL / INVQAH, RECONS, LIMIT, then the adaptation */
         yls[t] = (int16_t)clamp(lo.s + ((lo.det * dq[il]) >> 15), -16384, 16383);
         yhs[t] = (int16_t)clamp(hi.s + ((hi.det * HIGH2[ih].q) >> 15), -16384, 16383);
         adapt_low(&lo, &zl, il);
         adapt_high(&hi, &zh, ih);
     }
-    zstore(&lo, zl);
-    zstore(&hi, zh);
+    zstore(st->zlo, zl);
+    zstore(st->zhi, zh);
     st->lo = lo;
     st->hi = hi;
+
     memcpy(dif, st->dif, sizeof st->dif);
     memcpy(sum, st->sum, sizeof st->sum);
     for (int t = 0; t < m; t++) {
@@ -694,10 +751,9 @@ int64_t sc_g722_conceal(sc_g722_decoder *st, size_t n, int16_t *out, size_t cap)
 
             /* Code the target through the decoder's own state: the lower
              * band towards xl, the higher band towards silence. */
-            band *lo = &st->lo, *hi = &st->hi;
-            int32_t code = (code_high(hi, 0) << 6) | code_low(lo, xl);
+            int32_t code = (code_high(&st->hi, 0) << 6) | code_low(&st->lo, xl);
             int32_t yl, yh;
-            decode_pair(lo, hi, dq, code, &yl, &yh);
+            decode_pair(st, dq, code, &yl, &yh);
             yls[t] = (int16_t)yl;
             dif[HIST + t] = (int16_t)(yl - yh);
             sum[HIST + t] = (int16_t)(yl + yh);
