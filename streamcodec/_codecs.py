@@ -171,10 +171,15 @@ class Decoder:
         PCM rate wanted, Hz; defaults to the codec's own.
     **options
         Codec options: ``codec_rate`` (L16: the rate on the wire, default
-        ``rate``), ``octet_align`` (AMR-WB), ``quality`` (resampler preset).
+        ``rate``), ``octet_align`` (AMR-WB), ``quality`` (resampler preset),
+        ``bitrate`` (G722: 64000 default, or 56000/48000 to decode the
+        lower-rate modes, whose last one or two code bits carry data).
 
     One Decoder per stream and track: codecs such as G722 keep state
-    between payloads.
+    between payloads.  For G722, :meth:`conceal` repeats the last pitch
+    period at full level for 10 ms, fades it to silence by 60 ms and codes
+    it through the decoder's own state, so the next payload joins without a
+    burst; it takes whole 16 kHz sample pairs (an even count).
     """
 
     def __init__(self, codec: str, rate: int | None = None, **options: Any):
