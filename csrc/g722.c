@@ -33,6 +33,7 @@ enum {
     CHUNK = 160,      /* sample pairs per QMF block (20 ms) */
     TAPS = 12,        /* taps of each polyphase half of the 24-tap QMF */
     HIST = TAPS - 1,  /* QMF history kept per phase */
+    QPAD = 8,         /* spare zeroed elements after a QMF input block */
     LHIST = 320,      /* lower-band output kept for concealment (40 ms) */
     MIN_LAG = 20,     /* pitch search at 8 kHz: 400 Hz ... */
     MAX_LAG = 160,    /* ... 50 Hz */
@@ -47,8 +48,10 @@ enum {
  * h(2i+1) = h(22-2i) by the filter's symmetry).  QMF_E[k] weighs the
  * sample k pairs back of one phase; QMF_R is the same reversed, for the
  * other phase. */
+#if !defined(__SSE2__)
 static const int16_t QMF_E[TAPS] = { 3, -11, 12, 32, -210, 951, 3876, -805, 362, -156, 53, -11 };
 static const int16_t QMF_R[TAPS] = { -11, 53, -156, 362, -805, 3876, 951, -210, 32, 12, -11, 3 };
+#endif
 
 /* QUANTL decision levels Q6(1..29), times 16 so that an unsigned 16x16
  * high multiply gives (Q6 * DETL) >> 12; the three last lanes are padding
@@ -440,7 +443,39 @@ SC_INLINE int32_t quantl_interval(int32_t wd, int32_t det)
 
 /* ------------------------------------------------------------------- QMF */
 
-/* acc[t] = sum_j coef[j] * x[t + j], t < m: one 12-tap polyphase half. */
+/* acc[t] = sum_j coef[j] * x[t + j], t < m: one 12-tap polyphase half.
+ * Reads x[] up to index m + 18 rounded, so buffers carry QPAD spare
+ * elements after the data (zeroed). */
+#if defined(__SSE2__)
+/* The coefficients as pairs (coef[2k], coef[2k+1]) for pmaddwd. */
+#define PAIR(a, b) { a, b, a, b, a, b, a, b }
+static const int16_t QMF_E2[6][8] = {
+    PAIR(3, -11), PAIR(12, 32), PAIR(-210, 951), PAIR(3876, -805), PAIR(362, -156), PAIR(53, -11)
+};
+static const int16_t QMF_R2[6][8] = {
+    PAIR(-11, 53), PAIR(-156, 362), PAIR(-805, 3876), PAIR(951, -210), PAIR(32, 12), PAIR(-11, 3)
+};
+#undef PAIR
+
+SC_INLINE void fir12(const int16_t *restrict x, const int16_t (*restrict pairs)[8],
+                     int32_t *restrict acc, int m)
+{
+    for (int t = 0; t < m; t += 8) {
+        __m128i lo = _mm_setzero_si128(), hi = _mm_setzero_si128();
+        for (int k = 0; k < 6; k++) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(x + t + 2 * k));
+            __m128i b = _mm_loadu_si128((const __m128i *)(x + t + 2 * k + 1));
+            __m128i c = _mm_loadu_si128((const __m128i *)pairs[k]);
+            lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_unpacklo_epi16(a, b), c));
+            hi = _mm_add_epi32(hi, _mm_madd_epi16(_mm_unpackhi_epi16(a, b), c));
+        }
+        _mm_storeu_si128((__m128i *)(acc + t), lo);
+        _mm_storeu_si128((__m128i *)(acc + t + 4), hi);
+    }
+}
+#define QMF_EVEN QMF_E2
+#define QMF_REV QMF_R2
+#else
 SC_INLINE void fir12(const int16_t *restrict x, const int16_t *restrict coef,
                      int32_t *restrict acc, int m)
 {
@@ -452,6 +487,9 @@ SC_INLINE void fir12(const int16_t *restrict x, const int16_t *restrict coef,
             acc[t] += c * x[t + j];
     }
 }
+#define QMF_EVEN QMF_E
+#define QMF_REV QMF_R
+#endif
 
 /* ------------------------------------------------------------ sub-bands */
 
@@ -509,8 +547,8 @@ int sc_g722_encoder_init(sc_g722_encoder *st)
 static void encode_chunk(sc_g722_encoder *restrict st, const int16_t *restrict pcm,
                          int m, uint8_t *restrict out)
 {
-    int16_t x1[HIST + CHUNK], x2[HIST + CHUNK];
-    int32_t a[CHUNK], b[CHUNK];
+    int16_t x1[HIST + CHUNK + QPAD], x2[HIST + CHUNK + QPAD];
+    int32_t a[CHUNK + 8], b[CHUNK + 8];
 
     memcpy(x1, st->x1, sizeof st->x1);
     memcpy(x2, st->x2, sizeof st->x2);
@@ -522,8 +560,10 @@ static void encode_chunk(sc_g722_encoder *restrict st, const int16_t *restrict p
     memcpy(st->x2, x2 + m, sizeof st->x2);
 
     /* Transmit QMF: xA over the second samples, xB over the first. */
-    fir12(x2, QMF_R, a, m);
-    fir12(x1, QMF_E, b, m);
+    memset(x1 + HIST + m, 0, QPAD * sizeof *x1);
+    memset(x2 + HIST + m, 0, QPAD * sizeof *x2);
+    fir12(x2, QMF_REV, a, m);
+    fir12(x1, QMF_EVEN, b, m);
 
     int16_t xl[CHUNK], xh[CHUNK];
     for (int t = 0; t < m; t++) {
@@ -613,9 +653,11 @@ static void decode_pair(sc_g722_decoder *st, const int16_t *restrict dq,
 static void receive_qmf(sc_g722_decoder *restrict st, int16_t *restrict dif,
                         int16_t *restrict sum, int m, int16_t *restrict out)
 {
-    int32_t a[CHUNK], b[CHUNK];
-    fir12(dif, QMF_R, a, m);
-    fir12(sum, QMF_E, b, m);
+    int32_t a[CHUNK + 8], b[CHUNK + 8];
+    memset(dif + HIST + m, 0, QPAD * sizeof *dif);
+    memset(sum + HIST + m, 0, QPAD * sizeof *sum);
+    fir12(dif, QMF_REV, a, m);
+    fir12(sum, QMF_EVEN, b, m);
     for (int t = 0; t < m; t++) {
         out[2 * t] = (int16_t)sat16(a[t] >> 11);
         out[2 * t + 1] = (int16_t)sat16(b[t] >> 11);
@@ -639,7 +681,7 @@ static void remember(sc_g722_decoder *restrict st, const int16_t *restrict yl, i
 static void decode_chunk(sc_g722_decoder *restrict st, const uint8_t *restrict codes,
                          int m, int16_t *restrict out)
 {
-    int16_t dif[HIST + CHUNK], sum[HIST + CHUNK], yls[CHUNK], yhs[CHUNK];
+    int16_t dif[HIST + CHUNK + QPAD], sum[HIST + CHUNK + QPAD], yls[CHUNK], yhs[CHUNK];
     const int16_t *dq = INVQBL[st->mode];
 
     band lo = st->lo, hi = st->hi;
@@ -732,7 +774,7 @@ int64_t sc_g722_conceal(sc_g722_decoder *st, size_t n, int16_t *out, size_t cap)
         return SC_EBUFFER;
     size_t pairs = n / 2;
     const int16_t *dq = INVQBL[st->mode];
-    int16_t dif[HIST + CHUNK], sum[HIST + CHUNK], yls[CHUNK];
+    int16_t dif[HIST + CHUNK + QPAD], sum[HIST + CHUNK + QPAD], yls[CHUNK];
 
     for (size_t done = 0; done < pairs; done += CHUNK) {
         int m = (int)(pairs - done < CHUNK ? pairs - done : CHUNK);
