@@ -50,8 +50,9 @@ def test_decode_frame_g722_package(benchmark):
 
 @pytest.mark.benchmark(group="g722-encode-60s")
 def test_encode_60s_streamcodec(benchmark):
+    assert sc.Encoder("G722").encode(PCM) == CODES  # fresh state: the same bytes
     enc = sc.Encoder("G722")
-    assert benchmark(enc.encode, PCM) == CODES
+    assert len(benchmark(enc.encode, PCM)) == len(CODES)
 
 
 @pytest.mark.benchmark(group="g722-encode-60s")
