@@ -11,6 +11,7 @@ static const sc_codec_ops *ops_for(int codec)
     case SC_CODEC_PCMU: return &sc_pcmu_ops;
     case SC_CODEC_PCMA: return &sc_pcma_ops;
     case SC_CODEC_L16: return &sc_l16_ops;
+    case SC_CODEC_G722: return &sc_g722_ops;
     case SC_CODEC_OPUS: return &sc_opus_ops;
     case SC_CODEC_AMRWB: return &sc_amrwb_ops;
     default: return NULL;
