@@ -11,6 +11,7 @@ static const sc_codec_ops *ops_for(int codec)
     case SC_CODEC_PCMU: return &sc_pcmu_ops;
     case SC_CODEC_PCMA: return &sc_pcma_ops;
     case SC_CODEC_L16: return &sc_l16_ops;
+    case SC_CODEC_G722: return &sc_g722_ops;
     case SC_CODEC_OPUS: return &sc_opus_ops;
     case SC_CODEC_AMRWB: return &sc_amrwb_ops;
     default: return NULL;
@@ -440,9 +441,10 @@ static int64_t encode_resampled(sc_encoder *e, const int16_t *pcm, size_t n,
     return written;
 }
 
-int64_t sc_encoder_encode(sc_encoder *e, const int16_t *pcm, size_t n,
+int64_t sc_encoder_encode(sc_encoder *e, const void *pcm_bytes, size_t n,
                           uint8_t *out, size_t cap)
 {
+    const int16_t *pcm = pcm_bytes;
     if (n % (uint64_t)e->quantum)
         return SC_EARG;
     int64_t bound = sc_encoder_bound(e, n);

@@ -263,12 +263,11 @@ def resample(pcm: PCMInput, in_rate: int, out_rate: int,
         return y
     if total == 0:
         return b""
-    # The C core writes straight into the bytes object we return: it is
-    # brand new (bytes(k) with k > 1 is never a shared or cached object) and
-    # nothing else has seen it yet, so filling it in place is safe, and it
-    # saves a second buffer of the output's size and a copy.
-    result = bytes(2 * total)
-    out = ffi.cast("int16_t *", ffi.from_buffer(result))
+    # bytes are immutable, so the C core fills a numpy buffer that is copied
+    # out once; writing into a fresh bytes object would save that copy but
+    # break Python's rules.
+    result = np.empty(total, dtype=np.int16)
+    out = ffi.from_buffer("int16_t[]", result)
     check(lib.sc_resampler_process(r._st, data, n, out, total), "resample")
     check(lib.sc_resampler_flush(r._st, out + first, total - first), "resample")
-    return result
+    return result.tobytes()

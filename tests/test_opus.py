@@ -416,3 +416,11 @@ def test_recover_is_resampled_like_decode():
     recovered = np.frombuffer(dec.recover(packets[2]), np.int16)
     assert len(recovered) == 882 and np.abs(recovered).max() > 0
     assert len(dec.decode(packets[2])) == 2 * 882
+
+
+def test_recover_from_a_packet_of_zero_frames_is_corrupt():
+    # A code-3 packet may declare zero frames: nothing to rebuild from.
+    dec = sc.Decoder("OPUS", rate=16000)
+    for packet in (b"\x03\x00", b"\x03\x80", b""):
+        with pytest.raises(sc.CorruptPayloadError):
+            dec.recover(packet)
