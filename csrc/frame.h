@@ -42,8 +42,8 @@ typedef struct sc_frame_in {
     int64_t samples;          /* samples of PCM decoded into `pcm`, or -1 when not decoded */
     int64_t track;            /* 0 "inbound" (also when absent), 1 "outbound" */
     int64_t chunk;
-    int64_t timestamp;
     int64_t sequence_number;
+    int64_t timestamp;
     int64_t payload_len;      /* bytes of decoded payload written to `payload` */
     int64_t stream_id_same;   /* 1 when the message's stream_id equals `stream_id` */
     int64_t stream_id_off;    /* byte offset of the stream_id text in the message, or -1 */

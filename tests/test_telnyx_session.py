@@ -660,3 +660,25 @@ def test_opus_playback_from_24k():
     ref = sc.Encoder("OPUS", rate=24000, codec_rate=16000)
     assert payloads(msgs) == ref.packetize(pcm)
     assert len(msgs) == 10
+
+
+# ---------------------------------------------------------------- G722
+
+def test_g722_both_ways_against_the_g722_package():
+    import G722  # independent G.722 implementation (PyPI "G722")
+    from streamcodec.signals import speech_like
+    pcm = speech_like(0.2, rate=16000, seed=8)
+    peer = G722.G722(16000, 64000)
+    codes = bytes(peer.encode(pcm))
+    frames = [codes[i:i + 160] for i in range(0, len(codes), 160)]
+    s = session(rate=16000)
+    s.feed(start_msg("G722", 8000))         # Telnyx may report G722's 8000 RTP clock
+    order = [1, 3, 2] + list(range(4, len(frames) + 1))
+    out = feed_all(s, [media_msg(frames[c - 1], c) for c in order])
+    reference = G722.G722(16000, 64000)
+    expected = np.asarray(reference.decode(codes), np.int16).tobytes()
+    assert b"".join(m.pcm for m in out) == expected
+
+    play = MediaStream(playback_codec="G722", playback_rate=16000)
+    msgs = play.play(pcm[:1000], 16000) + play.play(pcm[1000:], 16000)
+    assert b"".join(payloads(msgs)) == codes

@@ -53,8 +53,8 @@ _FRAME_MEDIA = lib.SC_FRAME_MEDIA
 _FAST_PAYLOAD = 16384
 _media_in = lib.sc_frame_media_in
 _object_new = object.__new__
-#: The leading outputs of sc_frame_in: samples, track, chunk, timestamp,
-#: sequence_number, payload_len, stream_id_same.
+#: The leading outputs of sc_frame_in: samples, track, chunk,
+#: sequence_number, timestamp, payload_len, stream_id_same.
 _outputs = struct.Struct("=7q").unpack_from
 _media_out = lib.sc_frame_media_out
 #: Telnyx sends "inbound" and "outbound"; more names than this is garbage.
@@ -335,7 +335,7 @@ class MediaStream:
         if size > self.max_message_bytes:
             return self._reject(size)
         if self.codec is not None and _media_in(self._in, data, size) == _FRAME_MEDIA:
-            samples, index, chunk, timestamp, seq, payload_len, same = _outputs(self._in_outputs)
+            samples, index, chunk, seq, timestamp, payload_len, same = _outputs(self._in_outputs)
             track = self._fast[index]
             if samples >= 0 and track is not None and not track.pending \
                     and track.suspect is None:
