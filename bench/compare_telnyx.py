@@ -2,9 +2,9 @@
 per-message path voice-bot frameworks glue from json, base64, audioop and
 soxr (DESIGN.md, "Measured facts").
 
-Inbound:  message text -> PCM at 16 kHz.
+Inbound:  message text -> PCM bytes at 16 kHz, with track, chunk and sequence number.
   peer: json.loads -> base64.b64decode -> audioop.ulaw2lin
-        -> soxr.ResampleStream(8000, 16000, 1, 'int16', quality='VHQ')
+        -> soxr.ResampleStream(8000, 16000, 1, 'int16', quality='VHQ') -> bytes
   ours: one sc_frame_media_in() call (the raw C path), and MediaStream.feed
 Outbound: 24 kHz PCM -> JSON text of a PCMU media message.
   peer: soxr.ResampleStream(24000, 8000) -> audioop.lin2ulaw -> base64
@@ -163,8 +163,8 @@ def inbound_rows(codec: str, count: int, repeat: int, peer_decode, peer_name: st
         for m in msgs:
             frame = json.loads(m)
             pcm = peer_decode(base64.b64decode(frame["media"]["payload"]))
-            if stream is not None:
-                pcm = stream.resample_chunk(np.frombuffer(pcm, np.int16))
+            if stream is not None:   # PCM bytes out, as ours (and as the framework does)
+                pcm = stream.resample_chunk(np.frombuffer(pcm, np.int16)).tobytes()
             out.append((pcm, frame["media"]["track"], frame["media"]["chunk"],
                         frame["sequence_number"]))
         return out
