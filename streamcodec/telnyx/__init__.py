@@ -1,0 +1,51 @@
+"""The Telnyx media-stream protocol.
+
+- :mod:`~streamcodec.telnyx.messages`: typed frames from Telnyx
+  (:func:`parse`) and the JSON frames sent back (:func:`media_message`,
+  :func:`mark_message`, :func:`clear_message`).
+- :mod:`~streamcodec.telnyx.texml`: TeXML ``<Stream>`` documents.
+- :mod:`~streamcodec.telnyx.webhooks`: stream status callbacks and their
+  Ed25519 signatures.
+"""
+
+from . import messages, texml, webhooks
+from .messages import (
+    Connected,
+    Dtmf,
+    Error,
+    Event,
+    Mark,
+    Media,
+    MediaFormat,
+    PayloadError,
+    ProtocolError,
+    Start,
+    Stop,
+    Unknown,
+    clear_message,
+    mark_message,
+    media_message,
+    parse,
+)
+
+__all__ = [
+    "Connected",
+    "Dtmf",
+    "Error",
+    "Event",
+    "Mark",
+    "Media",
+    "MediaFormat",
+    "PayloadError",
+    "ProtocolError",
+    "Start",
+    "Stop",
+    "Unknown",
+    "clear_message",
+    "mark_message",
+    "media_message",
+    "messages",
+    "parse",
+    "texml",
+    "webhooks",
+]
