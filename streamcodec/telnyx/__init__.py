@@ -1,5 +1,7 @@
 """The Telnyx media-stream protocol.
 
+- :class:`MediaStream`: one WebSocket session: decoded, reordered media in,
+  playback messages and mark accounting out.
 - :mod:`~streamcodec.telnyx.messages`: typed frames from Telnyx
   (:func:`parse`) and the JSON frames sent back (:func:`media_message`,
   :func:`mark_message`, :func:`clear_message`).
@@ -27,6 +29,7 @@ from .messages import (
     media_message,
     parse,
 )
+from .session import MediaStream, MP3RateLimitError, TrackStats
 
 __all__ = [
     "Connected",
@@ -34,12 +37,15 @@ __all__ = [
     "Error",
     "Event",
     "Mark",
+    "MP3RateLimitError",
     "Media",
     "MediaFormat",
+    "MediaStream",
     "PayloadError",
     "ProtocolError",
     "Start",
     "Stop",
+    "TrackStats",
     "Unknown",
     "clear_message",
     "mark_message",

@@ -1,0 +1,656 @@
+"""MediaStream: one Telnyx media-stream WebSocket, both directions.
+
+Inbound, :meth:`MediaStream.feed` takes each text message Telnyx sends and
+returns typed events; media frames come out decoded to PCM at the
+session's rate, put back in chunk order, with gaps filled by the codec's
+concealment.  Outbound (bidirectional mode), :meth:`MediaStream.play`
+turns PCM into ready-to-send media messages in the declared playback codec,
+and :meth:`MediaStream.mark` / :meth:`MediaStream.clear` keep account of
+what the caller has heard.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Union
+
+from .._codecs import Decoder, Encoder, codec_info, normalize_codec
+from .._errors import CorruptPayloadError
+from . import messages as _m
+from .messages import (
+    Connected,
+    Mark,
+    Media,
+    PayloadError,
+    ProtocolError,
+    Start,
+    Stop,
+    clear_message,
+    mark_message,
+    media_message,
+)
+
+__all__ = ["MP3RateLimitError", "MediaStream", "TrackStats"]
+
+Message = Union[str, bytes, bytearray, memoryview]
+
+#: Telnyx accepts 20 ms .. 30 s of audio per media message.
+_MAX_PTIME = 30000
+#: Rates an Opus encoder runs at.
+_OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+#: Chunks remembered after release, to tell a duplicate from a frame that
+#: came too late.
+_HISTORY = 256
+#: Telnyx sends "inbound" and "outbound"; more names than this is garbage.
+_MAX_TRACKS = 4
+
+
+class MP3RateLimitError(ValueError):
+    """:meth:`MediaStream.play_mp3` was called less than ``mp3_interval``
+    after the previous file; ``retry_after`` says how many seconds to
+    wait."""
+
+    def __init__(self, retry_after: float):
+        self.retry_after = retry_after
+        super().__init__(f"Telnyx takes at most one MP3 message per second; "
+                         f"retry in {retry_after:.3f} s")
+
+
+@dataclass
+class TrackStats:
+    """Counters of one track's media frames.
+
+    Attributes
+    ----------
+    received
+        Media frames that arrived for this track with a valid payload
+        (duplicates and late ones included).
+    late
+        Frames that arrived after a higher chunk and were put back in order.
+    too_late
+        Frames that arrived after their place in the stream had been passed
+        (concealed or skipped); dropped.
+    duplicate
+        Frames whose chunk had already arrived; dropped.
+    lost
+        Chunks that never arrived in time.
+    concealed
+        Frames synthesised by the codec's concealment in their place (at
+        most ``conceal_limit`` per gap, so ``concealed <= lost``).
+    bad
+        Frames dropped because the payload was empty, not base64, or
+        rejected by the codec.
+    resync
+        Times the chunk numbering jumped by more than ``max_jump`` and the
+        track followed it.
+    """
+
+    received: int = 0
+    late: int = 0
+    too_late: int = 0
+    duplicate: int = 0
+    lost: int = 0
+    concealed: int = 0
+    bad: int = 0
+    resync: int = 0
+
+    @property
+    def dropped(self) -> int:
+        """Frames received but not delivered: duplicate + too_late + bad."""
+        return self.duplicate + self.too_late + self.bad
+
+
+class _Track:
+    """Reorder state and decoder of one track."""
+
+    __slots__ = ("name", "decoder", "stats", "expected", "pending", "history",
+                 "frame_samples", "last_chunk", "last_ts", "suspect")
+
+    def __init__(self, name: str, decoder: Decoder, frame_samples: int):
+        self.name = name
+        self.decoder = decoder
+        self.stats = TrackStats()
+        self.expected: Optional[int] = None   # next chunk to release
+        self.pending: dict[int, Media] = {}   # arrived ahead of `expected`, not decoded
+        self.history: dict[int, bool] = {}    # released chunk -> it arrived (vs concealed)
+        self.frame_samples = frame_samples    # PCM samples of the last decoded frame
+        self.last_chunk: Optional[int] = None
+        self.last_ts: Optional[int] = None
+        self.suspect: Optional[Media] = None  # a far-off frame awaiting confirmation
+
+
+class MediaStream:
+    """One Telnyx media-stream WebSocket connection.
+
+    Parameters
+    ----------
+    rate : int
+        Rate of the PCM in :attr:`Media.pcm <streamcodec.telnyx.Media.pcm>`, Hz (default 16000).
+    playback_codec : str
+        Codec of the audio sent back, as declared in ``bidirectionalCodec``
+        (default ``"PCMU"``).
+    playback_rate : int
+        Rate of the playback codec on the wire (``bidirectionalSamplingRate``,
+        default 8000): 8000 for PCMU/PCMA, 16000 for G722/AMR-WB, one of
+        8000/12000/16000/24000/48000 for OPUS, any rate for L16.
+    reorder_window : int
+        How many later frames may arrive before a missing chunk is given up
+        and concealed (default 3: up to 60 ms of added delay, and only while
+        a chunk is missing; in-order frames are released at once).  0
+        conceals every gap at once and drops late frames.
+    max_message_bytes : int
+        Longest message :meth:`feed` accepts (default 256 KiB).
+    playback_ptime : int
+        Milliseconds of audio per outbound media message: a multiple of 20,
+        at most 30000 (Telnyx's limit).  OPUS takes exactly 20 (one packet
+        per message).
+    mp3 : bool
+        MP3 bidirectional mode (``bidirectionalMode="mp3"``): play whole MP3
+        files with :meth:`play_mp3`; :meth:`play` is then unavailable.
+    conceal_limit : int
+        Most frames concealed for one gap (default 10, 200 ms); a longer
+        gap is counted lost and the stream resumes without filling it.
+    max_jump : int
+        A chunk more than this many frames away from the expected one
+        (default 500) is only believed when the next frame follows it;
+        then the track resynchronises to the new numbering.
+    strict : bool
+        Raise :class:`~streamcodec.telnyx.ProtocolError` for a bad media
+        payload instead of counting it in ``stats[track].bad`` (default
+        False).
+    mp3_interval : float
+        Seconds between MP3 messages (default 1.0).
+    clock : callable
+        Monotonic clock in seconds, for the MP3 rate limit.
+
+    Notes
+    -----
+    **Bad input.**  :meth:`feed` raises :class:`ProtocolError` (and counts
+    it in :attr:`rejected`) for a message that is longer than
+    ``max_message_bytes``, not JSON, not an object with a string
+    ``event``, missing or mistyping a field its event needs, media before
+    ``start``, or a ``start`` whose encoding streamcodec does not know.  A
+    media frame whose payload is empty, not base64 or rejected by the codec
+    is a counted drop (``stats[track].bad``) unless ``strict``.  Either way
+    the session's state is unchanged and the next message is handled
+    normally.
+
+    **Ordering.**  Frames are released in chunk order per track.  A
+    duplicate chunk is dropped; a frame that arrives once its place has
+    passed is dropped (``too_late``).  Gaps are filled when more than
+    ``reorder_window`` later frames are waiting, or on ``stop`` /
+    :meth:`drain`.  Chunk numbers are taken to count each track's frames
+    separately, as Telnyx numbers them.
+
+    **Playback accounting.**  :attr:`sent_ms` counts the audio returned by
+    :meth:`play` and friends since the stream began; a mark records that
+    position, and its echo comes back from :meth:`feed` as a
+    :class:`~streamcodec.telnyx.Mark` whose ``played_ms`` is that position:
+    the caller has heard everything sent before it.  To know how much of one
+    reply was heard, subtract ``sent_ms`` taken when the reply began.
+    """
+
+    def __init__(self, rate: int = 16000, playback_codec: str = "PCMU",
+                 playback_rate: int = 8000, reorder_window: int = 3,
+                 max_message_bytes: int = 1 << 18, playback_ptime: int = 20,
+                 mp3: bool = False, *, conceal_limit: int = 10, max_jump: int = 500,
+                 strict: bool = False, mp3_interval: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.rate = _positive_int(rate, "rate")
+        self.reorder_window = _count(reorder_window, "reorder_window")
+        self.max_message_bytes = _positive_int(max_message_bytes, "max_message_bytes")
+        self.conceal_limit = _count(conceal_limit, "conceal_limit")
+        self.max_jump = _positive_int(max_jump, "max_jump")
+        self.strict = bool(strict)
+        self.mp3 = bool(mp3)
+        self.mp3_interval = float(mp3_interval)
+        self._clock = clock
+        self.playback_codec = normalize_codec(playback_codec)
+        self.playback_rate = _positive_int(playback_rate, "playback_rate")
+        self.playback_ptime = _positive_int(playback_ptime, "playback_ptime")
+        if self.playback_ptime % 20 or self.playback_ptime > _MAX_PTIME:
+            raise ValueError("playback_ptime must be a multiple of 20 ms up to 30000 ms; "
+                             f"got {playback_ptime}")
+        if self.playback_codec == "OPUS" and self.playback_ptime != 20:
+            raise ValueError("OPUS playback sends one 20 ms packet per message; "
+                             f"playback_ptime must be 20, got {playback_ptime}")
+        self._check_playback_rate()
+
+        #: The ``start`` frame, once it has arrived.
+        self.start: Optional[Start] = None
+        #: Inbound codec, from ``start.media_format``.
+        self.codec: Optional[str] = None
+        self._tracks: dict[str, _Track] = {}
+        #: Messages :meth:`feed` refused with ProtocolError.
+        self.rejected = 0
+
+        self._encoder: Optional[Encoder] = None
+        self._encoder_rate: Optional[int] = None
+        if not self.mp3:
+            self._encoder = self._new_encoder(self.playback_rate)
+            self._encoder_rate = self.playback_rate
+        self._sent_packets = 0
+        self._played_ms: Optional[int] = None
+        self._marks: deque[list[Any]] = deque()   # [name, position_ms, cleared]
+        self._last_mp3: Optional[float] = None
+
+    # ------------------------------------------------------------------
+    # Inbound
+    # ------------------------------------------------------------------
+
+    @property
+    def stats(self) -> dict[str, TrackStats]:
+        """Per-track counters (``"inbound"``, and ``"outbound"`` with both_tracks)."""
+        return {name: t.stats for name, t in self._tracks.items()}
+
+    def feed(self, message: Message) -> list[_m.Event]:
+        """Handle one WebSocket text message from Telnyx.
+
+        Returns
+        -------
+        list of events
+            Usually one.  A media frame gives zero or more
+            :class:`~streamcodec.telnyx.Media` (zero while it waits for a
+            missing chunk, several when a gap closes), each with ``pcm`` at
+            :attr:`rate`.  A ``stop`` first releases the frames still
+            waiting, then the :class:`~streamcodec.telnyx.Stop`.  A mark echo
+            gives a :class:`~streamcodec.telnyx.Mark` with ``played_ms``.
+
+        Raises
+        ------
+        ProtocolError
+            See the class notes; the session keeps working.
+        """
+        try:
+            size = len(message) if not isinstance(message, memoryview) else message.nbytes
+            if size > self.max_message_bytes:
+                raise ProtocolError(f"message of {size} bytes is longer than "
+                                    f"max_message_bytes={self.max_message_bytes}")
+            frame = _m.load(message)
+            if frame["event"] == "media":
+                return self._media_frame(frame)
+            event = _m.parse_frame(frame)
+        except ProtocolError:
+            self.rejected += 1
+            raise
+        if isinstance(event, Mark):
+            return [self._mark_echo(event)]
+        if isinstance(event, Start):
+            self._begin(event)
+        elif isinstance(event, Stop):
+            return self.drain() + [event]
+        return [event]
+
+    def drain(self) -> list[Media]:
+        """Release every frame still waiting in the reorder window, filling
+        the gaps before them; for the end of a stream."""
+        out: list[Media] = []
+        for track in self._tracks.values():
+            if track.suspect is not None:
+                track.stats.too_late += 1
+                track.suspect = None
+            self._release(track, out, force=True)
+        return out
+
+    def _begin(self, start: Start) -> None:
+        fmt = start.media_format
+        try:
+            codec = normalize_codec(fmt.encoding)
+        except ValueError:
+            self.rejected += 1
+            raise ProtocolError(f"start.media_format.encoding {fmt.encoding!r} is not a codec "
+                                "streamcodec knows (PCMU PCMA G722 OPUS AMR-WB L16)") from None
+        if fmt.channels != 1:
+            self.rejected += 1
+            raise ProtocolError(f"start.media_format.channels={fmt.channels}: Telnyx streams "
+                                "are mono")
+        # Build one decoder up front so a codec this build lacks fails here.
+        self._decoder_options = {"codec_rate": fmt.sample_rate} if codec == "L16" else {}
+        try:
+            Decoder(codec, rate=self.rate, **self._decoder_options)
+        except ValueError as exc:
+            self.rejected += 1
+            raise ProtocolError(f"cannot decode {codec} at {fmt.sample_rate} Hz to PCM at "
+                                f"{self.rate} Hz: {exc}") from None
+        self.start, self.codec = start, codec
+        self._tracks = {}
+
+    def _track(self, name: str) -> _Track:
+        track = self._tracks.get(name)
+        if track is None:
+            if len(self._tracks) >= _MAX_TRACKS:
+                raise ProtocolError(f"media.track {name!r}: more than {_MAX_TRACKS} different "
+                                    "tracks on one stream")
+            decoder = Decoder(self.codec, rate=self.rate, **self._decoder_options)
+            track = self._tracks[name] = _Track(name, decoder, self.rate // 50)
+        return track
+
+    def _media_frame(self, frame: dict) -> list[Media]:
+        if self.codec is None:
+            raise ProtocolError("media frame before the start frame: the codec is not known yet")
+        try:
+            media = _m.parse_frame(frame)
+        except PayloadError:
+            body = frame.get("media")
+            name = body.get("track") if isinstance(body, dict) else None
+            self._track(name if isinstance(name, str) else "inbound").stats.bad += 1
+            if self.strict:
+                raise
+            return []
+        track = self._track(media.track)
+        if not media.payload:
+            track.stats.bad += 1
+            if self.strict:
+                raise PayloadError("field 'media.payload' is empty")
+            return []
+        return self._accept(track, media)
+
+    def _accept(self, track: _Track, media: Media) -> list[Media]:
+        stats = track.stats
+        stats.received += 1
+        chunk = media.chunk
+        expected = track.expected
+        if expected is None:
+            expected = track.expected = chunk
+        if abs(chunk - expected) > self.max_jump:
+            return self._far_off(track, media)
+        if track.suspect is not None:
+            stats.too_late += 1
+            track.suspect = None
+        if chunk < expected:
+            if track.history.get(chunk):
+                stats.duplicate += 1
+            else:
+                stats.too_late += 1
+            return []
+        if chunk in track.pending:
+            stats.duplicate += 1
+            return []
+        out: list[Media] = []
+        if track.last_chunk is not None and chunk < track.last_chunk:
+            stats.late += 1
+        if chunk == expected and not track.pending:
+            self._deliver(track, media, out)
+            track.expected = chunk + 1
+            if track.last_chunk is None or chunk > track.last_chunk:
+                track.last_chunk = chunk
+            return out
+        track.pending[chunk] = media
+        if track.last_chunk is None or chunk > track.last_chunk:
+            track.last_chunk = chunk
+        self._release(track, out, force=False)
+        return out
+
+    def _far_off(self, track: _Track, media: Media) -> list[Media]:
+        """A chunk far from the expected one: believe it only when the next
+        frame follows it (the numbering restarted or jumped)."""
+        suspect = track.suspect
+        if suspect is None or media.chunk != suspect.chunk + 1:
+            if suspect is not None:
+                track.stats.too_late += 1
+            track.suspect = media
+            return []
+        track.suspect = None
+        track.stats.resync += 1
+        out: list[Media] = []
+        self._release(track, out, force=True)
+        track.expected = suspect.chunk
+        track.last_chunk = suspect.chunk
+        track.history.clear()
+        self._deliver(track, suspect, out)
+        self._deliver(track, media, out)
+        track.expected = track.last_chunk = media.chunk
+        track.expected += 1
+        return out
+
+    def _release(self, track: _Track, out: list[Media], force: bool) -> None:
+        pending = track.pending
+        while pending:
+            chunk = track.expected
+            media = pending.pop(chunk, None)
+            if media is not None:
+                self._deliver(track, media, out)
+                track.expected = chunk + 1
+                continue
+            if not force and len(pending) <= self.reorder_window:
+                return
+            following = min(pending)
+            self._conceal(track, chunk, following, pending[following], out)
+            track.expected = following
+
+    def _conceal(self, track: _Track, first: int, following: int, after: Media,
+                 out: list[Media]) -> None:
+        gap = following - first
+        stats = track.stats
+        stats.lost += gap
+        history = track.history
+        for chunk in range(first, following):
+            history[chunk] = False
+        for i in range(min(gap, self.conceal_limit)):
+            pcm = track.decoder.conceal(track.frame_samples)
+            stats.concealed += 1
+            timestamp = None
+            if track.last_ts is not None and after.timestamp is not None:
+                span = following - first + 1
+                timestamp = track.last_ts + (after.timestamp - track.last_ts) * (i + 1) // span
+            out.append(Media(track=track.name, chunk=first + i, timestamp=timestamp,
+                             payload=b"", stream_id=after.stream_id, pcm=pcm, concealed=True))
+        self._trim(history)
+
+    def _deliver(self, track: _Track, media: Media, out: list[Media]) -> None:
+        try:
+            pcm = track.decoder.decode(media.payload)
+        except (CorruptPayloadError, ValueError) as exc:
+            # The chunk arrived but cannot be played: conceal it in place so
+            # the timeline and the decoder state stay continuous.
+            track.stats.bad += 1
+            if self.strict:
+                raise ProtocolError(f"media chunk {media.chunk} of track {track.name!r}: {exc}") \
+                    from None
+            pcm = track.decoder.conceal(track.frame_samples)
+            track.stats.concealed += 1
+            out.append(Media(track=track.name, chunk=media.chunk, timestamp=media.timestamp,
+                             payload=b"", sequence_number=media.sequence_number,
+                             stream_id=media.stream_id, pcm=pcm, concealed=True))
+        else:
+            if pcm:
+                track.frame_samples = len(pcm) // 2
+            out.append(Media(track=media.track, chunk=media.chunk, timestamp=media.timestamp,
+                             payload=media.payload, sequence_number=media.sequence_number,
+                             stream_id=media.stream_id, pcm=pcm))
+        track.history[media.chunk] = True
+        if media.timestamp is not None:
+            track.last_ts = media.timestamp
+        self._trim(track.history)
+
+    @staticmethod
+    def _trim(history: dict[int, bool]) -> None:
+        while len(history) > _HISTORY:
+            del history[next(iter(history))]
+
+    # ------------------------------------------------------------------
+    # Playback
+    # ------------------------------------------------------------------
+
+    def _check_playback_rate(self) -> None:
+        codec, rate = self.playback_codec, self.playback_rate
+        if codec == "OPUS":
+            if rate not in _OPUS_RATES:
+                raise ValueError(f"OPUS runs at {', '.join(map(str, _OPUS_RATES))} Hz; "
+                                 f"playback_rate={rate} is not one of them")
+        elif codec != "L16":
+            native = {"PCMU": 8000, "PCMA": 8000, "G722": 16000, "AMR-WB": 16000}[codec]
+            if rate != native:
+                raise ValueError(f"{codec} carries audio at {native} Hz; "
+                                 f"playback_rate={rate} does not fit it")
+
+    def _new_encoder(self, rate: int) -> Encoder:
+        options = {}
+        if self.playback_codec in ("L16", "OPUS"):
+            options["codec_rate"] = self.playback_rate
+        try:
+            return Encoder(self.playback_codec, rate=rate, ptime=self.playback_ptime, **options)
+        except ValueError as exc:
+            if rate != self.playback_rate:
+                raise ValueError(
+                    f"cannot play PCM at {rate} Hz as {self.playback_codec} at "
+                    f"{self.playback_rate} Hz: {exc}; this build of streamcodec cannot resample "
+                    f"playback yet, pass PCM at {self.playback_rate} Hz") from None
+            raise
+
+    @property
+    def sent_ms(self) -> int:
+        """Milliseconds of audio in the media messages returned so far."""
+        return self._sent_packets * self.playback_ptime
+
+    @property
+    def played_ms(self) -> Optional[int]:
+        """Position (on the :attr:`sent_ms` timeline) of the latest mark Telnyx
+        echoed as played; None before the first."""
+        return self._played_ms
+
+    @property
+    def outstanding_marks(self) -> tuple[str, ...]:
+        """Names of the marks sent and not yet echoed, oldest first."""
+        return tuple(entry[0] for entry in self._marks)
+
+    def _messages(self, payloads: list[bytes]) -> list[str]:
+        self._sent_packets += len(payloads)
+        return [media_message(p) for p in payloads]
+
+    def play(self, pcm: Any, rate: Optional[int] = None) -> list[str]:
+        """Encode PCM for playback; returns the media messages to send.
+
+        Parameters
+        ----------
+        pcm : bytes, bytearray, memoryview or numpy int16 array
+            16-bit mono PCM.
+        rate : int, optional
+            Its rate in Hz (default :attr:`playback_rate`).  When the rate
+            changes between calls, the audio still buffered at the old rate
+            is flushed (padded with silence) first.
+
+        Returns
+        -------
+        list of str
+            One JSON media message per ``playback_ptime`` of audio now
+            complete; the remainder waits for the next call,
+            :meth:`flush_playback` or :meth:`mark`.
+        """
+        if self.mp3:
+            raise ValueError("this stream plays MP3 (mp3=True): use play_mp3()")
+        rate = self.playback_rate if rate is None else _positive_int(rate, "rate")
+        out: list[str] = []
+        if rate != self._encoder_rate:
+            encoder = self._new_encoder(rate)
+            out = self._messages(self._encoder.flush())
+            self._encoder, self._encoder_rate = encoder, rate
+        out.extend(self._messages(self._encoder.packetize(pcm)))
+        return out
+
+    def flush_playback(self) -> list[str]:
+        """The audio :meth:`play` still holds, padded with silence to a whole
+        message (no message when nothing is held)."""
+        if self.mp3:
+            return []
+        return self._messages(self._encoder.flush())
+
+    def mark(self, name: str, flush: bool = True) -> list[str]:
+        """Frames that place a mark after the audio played so far.
+
+        With ``flush`` (default) the audio :meth:`play` still holds is sent
+        first (padded with silence), so the mark follows all of it;
+        otherwise the remainder stays buffered and will follow the mark.
+        """
+        out = self.flush_playback() if flush else []
+        message = mark_message(name)
+        self._marks.append([name, self.sent_ms, False])
+        out.append(message)
+        return out
+
+    def clear(self) -> list[str]:
+        """Frames that make Telnyx drop the audio it has queued.
+
+        The audio :meth:`play` holds is dropped too, and the encoder starts
+        afresh.  Telnyx returns the marks that were queued; when their echoes
+        arrive they are reported with ``cleared=True`` and no ``played_ms``.
+        """
+        for entry in self._marks:
+            entry[2] = True
+        if not self.mp3:
+            self._encoder = self._new_encoder(self._encoder_rate)
+        return [clear_message()]
+
+    def _mark_echo(self, event: Mark) -> Mark:
+        marks = self._marks
+        for i, entry in enumerate(marks):
+            if entry[0] == event.name:
+                del marks[i]
+                name, position, cleared = entry
+                played = None if cleared or self.mp3 else position
+                if played is not None and (self._played_ms is None or played > self._played_ms):
+                    self._played_ms = played
+                return Mark(name=name, stream_id=event.stream_id,
+                            sequence_number=event.sequence_number, played_ms=played,
+                            cleared=cleared, outstanding=len(marks), raw=event.raw)
+        return Mark(name=event.name, stream_id=event.stream_id,
+                    sequence_number=event.sequence_number, outstanding=len(marks), raw=event.raw)
+
+    # ------------------------------------------------------------------
+    # MP3 mode
+    # ------------------------------------------------------------------
+
+    def mp3_wait(self) -> float:
+        """Seconds until :meth:`play_mp3` may be called again (0 when it may)."""
+        if self._last_mp3 is None:
+            return 0.0
+        return max(0.0, self._last_mp3 + self.mp3_interval - self._clock())
+
+    def play_mp3(self, data: Union[bytes, bytearray, memoryview]) -> str:
+        """One media message carrying a whole MP3 file (MP3 mode).
+
+        Telnyx queues MP3 messages and plays them in order, taking at most
+        one per second.  A call sooner than ``mp3_interval`` after the last
+        raises :class:`MP3RateLimitError` (its ``retry_after`` is the wait)
+        and sends nothing; :meth:`mp3_wait` tells the wait beforehand.
+
+        Raises
+        ------
+        ValueError
+            Not MP3 mode, or ``data`` does not start like an MP3 file (an
+            ID3 tag or an MPEG audio frame header).
+        MP3RateLimitError
+            Called too soon.
+        """
+        if not self.mp3:
+            raise ValueError("play_mp3() needs an MP3-mode stream (MediaStream(mp3=True))")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"MP3 data must be bytes, not {type(data).__name__}")
+        head = bytes(data[:3])
+        if not (head == b"ID3" or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)):
+            raise ValueError("data is not an MP3 file: it starts with neither an ID3 tag nor "
+                             "an MPEG audio frame header")
+        wait = self.mp3_wait()
+        if wait > 0:
+            raise MP3RateLimitError(wait)
+        message = media_message(data)
+        self._last_mp3 = self._clock()
+        return message
+
+
+def _positive_int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if value <= 0:
+        raise ValueError(f"{what} must be positive, got {value}")
+    return value
+
+
+def _count(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{what} must be >= 0, got {value}")
+    return value

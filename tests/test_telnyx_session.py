@@ -1,0 +1,499 @@
+"""MediaStream: every frame type through feed(), inbound codec from start,
+reordering, duplicates, gaps and concealment, both tracks, playback framing,
+mark accounting, MP3 mode and bad input."""
+
+from __future__ import annotations
+
+import base64
+import json
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import streamcodec as sc
+from streamcodec import telnyx
+from streamcodec.telnyx import Media, MediaStream, ProtocolError
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import audioop  # the independent G.711 reference (audioop-lts on 3.13+)
+
+
+def start_msg(encoding="PCMU", sample_rate=8000, **extra):
+    start = {"media_format": {"encoding": encoding, "sample_rate": sample_rate, "channels": 1},
+             "call_control_id": "v3:abc", "custom_parameters": {"k": "v"}}
+    start.update(extra)
+    return json.dumps({"event": "start", "sequence_number": "1", "stream_id": "S", "start": start})
+
+
+def media_msg(payload: bytes, chunk: int, track="inbound", ts=None, seq=None) -> str:
+    return json.dumps({"event": "media", "sequence_number": str(seq if seq else chunk + 1),
+                       "stream_id": "S",
+                       "media": {"track": track, "chunk": str(chunk),
+                                 "timestamp": str(ts if ts is not None else 20 * chunk),
+                                 "payload": base64.b64encode(payload).decode()}})
+
+
+def ulaw_frames(n, seed=0, size=160):
+    rng = np.random.default_rng(seed)
+    return [bytes(rng.integers(0, 256, size, dtype=np.uint8)) for _ in range(n)]
+
+
+def ulaw_ref(payload: bytes) -> bytes:
+    return audioop.ulaw2lin(payload, 2)
+
+
+def session(**kw) -> MediaStream:
+    kw.setdefault("rate", 8000)
+    s = MediaStream(**kw)
+    assert isinstance(s.feed('{"event":"connected","version":"1.0.0"}')[0], telnyx.Connected)
+    return s
+
+
+def feed_all(s, msgs):
+    out = []
+    for msg in msgs:
+        out.extend(s.feed(msg))
+    return out
+
+
+# ---------------------------------------------------------------- frame types
+
+def test_every_inbound_frame_type():
+    s = session()
+    (start,) = s.feed(start_msg())
+    assert isinstance(start, telnyx.Start) and s.start is start and s.codec == "PCMU"
+    assert start.custom_parameters == {"k": "v"}
+    frame = ulaw_frames(1)[0]
+    (media,) = s.feed(media_msg(frame, 1))
+    assert isinstance(media, Media) and media.pcm == ulaw_ref(frame) and not media.concealed
+    assert (media.track, media.chunk, media.timestamp, media.payload, media.sequence_number) == \
+        ("inbound", 1, 20, frame, 2)
+    assert s.feed('{"event":"dtmf","dtmf":{"digit":"5"}}') == [telnyx.Dtmf(digit="5")]
+    (err,) = s.feed('{"event":"error","payload":{"code":100003,"title":"Malformed frame"}}')
+    assert err == telnyx.Error(code=100003, title="Malformed frame")
+    (unknown,) = s.feed('{"event":"future_event","x":1}')
+    assert unknown == telnyx.Unknown("future_event", {"event": "future_event", "x": 1})
+    (mark,) = s.feed('{"event":"mark","mark":{"name":"never-sent"}}')
+    assert mark == telnyx.Mark(name="never-sent") and mark.played_ms is None
+    (stop,) = s.feed(b'{"event":"stop","stop":{"call_control_id":"v3:abc"}}')
+    assert stop == telnyx.Stop(call_control_id="v3:abc")
+
+
+@pytest.mark.parametrize("encoding, ref", [
+    ("PCMU", lambda p: audioop.ulaw2lin(p, 2)),
+    ("PCMA", lambda p: audioop.alaw2lin(p, 2)),
+    ("pcma", lambda p: audioop.alaw2lin(p, 2)),
+])
+def test_inbound_codec_comes_from_start(encoding, ref):
+    # The same bytes decode as whatever start.media_format says, never an assumed PCMU.
+    s = session()
+    s.feed(start_msg(encoding))
+    frames = ulaw_frames(3, seed=4)
+    out = feed_all(s, [media_msg(f, i + 1) for i, f in enumerate(frames)])
+    assert [m.pcm for m in out] == [ref(f) for f in frames]
+
+
+def test_l16_uses_sample_rate_from_start():
+    rng = np.random.default_rng(7)
+    pcm = rng.integers(-32768, 32768, 320, dtype=np.int16)
+    s = session(rate=16000)
+    s.feed(start_msg("L16", 16000))
+    (m,) = s.feed(media_msg(pcm.astype(">i2").tobytes(), 1))
+    assert np.array_equal(np.frombuffer(m.pcm, np.int16), pcm)
+    # a start at another L16 rate than the session's is refused until resampling exists
+    with pytest.raises(ProtocolError, match="L16 at 8000 Hz"):
+        s.feed(start_msg("L16", 8000))
+
+
+def test_unknown_encoding_is_refused():
+    s = session()
+    with pytest.raises(ProtocolError, match="G729"):
+        s.feed(start_msg("G729"))
+    with pytest.raises(ProtocolError, match="before the start"):
+        s.feed(media_msg(b"\xff" * 160, 1))
+    assert s.rejected == 2
+    s.feed(start_msg())
+    assert len(s.feed(media_msg(b"\xff" * 160, 1))) == 1
+
+
+# ---------------------------------------------------------------- ordering
+
+def chunks(out):
+    return [(m.chunk, m.concealed) for m in out]
+
+
+def test_in_order_is_released_at_once():
+    s = session()
+    s.feed(start_msg())
+    for i, f in enumerate(ulaw_frames(5), start=1):
+        assert chunks(s.feed(media_msg(f, i))) == [(i, False)]
+    st_ = s.stats["inbound"]
+    assert (st_.received, st_.late, st_.duplicate, st_.lost, st_.concealed, st_.bad) == (5, 0, 0, 0, 0, 0)
+
+
+def test_late_frame_put_back_in_order():
+    s = session()
+    s.feed(start_msg())
+    frames = ulaw_frames(6)
+    got = []
+    for c in [1, 2, 4, 5, 3, 6]:
+        got.append([m.chunk for m in s.feed(media_msg(frames[c - 1], c))])
+    assert got == [[1], [2], [], [], [3, 4, 5], [6]]
+    out = [m for m in s.drain()]
+    assert out == []
+    st_ = s.stats["inbound"]
+    assert (st_.received, st_.late, st_.lost, st_.concealed) == (6, 1, 0, 0)
+
+
+def test_pcm_follows_the_chunk_not_the_arrival():
+    s = session()
+    s.feed(start_msg())
+    frames = ulaw_frames(4, seed=9)
+    out = feed_all(s, [media_msg(frames[c - 1], c) for c in [2, 1, 4, 3]])
+    # chunk 2 arrived first and set the start; 1 came after its place had passed
+    assert [m.chunk for m in out] == [2, 3, 4]
+    assert [m.pcm for m in out] == [ulaw_ref(frames[c - 1]) for c in [2, 3, 4]]
+    assert s.stats["inbound"].too_late == 1
+
+
+def test_duplicates_dropped():
+    s = session()
+    s.feed(start_msg())
+    frames = ulaw_frames(4)
+    out = feed_all(s, [media_msg(frames[c - 1], c) for c in [1, 2, 2, 4, 4, 3, 1]])
+    assert chunks(out) == [(1, False), (2, False), (3, False), (4, False)]
+    assert s.stats["inbound"].duplicate == 3
+    assert s.stats["inbound"].dropped == 3
+
+
+def test_gap_concealed_after_window():
+    s = session(reorder_window=3)
+    s.feed(start_msg())
+    frames = ulaw_frames(8)
+    got = [chunks(s.feed(media_msg(frames[c - 1], c))) for c in [1, 2, 4, 5, 6, 7, 8]]
+    assert got[:5] == [[(1, False)], [(2, False)], [], [], []]
+    assert got[5] == [(3, True), (4, False), (5, False), (6, False), (7, False)]
+    assert got[6] == [(8, False)]
+    st_ = s.stats["inbound"]
+    assert (st_.lost, st_.concealed) == (1, 1)
+    # a frame whose place was concealed is too late
+    assert s.feed(media_msg(frames[2], 3)) == []
+    assert st_.too_late == 1
+
+
+def test_concealed_frame_content_and_timestamp():
+    s = session(reorder_window=0)
+    s.feed(start_msg())
+    frames = ulaw_frames(5, size=80)   # 10 ms frames: concealment follows the frame size
+    s.feed(media_msg(frames[0], 1, ts=1000))
+    out = s.feed(media_msg(frames[3], 4, ts=1030))
+    assert chunks(out) == [(2, True), (3, True), (4, False)]
+    reference = sc.Decoder("PCMU")
+    assert out[0].pcm == reference.conceal(80) == bytes(160)
+    assert out[0].payload == b"" and out[0].timestamp == 1010 and out[1].timestamp == 1020
+    assert out[2].pcm == ulaw_ref(frames[3])
+
+
+def test_conceal_limit_bounds_long_gaps():
+    s = session(reorder_window=0, conceal_limit=2)
+    s.feed(start_msg())
+    s.feed(media_msg(b"\x00" * 160, 1))
+    out = s.feed(media_msg(b"\x00" * 160, 7))
+    assert chunks(out) == [(2, True), (3, True), (7, False)]
+    st_ = s.stats["inbound"]
+    assert (st_.lost, st_.concealed) == (5, 2)
+
+
+def test_stop_drains_the_window():
+    s = session(reorder_window=5)
+    s.feed(start_msg())
+    frames = ulaw_frames(5)
+    out = feed_all(s, [media_msg(frames[c - 1], c) for c in [1, 3, 5]])
+    assert chunks(out) == [(1, False)]
+    out = s.feed('{"event":"stop"}')
+    assert [(type(e).__name__, getattr(e, "chunk", None), getattr(e, "concealed", None))
+            for e in out] == [("Media", 2, True), ("Media", 3, False), ("Media", 4, True),
+                              ("Media", 5, False), ("Stop", None, None)]
+
+
+def test_numbering_jump_resyncs_and_stray_frame_is_dropped():
+    s = session(max_jump=100)
+    s.feed(start_msg())
+    out = feed_all(s, [media_msg(b"\x01" * 160, c) for c in [1, 2, 3, 999999, 4, 5]])
+    assert [m.chunk for m in out] == [1, 2, 3, 4, 5]
+    assert s.stats["inbound"].too_late == 1 and s.stats["inbound"].lost == 0
+    out = feed_all(s, [media_msg(b"\x01" * 160, c) for c in [50000, 50001, 50002]])
+    assert [m.chunk for m in out] == [50000, 50001, 50002]
+    assert s.stats["inbound"].resync == 1 and s.stats["inbound"].lost == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_reorder_invariants(data):
+    n = data.draw(st.integers(1, 40))
+    window = data.draw(st.integers(0, 4))
+    arrival = []
+    for c in range(1, n + 1):
+        if data.draw(st.integers(0, 9)) == 0:
+            continue                              # lost
+        arrival.append(c)
+        if data.draw(st.integers(0, 9)) == 0:
+            arrival.append(c)                     # duplicated
+    # local reordering: swap neighbours a few times
+    for _ in range(data.draw(st.integers(0, 6))):
+        if len(arrival) > 1:
+            i = data.draw(st.integers(0, len(arrival) - 2))
+            arrival[i], arrival[i + 1] = arrival[i + 1], arrival[i]
+    frames = {c: bytes([c % 256]) * 160 for c in range(1, n + 1)}
+    s = session(reorder_window=window, conceal_limit=1000)
+    s.feed(start_msg())
+    out = feed_all(s, [media_msg(frames[c], c) for c in arrival]) + s.drain()
+    stats = s.stats.get("inbound", telnyx.TrackStats())
+    if not arrival:
+        assert out == []
+        return
+    got = [m.chunk for m in out]
+    assert got == list(range(got[0], got[0] + len(got)))        # contiguous, in order
+    assert got[0] == arrival[0]
+    delivered = [m for m in out if not m.concealed]
+    assert len(set(m.chunk for m in delivered)) == len(delivered)
+    for m in delivered:
+        assert m.pcm == ulaw_ref(frames[m.chunk])
+    concealed = [m for m in out if m.concealed]
+    assert stats.concealed == stats.lost == len(concealed)
+    assert all(m.pcm == bytes(320) for m in concealed)
+    assert stats.received == len(arrival)
+    assert stats.received == len(delivered) + stats.duplicate + stats.too_late
+    # every chunk that arrived and was not delivered came too late
+    missed = set(arrival) - {m.chunk for m in delivered}
+    assert len(missed) <= stats.too_late
+    if window >= 1 and all(abs(a - b) <= 1 for a, b in zip(arrival, sorted(arrival))):
+        assert missed == {c for c in missed if c < arrival[0]}   # only before the first
+
+
+# ---------------------------------------------------------------- both tracks
+
+def test_both_tracks_independent():
+    s = session()
+    s.feed(start_msg())
+    inbound, outbound = ulaw_frames(4, seed=1), ulaw_frames(4, seed=2)
+    msgs = []
+    for i in range(4):
+        msgs.append(media_msg(inbound[i], i + 1, track="inbound"))
+        msgs.append(media_msg(outbound[i], i + 1, track="outbound"))
+    msgs[2], msgs[4] = msgs[4], msgs[2]       # inbound 3 before inbound 2
+    out = feed_all(s, msgs)
+    by_track = {t: [m for m in out if m.track == t] for t in ("inbound", "outbound")}
+    assert [m.chunk for m in by_track["inbound"]] == [1, 2, 3, 4]
+    assert [m.chunk for m in by_track["outbound"]] == [1, 2, 3, 4]
+    assert [m.pcm for m in by_track["inbound"]] == [ulaw_ref(f) for f in inbound]
+    assert [m.pcm for m in by_track["outbound"]] == [ulaw_ref(f) for f in outbound]
+    assert set(s.stats) == {"inbound", "outbound"}
+    assert s.stats["inbound"].late == 1 and s.stats["outbound"].late == 0
+    assert s.stats["outbound"].received == 4
+
+
+def test_too_many_tracks():
+    s = session()
+    s.feed(start_msg())
+    for t in ["inbound", "outbound", "a", "b"]:
+        s.feed(media_msg(b"\x00" * 160, 1, track=t))
+    with pytest.raises(ProtocolError, match="tracks"):
+        s.feed(media_msg(b"\x00" * 160, 1, track="c"))
+
+
+# ---------------------------------------------------------------- bad input
+
+def test_bad_input_raises_or_counts_and_session_keeps_working():
+    s = session(max_message_bytes=2000)
+    s.feed(start_msg())
+    good = ulaw_frames(6, seed=3)
+    assert len(s.feed(media_msg(good[0], 1))) == 1
+    for bad, match in [
+        ("{not json", "not valid JSON"),
+        ("[]", "JSON object"),
+        ('{"event":"media"}', "'media' is missing"),
+        ('{"event":"media","media":{"chunk":"2"}}', "'media.payload' is missing"),
+        ('{"event":"media","media":{"payload":"AAAA"}}', "'media.chunk' is missing"),
+        ('{"event":"media","media":{"chunk":"x","payload":"AAAA"}}', "'media.chunk'"),
+        ("x" * 2001, "max_message_bytes"),
+        (memoryview(b"y" * 2001), "max_message_bytes"),
+    ]:
+        with pytest.raises(ProtocolError, match=match):
+            s.feed(bad)
+    assert s.rejected == 8
+    # payload problems are counted drops
+    not_b64 = media_msg(b"", 2).replace('"payload": ""', '"payload": "@@@@"')
+    assert s.feed(not_b64) == []
+    assert s.feed(media_msg(b"", 2)) == []          # empty payload
+    assert s.stats["inbound"].bad == 2
+    out = feed_all(s, [media_msg(good[c - 1], c) for c in (2, 3)])
+    assert [m.pcm for m in out] == [ulaw_ref(good[1]), ulaw_ref(good[2])]
+
+
+def test_codec_rejected_payload_is_concealed_in_place():
+    s = session(rate=8000)
+    s.feed(start_msg("L16", 8000))
+    pcm = np.arange(160, dtype=np.int16)
+    out = feed_all(s, [media_msg(pcm.astype(">i2").tobytes(), 1),
+                       media_msg(b"\x00" * 161, 2),                  # odd length L16
+                       media_msg(pcm.astype(">i2").tobytes(), 3)])
+    assert chunks(out) == [(1, False), (2, True), (3, False)]
+    assert out[1].pcm == bytes(320)
+    st_ = s.stats["inbound"]
+    assert (st_.bad, st_.concealed, st_.lost) == (1, 1, 0)
+
+
+def test_strict_raises_for_bad_payload():
+    s = session(strict=True)
+    s.feed(start_msg())
+    bad = media_msg(b"", 1).replace('"payload": ""', '"payload": "A"')
+    with pytest.raises(telnyx.PayloadError):
+        s.feed(bad)
+    with pytest.raises(telnyx.PayloadError, match="empty"):
+        s.feed(media_msg(b"", 1))
+    assert len(s.feed(media_msg(b"\x10" * 160, 1))) == 1
+
+
+# ---------------------------------------------------------------- playback
+
+def payloads(msgs):
+    out = []
+    for msg in msgs:
+        frame = json.loads(msg)
+        assert frame["event"] == "media" and set(frame) == {"event", "media"}
+        assert set(frame["media"]) == {"payload"}
+        out.append(base64.b64decode(frame["media"]["payload"]))
+    return out
+
+
+def tone(ms, rate=8000, freq=440.0, amp=8000):
+    t = np.arange(rate * ms // 1000) / rate
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.int16)
+
+
+def test_play_frames_by_ptime_and_keeps_remainder():
+    s = MediaStream(rate=8000)
+    pcm = tone(50)
+    msgs = s.play(pcm, 8000)
+    assert [len(p) for p in payloads(msgs)] == [160, 160]
+    assert s.sent_ms == 40
+    rest = s.flush_playback()
+    assert [len(p) for p in payloads(rest)] == [160] and s.sent_ms == 60
+    audio = b"".join(payloads(msgs + rest))
+    decoded = np.frombuffer(audioop.ulaw2lin(audio, 2), np.int16)
+    ref = np.concatenate([pcm, np.zeros(80, np.int16)])
+    assert np.max(np.abs(decoded.astype(int) - ref)) <= 256   # within mu-law quantisation
+    assert np.all(decoded[400:] == 0)                        # padding is silence
+    assert s.flush_playback() == []
+
+
+def test_play_ptime_multiple_and_pcma():
+    s = MediaStream(rate=8000, playback_codec="PCMA", playback_ptime=60)
+    msgs = s.play(tone(130).tobytes())
+    assert [len(p) for p in payloads(msgs)] == [480, 480]
+    assert s.sent_ms == 120
+    ref = sc.Encoder("PCMA").encode(tone(120))
+    assert b"".join(payloads(msgs)) == ref
+
+
+def test_play_l16_at_playback_rate():
+    s = MediaStream(rate=16000, playback_codec="L16", playback_rate=16000)
+    pcm = tone(40, rate=16000)
+    (a, b) = payloads(s.play(pcm, 16000))
+    assert a + b == pcm.astype(">i2").tobytes()
+
+
+def test_playback_configuration_errors():
+    with pytest.raises(ValueError, match="multiple of 20"):
+        MediaStream(playback_ptime=30)
+    with pytest.raises(ValueError, match="one 20 ms packet"):
+        MediaStream(playback_codec="OPUS", playback_rate=16000, playback_ptime=40)
+    with pytest.raises(ValueError, match="8000 Hz"):
+        MediaStream(playback_codec="PCMU", playback_rate=16000)
+    with pytest.raises(ValueError, match="OPUS runs at"):
+        MediaStream(playback_codec="OPUS", playback_rate=11025)
+    with pytest.raises(ValueError, match="unknown codec"):
+        MediaStream(playback_codec="G729")
+    with pytest.raises(ValueError, match="whole 16-bit|odd"):
+        MediaStream(rate=8000).play(b"\x00\x01\x02")
+
+
+def test_mark_accounting():
+    s = MediaStream(rate=8000)
+    assert s.play(tone(100)) and s.sent_ms == 100
+    assert s.mark("a") == ['{"event":"mark","mark":{"name":"a"}}']
+    msgs = s.play(tone(30))
+    assert len(msgs) == 1 and s.sent_ms == 120
+    out = s.mark("b")                                  # flushes the 10 ms remainder first
+    assert len(payloads(out[:-1])) == 1 and json.loads(out[-1]) == {"event": "mark",
+                                                                     "mark": {"name": "b"}}
+    assert s.sent_ms == 140 and s.outstanding_marks == ("a", "b")
+    (echo,) = s.feed('{"event":"mark","mark":{"name":"a"}}')
+    assert (echo.name, echo.played_ms, echo.cleared, echo.outstanding) == ("a", 100, False, 1)
+    assert s.played_ms == 100
+    s.play(tone(60))
+    s.mark("c", flush=False)
+    assert s.outstanding_marks == ("b", "c")
+    assert s.clear() == ['{"event":"clear"}']
+    # Telnyx returns the queued marks after a clear: nothing before them was confirmed
+    (b, c) = s.feed('{"event":"mark","mark":{"name":"b"}}') + \
+        s.feed('{"event":"mark","mark":{"name":"c"}}')
+    assert (b.cleared, b.played_ms, c.cleared, c.played_ms) == (True, None, True, None)
+    assert s.played_ms == 100 and s.outstanding_marks == ()
+    # after clear the encoder starts afresh: nothing held back
+    assert s.flush_playback() == []
+    # a new reply: heard = mark position - position when the reply began
+    begin = s.sent_ms
+    s.play(tone(200))
+    s.mark("reply-2")
+    (r2,) = s.feed('{"event":"mark","mark":{"name":"reply-2"}}')
+    assert r2.played_ms - begin == 200 and not r2.cleared
+
+
+def test_repeated_mark_names_are_fifo():
+    s = MediaStream(rate=8000)
+    s.play(tone(20)); s.mark("x")
+    s.play(tone(40)); s.mark("x")
+    first, second = s.feed('{"event":"mark","mark":{"name":"x"}}')[0], \
+        s.feed('{"event":"mark","mark":{"name":"x"}}')[0]
+    assert (first.played_ms, second.played_ms) == (20, 60)
+
+
+# ---------------------------------------------------------------- MP3 mode
+
+class FakeClock:
+    def __init__(self):
+        self.t = 100.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_mp3_mode_one_message_per_second():
+    clock = FakeClock()
+    s = MediaStream(mp3=True, clock=clock)
+    mp3 = b"ID3\x04\x00" + bytes(200)
+    msg = s.play_mp3(mp3)
+    assert base64.b64decode(json.loads(msg)["media"]["payload"]) == mp3
+    clock.t += 0.4
+    assert s.mp3_wait() == pytest.approx(0.6)
+    with pytest.raises(telnyx.MP3RateLimitError) as info:
+        s.play_mp3(mp3)
+    assert info.value.retry_after == pytest.approx(0.6)
+    clock.t += 0.6
+    frame_sync = b"\xff\xfb\x90\x00" + bytes(100)
+    assert s.play_mp3(frame_sync)
+    with pytest.raises(ValueError, match="not an MP3"):
+        clock.t += 5
+        s.play_mp3(b"RIFF....WAVE")
+    with pytest.raises(ValueError, match="play_mp3"):
+        s.play(tone(20))
+    with pytest.raises(ValueError, match="MP3-mode"):
+        MediaStream(rate=8000).play_mp3(mp3)
+    assert s.mark("m") == ['{"event":"mark","mark":{"name":"m"}}']
+    assert s.clear() == ['{"event":"clear"}']
