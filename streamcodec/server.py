@@ -344,12 +344,12 @@ class Call:
 
 
 async def echo_app(call: Call) -> None:
-    """Play back what the caller says (the inbound track), as it arrives.
+    """Play back what the caller says (the inbound track), as it arrives,
+    with a mark after every second of echoed audio.
 
     Custom parameter ``echo_rate`` (Hz) makes the application hand its PCM
     to :meth:`Call.play` at that rate, as a text-to-speech engine working at
-    8, 16 or 24 kHz would; it needs streamcodec's resampler.  A mark named
-    ``"end"`` follows the echo when the stream stops.
+    8, 16 or 24 kHz would (it resamples with :class:`streamcodec.Resampler`).
     """
     play_rate = call.rate
     resampler = None
@@ -359,14 +359,17 @@ async def echo_app(call: Call) -> None:
         if play_rate != call.rate:
             import streamcodec as sc
             resampler = sc.Resampler(call.rate, play_rate)
+    frames = 0
     async for event in call:
         if isinstance(event, Media) and event.track == "inbound":
             pcm = event.pcm if resampler is None else resampler.process(event.pcm)
             await call.play(pcm, play_rate)
-        elif isinstance(event, Stop):
-            if resampler is not None:
-                await call.play(resampler.flush(), play_rate)
-            await call.mark("end")
+            frames += 1
+            if frames % 50 == 0:
+                await call.mark(f"echo-{frames // 50}s")
+        elif isinstance(event, Stop) and resampler is not None:
+            await call.play(resampler.flush(), play_rate)
+            await call.flush()
 
 
 def load_app(spec: str) -> App:
