@@ -1,4 +1,5 @@
 #include "codec_ops.h"
+#include "resample.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +15,25 @@ static const sc_codec_ops *ops_for(int codec)
     }
 }
 
+/* Rate conversion between the codec's rate and the API's, when they differ:
+ * the resampler state (kept per stream) and a scratch buffer of codec-rate
+ * PCM.  Sample codecs go through the scratch in slices, so any payload size
+ * works with a fixed buffer; packet codecs need a whole packet in it, and it
+ * grows (rarely, never per sample) to fit. */
+#define SC_SCRATCH_SAMPLES 2048
+
+typedef struct {
+    sc_resampler *rs;   /* NULL when the rates are equal */
+    int16_t *scratch;
+    size_t scratch_cap;
+    int64_t up, down;   /* out/in of the resampler, reduced */
+} sc_rate_bridge;
+
 struct sc_decoder {
     const sc_codec_ops *ops;
     sc_params params;   /* with codec_rate resolved to the native rate */
     void *codec;        /* ops->dec_size() bytes */
+    sc_rate_bridge bridge;  /* codec_rate -> rate */
 };
 
 struct sc_encoder {
@@ -25,7 +41,63 @@ struct sc_encoder {
     sc_params params;
     void *codec;        /* ops->enc_size() bytes */
     int32_t frame;      /* native samples per encoder frame */
+    int64_t quantum;    /* API-rate samples that make whole frames */
+    sc_rate_bridge bridge;  /* rate -> codec_rate */
 };
+
+static int64_t gcd_i64(int64_t a, int64_t b)
+{
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+static int bridge_open(sc_rate_bridge *b, int32_t in_rate, int32_t out_rate, int quality,
+                       size_t scratch)
+{
+    memset(b, 0, sizeof *b);
+    if (in_rate == out_rate)
+        return SC_OK;
+    int64_t size = sc_resampler_get_size(in_rate, out_rate, quality);
+    if (size < 0)
+        return (int)size;
+    b->rs = calloc(1, (size_t)size);
+    b->scratch = calloc(scratch, sizeof *b->scratch);
+    if (!b->rs || !b->scratch) {
+        free(b->rs);
+        free(b->scratch);
+        b->rs = NULL;
+        return SC_ENOMEM;
+    }
+    b->scratch_cap = scratch;
+    int64_t g = gcd_i64(in_rate, out_rate);
+    b->up = out_rate / g;
+    b->down = in_rate / g;
+    return sc_resampler_init(b->rs, (size_t)size, in_rate, out_rate, quality);
+}
+
+static void bridge_close(sc_rate_bridge *b)
+{
+    free(b->rs);
+    free(b->scratch);
+    memset(b, 0, sizeof *b);
+}
+
+/* Make the scratch hold at least n samples. */
+static int bridge_reserve(sc_rate_bridge *b, size_t n)
+{
+    if (n <= b->scratch_cap)
+        return SC_OK;
+    int16_t *p = realloc(b->scratch, n * sizeof *p);
+    if (!p)
+        return SC_ENOMEM;
+    b->scratch = p;
+    b->scratch_cap = n;
+    return SC_OK;
+}
 
 void sc_params_default(sc_params *p)
 {
@@ -66,9 +138,13 @@ static int resolve(int codec, const sc_params *in, const sc_codec_ops **ops, sc_
         out->codec_rate = (*ops)->info.native_rate;
     else if (!out->codec_rate)
         out->codec_rate = (*ops)->choose_rate ? (*ops)->choose_rate(out->rate) : out->rate;
-    /* Resampling between the API rate and the codec's joins here. */
-    if (out->codec_rate != out->rate)
-        return SC_EUNSUPPORTED;
+    if (out->codec_rate != out->rate) {
+        /* resampled inside: both rates must be ones the resampler takes */
+        if (out->quality < 0 || out->quality > 2)
+            return SC_EARG;
+        if (!sc_resampler_rate_supported(out->rate) || !sc_resampler_rate_supported(out->codec_rate))
+            return SC_EUNSUPPORTED;
+    }
     return SC_OK;
 }
 
@@ -91,7 +167,14 @@ int sc_decoder_new(int codec, const sc_params *p, sc_decoder **out)
     d->params = params;
     d->codec = st;
     rc = ops->dec_init(st, &params);
+    if (rc >= 0) {
+        rc = bridge_open(&d->bridge, params.codec_rate, params.rate, params.quality,
+                         SC_SCRATCH_SAMPLES);
+        if (rc < 0 && ops->dec_free)
+            ops->dec_free(st);
+    }
     if (rc < 0) {
+        bridge_close(&d->bridge);
         free(st);
         free(d);
         return rc;
@@ -106,31 +189,110 @@ void sc_decoder_free(sc_decoder *d)
         return;
     if (d->ops->dec_free)
         d->ops->dec_free(d->codec);
+    bridge_close(&d->bridge);
     free(d->codec);
     free(d);
 }
 
 int64_t sc_decoder_bound(const sc_decoder *d, const uint8_t *payload, size_t len)
 {
-    return d->ops->dec_bound(d->codec, payload, len);
+    int64_t bound = d->ops->dec_bound(d->codec, payload, len);
+    if (bound < 0 || !d->bridge.rs)
+        return bound;
+    return sc_resampler_out_count(d->bridge.rs, (size_t)bound);
+}
+
+/* Decode into the scratch at the codec's rate, resample into out. */
+static int64_t decode_resampled(sc_decoder *d, const uint8_t *payload, size_t len,
+                                int16_t *out, size_t cap)
+{
+    sc_rate_bridge *b = &d->bridge;
+    const sc_codec_ops *ops = d->ops;
+    int64_t written = 0;
+    if (ops->unit_bytes > 0 && ops->unit_samples > 0) {
+        size_t units = b->scratch_cap / (size_t)ops->unit_samples;
+        size_t slice = units * (size_t)ops->unit_bytes;
+        for (size_t off = 0; off < len; off += slice) {
+            size_t nb = len - off < slice ? len - off : slice;
+            int64_t n = ops->decode(d->codec, payload + off, nb, b->scratch, b->scratch_cap);
+            if (n < 0)
+                return n;
+            int64_t w = sc_resampler_process(b->rs, b->scratch, (size_t)n, out + written,
+                                             cap - (size_t)written);
+            if (w < 0)
+                return w;
+            written += w;
+        }
+        return written;
+    }
+    int64_t bound = ops->dec_bound(d->codec, payload, len);
+    if (bound < 0)
+        return bound;
+    int rc = bridge_reserve(b, (size_t)bound);
+    if (rc < 0)
+        return rc;
+    int64_t n = ops->decode(d->codec, payload, len, b->scratch, b->scratch_cap);
+    if (n < 0)
+        return n;
+    return sc_resampler_process(b->rs, b->scratch, (size_t)n, out, cap);
 }
 
 int64_t sc_decoder_decode(sc_decoder *d, const uint8_t *payload, size_t len,
                           int16_t *out, size_t cap)
 {
-    int64_t bound = d->ops->dec_bound(d->codec, payload, len);
+    int64_t bound = sc_decoder_bound(d, payload, len);
     if (bound < 0)
         return bound;
     if ((uint64_t)bound > cap)
         return SC_EBUFFER;
-    return d->ops->decode(d->codec, payload, len, out, cap);
+    if (!d->bridge.rs)
+        return d->ops->decode(d->codec, payload, len, out, cap);
+    return decode_resampled(d, payload, len, out, cap);
 }
 
 int64_t sc_decoder_conceal(sc_decoder *d, size_t n, int16_t *out, size_t cap)
 {
     if (n > cap)
         return SC_EBUFFER;
-    return d->ops->conceal(d->codec, n, out, cap);
+    sc_rate_bridge *b = &d->bridge;
+    if (!b->rs)
+        return d->ops->conceal(d->codec, n, out, cap);
+    /* the codec-rate count m whose resampled length is exactly n */
+    if (n > ((size_t)1 << 32))
+        return SC_EARG;
+    int64_t guess = (int64_t)n * b->down / b->up;
+    int64_t m = -1;
+    for (int64_t k = guess > 2 ? guess - 2 : 0; k <= guess + 2; k++) {
+        if (sc_resampler_out_count(b->rs, (size_t)k) == (int64_t)n) {
+            m = k;
+            break;
+        }
+    }
+    if (m < 0)
+        return SC_EARG;   /* n is not a whole number of codec-rate samples */
+    const sc_codec_ops *ops = d->ops;
+    int64_t written = 0;
+    if (!(ops->unit_bytes > 0 && ops->unit_samples > 0)) {
+        int rc = bridge_reserve(b, (size_t)m);
+        if (rc < 0)
+            return rc;
+    }
+    size_t slice = b->scratch_cap;
+    if (ops->unit_samples > 1)
+        slice -= slice % (size_t)ops->unit_samples;
+    for (int64_t done = 0; done < m; ) {
+        size_t k = (size_t)(m - done) < slice ? (size_t)(m - done) : slice;
+        int64_t got = ops->conceal(d->codec, k, b->scratch, b->scratch_cap);
+        if (got < 0)
+            return got;
+        int64_t w = sc_resampler_process(b->rs, b->scratch, (size_t)got, out + written,
+                                         cap - (size_t)written);
+        if (w < 0)
+            return w;
+        written += w;
+        done += (int64_t)k;
+    }
+    return written;
 }
 
 int sc_encoder_new(int codec, const sc_params *p, sc_encoder **out)
@@ -152,12 +314,29 @@ int sc_encoder_new(int codec, const sc_params *p, sc_encoder **out)
     e->params = params;
     e->codec = st;
     rc = ops->enc_init(st, &params);
+    if (rc >= 0) {
+        e->frame = ops->enc_frame(st);
+        size_t scratch = SC_SCRATCH_SAMPLES;
+        if ((size_t)e->frame * 2 > scratch)
+            scratch = (size_t)e->frame * 2;
+        rc = bridge_open(&e->bridge, params.rate, params.codec_rate, params.quality, scratch);
+        if (rc < 0 && ops->enc_free)
+            ops->enc_free(st);
+    }
     if (rc < 0) {
+        bridge_close(&e->bridge);
         free(st);
         free(e);
         return rc;
     }
-    e->frame = ops->enc_frame(st);
+    e->quantum = e->frame;
+    if (e->bridge.rs) {
+        /* a multiple of `down` keeps the resampler's phase at zero, and then
+         * n inputs give exactly n * up / down codec-rate samples: whole
+         * frames when that is a multiple of the frame */
+        int64_t f = e->frame, up = e->bridge.up;
+        e->quantum = e->bridge.down * (f / gcd_i64(f, up));
+    }
     *out = e;
     return SC_OK;
 }
@@ -168,29 +347,74 @@ void sc_encoder_free(sc_encoder *e)
         return;
     if (e->ops->enc_free)
         e->ops->enc_free(e->codec);
+    bridge_close(&e->bridge);
     free(e->codec);
     free(e);
 }
 
 int64_t sc_encoder_quantum(const sc_encoder *e)
 {
-    return e->frame;
+    return e->quantum;
 }
 
 int64_t sc_encoder_bound(const sc_encoder *e, size_t n)
 {
-    return e->ops->enc_bound(e->codec, n);
+    if (!e->bridge.rs)
+        return e->ops->enc_bound(e->codec, n);
+    int64_t native = sc_resampler_out_count(e->bridge.rs, n);
+    if (native < 0)
+        return native;
+    return e->ops->enc_bound(e->codec, (size_t)native);
+}
+
+/* Resample into the scratch at the codec's rate, encode into out. */
+static int64_t encode_resampled(sc_encoder *e, const int16_t *pcm, size_t n,
+                                uint8_t *out, size_t cap)
+{
+    sc_rate_bridge *b = &e->bridge;
+    const sc_codec_ops *ops = e->ops;
+    size_t slice = n;
+    if (ops->unit_bytes > 0 && ops->unit_samples > 0) {
+        /* whole quanta whose codec-rate output fits the scratch */
+        size_t per = (size_t)(e->quantum * b->up / b->down);
+        size_t fit = b->scratch_cap / per;
+        slice = (fit ? fit : 1) * (size_t)e->quantum;
+        if (per > b->scratch_cap) {
+            int rc = bridge_reserve(b, per);
+            if (rc < 0)
+                return rc;
+        }
+    } else {
+        int rc = bridge_reserve(b, (size_t)(n / (size_t)b->down * (size_t)b->up));
+        if (rc < 0)
+            return rc;
+    }
+    int64_t written = 0;
+    for (size_t off = 0; off < n; off += slice) {
+        size_t k = n - off < slice ? n - off : slice;
+        int64_t m = sc_resampler_process(b->rs, pcm + off, k, b->scratch, b->scratch_cap);
+        if (m < 0)
+            return m;
+        int64_t w = ops->encode(e->codec, b->scratch, (size_t)m, out + written,
+                                cap - (size_t)written);
+        if (w < 0)
+            return w;
+        written += w;
+    }
+    return written;
 }
 
 int64_t sc_encoder_encode(sc_encoder *e, const int16_t *pcm, size_t n,
                           uint8_t *out, size_t cap)
 {
-    if (n % (size_t)e->frame)
+    if (n % (uint64_t)e->quantum)
         return SC_EARG;
-    int64_t bound = e->ops->enc_bound(e->codec, n);
+    int64_t bound = sc_encoder_bound(e, n);
     if (bound < 0)
         return bound;
     if ((uint64_t)bound > cap)
         return SC_EBUFFER;
-    return e->ops->encode(e->codec, pcm, n, out, cap);
+    if (!e->bridge.rs)
+        return e->ops->encode(e->codec, pcm, n, out, cap);
+    return encode_resampled(e, pcm, n, out, cap);
 }

@@ -8,6 +8,8 @@ OPUS, AMR-WB, L16) one RTP payload per C call::
     pcm = d.decode(payload)          # 160 bytes of mu-law -> 320 bytes of PCM
     e = sc.Encoder("PCMA")
     payloads = e.packetize(pcm)      # one payload per 20 ms
+    d16 = sc.Decoder("PCMU", rate=16000)   # decodes and resamples in one call
+    r = sc.Resampler(8000, 16000)    # streaming, exact lengths, 2.5 ms delay
 
 PCM is signed 16-bit native-endian mono; inputs may be bytes, bytearray,
 memoryview or numpy int16 arrays, outputs are bytes.
@@ -15,6 +17,7 @@ memoryview or numpy int16 arrays, outputs are bytes.
 
 from ._codecs import CodecInfo, Decoder, Encoder, codec_info, codecs, normalize_codec, transcode
 from ._errors import CodecUnavailableError, CorruptPayloadError, StreamcodecError
+from ._resample import SUPPORTED_RATES, Resampler, resample
 
 __version__ = "0.1.0"
 
@@ -24,9 +27,12 @@ __all__ = [
     "CorruptPayloadError",
     "Decoder",
     "Encoder",
+    "Resampler",
+    "SUPPORTED_RATES",
     "StreamcodecError",
     "codec_info",
     "codecs",
     "normalize_codec",
+    "resample",
     "transcode",
 ]

@@ -13,6 +13,7 @@ from typing import Any
 from ._buffers import PCMLike, byte_view, pcm_view
 from ._core import ffi, lib
 from ._errors import CodecUnavailableError, check
+from ._resample import QUALITIES, SUPPORTED_RATES
 
 #: Codec names as Telnyx spells them, mapped to the C core's ids.
 CODEC_IDS = {
@@ -30,7 +31,7 @@ _PACKAGE_HINT = {
     "AMR-WB": "libopencore-amrwb-dev and libvo-amrwbenc-dev",
 }
 
-_RESAMPLER_PRESETS = {"low-latency": 0, "default": 1, "high-quality": 2}
+_RESAMPLER_PRESETS = QUALITIES
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,11 @@ def _make_params(name: str, rate: int | None, options: dict[str, Any]) -> Any:
         rate = native or 8000
     params.rate = _require_rate(rate, "rate")
     if native is not None and params.rate != native:
-        raise ValueError(f"{name} runs at {native} Hz; rate={params.rate} is not supported")
+        # converted inside the C call: both rates must be resampler rates
+        if params.rate not in SUPPORTED_RATES or native not in SUPPORTED_RATES:
+            raise ValueError(
+                f"{name} runs at {native} Hz and rate={params.rate} Hz needs resampling, "
+                f"which takes rates {', '.join(map(str, SUPPORTED_RATES))}")
     return params
 
 
@@ -217,8 +222,13 @@ class Decoder:
             raise ValueError(f"n_samples must be >= 0, got {n_samples}")
         if n_samples > self._cap:
             self._grow(n_samples)
-        n = check(lib.sc_decoder_conceal(self._state, n_samples, self._out, self._cap),
-                  f"{self.codec} concealment")
+        n = lib.sc_decoder_conceal(self._state, n_samples, self._out, self._cap)
+        if n == lib.SC_EARG:
+            raise ValueError(
+                f"n_samples={n_samples} is not a whole number of {self.codec} samples at its "
+                f"own rate resampled to {self.rate} Hz; ask for whole milliseconds (e.g. "
+                f"{self.rate // 50} for 20 ms)")
+        check(n, f"{self.codec} concealment")
         return self._out_bytes[0:2 * n]
 
     def __repr__(self) -> str:

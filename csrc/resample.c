@@ -1,0 +1,954 @@
+/*
+ * Polyphase FIR resampler (see resample.h for the contract and presets).
+ *
+ * Notation.  out/in = L/M after dividing by the gcd.  Conceptually the
+ * input is upsampled by L (zeros between samples), filtered by the
+ * prototype h[0..2c] at rate in*L, and every M-th sample kept.  Output j
+ * is then
+ *
+ *     y[j] = sum_k h[p_j + k L] x[n_j - k],   n_j = floor(j M / L),
+ *                                              p_j = j M mod L,
+ *
+ * which only reads inputs up to n_j: that is what lets a call emit every
+ * output its inputs determine and nothing later.  The delay is c / M
+ * output samples (c is chosen a multiple of M).
+ *
+ * Two engines compute that sum:
+ *
+ *  - period-major (L, M <= 8, which covers the six 8/16/24 kHz
+ *    conversions): write j = L q + s.  For a fixed "class" s the phase and
+ *    offset are fixed and consecutive q read inputs M apart, so the input
+ *    is kept split into M substreams x_r[t] = x[M t + r]; each class is
+ *    then a short list of "runs" (substream r, first offset, coefficients),
+ *    each an ordinary FIR over contiguous floats, vectorised across 8
+ *    consecutive q per register.  Zero taps are dropped when the runs are
+ *    built, so the half-band (1:2) and third-band (1:3, 2:3) structure is
+ *    exploited for free: the class holding the filter centre of an
+ *    interpolator is a one-tap copy.
+ *  - dot (everything else, e.g. 44100 <-> 48000 with L, M = 160, 147):
+ *    per output, a dot product of the phase's (reversed, zero-padded to a
+ *    multiple of 8) taps with a contiguous window of the input history.
+ *
+ * Both compute every output with the same sequence of floating-point
+ * operations whatever the chunking (vector lanes are independent and the
+ * order of the taps is fixed), so results are bit-identical for any
+ * split of the input.  On x86-64 gcc the kernels are also compiled for
+ * x86-64-v3/v4 (AVX2 + FMA) and picked at load time.
+ */
+#include "resample.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define RS_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), \
+                                 optimize("fp-contract=fast")))
+#else
+#define RS_KERNEL
+#endif
+
+#if defined(__GNUC__)
+#define RS_VECTOR 1
+typedef float rs_v8 __attribute__((vector_size(32)));
+typedef float rs_v8u __attribute__((vector_size(32), aligned(4)));
+#else
+#define RS_VECTOR 0
+#endif
+
+#define RS_PI 3.14159265358979323846
+#define RS_MAGIC 0x52534D50u   /* "RSMP" */
+#define RS_PM_MAX 8            /* period-major engine: L and M at most this */
+#define RS_BLOCK_PERIODS 256   /* period-major: periods of input per pass */
+#define RS_DOT_BLOCK 1024      /* dot engine: inputs per pass */
+#define RS_LANES 8
+#define RS_SLACK 64            /* floats read past the data by whole vectors */
+#define RS_ALIGN 64
+
+enum { ENGINE_COPY = 0, ENGINE_PM = 1, ENGINE_DOT = 2 };
+enum { KIND_I16 = 0, KIND_F32 = 1 };
+
+static const int32_t supported_rates[] = {
+    8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000,
+};
+#define N_RATES ((int)(sizeof supported_rates / sizeof supported_rates[0]))
+
+/* Preset: transition half-width around the lower Nyquist frequency (as a
+ * fraction of it), target stopband attenuation (dB), delay cap (seconds,
+ * 0 = none). */
+typedef struct {
+    double half_width;
+    double atten_db;
+    double max_delay_s;
+} rs_preset;
+
+static const rs_preset presets[3] = {
+    { 0.25, 65.0, 0.001 },   /* low latency: 0.75 / 1.25, <= 1 ms */
+    { 0.15, 94.0, 0.003 },   /* default: 0.85 / 1.15, <= 3 ms */
+    { 0.10, 125.0, 0.0 },    /* high quality: 0.9 / 1.1 */
+};
+
+/* One run of the period-major engine: sum_m coef[m] * x_r[q + e0 + m]. */
+typedef struct {
+    int32_t r;
+    int32_t e0;
+    int32_t n;
+    int32_t coef;   /* index into the coefficient array */
+} rs_run;
+
+struct sc_resampler {
+    uint32_t magic;
+    int32_t in_rate, out_rate, quality;
+    int32_t L, M, K;
+    int32_t engine;
+    int32_t c;          /* centre of the prototype, upsampled samples */
+    int32_t delay;      /* c / M, output samples */
+    int32_t taps;       /* taps per phase, T */
+    int32_t taps_pad;   /* dot engine: T rounded up to a multiple of 8 */
+    double beta;        /* Kaiser window parameter actually used */
+    double atten_db;    /* design attenuation actually aimed at */
+
+    /* layout: offsets from the start of the block */
+    size_t size;
+    size_t off_coef, n_coef;
+    size_t off_runs, n_runs;
+    size_t off_buf, n_buf;
+    size_t off_tmp, n_tmp;
+    int32_t run_start[RS_PM_MAX + 1];
+    int32_t phase[RS_PM_MAX];   /* period-major: p_s */
+    int32_t offset[RS_PM_MAX];  /* period-major: o_s */
+    int32_t e_min;              /* period-major: lowest run offset (<= 0) */
+    int32_t sub_cap;            /* period-major: floats per substream */
+    int32_t hist;               /* entries kept when compacting */
+    int32_t buf_cap;            /* dot engine: floats in the history buffer */
+
+    /* stream position */
+    int64_t n_in;       /* inputs consumed since reset */
+    int64_t n_out;      /* outputs produced since reset (skipped included) */
+    int64_t skip;       /* outputs still to drop */
+    int64_t base;       /* period-major: t of buffer index 0; dot: input index of index 0 */
+};
+
+/* ------------------------------------------------------------------ */
+/* small helpers                                                       */
+
+static int64_t gcd64(int64_t a, int64_t b)
+{
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)   /* b > 0 */
+{
+    int64_t q = a / b;
+    return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+static int64_t ceil_div(int64_t a, int64_t b)    /* b > 0 */
+{
+    return -floor_div(-a, b);
+}
+
+static size_t align_up(size_t n)
+{
+    return (n + RS_ALIGN - 1) & ~(size_t)(RS_ALIGN - 1);
+}
+
+static float *coefs(sc_resampler *st) { return (float *)((char *)st + st->off_coef); }
+static rs_run *runs(sc_resampler *st) { return (rs_run *)((char *)st + st->off_runs); }
+static float *buf(sc_resampler *st) { return (float *)((char *)st + st->off_buf); }
+static float *tmp(sc_resampler *st) { return (float *)((char *)st + st->off_tmp); }
+
+static int rate_index(int32_t rate)
+{
+    for (int i = 0; i < N_RATES; i++)
+        if (supported_rates[i] == rate)
+            return i;
+    return -1;
+}
+
+int sc_resampler_rates(int32_t *rates, size_t cap)
+{
+    for (int i = 0; i < N_RATES && (size_t)i < cap; i++)
+        rates[i] = supported_rates[i];
+    return N_RATES;
+}
+
+int sc_resampler_rate_supported(int32_t rate)
+{
+    return rate_index(rate) >= 0;
+}
+
+/* Modified Bessel function of the first kind, order 0 (power series). */
+static double bessel_i0(double x)
+{
+    double sum = 1.0, term = 1.0, q = x * x / 4.0;
+    for (int k = 1; k < 500; k++) {
+        term *= q / ((double)k * (double)k);
+        sum += term;
+        if (term < sum * 1e-17)
+            break;
+    }
+    return sum;
+}
+
+/* ------------------------------------------------------------------ */
+/* plan: every size and parameter, computed the same way by get_size   */
+/* and init so that the two always agree                               */
+
+typedef struct {
+    int32_t L, M, K, engine, c, delay, taps, taps_pad;
+    double beta, atten;
+    size_t n_coef, n_runs, n_buf, n_tmp;
+    int32_t sub_cap, hist, buf_cap;
+} rs_plan;
+
+static int make_plan(int32_t in_rate, int32_t out_rate, int quality, rs_plan *pl)
+{
+    if (in_rate <= 0 || out_rate <= 0 || quality < 0 || quality > 2)
+        return SC_EARG;
+    if (rate_index(in_rate) < 0 || rate_index(out_rate) < 0)
+        return SC_EUNSUPPORTED;
+    memset(pl, 0, sizeof *pl);
+    int64_t g = gcd64(in_rate, out_rate);
+    pl->L = (int32_t)(out_rate / g);
+    pl->M = (int32_t)(in_rate / g);
+    pl->K = pl->L > pl->M ? pl->L : pl->M;
+    if (pl->L == 1 && pl->M == 1) {
+        pl->engine = ENGINE_COPY;
+        pl->taps = 1;
+        pl->atten = INFINITY;
+        return SC_OK;
+    }
+    const rs_preset *pr = &presets[quality];
+    /* Kaiser's estimate: length - 1 = (A - 7.95) / (2.285 * transition),
+     * transition in rad per upsampled sample. */
+    double transition = 2.0 * pr->half_width * RS_PI / pl->K;
+    double c_req = (pr->atten_db - 7.95) / (2.285 * transition) / 2.0;
+    int64_t c = ceil_div((int64_t)ceil(c_req - 1e-9), pl->M) * pl->M;
+    double atten = pr->atten_db;
+    if (pr->max_delay_s > 0) {
+        int64_t d_max = (int64_t)floor(pr->max_delay_s * out_rate + 1e-9);
+        if (c > d_max * pl->M) {
+            c = d_max * pl->M;
+            atten = 7.95 + 2.285 * transition * 2.0 * (double)c;
+        }
+    }
+    pl->c = (int32_t)c;
+    pl->delay = (int32_t)(c / pl->M);
+    pl->atten = atten;
+    pl->beta = atten > 50 ? 0.1102 * (atten - 8.7)
+             : atten >= 21 ? 0.5842 * pow(atten - 21, 0.4) + 0.07886 * (atten - 21) : 0.0;
+    int64_t n = 2 * c + 1;
+    pl->taps = (int32_t)ceil_div(n, pl->L);
+    if (pl->L <= RS_PM_MAX && pl->M <= RS_PM_MAX) {
+        pl->engine = ENGINE_PM;
+        pl->n_coef = (size_t)pl->L * (size_t)pl->taps;
+        pl->n_runs = (size_t)pl->L * (size_t)pl->M;
+        /* offsets e reach down to about -(T / M) - 1 */
+        int32_t e_span = pl->taps / pl->M + 2;
+        pl->hist = e_span + 2;
+        pl->sub_cap = pl->hist + RS_BLOCK_PERIODS + RS_SLACK;
+        pl->n_buf = (size_t)pl->M * (size_t)pl->sub_cap;
+        pl->n_tmp = (size_t)pl->L * (size_t)(RS_BLOCK_PERIODS + 4 + RS_SLACK);
+    } else {
+        pl->engine = ENGINE_DOT;
+        pl->taps_pad = (pl->taps + RS_LANES - 1) / RS_LANES * RS_LANES;
+        pl->n_coef = (size_t)pl->L * (size_t)pl->taps_pad;
+        pl->n_runs = 0;
+        pl->hist = pl->taps_pad + pl->M + 1;
+        pl->buf_cap = pl->hist + RS_DOT_BLOCK;
+        pl->n_buf = (size_t)pl->buf_cap;
+        pl->n_tmp = 0;
+    }
+    return SC_OK;
+}
+
+static size_t layout(const rs_plan *pl, size_t *off_coef, size_t *off_runs, size_t *off_buf,
+                     size_t *off_tmp)
+{
+    size_t off = align_up(sizeof(sc_resampler));
+    *off_coef = off;
+    off = align_up(off + pl->n_coef * sizeof(float));
+    *off_runs = off;
+    off = align_up(off + pl->n_runs * sizeof(rs_run));
+    *off_buf = off;
+    off = align_up(off + pl->n_buf * sizeof(float));
+    *off_tmp = off;
+    off = align_up(off + pl->n_tmp * sizeof(float));
+    return off + RS_ALIGN;   /* room to align the block itself */
+}
+
+int64_t sc_resampler_get_size(int32_t in_rate, int32_t out_rate, int quality)
+{
+    rs_plan pl;
+    int rc = make_plan(in_rate, out_rate, quality, &pl);
+    if (rc < 0)
+        return rc;
+    size_t a, b, c, d;
+    return (int64_t)layout(&pl, &a, &b, &c, &d);
+}
+
+/* Prototype tap i of 0..2c (double precision). */
+static double proto_tap(const sc_resampler *st, int64_t i, double i0_beta)
+{
+    int64_t n = i - st->c;
+    double w = 1.0;
+    if (st->c > 0) {
+        double r = (double)n / (double)st->c;
+        double arg = 1.0 - r * r;
+        w = bessel_i0(st->beta * sqrt(arg > 0 ? arg : 0)) / i0_beta;
+    }
+    if (n == 0)
+        return (double)st->L / (double)st->K;
+    if (n % st->K == 0)
+        return 0.0;   /* exact zeros of the sinc: half-/third-band structure */
+    double x = RS_PI * (double)n / (double)st->K;
+    return (double)st->L / (double)st->K * sin(x) / x * w;
+}
+
+static void build_pm(sc_resampler *st)
+{
+    int64_t n_taps = 2 * (int64_t)st->c + 1;
+    double i0_beta = bessel_i0(st->beta);
+    float *cf = coefs(st);
+    rs_run *rn = runs(st);
+    int32_t L = st->L, M = st->M, T = st->taps;
+    int32_t nr = 0, nc = 0, e_min = 0;
+    for (int32_t s = 0; s < L; s++) {
+        int32_t o = (int32_t)(((int64_t)s * M) / L);
+        int32_t p = (int32_t)(((int64_t)s * M) % L);
+        st->offset[s] = o;
+        st->phase[s] = p;
+        st->run_start[s] = nr;
+        for (int32_t r = 0; r < M; r++) {
+            /* taps k with o - k = M e + r, i.e. e = (o - r - k) / M; walk e
+             * upwards (k downwards) so that inputs are read in order. */
+            int32_t e_lo = (int32_t)ceil_div((int64_t)o - r - (T - 1), M);
+            int32_t e_hi = (int32_t)floor_div((int64_t)o - r, M);
+            int32_t first = 0, last = 0, found = 0;
+            for (int32_t e = e_lo; e <= e_hi; e++) {
+                int64_t k = (int64_t)o - r - (int64_t)M * e;
+                int64_t idx = p + k * L;
+                if (idx < n_taps && proto_tap(st, idx, i0_beta) != 0.0) {
+                    if (!found)
+                        first = e;
+                    found = 1;
+                    last = e;
+                }
+            }
+            if (!found)
+                continue;
+            rn[nr].r = r;
+            rn[nr].e0 = first;
+            rn[nr].n = last - first + 1;
+            rn[nr].coef = nc;
+            for (int32_t e = first; e <= last; e++) {
+                int64_t k = (int64_t)o - r - (int64_t)M * e;
+                int64_t idx = p + k * L;
+                cf[nc++] = idx < n_taps ? (float)proto_tap(st, idx, i0_beta) : 0.0f;
+            }
+            if (first < e_min)
+                e_min = first;
+            nr++;
+        }
+    }
+    st->run_start[L] = nr;
+    st->e_min = e_min;
+}
+
+static void build_dot(sc_resampler *st)
+{
+    int64_t n_taps = 2 * (int64_t)st->c + 1;
+    double i0_beta = bessel_i0(st->beta);
+    float *cf = coefs(st);
+    int32_t L = st->L, T = st->taps, TP = st->taps_pad;
+    for (int32_t p = 0; p < L; p++) {
+        float *g = cf + (size_t)p * TP;
+        for (int32_t i = 0; i < TP; i++)
+            g[i] = 0.0f;
+        for (int32_t k = 0; k < T; k++) {
+            int64_t idx = p + (int64_t)k * L;
+            g[TP - 1 - k] = idx < n_taps ? (float)proto_tap(st, idx, i0_beta) : 0.0f;
+        }
+    }
+}
+
+int sc_resampler_init(sc_resampler *st, size_t size, int32_t in_rate, int32_t out_rate,
+                      int quality)
+{
+    if (!st)
+        return SC_EARG;
+    rs_plan pl;
+    int rc = make_plan(in_rate, out_rate, quality, &pl);
+    if (rc < 0)
+        return rc;
+    size_t off_coef, off_runs, off_buf, off_tmp;
+    size_t need = layout(&pl, &off_coef, &off_runs, &off_buf, &off_tmp);
+    if (size < need)
+        return SC_EBUFFER;
+    memset(st, 0, sizeof *st);
+    /* Align the arrays relative to the block's real address; offsets (not
+     * pointers) are stored, so a copied block still works. */
+    size_t shift = (RS_ALIGN - ((uintptr_t)st % RS_ALIGN)) % RS_ALIGN;
+    st->magic = RS_MAGIC;
+    st->in_rate = in_rate;
+    st->out_rate = out_rate;
+    st->quality = quality;
+    st->L = pl.L;
+    st->M = pl.M;
+    st->K = pl.K;
+    st->engine = pl.engine;
+    st->c = pl.c;
+    st->delay = pl.delay;
+    st->taps = pl.taps;
+    st->taps_pad = pl.taps_pad;
+    st->beta = pl.beta;
+    st->atten_db = pl.atten;
+    st->size = size;
+    st->off_coef = off_coef + shift;
+    st->n_coef = pl.n_coef;
+    st->off_runs = off_runs + shift;
+    st->n_runs = pl.n_runs;
+    st->off_buf = off_buf + shift;
+    st->n_buf = pl.n_buf;
+    st->off_tmp = off_tmp + shift;
+    st->n_tmp = pl.n_tmp;
+    st->sub_cap = pl.sub_cap;
+    st->hist = pl.hist;
+    st->buf_cap = pl.buf_cap;
+
+    if (pl.engine == ENGINE_PM)
+        build_pm(st);
+    else if (pl.engine == ENGINE_DOT)
+        build_dot(st);
+    sc_resampler_reset(st);
+    return SC_OK;
+}
+
+void sc_resampler_reset(sc_resampler *st)
+{
+    st->n_in = 0;
+    st->n_out = 0;
+    st->skip = 0;
+    if (st->n_buf)
+        memset(buf(st), 0, st->n_buf * sizeof(float));
+    if (st->n_tmp)
+        memset(tmp(st), 0, st->n_tmp * sizeof(float));
+    if (st->engine == ENGINE_PM)
+        st->base = (int64_t)st->e_min - 1;            /* t = base..-1 are zeros */
+    else if (st->engine == ENGINE_DOT)
+        st->base = -(int64_t)st->hist;                 /* x[base..-1] are zeros */
+}
+
+int32_t sc_resampler_delay(const sc_resampler *st)
+{
+    return st->delay;
+}
+
+int sc_resampler_skip(sc_resampler *st, int64_t n)
+{
+    if (n < 0)
+        return SC_EARG;
+    st->skip += n;
+    return SC_OK;
+}
+
+/* Outputs determined by n_in inputs in total. */
+static int64_t produced_after(const sc_resampler *st, int64_t n_in)
+{
+    /* floor(n_in L / M) without overflow for any realistic stream */
+    int64_t q = n_in / st->M, r = n_in % st->M;
+    return q * st->L + (r * st->L) / st->M;
+}
+
+#define RS_MAX_INPUT ((size_t)1 << 40)
+
+int64_t sc_resampler_out_count(const sc_resampler *st, size_t n)
+{
+    if (n > RS_MAX_INPUT)
+        return SC_EARG;
+    int64_t more = produced_after(st, st->n_in + (int64_t)n) - st->n_out;
+    return more > st->skip ? more - st->skip : 0;
+}
+
+static int64_t tail_total(const sc_resampler *st)
+{
+    /* outputs for the whole signal plus the delay: ceil(n_in L / M) + delay */
+    int64_t q = st->n_in / st->M, r = st->n_in % st->M;
+    return q * st->L + ceil_div(r * st->L, st->M) + st->delay;
+}
+
+int64_t sc_resampler_flush_count(const sc_resampler *st)
+{
+    int64_t more = tail_total(st) - st->n_out;
+    return more > st->skip ? more - st->skip : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* conversions                                                         */
+
+RS_KERNEL
+static void i16_to_f32(const int16_t *SC_RESTRICT in, size_t n, float *SC_RESTRICT out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (float)in[i];
+}
+
+/* Round to nearest (ties to even) and saturate.  Adding 1.5 * 2^23 puts the
+ * rounded integer in the low mantissa bits; valid for |v| < 2^22, which the
+ * clamp guarantees. */
+static inline int16_t f32_to_i16(float v)
+{
+    v = v < -32768.0f ? -32768.0f : v;
+    v = v > 32767.0f ? 32767.0f : v;
+    float m = v + 12582912.0f;
+    uint32_t u;
+    memcpy(&u, &m, sizeof u);
+    return (int16_t)((int32_t)u - 0x4B400000);
+}
+
+RS_KERNEL
+static void f32_to_i16_n(const float *SC_RESTRICT in, size_t n, int16_t *SC_RESTRICT out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = f32_to_i16(in[i]);
+}
+
+RS_KERNEL
+static void interleave2_i16(const float *SC_RESTRICT c0, const float *SC_RESTRICT c1, size_t n,
+                            int16_t *SC_RESTRICT o)
+{
+    for (size_t k = 0; k < n; k++) {
+        o[2 * k] = f32_to_i16(c0[k]);
+        o[2 * k + 1] = f32_to_i16(c1[k]);
+    }
+}
+
+RS_KERNEL
+static void interleave3_i16(const float *SC_RESTRICT c0, const float *SC_RESTRICT c1,
+                            const float *SC_RESTRICT c2, size_t n, int16_t *SC_RESTRICT o)
+{
+    for (size_t k = 0; k < n; k++) {
+        o[3 * k] = f32_to_i16(c0[k]);
+        o[3 * k + 1] = f32_to_i16(c1[k]);
+        o[3 * k + 2] = f32_to_i16(c2[k]);
+    }
+}
+
+RS_KERNEL
+static void deinterleave2_i16(const int16_t *SC_RESTRICT x, size_t n, float *SC_RESTRICT d0,
+                              float *SC_RESTRICT d1)
+{
+    for (size_t k = 0; k < n; k++) {
+        d0[k] = (float)x[2 * k];
+        d1[k] = (float)x[2 * k + 1];
+    }
+}
+
+RS_KERNEL
+static void deinterleave3_i16(const int16_t *SC_RESTRICT x, size_t n, float *SC_RESTRICT d0,
+                              float *SC_RESTRICT d1, float *SC_RESTRICT d2)
+{
+    for (size_t k = 0; k < n; k++) {
+        d0[k] = (float)x[3 * k];
+        d1[k] = (float)x[3 * k + 1];
+        d2[k] = (float)x[3 * k + 2];
+    }
+}
+
+/* Fetch input element i of either kind as float. */
+static inline float in_at(const void *in, int kind, size_t i)
+{
+    return kind == KIND_I16 ? (float)((const int16_t *)in)[i] : ((const float *)in)[i];
+}
+
+/* ------------------------------------------------------------------ */
+/* period-major engine                                                 */
+
+/* dst[i] = sum over runs of sum_m coef[m] * sub_r[i0 + i + e0 + m], for i in
+ * [0, nq) rounded up to whole vectors (dst and the substreams have slack). */
+RS_KERNEL
+static void pm_kernel(const float *SC_RESTRICT sub, size_t sub_cap, const rs_run *rn, int nruns,
+                      const float *SC_RESTRICT cf, int64_t i0, size_t nq, float *SC_RESTRICT dst)
+{
+#if RS_VECTOR
+    size_t i = 0;
+    for (; i < nq && nq - i > 3 * RS_LANES; i += 4 * RS_LANES) {
+        rs_v8 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+        for (int k = 0; k < nruns; k++) {
+            const float *xp = sub + (size_t)rn[k].r * sub_cap + (i0 + (int64_t)i + rn[k].e0);
+            const float *c = cf + rn[k].coef;
+            for (int32_t m = 0; m < rn[k].n; m++) {
+                float cm = c[m];
+                a0 += cm * *(const rs_v8u *)(xp + m);
+                a1 += cm * *(const rs_v8u *)(xp + m + 8);
+                a2 += cm * *(const rs_v8u *)(xp + m + 16);
+                a3 += cm * *(const rs_v8u *)(xp + m + 24);
+            }
+        }
+        *(rs_v8u *)(dst + i) = a0;
+        *(rs_v8u *)(dst + i + 8) = a1;
+        *(rs_v8u *)(dst + i + 16) = a2;
+        *(rs_v8u *)(dst + i + 24) = a3;
+    }
+    for (; i < nq; i += RS_LANES) {
+        rs_v8 a0 = { 0 };
+        for (int k = 0; k < nruns; k++) {
+            const float *xp = sub + (size_t)rn[k].r * sub_cap + (i0 + (int64_t)i + rn[k].e0);
+            const float *c = cf + rn[k].coef;
+            for (int32_t m = 0; m < rn[k].n; m++)
+                a0 += c[m] * *(const rs_v8u *)(xp + m);
+        }
+        *(rs_v8u *)(dst + i) = a0;
+    }
+#else
+    for (size_t i = 0; i < nq; i++) {
+        float a = 0.0f;
+        for (int k = 0; k < nruns; k++) {
+            const float *xp = sub + (size_t)rn[k].r * sub_cap + (i0 + (int64_t)i + rn[k].e0);
+            const float *c = cf + rn[k].coef;
+            for (int32_t m = 0; m < rn[k].n; m++)
+                a += c[m] * xp[m];
+        }
+        dst[i] = a;
+    }
+#endif
+}
+
+/* Scatter inputs [from, from + n) (global indices) into the substreams. */
+static void pm_store(sc_resampler *st, const void *in, int kind, int64_t from, size_t n)
+{
+    float *b = buf(st);
+    int32_t M = st->M;
+    size_t cap = (size_t)st->sub_cap;
+    int64_t t = floor_div(from, M) - st->base;
+    int32_t r = (int32_t)(from - floor_div(from, M) * M);
+    size_t i = 0;
+    if (M == 1) {
+        if (kind == KIND_I16)
+            i16_to_f32((const int16_t *)in, n, b + t);
+        else
+            memcpy(b + t, in, n * sizeof(float));
+        return;
+    }
+    /* leading partial period */
+    while (i < n && r != 0) {
+        b[(size_t)r * cap + (size_t)t] = in_at(in, kind, i++);
+        if (++r == M) {
+            r = 0;
+            t++;
+        }
+    }
+    size_t whole = (n - i) / (size_t)M;
+    if (M == 2 && kind == KIND_I16) {
+        deinterleave2_i16((const int16_t *)in + i, whole, b + t, b + cap + t);
+    } else if (M == 3 && kind == KIND_I16) {
+        deinterleave3_i16((const int16_t *)in + i, whole, b + t, b + cap + t, b + 2 * cap + t);
+    } else {
+        for (size_t k = 0; k < whole; k++)
+            for (int32_t rr = 0; rr < M; rr++)
+                b[(size_t)rr * cap + (size_t)t + k] = in_at(in, kind, i + k * (size_t)M + (size_t)rr);
+    }
+    i += whole * (size_t)M;
+    t += (int64_t)whole;
+    while (i < n) {
+        b[(size_t)r * cap + (size_t)t] = in_at(in, kind, i++);
+        r++;
+    }
+}
+
+/* Write outputs [j0, j1) from the class buffers (q relative to q0). */
+static void pm_emit(sc_resampler *st, int64_t j0, int64_t j1, int64_t q0, void *out, int kind)
+{
+    const float *tb = tmp(st);
+    int32_t L = st->L;
+    size_t tcap = st->n_tmp / (size_t)L;
+    size_t n = (size_t)(j1 - j0);
+    if (L == 1) {
+        const float *src = tb + (j0 - q0);
+        if (kind == KIND_I16)
+            f32_to_i16_n(src, n, (int16_t *)out);
+        else
+            memcpy(out, src, n * sizeof(float));
+        return;
+    }
+    int64_t q = floor_div(j0, L);
+    int32_t s = (int32_t)(j0 - q * L);
+    size_t i = 0;
+    if (kind == KIND_I16) {
+        int16_t *o = (int16_t *)out;
+        while (i < n && s != 0) {
+            o[i++] = f32_to_i16(tb[(size_t)s * tcap + (size_t)(q - q0)]);
+            if (++s == L) {
+                s = 0;
+                q++;
+            }
+        }
+        size_t whole = (n - i) / (size_t)L;
+        const float *c0 = tb + (q - q0), *c1 = tb + tcap + (q - q0), *c2 = tb + 2 * tcap + (q - q0);
+        if (L == 2) {
+            interleave2_i16(c0, c1, whole, o + i);
+        } else if (L == 3) {
+            interleave3_i16(c0, c1, c2, whole, o + i);
+        } else {
+            for (size_t k = 0; k < whole; k++)
+                for (int32_t ss = 0; ss < L; ss++)
+                    o[i + k * (size_t)L + (size_t)ss] = f32_to_i16(tb[(size_t)ss * tcap + (size_t)(q - q0) + k]);
+        }
+        i += whole * (size_t)L;
+        q += (int64_t)whole;
+        while (i < n) {
+            o[i++] = f32_to_i16(tb[(size_t)s * tcap + (size_t)(q - q0)]);
+            s++;
+        }
+    } else {
+        float *o = (float *)out;
+        for (; i < n; i++) {
+            o[i] = tb[(size_t)s * tcap + (size_t)(q - q0)];
+            if (++s == L) {
+                s = 0;
+                q++;
+            }
+        }
+    }
+}
+
+/* Compute outputs [j0, j1) into the class buffers; all their inputs are in
+ * the substreams. */
+static void pm_compute(sc_resampler *st, int64_t j0, int64_t j1, int64_t q0)
+{
+    int32_t L = st->L;
+    size_t tcap = st->n_tmp / (size_t)L;
+    const rs_run *rn = runs(st);
+    for (int32_t s = 0; s < L; s++) {
+        int64_t qa = ceil_div(j0 - s, L), qb = ceil_div(j1 - s, L);
+        if (qb <= qa)
+            continue;
+        pm_kernel(buf(st), (size_t)st->sub_cap, rn + st->run_start[s],
+                  st->run_start[s + 1] - st->run_start[s], coefs(st), qa - st->base,
+                  (size_t)(qb - qa), tmp(st) + (size_t)s * tcap + (size_t)(qa - q0));
+    }
+}
+
+/* Drop substream entries no future output reads. */
+static void pm_compact(sc_resampler *st)
+{
+    int64_t keep = floor_div(st->n_out, st->L) + st->e_min - 1;
+    int64_t fill = ceil_div(st->n_in, st->M);    /* t of the first unwritten period */
+    if (keep <= st->base)
+        return;
+    size_t len = (size_t)(fill - keep), from = (size_t)(keep - st->base);
+    float *b = buf(st);
+    for (int32_t r = 0; r < st->M; r++) {
+        float *sb = b + (size_t)r * (size_t)st->sub_cap;
+        memmove(sb, sb + from, len * sizeof(float));
+    }
+    st->base = keep;
+}
+
+/* ------------------------------------------------------------------ */
+/* dot engine                                                          */
+
+RS_KERNEL
+static float dot_kernel(const float *SC_RESTRICT g, const float *SC_RESTRICT x, int32_t n)
+{
+#if RS_VECTOR
+    rs_v8 a = { 0 };
+    for (int32_t i = 0; i < n; i += RS_LANES)
+        a += *(const rs_v8u *)(g + i) * *(const rs_v8u *)(x + i);
+    return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+#else
+    float l[RS_LANES] = { 0 };
+    for (int32_t i = 0; i < n; i += RS_LANES)
+        for (int k = 0; k < RS_LANES; k++)
+            l[k] += g[i + k] * x[i + k];
+    return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
+#endif
+}
+
+static void dot_outputs(sc_resampler *st, int64_t j0, int64_t j1, void *out, int kind,
+                        int64_t drop)
+{
+    const float *cf = coefs(st);
+    const float *b = buf(st);
+    int32_t L = st->L, M = st->M, TP = st->taps_pad;
+    int64_t q = floor_div(j0, L);
+    int32_t s = (int32_t)(j0 - q * L);
+    int64_t w = q * M - st->base - TP + 1;   /* window start for o_s = 0 */
+    for (int64_t j = j0; j < j1; j++) {
+        int32_t o = (int32_t)(((int64_t)s * M) / L);
+        int32_t p = (int32_t)(((int64_t)s * M) % L);
+        float v = dot_kernel(cf + (size_t)p * TP, b + w + o, TP);
+        if (j - j0 >= drop) {
+            size_t at = (size_t)(j - j0 - drop);
+            if (kind == KIND_I16)
+                ((int16_t *)out)[at] = f32_to_i16(v);
+            else
+                ((float *)out)[at] = v;
+        }
+        if (++s == L) {
+            s = 0;
+            w += M;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* driver                                                              */
+
+/* Consume n inputs, emitting outputs up to index j_limit (exclusive) or as
+ * many as the inputs determine; returns the count written to out. */
+static int64_t run(sc_resampler *st, const void *in, int kind, size_t n, void *out,
+                   int64_t j_limit)
+{
+    size_t esize = kind == KIND_I16 ? sizeof(int16_t) : sizeof(float);
+    const char *ip = (const char *)in;
+    char *op = (char *)out;
+    int64_t written = 0;
+
+    if (st->engine == ENGINE_COPY) {
+        int64_t j1 = st->n_in + (int64_t)n;
+        if (j1 > j_limit)
+            j1 = j_limit;
+        int64_t count = j1 - st->n_out;
+        int64_t drop = count < st->skip ? count : st->skip;
+        if (count - drop > 0) {
+            if (in)
+                memcpy(op, ip + (size_t)drop * esize, (size_t)(count - drop) * esize);
+            else
+                memset(op, 0, (size_t)(count - drop) * esize);
+        }
+        st->skip -= drop;
+        st->n_in += (int64_t)n;
+        st->n_out = j1;
+        return count - drop;
+    }
+
+    size_t done = 0;
+    while (done < n) {
+        size_t room;
+        if (st->engine == ENGINE_PM) {
+            int64_t end = (st->base + (int64_t)(st->sub_cap - RS_SLACK)) * st->M;
+            if (end - st->n_in < st->M) {
+                pm_compact(st);
+                end = (st->base + (int64_t)(st->sub_cap - RS_SLACK)) * st->M;
+            }
+            room = (size_t)(end - st->n_in);
+        } else {
+            int64_t end = st->base + st->buf_cap;
+            if (end - st->n_in < st->M) {
+                /* keep the last hist inputs */
+                int64_t keep = st->n_in - st->hist;
+                float *b = buf(st);
+                memmove(b, b + (keep - st->base), (size_t)st->hist * sizeof(float));
+                st->base = keep;
+                end = st->base + st->buf_cap;
+            }
+            room = (size_t)(end - st->n_in);
+        }
+        size_t chunk = n - done < room ? n - done : room;
+        const void *src = in ? (const void *)(ip + done * esize) : NULL;
+        if (st->engine == ENGINE_PM) {
+            if (src) {
+                pm_store(st, src, kind, st->n_in, chunk);
+            } else {
+                /* zeros: the flush tail */
+                static const float zeros[256];
+                size_t k = 0;
+                while (k < chunk) {
+                    size_t m = chunk - k < 256 ? chunk - k : 256;
+                    pm_store(st, zeros, KIND_F32, st->n_in + (int64_t)k, m);
+                    k += m;
+                }
+            }
+        } else {
+            float *dst = buf(st) + (st->n_in - st->base);
+            if (!src)
+                memset(dst, 0, chunk * sizeof(float));
+            else if (kind == KIND_I16)
+                i16_to_f32((const int16_t *)src, chunk, dst);
+            else
+                memcpy(dst, src, chunk * sizeof(float));
+        }
+        st->n_in += (int64_t)chunk;
+        done += chunk;
+
+        int64_t j0 = st->n_out, j1 = produced_after(st, st->n_in);
+        if (j1 > j_limit)
+            j1 = j_limit;
+        if (j1 <= j0)
+            continue;
+        int64_t drop = j1 - j0 < st->skip ? j1 - j0 : st->skip;
+        if (st->engine == ENGINE_PM) {
+            int64_t q0 = floor_div(j0, st->L);
+            pm_compute(st, j0, j1, q0);
+            if (j1 - j0 > drop)
+                pm_emit(st, j0 + drop, j1, q0, op + (size_t)written * esize, kind);
+        } else {
+            dot_outputs(st, j0, j1, op + (size_t)written * esize, kind, drop);
+        }
+        written += j1 - j0 - drop;
+        st->skip -= drop;
+        st->n_out = j1;
+    }
+    return written;
+}
+
+static int64_t process(sc_resampler *st, const void *in, int kind, size_t n, void *out,
+                       size_t cap)
+{
+    if (!st || st->magic != RS_MAGIC || (n && (!in || !out)))
+        return SC_EARG;
+    int64_t count = sc_resampler_out_count(st, n);
+    if (count < 0)
+        return count;
+    if ((uint64_t)count > cap)
+        return SC_EBUFFER;
+    return run(st, in, kind, n, out, INT64_MAX);
+}
+
+int64_t sc_resampler_process(sc_resampler *st, const int16_t *in, size_t n, int16_t *out,
+                             size_t cap)
+{
+    return process(st, in, KIND_I16, n, out, cap);
+}
+
+int64_t sc_resampler_process_float(sc_resampler *st, const float *in, size_t n, float *out,
+                                   size_t cap)
+{
+    return process(st, in, KIND_F32, n, out, cap);
+}
+
+static int64_t flush(sc_resampler *st, int kind, void *out, size_t cap)
+{
+    if (!st || st->magic != RS_MAGIC)
+        return SC_EARG;
+    int64_t count = sc_resampler_flush_count(st);
+    if ((uint64_t)count > cap)
+        return SC_EBUFFER;
+    if (count && !out)
+        return SC_EARG;
+    int64_t limit = tail_total(st);
+    /* zeros needed so that the limit is determined: produced_after(n_in + z) >= limit */
+    int64_t need_in = ceil_div(limit * st->M, st->L);
+    int64_t z = need_in - st->n_in;
+    int64_t written = 0;
+    if (z > 0)
+        written = run(st, NULL, kind, (size_t)z, out, limit);
+    sc_resampler_reset(st);
+    return written;
+}
+
+int64_t sc_resampler_flush(sc_resampler *st, int16_t *out, size_t cap)
+{
+    return flush(st, KIND_I16, out, cap);
+}
+
+int64_t sc_resampler_flush_float(sc_resampler *st, float *out, size_t cap)
+{
+    return flush(st, KIND_F32, out, cap);
+}
