@@ -51,8 +51,10 @@ __all__ = [
     "CallHandler",
     "CallStats",
     "StreamServer",
+    "EchoApp",
     "echo_app",
     "load_app",
+    "playback_from_parameters",
 ]
 
 log = logging.getLogger("streamcodec.server")
@@ -126,7 +128,9 @@ class CallStats:
     overflow: int = 0
     """Events dropped because the application fell behind the queue bound."""
     cpu_in_ns: int = 0
+    cpu_in_messages: int = 0
     cpu_out_ns: int = 0
+    cpu_out_messages: int = 0
     tracks: dict = field(default_factory=dict)
     """Per-track :class:`~streamcodec.telnyx.session.TrackStats`."""
     stop_received: bool = False
@@ -142,12 +146,14 @@ class CallStats:
     @property
     def us_per_message_in(self) -> float:
         """CPU microseconds per inbound message spent in the session."""
-        return self.cpu_in_ns / 1000 / self.messages_in if self.messages_in else 0.0
+        n = self.cpu_in_messages
+        return self.cpu_in_ns / 1000 / n if n else 0.0
 
     @property
     def us_per_message_out(self) -> float:
         """CPU microseconds per outbound message spent in the session."""
-        return self.cpu_out_ns / 1000 / self.messages_out if self.messages_out else 0.0
+        n = self.cpu_out_messages
+        return self.cpu_out_ns / 1000 / n if n else 0.0
 
     def summary(self) -> str:
         """One log line."""
@@ -188,13 +194,16 @@ class Call:
     """
 
     def __init__(self, transport: "_Transport", stream: MediaStream, start: Start,
-                 stats: CallStats, queue_size: int):
+                 stats: CallStats, queue_size: int, overflow_wait: float = 1.0):
         self.start = start
         self.stream = stream
         self.stats = stats
         self._transport = transport
         self._events: deque = deque()
         self._queue_size = queue_size
+        self._overflow_wait = overflow_wait
+        self._overflowing = False
+        self._space = asyncio.Event()
         self._wakeup = asyncio.Event()
         self._ended = False
         self._stop: Optional[Stop] = None
@@ -243,7 +252,9 @@ class Call:
     async def __anext__(self) -> Any:
         while True:
             if self._events:
-                return self._events.popleft()
+                event = self._events.popleft()
+                self._space.set()
+                return event
             if self._ended:
                 if self._stop is not None:
                     stop, self._stop = self._stop, None
@@ -252,14 +263,25 @@ class Call:
             self._wakeup.clear()
             await self._wakeup.wait()
 
-    def _push(self, event: Any) -> None:
+    async def _put(self, event: Any) -> None:
+        """Queue an event for the application.  When the queue is full the
+        reader waits (TCP backpressure) up to ``overflow_wait`` seconds; an
+        application still behind then loses media events (counted in
+        ``stats.overflow``) until it has caught up to half the bound."""
         events = self._events
         limit = self._queue_size if isinstance(event, Media) else 2 * self._queue_size
-        if len(events) >= limit:
-            self.stats.overflow += 1
-            if self.stats.overflow == 1:
+        if self._overflowing and len(events) < self._queue_size // 2:
+            self._overflowing = False
+        if len(events) >= limit and not self._overflowing:
+            self._space.clear()
+            try:
+                await asyncio.wait_for(self._space.wait(), self._overflow_wait)
+            except asyncio.TimeoutError:
+                self._overflowing = True
                 log.warning("stream %s: application is %d events behind; dropping events",
                             self.stream_id, len(events))
+        if len(events) >= limit:
+            self.stats.overflow += 1
             return
         events.append(event)
         self._wakeup.set()
@@ -285,8 +307,7 @@ class Call:
                 return 0
             t0 = _cpu_ns()
             frames = self.stream.play(pcm, rate)
-            self.stats.cpu_out_ns += max(0, _cpu_ns() - t0 - _TIMER_COST)
-            self.stats.media_out += len(frames)
+            self._account_out(t0, len(frames), len(frames))
             return await self._send_all(frames)
 
     async def flush(self) -> int:
@@ -296,8 +317,7 @@ class Call:
                 return 0
             t0 = _cpu_ns()
             frames = self.stream.flush_playback()
-            self.stats.cpu_out_ns += max(0, _cpu_ns() - t0 - _TIMER_COST)
-            self.stats.media_out += len(frames)
+            self._account_out(t0, len(frames), len(frames))
             return await self._send_all(frames)
 
     async def mark(self, name: str) -> None:
@@ -309,8 +329,7 @@ class Call:
                 return
             t0 = _cpu_ns()
             frames = self.stream.mark(name)
-            self.stats.cpu_out_ns += max(0, _cpu_ns() - t0 - _TIMER_COST)
-            self.stats.media_out += len(frames) - 1
+            self._account_out(t0, len(frames), len(frames) - 1)
             self.stats.marks_sent += 1
             await self._send_all(frames)
 
@@ -325,6 +344,12 @@ class Call:
         """Close the WebSocket."""
         self._closed = True
         await self._transport.close(code, reason)
+
+    def _account_out(self, t0: int, messages: int, media: int) -> None:
+        stats = self.stats
+        stats.cpu_out_ns += max(0, _cpu_ns() - t0 - _TIMER_COST)
+        stats.cpu_out_messages += messages
+        stats.media_out += media
 
     async def _send_all(self, frames: list[str]) -> int:
         sent = 0
@@ -343,33 +368,71 @@ class Call:
                 f"{self.stream.playback_codec}@{self.stream.playback_rate}>")
 
 
-async def echo_app(call: Call) -> None:
-    """Play back what the caller says (the inbound track), as it arrives,
+class EchoApp:
+    """Play back what the caller says (the inbound track) as it arrives,
     with a mark after every second of echoed audio.
 
     Custom parameter ``echo_rate`` (Hz) makes the application hand its PCM
     to :meth:`Call.play` at that rate, as a text-to-speech engine working at
-    8, 16 or 24 kHz would (it resamples with :class:`streamcodec.Resampler`).
+    8, 16 or 24 kHz would (it converts with :class:`streamcodec.Resampler`).
+
+    Parameters
+    ----------
+    record : bool
+        Keep the PCM each stream's application heard in
+        :attr:`recordings` (stream id -> bytes at ``call.rate``).
     """
-    play_rate = call.rate
-    resampler = None
-    wanted = call.custom_parameters.get("echo_rate")
-    if wanted is not None:
-        play_rate = int(wanted)
-        if play_rate != call.rate:
-            import streamcodec as sc
-            resampler = sc.Resampler(call.rate, play_rate)
-    frames = 0
-    async for event in call:
-        if isinstance(event, Media) and event.track == "inbound":
-            pcm = event.pcm if resampler is None else resampler.process(event.pcm)
-            await call.play(pcm, play_rate)
-            frames += 1
-            if frames % 50 == 0:
-                await call.mark(f"echo-{frames // 50}s")
-        elif isinstance(event, Stop) and resampler is not None:
-            await call.play(resampler.flush(), play_rate)
-            await call.flush()
+
+    def __init__(self, record: bool = False):
+        self.record = record
+        self.recordings: dict[str, bytes] = {}
+
+    async def __call__(self, call: Call) -> None:
+        play_rate = call.rate
+        resampler = None
+        wanted = call.custom_parameters.get("echo_rate")
+        if wanted is not None:
+            play_rate = int(wanted)
+            if play_rate != call.rate:
+                from ._resample import Resampler
+                resampler = Resampler(call.rate, play_rate)
+        heard: list[bytes] = []
+        frames = 0
+        try:
+            async for event in call:
+                if isinstance(event, Media) and event.track == "inbound":
+                    if self.record:
+                        heard.append(event.pcm)
+                    pcm = event.pcm if resampler is None else resampler.process(event.pcm)
+                    await call.play(pcm, play_rate)
+                    frames += 1
+                    if frames % 50 == 0:
+                        await call.mark(f"echo-{frames // 50}s")
+                elif isinstance(event, Stop):
+                    if resampler is not None:
+                        await call.play(resampler.flush(), play_rate)
+                    await call.flush()
+        finally:
+            if self.record:
+                self.recordings[call.stream_id or ""] = b"".join(heard)
+
+
+#: The default application of ``streamcodec serve``.
+echo_app = EchoApp()
+
+
+def playback_from_parameters(start: Start) -> dict:
+    """Session options from the ``start`` frame's custom parameters
+    ``playback_codec`` and ``playback_rate``, for a server whose calls play
+    back in different codecs (the demo, tests).  Use as
+    ``CallHandler(app, session_options=playback_from_parameters)``."""
+    params = start.custom_parameters
+    options: dict[str, Any] = {}
+    if "playback_codec" in params:
+        options["playback_codec"] = str(params["playback_codec"])
+    if "playback_rate" in params:
+        options["playback_rate"] = int(params["playback_rate"])
+    return options
 
 
 def load_app(spec: str) -> App:
@@ -552,7 +615,10 @@ class CallHandler:
         Longest message accepted (default 64 KiB); longer closes with 1009.
     queue_size : int
         Media events held for an application that falls behind (default
-        250, 5 s of audio); beyond it events are dropped and counted.
+        250, 5 s of audio).  When full, reading pauses (TCP backpressure)
+        for up to ``overflow_wait`` seconds (default 1); an application
+        still behind then loses media events, counted in
+        ``CallStats.overflow``, until it catches up.
     start_timeout : float
         Seconds a new connection has to send its ``start`` frame.
     max_rejected : int
@@ -568,7 +634,8 @@ class CallHandler:
     def __init__(self, app: App, *, rate: int = 16000, playback_codec: str = "PCMU",
                  playback_rate: int = 8000, session_options: SessionOptions = None,
                  auth_token: Optional[str] = None, max_message_bytes: int = 1 << 16,
-                 queue_size: int = 250, start_timeout: float = 10.0, max_rejected: int = 100,
+                 queue_size: int = 250, overflow_wait: float = 1.0,
+                 start_timeout: float = 10.0, max_rejected: int = 100,
                  app_grace: float = 30.0, history: int = 1000):
         if not callable(app):
             raise TypeError(f"app must be an async function of one Call, got {app!r}")
@@ -586,6 +653,7 @@ class CallHandler:
         self.auth_token = auth_token
         self.max_message_bytes = max_message_bytes
         self.queue_size = queue_size
+        self.overflow_wait = overflow_wait
         self.start_timeout = start_timeout
         self.max_rejected = max_rejected
         self.app_grace = app_grace
@@ -757,7 +825,7 @@ class CallHandler:
             return
         stats.codec, stats.rate = stream.codec, stream.rate
         stats.playback_codec, stats.playback_rate = stream.playback_codec, stream.playback_rate
-        call = Call(transport, stream, start, stats, self.queue_size)
+        call = Call(transport, stream, start, stats, self.queue_size, self.overflow_wait)
         reader = asyncio.create_task(self._read(transport, call))
         app_task = asyncio.create_task(self.app(call))
         try:
@@ -798,6 +866,7 @@ class CallHandler:
                 stats.messages_in += 1
                 stats.bytes_in += len(message)
                 t0 = _cpu_ns()
+                stats.cpu_in_messages += 1
                 try:
                     events = stream.feed(message)
                 except (ProtocolError, TypeError) as exc:
@@ -809,7 +878,7 @@ class CallHandler:
                 for event in events:
                     if isinstance(event, Media):
                         stats.media_in += 1
-                        call._push(event)
+                        await call._put(event)
                     elif isinstance(event, Stop):
                         stats.stop_received = True
                         call._end(event)
@@ -821,7 +890,7 @@ class CallHandler:
                             stats.dtmf += 1
                         elif isinstance(event, _m.Mark):
                             stats.marks_echoed += 1
-                        call._push(event)
+                        await call._put(event)
         finally:
             call._end()
 
