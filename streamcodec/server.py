@@ -480,6 +480,11 @@ class _Transport:
     def close_code(self) -> Optional[int]:
         return None
 
+    @property
+    def gone(self) -> bool:
+        """True once the connection is closed (by either side)."""
+        raise NotImplementedError
+
 
 class _WebsocketsTransport(_Transport):
     def __init__(self, ws: Any):
@@ -511,6 +516,11 @@ class _WebsocketsTransport(_Transport):
     @property
     def close_code(self) -> Optional[int]:
         return self._ws.close_code
+
+    @property
+    def gone(self) -> bool:
+        from websockets.protocol import State
+        return self._ws.state is State.CLOSED
 
 
 class _ASGITransport(_Transport):
@@ -582,6 +592,10 @@ class _ASGITransport(_Transport):
     @property
     def close_code(self) -> Optional[int]:
         return self._code
+
+    @property
+    def gone(self) -> bool:
+        return self._gone
 
 
 # ----------------------------------------------------------------------------
@@ -722,6 +736,11 @@ class CallHandler:
 
     async def _close(self, transport: _Transport, stats: CallStats, code: int,
                      reason: str) -> None:
+        if transport.gone:
+            # The peer left first: record how it left, send nothing.
+            if stats.close_code is None:
+                stats.close_code = transport.close_code or 1006
+            return
         if stats.close_code is None:
             stats.close_code, stats.close_reason = code, reason
         try:
@@ -760,7 +779,7 @@ class CallHandler:
             stats.bytes_in += len(message)
             try:
                 event = _m.parse_frame(_m.load(message))
-            except (ProtocolError, TypeError) as exc:
+            except Exception as exc:  # ProtocolError; RecursionError on deeply nested JSON
                 if not authorized:
                     await self._close(transport, stats, CLOSE_POLICY, "unauthorized")
                     return None
@@ -862,6 +881,7 @@ class CallHandler:
             while True:
                 message = await transport.recv()
                 if message is None:
+                    call._closed = True          # the peer has gone
                     return
                 stats.messages_in += 1
                 stats.bytes_in += len(message)
@@ -869,7 +889,9 @@ class CallHandler:
                 stats.cpu_in_messages += 1
                 try:
                     events = stream.feed(message)
-                except (ProtocolError, TypeError) as exc:
+                except Exception as exc:
+                    # ProtocolError as documented; anything else (RecursionError
+                    # from deeply nested JSON) is skipped the same way.
                     stats.cpu_in_ns += max(0, _cpu_ns() - t0 - _TIMER_COST)
                     if not await self._reject(transport, stats, exc):
                         return

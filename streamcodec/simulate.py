@@ -153,6 +153,8 @@ class CallResult:
     """Media frames sent, all tracks, duplicates included."""
     lost: int = 0
     """Media frames withheld to simulate loss."""
+    lost_chunks: list = field(default_factory=list)
+    """Inbound-track chunk numbers withheld."""
     duplicated: int = 0
     reordered: int = 0
     dtmf_sent: int = 0
@@ -420,7 +422,7 @@ async def simulate_call(
                                 await echo(name)
                     else:
                         raise _m.ProtocolError(f"unexpected event {event!r} from the server")
-                except (ValueError, TypeError) as exc:  # ProtocolError, CorruptPayloadError
+                except (ValueError, TypeError, RecursionError) as exc:  # ProtocolError, CorruptPayloadError
                     result.bad_frames += 1
                     if len(result.errors) < 20:
                         result.errors.append(str(exc))
@@ -466,6 +468,8 @@ async def simulate_call(
                     chunk = (k + 1, frames[k])
                     if rng.random() < loss:
                         result.lost += 1
+                        if name == "inbound":
+                            result.lost_chunks.append(chunk[0])
                         continue
                     if held[name] is None and k + 1 < len(frames) and rng.random() < reorder:
                         held[name] = chunk          # goes out after the next one
