@@ -85,16 +85,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
                           max_message_bytes=args.max_message_bytes)
 
     async def run() -> None:
+        import signal
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):  # not on this platform
+                pass
         async with server:
             print(f"streamcodec serve: listening on {server.url} "
                   f"(app {args.app or 'echo'}, PCM at {args.rate} Hz, playback "
                   f"{server.defaults['playback_codec']} at {args.playback_rate} Hz"
                   f"{', auth token required' if server.auth_token else ''}); Ctrl-C stops",
                   flush=True)
-            if args.duration:
-                await asyncio.sleep(args.duration)
-            else:
-                await server.serve_forever()
+            try:
+                await asyncio.wait_for(stop.wait(), args.duration)
+            except asyncio.TimeoutError:
+                pass
+        print(f"streamcodec serve: stopped after {len(server.finished)} streams", flush=True)
 
     try:
         asyncio.run(run())

@@ -442,7 +442,10 @@ def load_app(spec: str) -> App:
         module_name, _, attr = spec.rpartition(".")
     if not module_name or not attr:
         raise ValueError(f"--app must look like 'module:function', got {spec!r}")
-    module = importlib.import_module(module_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"cannot import {module_name!r} for --app {spec}: {exc}") from None
     try:
         app = getattr(module, attr)
     except AttributeError:

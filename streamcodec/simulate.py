@@ -32,7 +32,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from . import Decoder, Encoder, codec_info, normalize_codec
+from . import Decoder, Encoder, normalize_codec
 from .signals import speech_like
 from .telnyx import messages as _m
 
@@ -118,14 +118,15 @@ def stop_frame(stream_id: str, sequence_number: int, call_control_id: str = "",
                    "stop": {"user_id": user_id, "call_control_id": call_control_id}})
 
 
+_FIXED_RATES = {"PCMU": 8000, "PCMA": 8000, "G722": 16000, "AMR-WB": 16000}
+
+
 def wire_rate(codec: str, rate: Optional[int] = None) -> int:
     """The audio rate of ``codec`` on the wire: fixed for PCMU/PCMA (8000) and
     G722/AMR-WB (16000); ``rate`` (default 16000) for OPUS and L16."""
-    info = codec_info(codec)
-    if info.name == "G722":
-        return 16000
-    if info.native_rate:
-        return info.native_rate
+    name = normalize_codec(codec)
+    if name in _FIXED_RATES:
+        return _FIXED_RATES[name]
     return 16000 if rate is None else rate
 
 

@@ -565,5 +565,5 @@ def test_load_app():
         load_app("nothing")
     with pytest.raises(ValueError, match="no attribute"):
         load_app("streamcodec.server:nope")
-    with pytest.raises(ModuleNotFoundError):
+    with pytest.raises(ValueError, match="cannot import"):
         load_app("no_such_module_here:app")
