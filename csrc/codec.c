@@ -11,6 +11,8 @@ static const sc_codec_ops *ops_for(int codec)
     case SC_CODEC_PCMU: return &sc_pcmu_ops;
     case SC_CODEC_PCMA: return &sc_pcma_ops;
     case SC_CODEC_L16: return &sc_l16_ops;
+    case SC_CODEC_OPUS: return &sc_opus_ops;
+    case SC_CODEC_AMRWB: return &sc_amrwb_ops;
     default: return NULL;
     }
 }
@@ -129,7 +131,7 @@ static int resolve(int codec, const sc_params *in, const sc_codec_ops **ops, sc_
     if (codec < 0 || codec >= SC_CODEC_COUNT || !in)
         return SC_EARG;
     *ops = ops_for(codec);
-    if (!*ops)
+    if (!*ops || !(*ops)->info.available)
         return SC_EUNAVAILABLE;
     if (in->rate <= 0 || in->codec_rate < 0)
         return SC_EARG;
@@ -293,6 +295,24 @@ int64_t sc_decoder_conceal(sc_decoder *d, size_t n, int16_t *out, size_t cap)
         done += (int64_t)k;
     }
     return written;
+}
+
+int64_t sc_decoder_recover(sc_decoder *d, const uint8_t *next, size_t len,
+                           int16_t *out, size_t cap)
+{
+    if (!d->ops->recover)
+        return SC_EUNSUPPORTED;
+    return d->ops->recover(d->codec, next, len, out, cap);
+}
+
+void *sc_decoder_state(sc_decoder *d, const sc_codec_ops *ops)
+{
+    return (d && d->ops == ops) ? d->codec : NULL;
+}
+
+void *sc_encoder_state(sc_encoder *e, const sc_codec_ops *ops)
+{
+    return (e && e->ops == ops) ? e->codec : NULL;
 }
 
 int sc_encoder_new(int codec, const sc_params *p, sc_encoder **out)

@@ -64,6 +64,14 @@ int64_t sc_decoder_decode(sc_decoder *d, const uint8_t *payload, size_t len,
                           int16_t *out, size_t cap);
 /* Synthesise n samples (API rate) for lost audio and keep the state sane. */
 int64_t sc_decoder_conceal(sc_decoder *d, size_t n, int16_t *out, size_t cap);
+/* The frame lost just before `next` (the payload that followed the gap),
+ * rebuilt from the in-band redundancy `next` carries (OPUS FEC), or by loss
+ * concealment when it carries none; decode `next` itself afterwards as
+ * usual.  Returns samples written (one frame of `next`'s duration),
+ * SC_EUNSUPPORTED for codecs without in-band redundancy, SC_ECORRUPT when
+ * `next` is malformed (state unchanged), SC_EBUFFER when cap is short. */
+int64_t sc_decoder_recover(sc_decoder *d, const uint8_t *next, size_t len,
+                           int16_t *out, size_t cap);
 
 /* Input samples (API rate) that make one whole encoder frame; encode()
  * takes multiples of it. */

@@ -41,11 +41,24 @@ typedef struct sc_codec_ops {
     int64_t (*enc_bound)(const void *st, size_t n);
     int64_t (*encode)(void *st, const int16_t *pcm, size_t n,
                       uint8_t *out, size_t cap);
+
+    /* Optional (NULL: SC_EUNSUPPORTED): rebuild the frame lost just before
+     * `next` from the redundancy `next` carries (PLC when it carries none);
+     * returns native samples written. */
+    int64_t (*recover)(void *st, const uint8_t *next, size_t len,
+                       int16_t *out, size_t cap);
 } sc_codec_ops;
+
+/* The codec state of d / e when it runs the codec of `ops`, else NULL: for
+ * codec-specific accessors such as the AMR-WB CMR. */
+void *sc_decoder_state(sc_decoder *d, const sc_codec_ops *ops);
+void *sc_encoder_state(sc_encoder *e, const sc_codec_ops *ops);
 
 /* Each codec's table, defined in its own file. */
 extern const sc_codec_ops sc_pcmu_ops;
 extern const sc_codec_ops sc_pcma_ops;
 extern const sc_codec_ops sc_l16_ops;
+extern const sc_codec_ops sc_opus_ops;
+extern const sc_codec_ops sc_amrwb_ops;
 
 #endif

@@ -11,22 +11,25 @@ what the caller has heard.
 
 from __future__ import annotations
 
+import struct
 import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Union
 
-from .._codecs import Decoder, Encoder, codec_info, normalize_codec
-from .._errors import CorruptPayloadError
+from .._buffers import pcm_view
+from .._codecs import Decoder, Encoder, normalize_codec
+from .._core import ffi, lib
+from .._errors import CorruptPayloadError, check
 from . import messages as _m
 from .messages import (
-    Connected,
     Mark,
     Media,
     PayloadError,
     ProtocolError,
     Start,
     Stop,
+    _media_event,
     clear_message,
     mark_message,
     media_message,
@@ -40,9 +43,18 @@ Message = Union[str, bytes, bytearray, memoryview]
 _MAX_PTIME = 30000
 #: Rates an Opus encoder runs at.
 _OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
-#: Chunks remembered after release, to tell a duplicate from a frame that
-#: came too late.
-_HISTORY = 256
+#: Chunks remembered after release (a ring indexed by chunk & _HISTORY_MASK),
+#: to tell a duplicate from a frame that came too late.
+_HISTORY_MASK = 255
+#: Track names the C fast path knows, by its index.
+_FAST_TRACKS = ("inbound", "outbound")
+_FRAME_MEDIA = lib.SC_FRAME_MEDIA
+_media_in = lib.sc_frame_media_in
+_object_new = object.__new__
+#: The leading outputs of sc_frame_in: samples, track, chunk, timestamp,
+#: sequence_number, payload_len, stream_id_same.
+_outputs = struct.Struct("=7q").unpack_from
+_media_out = lib.sc_frame_media_out
 #: Telnyx sends "inbound" and "outbound"; more names than this is garbage.
 _MAX_TRACKS = 4
 
@@ -102,23 +114,41 @@ class TrackStats:
         return self.duplicate + self.too_late + self.bad
 
 
+_COUNTERS = ("received", "late", "too_late", "duplicate", "lost", "concealed", "bad", "resync")
+
+
 class _Track:
-    """Reorder state and decoder of one track."""
+    """Reorder state and decoder of one track.  ``expected`` (the next chunk
+    to release) lives in a C int64 cell that sc_frame_media_in() reads and
+    advances: negative means nothing released yet."""
 
-    __slots__ = ("name", "decoder", "stats", "expected", "pending", "history",
-                 "frame_samples", "last_chunk", "last_ts", "suspect")
+    __slots__ = ("name", "decoder", "cells", "index", "pending", "history",
+                 "frame_samples", "last_chunk", "last_ts", "suspect") + _COUNTERS
 
-    def __init__(self, name: str, decoder: Decoder, frame_samples: int):
+    def __init__(self, name: str, decoder: Decoder, frame_samples: int,
+                 cells: Any = None, index: int = 0):
         self.name = name
         self.decoder = decoder
-        self.stats = TrackStats()
-        self.expected: Optional[int] = None   # next chunk to release
+        for counter in _COUNTERS:
+            setattr(self, counter, 0)
+        self.cells = ffi.new("int64_t[1]", [-1]) if cells is None else cells
+        self.index = index
+        self.cells[index] = -1
         self.pending: dict[int, Media] = {}   # arrived ahead of `expected`, not decoded
-        self.history: dict[int, bool] = {}    # released chunk -> it arrived (vs concealed)
+        self.history = [-1] * (_HISTORY_MASK + 1)  # slot chunk & mask: that chunk arrived
         self.frame_samples = frame_samples    # PCM samples of the last decoded frame
-        self.last_chunk: Optional[int] = None
+        self.last_chunk = -1                  # highest chunk received
         self.last_ts: Optional[int] = None
         self.suspect: Optional[Media] = None  # a far-off frame awaiting confirmation
+
+    @property
+    def expected(self) -> Optional[int]:
+        value = self.cells[self.index]
+        return None if value < 0 else value
+
+    @expected.setter
+    def expected(self, value: int) -> None:
+        self.cells[self.index] = value
 
 
 class MediaStream:
@@ -226,11 +256,23 @@ class MediaStream:
         #: Messages :meth:`feed` refused with ProtocolError.
         self.rejected = 0
 
+        # C fast path state: one decoder and next-chunk cell per known track,
+        # and buffers reused by every message.
+        self._in = ffi.new("sc_frame_in *")
+        self._in_outputs = ffi.buffer(self._in)
+        self._next = self._in.next_chunk
+        self._fast: list[Optional[_Track]] = [None] * len(_FAST_TRACKS)
+        payload_cap = self.max_message_bytes * 3 // 4 + 3
+        self._payload = ffi.new("uint8_t[]", payload_cap)
+        self._payload_bytes = ffi.buffer(self._payload)
+        self._in.payload, self._in.payload_cap = self._payload, payload_cap
+        self._grow_pcm(4096)
+        self._set_stream_id(None)
+
         self._encoder: Optional[Encoder] = None
         self._encoder_rate: Optional[int] = None
         if not self.mp3:
-            self._encoder = self._new_encoder(self.playback_rate)
-            self._encoder_rate = self.playback_rate
+            self._set_encoder(self.playback_rate)
         self._sent_packets = 0
         self._played_ms: Optional[int] = None
         self._marks: deque[list[Any]] = deque()   # [name, position_ms, cleared]
@@ -242,8 +284,10 @@ class MediaStream:
 
     @property
     def stats(self) -> dict[str, TrackStats]:
-        """Per-track counters (``"inbound"``, and ``"outbound"`` with both_tracks)."""
-        return {name: t.stats for name, t in self._tracks.items()}
+        """Per-track counters (``"inbound"``, and ``"outbound"`` with
+        both_tracks), a snapshot taken now."""
+        return {name: TrackStats(*(getattr(t, c) for c in _COUNTERS))
+                for name, t in self._tracks.items()}
 
     def feed(self, message: Message) -> list[_m.Event]:
         """Handle one WebSocket text message from Telnyx.
@@ -263,11 +307,89 @@ class MediaStream:
         ProtocolError
             See the class notes; the session keeps working.
         """
+        if type(message) is str:
+            try:
+                data = message.encode()
+            except UnicodeEncodeError:   # lone surrogates: only json.loads can say
+                if len(message) > self.max_message_bytes:
+                    return self._reject(len(message))
+                return self._general(message)
+        elif type(message) is bytes:
+            data = message
+        elif isinstance(message, (bytearray, memoryview)):
+            data = bytes(message)
+        else:
+            raise TypeError(f"message must be str or bytes, not {type(message).__name__}")
+        size = len(data)
+        if size > self.max_message_bytes:
+            return self._reject(size)
+        if self.codec is not None and _media_in(self._in, data, size) == _FRAME_MEDIA:
+            samples, index, chunk, timestamp, seq, payload_len, same = _outputs(self._in_outputs)
+            track = self._fast[index]
+            if samples >= 0 and track is not None and not track.pending \
+                    and track.suspect is None:
+                # The frame was the next of its track, and was decoded in C.
+                track.received += 1
+                track.last_chunk = chunk
+                track.history[chunk & _HISTORY_MASK] = chunk
+                if samples:
+                    track.frame_samples = samples
+                if timestamp < 0:
+                    timestamp = None
+                else:
+                    track.last_ts = timestamp
+                media = _object_new(Media)   # what _media_event does, inlined
+                fields = media.__dict__
+                fields["track"] = track.name
+                fields["chunk"] = chunk
+                fields["timestamp"] = timestamp
+                fields["payload"] = self._payload_bytes[0:payload_len]
+                fields["sequence_number"] = None if seq < 0 else seq
+                fields["stream_id"] = self._stream_id_text if same else self._stream_id_of(data)
+                fields["pcm"] = self._pcm_bytes[0:2 * samples]
+                fields["concealed"] = False
+                return [media]
+            return self._media_info(data)
+        return self._general(message)
+
+    def _reject(self, size: int) -> list:
+        self.rejected += 1
+        raise ProtocolError(f"message of {size} bytes is longer than "
+                            f"max_message_bytes={self.max_message_bytes}")
+
+    def _stream_id_of(self, data: bytes) -> Optional[str]:
+        f = self._in
+        if f.stream_id_same:
+            return self._stream_id_text
+        if f.stream_id_off < 0:
+            return None
+        return data[f.stream_id_off:f.stream_id_off + f.stream_id_len].decode("ascii")
+
+    def _set_stream_id(self, stream_id: Optional[str]) -> None:
+        self._stream_id_text = stream_id
+        text = (stream_id or "").encode("utf-8", "surrogatepass")
+        self._stream_id = ffi.new("uint8_t[]", text or b"\0")
+        self._in.stream_id, self._in.stream_id_cap = self._stream_id, len(text)
+
+    def _media_info(self, data: bytes) -> list[Media]:
+        """A media frame the C scanner read but did not deliver: out of
+        order, the track is new, or the decoder refused the payload."""
+        f = self._in
+        track = self._track(_FAST_TRACKS[f.track])
+        media = _media_event(track.name, f.chunk, None if f.timestamp < 0 else f.timestamp,
+                             self._payload_bytes[0:f.payload_len],
+                             None if f.sequence_number < 0 else f.sequence_number,
+                             self._stream_id_of(data), None)
+        if f.decode_error == lib.SC_EBUFFER:
+            self._grow_pcm(2 * self._in.pcm_cap)
+        if not media.payload:
+            return self._bad_payload(track, "field 'media.payload' is empty")
+        pcm = self._pcm_bytes[0:2 * f.samples] if f.samples >= 0 else None
+        return self._accept(track, media, pcm)
+
+    def _general(self, message: Message) -> list[_m.Event]:
+        """Any message, through json.loads."""
         try:
-            size = len(message) if not isinstance(message, memoryview) else message.nbytes
-            if size > self.max_message_bytes:
-                raise ProtocolError(f"message of {size} bytes is longer than "
-                                    f"max_message_bytes={self.max_message_bytes}")
             frame = _m.load(message)
             if frame["event"] == "media":
                 return self._media_frame(frame)
@@ -283,13 +405,19 @@ class MediaStream:
             return self.drain() + [event]
         return [event]
 
+    def _grow_pcm(self, samples: int) -> None:
+        cap = min(samples, 1 << 22)
+        self._pcm = ffi.new("int16_t[]", cap)
+        self._pcm_bytes = ffi.buffer(self._pcm)
+        self._in.pcm, self._in.pcm_cap = self._pcm, cap
+
     def drain(self) -> list[Media]:
         """Release every frame still waiting in the reorder window, filling
         the gaps before them; for the end of a stream."""
         out: list[Media] = []
         for track in self._tracks.values():
             if track.suspect is not None:
-                track.stats.too_late += 1
+                track.too_late += 1
                 track.suspect = None
             self._release(track, out, force=True)
         return out
@@ -316,6 +444,11 @@ class MediaStream:
                                 f"{self.rate} Hz: {exc}") from None
         self.start, self.codec = start, codec
         self._tracks = {}
+        for i in range(len(_FAST_TRACKS)):
+            self._in.decoders[i] = ffi.NULL
+            self._next[i] = -1
+            self._fast[i] = None
+        self._set_stream_id(start.stream_id)
 
     def _track(self, name: str) -> _Track:
         track = self._tracks.get(name)
@@ -324,62 +457,78 @@ class MediaStream:
                 raise ProtocolError(f"media.track {name!r}: more than {_MAX_TRACKS} different "
                                     "tracks on one stream")
             decoder = Decoder(self.codec, rate=self.rate, **self._decoder_options)
-            track = self._tracks[name] = _Track(name, decoder, self.rate // 50)
+            if name in _FAST_TRACKS:
+                index = _FAST_TRACKS.index(name)
+                track = _Track(name, decoder, self.rate // 50, self._next, index)
+                self._in.decoders[index] = decoder._state
+                self._fast[index] = track
+            else:
+                track = _Track(name, decoder, self.rate // 50)
+            self._tracks[name] = track
         return track
+
+    def _bad_payload(self, track: _Track, why: str) -> list[Media]:
+        track.bad += 1
+        if self.strict:
+            raise PayloadError(why)
+        return []
 
     def _media_frame(self, frame: dict) -> list[Media]:
         if self.codec is None:
             raise ProtocolError("media frame before the start frame: the codec is not known yet")
         try:
             media = _m.parse_frame(frame)
-        except PayloadError:
+        except PayloadError as exc:
             body = frame.get("media")
             name = body.get("track") if isinstance(body, dict) else None
-            self._track(name if isinstance(name, str) else "inbound").stats.bad += 1
-            if self.strict:
-                raise
-            return []
+            return self._bad_payload(self._track(name if isinstance(name, str) else "inbound"),
+                                     str(exc))
         track = self._track(media.track)
         if not media.payload:
-            track.stats.bad += 1
-            if self.strict:
-                raise PayloadError("field 'media.payload' is empty")
-            return []
+            return self._bad_payload(track, "field 'media.payload' is empty")
         return self._accept(track, media)
 
-    def _accept(self, track: _Track, media: Media) -> list[Media]:
-        stats = track.stats
-        stats.received += 1
+    def _accept(self, track: _Track, media: Media, pcm: Optional[bytes] = None) -> list[Media]:
+        """Place one frame.  ``pcm`` is given when the C path already decoded
+        it as the next frame of its track (and advanced ``expected``)."""
+        track.received += 1
         chunk = media.chunk
-        expected = track.expected
-        if expected is None:
-            expected = track.expected = chunk
-        if abs(chunk - expected) > self.max_jump:
-            return self._far_off(track, media)
+        if pcm is None:
+            expected = track.expected
+            if expected is None:
+                expected = track.expected = chunk
+            if abs(chunk - expected) > self.max_jump:
+                return self._far_off(track, media)
         if track.suspect is not None:
-            stats.too_late += 1
+            track.too_late += 1
             track.suspect = None
-        if chunk < expected:
-            if track.history.get(chunk):
-                stats.duplicate += 1
+        out: list[Media] = []
+        if pcm is not None:
+            if chunk < track.last_chunk:
+                track.late += 1
             else:
-                stats.too_late += 1
+                track.last_chunk = chunk
+            self._delivered(track, media, pcm, out)
+            self._release(track, out, force=False)
+            return out
+        if chunk < expected:
+            if track.history[chunk & _HISTORY_MASK] == chunk:
+                track.duplicate += 1
+            else:
+                track.too_late += 1
             return []
         if chunk in track.pending:
-            stats.duplicate += 1
+            track.duplicate += 1
             return []
-        out: list[Media] = []
-        if track.last_chunk is not None and chunk < track.last_chunk:
-            stats.late += 1
+        if chunk < track.last_chunk:
+            track.late += 1
+        else:
+            track.last_chunk = chunk
         if chunk == expected and not track.pending:
             self._deliver(track, media, out)
             track.expected = chunk + 1
-            if track.last_chunk is None or chunk > track.last_chunk:
-                track.last_chunk = chunk
             return out
         track.pending[chunk] = media
-        if track.last_chunk is None or chunk > track.last_chunk:
-            track.last_chunk = chunk
         self._release(track, out, force=False)
         return out
 
@@ -389,16 +538,16 @@ class MediaStream:
         suspect = track.suspect
         if suspect is None or media.chunk != suspect.chunk + 1:
             if suspect is not None:
-                track.stats.too_late += 1
+                track.too_late += 1
             track.suspect = media
             return []
         track.suspect = None
-        track.stats.resync += 1
+        track.resync += 1
         out: list[Media] = []
         self._release(track, out, force=True)
         track.expected = suspect.chunk
         track.last_chunk = suspect.chunk
-        track.history.clear()
+        track.history[:] = [-1] * len(track.history)
         self._deliver(track, suspect, out)
         self._deliver(track, media, out)
         track.expected = track.last_chunk = media.chunk
@@ -423,21 +572,19 @@ class MediaStream:
     def _conceal(self, track: _Track, first: int, following: int, after: Media,
                  out: list[Media]) -> None:
         gap = following - first
-        stats = track.stats
-        stats.lost += gap
+        track.lost += gap
         history = track.history
-        for chunk in range(first, following):
-            history[chunk] = False
+        for chunk in range(first, min(following, first + len(history))):
+            history[chunk & _HISTORY_MASK] = -1
         for i in range(min(gap, self.conceal_limit)):
             pcm = track.decoder.conceal(track.frame_samples)
-            stats.concealed += 1
+            track.concealed += 1
             timestamp = None
             if track.last_ts is not None and after.timestamp is not None:
                 span = following - first + 1
                 timestamp = track.last_ts + (after.timestamp - track.last_ts) * (i + 1) // span
             out.append(Media(track=track.name, chunk=first + i, timestamp=timestamp,
                              payload=b"", stream_id=after.stream_id, pcm=pcm, concealed=True))
-        self._trim(history)
 
     def _deliver(self, track: _Track, media: Media, out: list[Media]) -> None:
         try:
@@ -445,30 +592,30 @@ class MediaStream:
         except (CorruptPayloadError, ValueError) as exc:
             # The chunk arrived but cannot be played: conceal it in place so
             # the timeline and the decoder state stay continuous.
-            track.stats.bad += 1
+            track.bad += 1
             if self.strict:
-                raise ProtocolError(f"media chunk {media.chunk} of track {track.name!r}: {exc}") \
+                raise PayloadError(f"media chunk {media.chunk} of track {track.name!r}: {exc}") \
                     from None
             pcm = track.decoder.conceal(track.frame_samples)
-            track.stats.concealed += 1
+            track.concealed += 1
             out.append(Media(track=track.name, chunk=media.chunk, timestamp=media.timestamp,
                              payload=b"", sequence_number=media.sequence_number,
                              stream_id=media.stream_id, pcm=pcm, concealed=True))
-        else:
-            if pcm:
-                track.frame_samples = len(pcm) // 2
-            out.append(Media(track=media.track, chunk=media.chunk, timestamp=media.timestamp,
-                             payload=media.payload, sequence_number=media.sequence_number,
-                             stream_id=media.stream_id, pcm=pcm))
-        track.history[media.chunk] = True
-        if media.timestamp is not None:
-            track.last_ts = media.timestamp
-        self._trim(track.history)
+            track.history[media.chunk & _HISTORY_MASK] = media.chunk
+            if media.timestamp is not None:
+                track.last_ts = media.timestamp
+            return
+        self._delivered(track, media, pcm, out)
 
     @staticmethod
-    def _trim(history: dict[int, bool]) -> None:
-        while len(history) > _HISTORY:
-            del history[next(iter(history))]
+    def _delivered(track: _Track, media: Media, pcm: bytes, out: list[Media]) -> None:
+        if pcm:
+            track.frame_samples = len(pcm) // 2
+        out.append(_media_event(media.track, media.chunk, media.timestamp, media.payload,
+                                media.sequence_number, media.stream_id, pcm))
+        track.history[media.chunk & _HISTORY_MASK] = media.chunk
+        if media.timestamp is not None:
+            track.last_ts = media.timestamp
 
     # ------------------------------------------------------------------
     # Playback
@@ -486,19 +633,60 @@ class MediaStream:
                 raise ValueError(f"{codec} carries audio at {native} Hz; "
                                  f"playback_rate={rate} does not fit it")
 
-    def _new_encoder(self, rate: int) -> Encoder:
+    def _set_encoder(self, rate: int) -> None:
+        """A fresh encoder for PCM at ``rate``, with the C buffers the
+        outbound path writes into."""
         options = {}
         if self.playback_codec in ("L16", "OPUS"):
             options["codec_rate"] = self.playback_rate
         try:
-            return Encoder(self.playback_codec, rate=rate, ptime=self.playback_ptime, **options)
+            encoder = Encoder(self.playback_codec, rate=rate, ptime=self.playback_ptime,
+                              **options)
         except ValueError as exc:
             if rate != self.playback_rate:
                 raise ValueError(
                     f"cannot play PCM at {rate} Hz as {self.playback_codec} at "
-                    f"{self.playback_rate} Hz: {exc}; this build of streamcodec cannot resample "
-                    f"playback yet, pass PCM at {self.playback_rate} Hz") from None
+                    f"{self.playback_rate} Hz: {exc}") from None
             raise
+        packet = rate * self.playback_ptime // 1000
+        self._encoder, self._encoder_rate, self._packet = encoder, rate, packet
+        bound = check(lib.sc_encoder_bound(encoder._state, packet), self.playback_codec)
+        self._scratch = ffi.new("uint8_t[]", bound)
+        self._message_len = lib.sc_frame_media_len(bound)
+        self._held = ffi.new("int16_t[]", packet)   # < one packet waiting for more PCM
+        self._held_n = 0
+        out = self._out_ctx = ffi.new("sc_frame_out *")
+        out.encoder, out.packet = encoder._state, packet
+        out.scratch, out.scratch_cap = self._scratch, bound
+        self._grow_out(4)
+
+    def _grow_out(self, messages: int) -> None:
+        out = self._out_ctx
+        out.out_cap = messages * self._message_len
+        self._out = ffi.new("char[]", out.out_cap)
+        self._out_text = ffi.buffer(self._out)
+        self._ends = ffi.new("int64_t[]", messages)
+        out.out, out.ends, out.ends_cap = self._out, self._ends, messages
+
+    def _encode(self, pcm: Any, n: int) -> list[str]:
+        """Whole packets of PCM (n samples at the encoder's rate) to messages."""
+        count = n // self._packet
+        if count > self._out_ctx.ends_cap:
+            self._grow_out(count)
+        size = _media_out(self._out_ctx, pcm, n)
+        if size < 0:
+            check(size, f"{self.playback_codec} playback")
+        self._sent_packets += count
+        if count == 1:
+            return [self._out_text[0:size].decode("ascii")]
+        text = self._out_text[0:size].decode("ascii")
+        ends = self._ends
+        out, begin = [], 0
+        for i in range(count):
+            end = ends[i]
+            out.append(text[begin:end])
+            begin = end
+        return out
 
     @property
     def sent_ms(self) -> int:
@@ -516,10 +704,6 @@ class MediaStream:
         """Names of the marks sent and not yet echoed, oldest first."""
         return tuple(entry[0] for entry in self._marks)
 
-    def _messages(self, payloads: list[bytes]) -> list[str]:
-        self._sent_packets += len(payloads)
-        return [media_message(p) for p in payloads]
-
     def play(self, pcm: Any, rate: Optional[int] = None) -> list[str]:
         """Encode PCM for playback; returns the media messages to send.
 
@@ -528,9 +712,10 @@ class MediaStream:
         pcm : bytes, bytearray, memoryview or numpy int16 array
             16-bit mono PCM.
         rate : int, optional
-            Its rate in Hz (default :attr:`playback_rate`).  When the rate
-            changes between calls, the audio still buffered at the old rate
-            is flushed (padded with silence) first.
+            Its rate in Hz (default :attr:`playback_rate`); resampled to the
+            playback rate inside the encoder, state kept across calls.  When
+            the rate changes between calls, the audio still held at the old
+            rate is flushed (padded with silence) and a new encoder starts.
 
         Returns
         -------
@@ -541,21 +726,53 @@ class MediaStream:
         """
         if self.mp3:
             raise ValueError("this stream plays MP3 (mp3=True): use play_mp3()")
-        rate = self.playback_rate if rate is None else _positive_int(rate, "rate")
-        out: list[str] = []
-        if rate != self._encoder_rate:
-            encoder = self._new_encoder(rate)
-            out = self._messages(self._encoder.flush())
-            self._encoder, self._encoder_rate = encoder, rate
-        out.extend(self._messages(self._encoder.packetize(pcm)))
-        return out
+        out: Optional[list[str]] = None
+        if rate is not None and rate != self._encoder_rate:
+            rate = _positive_int(rate, "rate")
+            out = self.flush_playback()
+            self._set_encoder(rate)
+        if type(pcm) is bytes and not len(pcm) & 1:
+            data, n = pcm, len(pcm) >> 1          # passed to C as it is
+        else:
+            data, n = pcm_view(pcm)
+        packet, held = self._packet, self._held_n
+        if not held and n == packet:              # the common case: one packet in, one out
+            size = _media_out(self._out_ctx, data, n)
+            if size < 0:
+                check(size, f"{self.playback_codec} playback")
+            self._sent_packets += 1
+            one = [self._out_text[0:size].decode("ascii")]
+            return one if out is None else out + one
+        start = ffi.cast("int16_t *", ffi.from_buffer(data) if type(data) is bytes else data)
+        if held:
+            take = min(packet - held, n)
+            ffi.memmove(self._held + held, start, 2 * take)
+            held += take
+            if held < packet:
+                self._held_n = held
+                return out or []
+            self._held_n = 0
+            first = self._encode(self._held, packet)
+            out = first if out is None else out + first
+            start, n = start + take, n - take
+        whole = n - n % packet
+        if whole:
+            more = self._encode(start, whole)
+            out = more if out is None else out + more
+        if n > whole:
+            ffi.memmove(self._held, start + whole, 2 * (n - whole))
+            self._held_n = n - whole
+        return out or []
 
     def flush_playback(self) -> list[str]:
         """The audio :meth:`play` still holds, padded with silence to a whole
         message (no message when nothing is held)."""
-        if self.mp3:
+        if self.mp3 or not self._held_n:
             return []
-        return self._messages(self._encoder.flush())
+        held = self._held_n
+        ffi.memmove(self._held + held, bytes(2 * (self._packet - held)), 2 * (self._packet - held))
+        self._held_n = 0
+        return self._encode(self._held, self._packet)
 
     def mark(self, name: str, flush: bool = True) -> list[str]:
         """Frames that place a mark after the audio played so far.
@@ -580,7 +797,7 @@ class MediaStream:
         for entry in self._marks:
             entry[2] = True
         if not self.mp3:
-            self._encoder = self._new_encoder(self._encoder_rate)
+            self._set_encoder(self._encoder_rate)
         return [clear_message()]
 
     def _mark_echo(self, event: Mark) -> Mark:

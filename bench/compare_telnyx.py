@@ -1,0 +1,265 @@
+"""Telnyx media messages, one 20 ms message per step, against the
+per-message path voice-bot frameworks glue from json, base64, audioop and
+soxr (DESIGN.md, "Measured facts").
+
+Inbound:  message text -> PCM at 16 kHz.
+  peer: json.loads -> base64.b64decode -> audioop.ulaw2lin
+        -> soxr.ResampleStream(8000, 16000, 1, 'int16', quality='VHQ')
+  ours: one sc_frame_media_in() call (the raw C path), and MediaStream.feed
+Outbound: 24 kHz PCM -> JSON text of a PCMU media message.
+  peer: soxr.ResampleStream(24000, 8000) -> audioop.lin2ulaw -> base64
+        -> json.dumps
+  ours: one sc_frame_media_out() call, and MediaStream.play
+
+Both sides run over the same messages in the same process; figures are
+microseconds per message, the minimum over repeats.  G722 and OPUS rows
+appear when those codecs are in the build (peer: the ``g722`` package and
+``opuslib`` when installed, else json + base64 alone, marked as such).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+import warnings
+
+import numpy as np
+
+import streamcodec as sc
+from streamcodec import telnyx
+from streamcodec._core import ffi, lib
+from streamcodec.signals import speech_like
+
+from report import Row, best_seconds
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    try:
+        import audioop
+    except ImportError:  # Python >= 3.13 without audioop-lts
+        audioop = None
+try:
+    import soxr
+except ImportError:
+    soxr = None
+
+SID = "32DE0DEA-53CB-4B21-89A4-9E1819C043BC"
+RATE = 16000            # what speech-to-text wants
+TTS_RATE = 24000        # what text-to-speech makes
+
+
+def media_messages(codec: str, count: int, seed: int = 1) -> list[str]:
+    """``count`` consecutive 20 ms media messages of speech-like audio, as
+    Telnyx sends them (digit strings, stream_id, sequence numbers)."""
+    enc = sc.Encoder(codec, rate=sc.codec_info(codec).native_rate or RATE)
+    pcm = speech_like(count * 0.02 + 0.02, rate=enc.rate, seed=seed)
+    payloads = enc.packetize(pcm)[:count]
+    return [json.dumps({"event": "media", "sequence_number": str(i + 2), "stream_id": SID,
+                        "media": {"track": "inbound", "chunk": str(i + 1),
+                                  "timestamp": str(20 * i),
+                                  "payload": base64.b64encode(p).decode()}},
+                       separators=(",", ":"))
+            for i, p in enumerate(payloads)]
+
+
+def start_message(codec: str, rate: int) -> str:
+    return json.dumps({"event": "start", "sequence_number": "1", "stream_id": SID,
+                       "start": {"media_format": {"encoding": codec, "sample_rate": rate,
+                                                  "channels": 1}}})
+
+
+class RawInbound:
+    """The one-C-call inbound path: message text in, PCM bytes at `rate`
+    plus track, chunk and sequence number out."""
+
+    _outputs = struct.Struct("=5q").unpack_from
+
+    def __init__(self, codec: str, rate: int):
+        self.decoder = sc.Decoder(codec, rate=rate)
+        self.f = ffi.new("sc_frame_in *")
+        self.payload = ffi.new("uint8_t[]", 1 << 16)
+        self.pcm = ffi.new("int16_t[]", 1 << 14)
+        self.sid = ffi.new("uint8_t[]", SID.encode())
+        f = self.f
+        f.payload, f.payload_cap, f.pcm, f.pcm_cap = self.payload, 1 << 16, self.pcm, 1 << 14
+        f.stream_id, f.stream_id_cap = self.sid, len(SID)
+        f.decoders[0] = self.decoder._state
+        f.next_chunk[0] = f.next_chunk[1] = -1
+        self.view = ffi.buffer(f)
+        self.pcm_bytes = ffi.buffer(self.pcm)
+
+    def __call__(self, message: str):
+        data = message.encode()
+        if lib.sc_frame_media_in(self.f, data, len(data)) != lib.SC_FRAME_MEDIA:
+            raise RuntimeError("benchmark message left the fast path")
+        samples, track, chunk, _, seq = self._outputs(self.view)
+        return self.pcm_bytes[0:2 * samples], track, chunk, seq
+
+    def rewind(self):
+        self.f.next_chunk[0] = -1
+
+
+class RawOutbound:
+    """The one-C-call outbound path: 20 ms of PCM at `rate` in, the JSON
+    text of one media message out."""
+
+    def __init__(self, codec: str, rate: int):
+        self.encoder = sc.Encoder(codec, rate=rate)
+        self.packet = rate // 50
+        bound = lib.sc_encoder_bound(self.encoder._state, self.packet)
+        self.scratch = ffi.new("uint8_t[]", bound)
+        cap = lib.sc_frame_media_len(bound)
+        self.out = ffi.new("char[]", cap)
+        self.ends = ffi.new("int64_t[]", 1)
+        f = self.f = ffi.new("sc_frame_out *")
+        f.encoder, f.packet, f.scratch, f.scratch_cap = self.encoder._state, self.packet, \
+            self.scratch, bound
+        f.out, f.out_cap, f.ends, f.ends_cap = self.out, cap, self.ends, 1
+        self.text = ffi.buffer(self.out)
+
+    def __call__(self, pcm: bytes) -> str:
+        size = lib.sc_frame_media_out(self.f, pcm, self.packet)
+        if size < 0:
+            raise RuntimeError(f"sc_frame_media_out returned {size}")
+        return self.text[0:size].decode("ascii")
+
+
+def _per_message(run, count: int, repeat: int) -> float:
+    return best_seconds(run, number=1, repeat=repeat) / count * 1e6
+
+
+def inbound_rows(codec: str, count: int, repeat: int, peer_decode, peer_name: str) -> list[Row]:
+    group = f"Telnyx inbound {codec} -> PCM {RATE // 1000}k, 20 ms msg"
+    msgs = media_messages(codec, count)
+    native = sc.codec_info(codec).native_rate or RATE
+
+    def peer():
+        stream = soxr.ResampleStream(native, RATE, 1, "int16", quality="VHQ") \
+            if native != RATE else None
+        for m in msgs:
+            frame = json.loads(m)
+            pcm = peer_decode(base64.b64decode(frame["media"]["payload"]))
+            if stream is not None:
+                stream.resample_chunk(np.frombuffer(pcm, np.int16))
+
+    raw = RawInbound(codec, RATE)
+
+    def ours_raw():
+        raw.rewind()
+        for m in msgs:
+            raw(m)
+
+    def ours_feed():
+        s = telnyx.MediaStream(rate=RATE)
+        s.feed(start_message(codec, native))
+        feed = s.feed
+        for m in msgs:
+            feed(m)
+
+    peer_us = _per_message(peer, count, repeat)
+    return [
+        Row(group, "one C call", peer_name, peer_us, _per_message(ours_raw, count, repeat),
+            "us/msg", higher_is_better=False),
+        Row(group, "MediaStream.feed", peer_name, peer_us,
+            _per_message(ours_feed, count, repeat), "us/msg", higher_is_better=False),
+    ]
+
+
+def outbound_rows(codec: str, count: int, repeat: int, peer_encode, peer_name: str,
+                  playback_rate: int) -> list[Row]:
+    group = f"Telnyx outbound PCM {TTS_RATE // 1000}k -> {codec} msg, 20 ms"
+    pcm = speech_like(count * 0.02, rate=TTS_RATE, seed=2)
+    step = TTS_RATE // 50
+    frames = [pcm[i * step:(i + 1) * step].tobytes() for i in range(count)]
+
+    def peer():
+        stream = soxr.ResampleStream(TTS_RATE, playback_rate, 1, "int16") \
+            if playback_rate != TTS_RATE else None
+        for f in frames:
+            low = stream.resample_chunk(np.frombuffer(f, np.int16)).tobytes() \
+                if stream is not None else f
+            json.dumps({"event": "media", "media": {
+                "payload": base64.b64encode(peer_encode(low)).decode()}})
+
+    raw = RawOutbound(codec, TTS_RATE)
+
+    def ours_raw():
+        for f in frames:
+            raw(f)
+
+    def ours_play():
+        s = telnyx.MediaStream(rate=RATE, playback_codec=codec, playback_rate=playback_rate)
+        play = s.play
+        for f in frames:
+            play(f, TTS_RATE)
+
+    peer_us = _per_message(peer, count, repeat)
+    return [
+        Row(group, "one C call", peer_name, peer_us, _per_message(ours_raw, count, repeat),
+            "us/msg", higher_is_better=False),
+        Row(group, "MediaStream.play", peer_name, peer_us,
+            _per_message(ours_play, count, repeat), "us/msg", higher_is_better=False),
+    ]
+
+
+def _resampling_available() -> bool:
+    try:
+        sc.Decoder("PCMU", rate=RATE)
+        sc.Encoder("PCMU", rate=TTS_RATE)
+    except ValueError:
+        return False
+    return True
+
+
+def rows(quick: bool) -> list[Row]:
+    count, repeat = (200, 5) if quick else (1000, 9)
+    if audioop is None or soxr is None:
+        return [Row("Telnyx media messages", "all", "json+base64+audioop+soxr", None, None,
+                    "us/msg", note="audioop or soxr not installed")]
+    if not _resampling_available():
+        return [Row("Telnyx media messages", "all", "json+base64+audioop+soxr", None, None,
+                    "us/msg", note="this build cannot resample yet")]
+    peer = "json+b64+audioop+soxr"
+    out = inbound_rows("PCMU", count, repeat, lambda p: audioop.ulaw2lin(p, 2), peer)
+    out += outbound_rows("PCMU", count, repeat, lambda p: audioop.lin2ulaw(p, 2), peer, 8000)
+    out += _g722_rows(count, repeat)
+    out += _opus_rows(count, repeat)
+    return out
+
+
+def _g722_rows(count: int, repeat: int) -> list[Row]:
+    if not sc.codec_info("G722").available:
+        return [Row("Telnyx G722 messages", "-", "-", None, None, "us/msg",
+                    note="G722 not in this build")]
+    try:
+        import G722  # the "g722" package on PyPI
+        dec, enc = G722.G722(16000, 64000), G722.G722(16000, 64000)
+        name = "json+b64+g722(pkg)"
+        decode = lambda p: np.asarray(dec.decode(p), np.int16).tobytes()  # noqa: E731
+        encode = lambda pcm: enc.encode(np.frombuffer(pcm, np.int16))  # noqa: E731
+    except ImportError:
+        name = "json+b64 only"
+        decode = lambda p: p  # noqa: E731
+        encode = lambda pcm: pcm[:160]  # noqa: E731
+    return (inbound_rows("G722", count, repeat, decode, name)
+            + outbound_rows("G722", count, repeat, encode, name + "+soxr", 16000))
+
+
+def _opus_rows(count: int, repeat: int) -> list[Row]:
+    if not sc.codec_info("OPUS").available:
+        return [Row("Telnyx OPUS messages", "-", "-", None, None, "us/msg",
+                    note="OPUS not in this build")]
+    try:
+        import opuslib
+        dec = opuslib.Decoder(RATE, 1)
+        enc = opuslib.Encoder(16000, 1, opuslib.APPLICATION_VOIP)
+        name = "json+b64+opuslib"
+        decode = lambda p: dec.decode(p, 320)  # noqa: E731
+        encode = lambda pcm: enc.encode(pcm, 320)  # noqa: E731
+    except Exception:   # opuslib missing, or its ctypes lookup of libopus failed
+        name = "json+b64 only"
+        decode = lambda p: p  # noqa: E731
+        encode = lambda pcm: pcm[:40]  # noqa: E731
+    return (inbound_rows("OPUS", count, repeat, decode, name)
+            + outbound_rows("OPUS", count, repeat, encode, name + "+soxr", 16000))

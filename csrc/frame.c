@@ -1,0 +1,637 @@
+#include "frame.h"
+
+#include <string.h>
+
+/* ------------------------------------------------------------------ base64 */
+
+static const char b64_alphabet[64] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Sextet of a character, or 0xFF outside the alphabet. */
+#define B64_VAL(c) ((c) >= 'A' && (c) <= 'Z' ? (c) - 'A' : (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26 \
+                    : (c) >= '0' && (c) <= '9' ? (c) - '0' + 52 : (c) == '+' ? 62 \
+                    : (c) == '/' ? 63 : 0xFF)
+/* The sextet of character k of a quad, already in place in the 24-bit
+ * group; characters outside the alphabet set bit 24, so one OR over a
+ * whole text tells whether any was invalid. */
+#define B64_AT(c, shift) (B64_VAL(c) == 0xFF ? 0x01000000u : (uint32_t)B64_VAL(c) << (shift))
+#define B64_D0(c) B64_AT(c, 18)
+#define B64_D1(c) B64_AT(c, 12)
+#define B64_D2(c) B64_AT(c, 6)
+#define B64_D3(c) B64_AT(c, 0)
+#define TAB4(F, b) F(b), F((b) + 1), F((b) + 2), F((b) + 3)
+#define TAB16(F, b) TAB4(F, b), TAB4(F, (b) + 4), TAB4(F, (b) + 8), TAB4(F, (b) + 12)
+#define TAB64(F, b) TAB16(F, b), TAB16(F, (b) + 16), TAB16(F, (b) + 32), TAB16(F, (b) + 48)
+#define TAB256(F) TAB64(F, 0), TAB64(F, 64), TAB64(F, 128), TAB64(F, 192)
+static const uint32_t b64_d0[256] = { TAB256(B64_D0) };
+static const uint32_t b64_d1[256] = { TAB256(B64_D1) };
+static const uint32_t b64_d2[256] = { TAB256(B64_D2) };
+static const uint32_t b64_d3[256] = { TAB256(B64_D3) };
+
+/* Sextet of each character; 0x80 marks characters outside the alphabet. */
+#define B64_VAL8(c) (B64_VAL(c) == 0xFF ? 0x80 : B64_VAL(c))
+static const uint8_t b64_value[256] = { TAB256(B64_VAL8) };
+
+size_t sc_base64_encoded_len(size_t n)
+{
+    return (n + 2) / 3 * 4;
+}
+
+/* The two characters of every 12-bit value, so a 3-byte group takes two
+ * lookups. */
+#define B64_CHAR(v) ((char)((v) < 26 ? 'A' + (v) : (v) < 52 ? 'a' + (v) - 26 \
+                            : (v) < 62 ? '0' + (v) - 52 : (v) == 62 ? '+' : '/'))
+#define B64_PAIR(i) { B64_CHAR((i) >> 6), B64_CHAR((i) & 63) }
+static const char b64_pairs[4096][2] = {
+#define PAIR_0(i) B64_PAIR(i)
+#define PAIR_1(i) B64_PAIR((i) + 256)
+#define PAIR_2(i) B64_PAIR((i) + 512)
+#define PAIR_3(i) B64_PAIR((i) + 768)
+#define PAIR_4(i) B64_PAIR((i) + 1024)
+#define PAIR_5(i) B64_PAIR((i) + 1280)
+#define PAIR_6(i) B64_PAIR((i) + 1536)
+#define PAIR_7(i) B64_PAIR((i) + 1792)
+#define PAIR_8(i) B64_PAIR((i) + 2048)
+#define PAIR_9(i) B64_PAIR((i) + 2304)
+#define PAIR_10(i) B64_PAIR((i) + 2560)
+#define PAIR_11(i) B64_PAIR((i) + 2816)
+#define PAIR_12(i) B64_PAIR((i) + 3072)
+#define PAIR_13(i) B64_PAIR((i) + 3328)
+#define PAIR_14(i) B64_PAIR((i) + 3584)
+#define PAIR_15(i) B64_PAIR((i) + 3840)
+    TAB256(PAIR_0), TAB256(PAIR_1), TAB256(PAIR_2), TAB256(PAIR_3),
+    TAB256(PAIR_4), TAB256(PAIR_5), TAB256(PAIR_6), TAB256(PAIR_7),
+    TAB256(PAIR_8), TAB256(PAIR_9), TAB256(PAIR_10), TAB256(PAIR_11),
+    TAB256(PAIR_12), TAB256(PAIR_13), TAB256(PAIR_14), TAB256(PAIR_15),
+};
+
+/* Caller guarantees room for sc_base64_encoded_len(n) characters. */
+static size_t b64_encode(const uint8_t *SC_RESTRICT in, size_t n, char *SC_RESTRICT out)
+{
+    size_t i = 0, o = 0;
+    for (; i + 3 <= n; i += 3, o += 4) {
+        uint32_t v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8) | in[i + 2];
+        memcpy(out + o, b64_pairs[v >> 12], 2);
+        memcpy(out + o + 2, b64_pairs[v & 0xFFF], 2);
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        out[o] = b64_alphabet[v >> 18];
+        out[o + 1] = b64_alphabet[(v >> 12) & 63];
+        out[o + 2] = '=';
+        out[o + 3] = '=';
+        o += 4;
+    } else if (n - i == 2) {
+        uint32_t v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8);
+        out[o] = b64_alphabet[v >> 18];
+        out[o + 1] = b64_alphabet[(v >> 12) & 63];
+        out[o + 2] = b64_alphabet[(v >> 6) & 63];
+        out[o + 3] = '=';
+        o += 4;
+    }
+    return o;
+}
+
+int64_t sc_base64_encode(const uint8_t *in, size_t n, char *out, size_t cap)
+{
+    if (n > (SIZE_MAX / 4 - 1) * 3)
+        return SC_EARG;
+    if (sc_base64_encoded_len(n) > cap)
+        return SC_EBUFFER;
+    return (int64_t)b64_encode(in, n, out);
+}
+
+/* Bytes that n characters of valid base64 decode to (n a multiple of 4). */
+static size_t b64_decoded_len(const uint8_t *in, size_t n)
+{
+    if (n == 0)
+        return 0;
+    size_t len = n / 4 * 3;
+    if (in[n - 1] == '=')
+        len -= (in[n - 2] == '=') ? 2 : 1;
+    return len;
+}
+
+/* Strict decode of n characters into out (room for b64_decoded_len);
+ * returns bytes written or SC_ECORRUPT. */
+static int64_t b64_decode(const uint8_t *SC_RESTRICT in, size_t n, uint8_t *SC_RESTRICT out)
+{
+    if (n % 4)
+        return SC_ECORRUPT;
+    if (n == 0)
+        return 0;
+    size_t full = n - 4; /* every quad but the last has no padding */
+    size_t o = 0;
+    uint32_t bad = 0;
+    for (size_t i = 0; i < full; i += 4, o += 3) {
+        uint32_t v = b64_d0[in[i]] | b64_d1[in[i + 1]] | b64_d2[in[i + 2]] | b64_d3[in[i + 3]];
+        bad |= v;
+        out[o] = (uint8_t)(v >> 16);
+        out[o + 1] = (uint8_t)(v >> 8);
+        out[o + 2] = (uint8_t)v;
+    }
+    if (bad & 0x01000000u)
+        return SC_ECORRUPT;
+    const uint8_t *q = in + full;
+    uint32_t a = b64_value[q[0]], b = b64_value[q[1]];
+    if ((a | b) & 0x80)
+        return SC_ECORRUPT;
+    if (q[2] == '=') {
+        /* "xx==": one byte; the low four bits of the second sextet unused */
+        if (q[3] != '=' || (b & 0x0F))
+            return SC_ECORRUPT;
+        out[o++] = (uint8_t)((a << 2) | (b >> 4));
+        return (int64_t)o;
+    }
+    uint32_t c = b64_value[q[2]];
+    if (c & 0x80)
+        return SC_ECORRUPT;
+    if (q[3] == '=') {
+        /* "xxx=": two bytes; the low two bits of the third sextet unused */
+        if (c & 0x03)
+            return SC_ECORRUPT;
+        uint32_t v = (a << 18) | (b << 12) | (c << 6);
+        out[o++] = (uint8_t)(v >> 16);
+        out[o++] = (uint8_t)(v >> 8);
+        return (int64_t)o;
+    }
+    uint32_t d = b64_value[q[3]];
+    if (d & 0x80)
+        return SC_ECORRUPT;
+    uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
+    out[o++] = (uint8_t)(v >> 16);
+    out[o++] = (uint8_t)(v >> 8);
+    out[o++] = (uint8_t)v;
+    return (int64_t)o;
+}
+
+int64_t sc_base64_decode(const char *in, size_t n, uint8_t *out, size_t cap)
+{
+    const uint8_t *text = (const uint8_t *)in;
+    if (n % 4)
+        return SC_ECORRUPT;
+    if (b64_decoded_len(text, n) > cap)
+        return SC_EBUFFER;
+    return b64_decode(text, n, out);
+}
+
+/* ------------------------------------------------------------ JSON scanner */
+
+/*
+ * A validating scanner for the subset of JSON a media message is made of.
+ * It returns SC_FRAME_OTHER for anything outside that subset, so only
+ * messages it fully understands take the fast path.
+ */
+
+enum { OK = 0, OTHER = SC_FRAME_OTHER };
+enum { MAX_DEPTH = 32, MAX_DIGITS = 18 };
+
+typedef struct {
+    const uint8_t *p;
+    const uint8_t *end;
+} cursor;
+
+/* String bytes: 0 plain, 1 closing quote, 2 anything that needs the general
+ * parser (backslash escapes, control characters, non-ASCII). */
+static const uint8_t str_class[256] = {
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+/* (0x7F, DEL, is legal in JSON strings but kept out of the fast path.) */
+
+static inline void skip_ws(cursor *c)
+{
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\n' || *c->p == '\r' || *c->p == '\t'))
+        c->p++;
+}
+
+static inline int expect(cursor *c, uint8_t ch)
+{
+    skip_ws(c);
+    if (c->p >= c->end || *c->p != ch)
+        return OTHER;
+    c->p++;
+    return OK;
+}
+
+/* Eight bytes at once: nonzero when any of them is a quote, a backslash, a
+ * control character or non-ASCII (the exact byte is then found one by one). */
+static inline uint64_t special8(const uint8_t *p)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t w;
+    memcpy(&w, p, 8);
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    uint64_t zero_q = (q - ones) & ~q, zero_b = (b - ones) & ~b;
+    uint64_t ctrl = (w - ones * 0x20) & ~w;
+    return (zero_q | zero_b | ctrl | w) & high;
+}
+
+/* At an opening quote: the string's bytes (no escapes allowed). */
+static inline int scan_string(cursor *c, const uint8_t **s, size_t *len)
+{
+    if (c->p >= c->end || *c->p != '"')
+        return OTHER;
+    const uint8_t *start = ++c->p;
+    const uint8_t *p = start, *end = c->end;
+    while (end - p >= 8 && !special8(p))
+        p += 8;
+    while (p < end) {
+        uint8_t k = str_class[*p];
+        if (k == 0) {
+            p++;
+            continue;
+        }
+        if (k == 1) {
+            *s = start;
+            *len = (size_t)(p - start);
+            c->p = p + 1;
+            return OK;
+        }
+        return OTHER;
+    }
+    return OTHER;
+}
+
+static inline int is_digit(uint8_t ch) { return ch >= '0' && ch <= '9'; }
+
+/* A JSON number, grammar checked (NaN and Infinity go to the general parser). */
+static int skip_number(cursor *c)
+{
+    const uint8_t *p = c->p, *end = c->end;
+    if (p < end && *p == '-')
+        p++;
+    if (p >= end || !is_digit(*p))
+        return OTHER;
+    if (*p == '0')
+        p++;
+    else
+        while (p < end && is_digit(*p))
+            p++;
+    if (p < end && *p == '.') {
+        p++;
+        if (p >= end || !is_digit(*p))
+            return OTHER;
+        while (p < end && is_digit(*p))
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= end || !is_digit(*p))
+            return OTHER;
+        while (p < end && is_digit(*p))
+            p++;
+    }
+    c->p = p;
+    return OK;
+}
+
+static int skip_literal(cursor *c, const char *word, size_t n)
+{
+    if ((size_t)(c->end - c->p) < n || memcmp(c->p, word, n) != 0)
+        return OTHER;
+    c->p += n;
+    return OK;
+}
+
+static int skip_value(cursor *c, int depth);
+
+static int skip_container(cursor *c, int depth, uint8_t close, int keyed)
+{
+    if (depth >= MAX_DEPTH)
+        return OTHER;
+    c->p++; /* the opening bracket */
+    skip_ws(c);
+    if (c->p < c->end && *c->p == close) {
+        c->p++;
+        return OK;
+    }
+    for (;;) {
+        if (keyed) {
+            const uint8_t *s;
+            size_t n;
+            skip_ws(c);
+            if (scan_string(c, &s, &n) != OK || expect(c, ':') != OK)
+                return OTHER;
+        }
+        if (skip_value(c, depth + 1) != OK)
+            return OTHER;
+        skip_ws(c);
+        if (c->p >= c->end)
+            return OTHER;
+        if (*c->p == ',') {
+            c->p++;
+            continue;
+        }
+        if (*c->p == close) {
+            c->p++;
+            return OK;
+        }
+        return OTHER;
+    }
+}
+
+static int skip_value(cursor *c, int depth)
+{
+    skip_ws(c);
+    if (c->p >= c->end)
+        return OTHER;
+    const uint8_t *s;
+    size_t n;
+    switch (*c->p) {
+    case '"': return scan_string(c, &s, &n);
+    case '{': return skip_container(c, depth, '}', 1);
+    case '[': return skip_container(c, depth, ']', 0);
+    case 't': return skip_literal(c, "true", 4);
+    case 'f': return skip_literal(c, "false", 5);
+    case 'n': return skip_literal(c, "null", 4);
+    default: return skip_number(c);
+    }
+}
+
+/* A non-negative integer as the general parser reads it: a JSON integer
+ * literal or a string of ASCII digits.  Longer than MAX_DIGITS, signed,
+ * fractional or null: OTHER. */
+static int scan_uint(cursor *c, int64_t *out)
+{
+    skip_ws(c);
+    if (c->p >= c->end)
+        return OTHER;
+    const uint8_t *s;
+    size_t n;
+    if (*c->p == '"') {
+        if (scan_string(c, &s, &n) != OK || n == 0)
+            return OTHER;
+    } else {
+        s = c->p;
+        if (skip_number(c) != OK)
+            return OTHER;
+        n = (size_t)(c->p - s);
+        if (n > 1 && s[0] == '0')
+            return OTHER; /* cannot happen after skip_number; kept for clarity */
+    }
+    if (n > MAX_DIGITS)
+        return OTHER;
+    int64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_digit(s[i]))
+            return OTHER;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return OK;
+}
+
+static int key_is(const uint8_t *s, size_t n, const char *word)
+{
+    size_t w = strlen(word);
+    return n == w && memcmp(s, word, w) == 0;
+}
+
+typedef struct {
+    const uint8_t *payload;
+    size_t payload_len;
+    const uint8_t *stream_id;
+    size_t stream_id_len;
+    int64_t chunk, timestamp, sequence_number;
+    int32_t track;
+    int32_t is_media;
+} scanned;
+
+enum {
+    SEEN_EVENT = 1, SEEN_MEDIA = 2, SEEN_STREAM = 4, SEEN_SEQ = 8,
+    SEEN_TRACK = 16, SEEN_CHUNK = 32, SEEN_TS = 64, SEEN_PAYLOAD = 128
+};
+
+static int scan_media_object(cursor *c, scanned *out, unsigned *seen)
+{
+    if (expect(c, '{') != OK)
+        return OTHER;
+    skip_ws(c);
+    if (c->p < c->end && *c->p == '}') {
+        c->p++;
+        return OK;
+    }
+    for (;;) {
+        const uint8_t *k, *s;
+        size_t kn, n;
+        skip_ws(c);
+        if (scan_string(c, &k, &kn) != OK || expect(c, ':') != OK)
+            return OTHER;
+        unsigned bit = 0;
+        int rc;
+        if (key_is(k, kn, "payload")) {
+            /* Only the closing quote is looked for here: the strict base64
+             * decode that follows refuses every other special byte. */
+            bit = SEEN_PAYLOAD;
+            skip_ws(c);
+            rc = OTHER;
+            if (c->p < c->end && *c->p == '"') {
+                const uint8_t *q = memchr(c->p + 1, '"', (size_t)(c->end - c->p - 1));
+                if (q) {
+                    out->payload = c->p + 1;
+                    out->payload_len = (size_t)(q - c->p - 1);
+                    c->p = q + 1;
+                    rc = OK;
+                }
+            }
+        } else if (key_is(k, kn, "chunk")) {
+            bit = SEEN_CHUNK;
+            rc = scan_uint(c, &out->chunk);
+        } else if (key_is(k, kn, "timestamp")) {
+            bit = SEEN_TS;
+            rc = scan_uint(c, &out->timestamp);
+        } else if (key_is(k, kn, "track")) {
+            bit = SEEN_TRACK;
+            skip_ws(c);
+            rc = scan_string(c, &s, &n);
+            if (rc == OK) {
+                if (key_is(s, n, "inbound"))
+                    out->track = 0;
+                else if (key_is(s, n, "outbound"))
+                    out->track = 1;
+                else
+                    rc = OTHER;
+            }
+        } else {
+            rc = skip_value(c, 2);
+        }
+        if (rc != OK || (*seen & bit))
+            return OTHER;
+        *seen |= bit;
+        skip_ws(c);
+        if (c->p >= c->end)
+            return OTHER;
+        if (*c->p == ',') {
+            c->p++;
+            continue;
+        }
+        if (*c->p == '}') {
+            c->p++;
+            return OK;
+        }
+        return OTHER;
+    }
+}
+
+static int scan_message(const uint8_t *msg, size_t len, scanned *out)
+{
+    cursor c = { msg, msg + len };
+    unsigned seen = 0;
+    if (expect(&c, '{') != OK)
+        return OTHER;
+    skip_ws(&c);
+    if (c.p < c.end && *c.p == '}')
+        return OTHER; /* no event */
+    for (;;) {
+        const uint8_t *k, *s;
+        size_t kn, n;
+        skip_ws(&c);
+        if (scan_string(&c, &k, &kn) != OK || expect(&c, ':') != OK)
+            return OTHER;
+        unsigned bit = 0;
+        int rc;
+        if (key_is(k, kn, "event")) {
+            bit = SEEN_EVENT;
+            skip_ws(&c);
+            rc = scan_string(&c, &s, &n);
+            if (rc == OK && !key_is(s, n, "media"))
+                rc = OTHER;
+        } else if (key_is(k, kn, "media")) {
+            bit = SEEN_MEDIA;
+            rc = scan_media_object(&c, out, &seen);
+        } else if (key_is(k, kn, "stream_id")) {
+            bit = SEEN_STREAM;
+            skip_ws(&c);
+            rc = scan_string(&c, &out->stream_id, &out->stream_id_len);
+        } else if (key_is(k, kn, "sequence_number")) {
+            bit = SEEN_SEQ;
+            rc = scan_uint(&c, &out->sequence_number);
+        } else {
+            rc = skip_value(&c, 1);
+        }
+        if (rc != OK || (seen & bit))
+            return OTHER;
+        seen |= bit;
+        skip_ws(&c);
+        if (c.p >= c.end)
+            return OTHER;
+        if (*c.p == ',') {
+            c.p++;
+            continue;
+        }
+        if (*c.p == '}') {
+            c.p++;
+            break;
+        }
+        return OTHER;
+    }
+    skip_ws(&c);
+    if (c.p != c.end)
+        return OTHER; /* trailing data */
+    unsigned need = SEEN_EVENT | SEEN_MEDIA | SEEN_PAYLOAD | SEEN_CHUNK;
+    if ((seen & need) != need)
+        return OTHER;
+    return OK;
+}
+
+int sc_frame_media_in(sc_frame_in *f, const uint8_t *msg, size_t len)
+{
+    if (!f || !msg || !f->payload || !f->pcm)
+        return SC_EARG;
+    scanned s = { NULL, 0, NULL, 0, -1, -1, -1, 0, 0 };
+    if (scan_message(msg, len, &s) != OK)
+        return SC_FRAME_OTHER;
+    if (s.payload_len % 4 || b64_decoded_len(s.payload, s.payload_len) > f->payload_cap)
+        return SC_FRAME_OTHER;
+    int64_t got = b64_decode(s.payload, s.payload_len, f->payload);
+    if (got < 0)
+        return SC_FRAME_OTHER;
+
+    f->samples = -1;
+    f->track = s.track;
+    f->chunk = s.chunk;
+    f->timestamp = s.timestamp;
+    f->sequence_number = s.sequence_number;
+    f->payload_len = got;
+    f->decode_error = 0;
+    if (s.stream_id) {
+        f->stream_id_off = (int64_t)(s.stream_id - msg);
+        f->stream_id_len = (int64_t)s.stream_id_len;
+        f->stream_id_same = f->stream_id && f->stream_id_cap == s.stream_id_len &&
+                            memcmp(f->stream_id, s.stream_id, s.stream_id_len) == 0;
+    } else {
+        f->stream_id_off = -1;
+        f->stream_id_len = 0;
+        f->stream_id_same = 0;
+    }
+
+    sc_decoder *d = f->decoders[s.track];
+    int64_t next = f->next_chunk[s.track];
+    if (d && got > 0 && (next < 0 || next == s.chunk)) {
+        int64_t n = sc_decoder_decode(d, f->payload, (size_t)got, f->pcm, f->pcm_cap);
+        if (n >= 0) {
+            f->samples = n;
+            f->next_chunk[s.track] = s.chunk + 1;
+        } else {
+            f->decode_error = n;
+        }
+    }
+    return SC_FRAME_MEDIA;
+}
+
+/* ---------------------------------------------------------------- outbound */
+
+static const char media_head[] = "{\"event\":\"media\",\"media\":{\"payload\":\"";
+static const char media_tail[] = "\"}}";
+#define HEAD_LEN (sizeof media_head - 1)
+#define TAIL_LEN (sizeof media_tail - 1)
+
+size_t sc_frame_media_len(size_t payload_bytes)
+{
+    return HEAD_LEN + sc_base64_encoded_len(payload_bytes) + TAIL_LEN;
+}
+
+int64_t sc_frame_media_out(sc_frame_out *f, const void *pcm, size_t n)
+{
+    if (!f || !f->encoder || (!pcm && n) || !f->scratch || !f->out || !f->ends ||
+        f->packet == 0 || n % f->packet)
+        return SC_EARG;
+    size_t count = n / f->packet;
+    if (count > f->ends_cap)
+        return SC_EBUFFER;
+    const int16_t *samples = (const int16_t *)pcm;
+    size_t o = 0;
+    for (size_t i = 0; i < count; i++) {
+        int64_t bytes = sc_encoder_encode(f->encoder, samples + i * f->packet, f->packet,
+                                          f->scratch, f->scratch_cap);
+        if (bytes < 0)
+            return bytes;
+        size_t need = sc_frame_media_len((size_t)bytes);
+        if (need > f->out_cap - o)
+            return SC_EBUFFER;
+        memcpy(f->out + o, media_head, HEAD_LEN);
+        o += HEAD_LEN;
+        o += b64_encode(f->scratch, (size_t)bytes, f->out + o);
+        memcpy(f->out + o, media_tail, TAIL_LEN);
+        o += TAIL_LEN;
+        f->ends[i] = (int64_t)o;
+    }
+    return (int64_t)o;
+}
