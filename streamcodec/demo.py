@@ -313,8 +313,9 @@ def run_demo(out_dir: str = "demo-out", seconds: float = 3.0, realtime: bool = F
         "us/msg: CPU microseconds in streamcodec per WebSocket message (in: JSON, base64, "
         "decode, resample; out: resample, encode, base64, JSON).",
         "SNR and PESQ (nb at 8 kHz, wb at 16 kHz) compare what the caller heard with what it "
-        "said, in the band of the narrowest part of the path (PESQ of a synthetic signal: "
-        "compare rows, not with published MOS figures).",
+        "said, in the band of the narrowest part of the path. OPUS and AMR-WB keep how speech "
+        "sounds, not its waveform: judge them by PESQ, not SNR. PESQ of a synthetic signal: "
+        "compare rows, not with published MOS figures.",
         "",
         table,
         *notes,
