@@ -79,6 +79,16 @@ class _Closed(Exception):
     """The transport is gone."""
 
 
+def require_websockets() -> None:
+    """Raise ImportError naming the extra to install when ``websockets``
+    (13 or newer, for its asyncio API) is missing."""
+    try:
+        import websockets.asyncio.server  # noqa: F401
+    except ImportError:
+        raise ImportError("the stream server and simulator need the websockets library "
+                          "(13 or newer): pip install 'streamcodec[server]'") from None
+
+
 def _timer_cost() -> int:
     """Nanoseconds one ``thread_time_ns`` reading adds to an interval."""
     best = None
@@ -955,6 +965,7 @@ class StreamServer(CallHandler):
         return f"ws://{host}:{self.port}"
 
     async def start(self) -> "StreamServer":
+        require_websockets()
         from websockets.asyncio.server import serve
         self._server = await serve(
             self._handle, self.host, self.port,

@@ -327,6 +327,8 @@ async def simulate_call(
     timeout : float
         Hard limit on the whole call, seconds.
     """
+    from .server import require_websockets
+    require_websockets()
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
