@@ -11,6 +11,7 @@ static const sc_codec_ops *ops_for(int codec)
     case SC_CODEC_PCMU: return &sc_pcmu_ops;
     case SC_CODEC_PCMA: return &sc_pcma_ops;
     case SC_CODEC_L16: return &sc_l16_ops;
+    case SC_CODEC_G722: return &sc_g722_ops;
     case SC_CODEC_OPUS: return &sc_opus_ops;
     case SC_CODEC_AMRWB: return &sc_amrwb_ops;
     default: return NULL;
@@ -302,7 +303,23 @@ int64_t sc_decoder_recover(sc_decoder *d, const uint8_t *next, size_t len,
 {
     if (!d->ops->recover)
         return SC_EUNSUPPORTED;
-    return d->ops->recover(d->codec, next, len, out, cap);
+    sc_rate_bridge *b = &d->bridge;
+    if (!b->rs)
+        return d->ops->recover(d->codec, next, len, out, cap);
+    /* Rebuild at the codec's rate into the scratch, then resample, checking
+     * room first so a short buffer leaves the state untouched. */
+    int64_t bound = d->ops->dec_bound(d->codec, next, len);
+    if (bound < 0)
+        return bound;
+    if (sc_resampler_out_count(b->rs, (size_t)bound) > (int64_t)cap)
+        return SC_EBUFFER;
+    int rc = bridge_reserve(b, (size_t)bound);
+    if (rc < 0)
+        return rc;
+    int64_t n = d->ops->recover(d->codec, next, len, b->scratch, b->scratch_cap);
+    if (n < 0)
+        return n;
+    return sc_resampler_process(b->rs, b->scratch, (size_t)n, out, cap);
 }
 
 void *sc_decoder_state(sc_decoder *d, const sc_codec_ops *ops)
@@ -424,9 +441,10 @@ static int64_t encode_resampled(sc_encoder *e, const int16_t *pcm, size_t n,
     return written;
 }
 
-int64_t sc_encoder_encode(sc_encoder *e, const int16_t *pcm, size_t n,
+int64_t sc_encoder_encode(sc_encoder *e, const void *pcm_bytes, size_t n,
                           uint8_t *out, size_t cap)
 {
+    const int16_t *pcm = pcm_bytes;
     if (n % (uint64_t)e->quantum)
         return SC_EARG;
     int64_t bound = sc_encoder_bound(e, n);

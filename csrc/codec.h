@@ -79,8 +79,10 @@ int64_t sc_encoder_quantum(const sc_encoder *e);
 /* Upper bound of payload bytes for n input samples. */
 int64_t sc_encoder_bound(const sc_encoder *e, size_t n);
 /* Encode n samples (a multiple of the quantum) into one RTP payload.
- * Returns bytes written or a negative code. */
-int64_t sc_encoder_encode(sc_encoder *e, const int16_t *pcm, size_t n,
+ * pcm points to n int16 samples, 2-byte aligned; it is declared void so that
+ * cffi passes a Python bytes object without wrapping it.  Returns bytes
+ * written or a negative code. */
+int64_t sc_encoder_encode(sc_encoder *e, const void *pcm, size_t n,
                           uint8_t *out, size_t cap);
 /* cffi:end */
 

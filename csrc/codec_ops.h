@@ -58,6 +58,7 @@ void *sc_encoder_state(sc_encoder *e, const sc_codec_ops *ops);
 extern const sc_codec_ops sc_pcmu_ops;
 extern const sc_codec_ops sc_pcma_ops;
 extern const sc_codec_ops sc_l16_ops;
+extern const sc_codec_ops sc_g722_ops;
 extern const sc_codec_ops sc_opus_ops;
 extern const sc_codec_ops sc_amrwb_ops;
 

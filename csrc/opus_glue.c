@@ -140,7 +140,7 @@ static int64_t dec_recover(void *st, const uint8_t *next, size_t len, int16_t *o
         return total;
     /* The FEC in `next` covers one frame of next's frame duration. */
     int frame = opus_packet_get_samples_per_frame(next, h->rate);
-    if (frame <= 0)
+    if (frame <= 0 || frame > total) /* e.g. a code-3 packet of zero frames */
         return SC_ECORRUPT;
     if ((size_t)frame > cap)
         return SC_EBUFFER;

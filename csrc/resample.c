@@ -47,12 +47,25 @@
 #define RS_KERNEL
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define RS_HAVE_WIDE 1   /* an AVX-512 kernel, picked at init when the CPU has it */
+#else
+#define RS_HAVE_WIDE 0
+#endif
+
+#ifndef RS_VECTOR   /* -DRS_VECTOR=0 builds the plain-C kernels (as on non-GNU compilers) */
 #if defined(__GNUC__)
 #define RS_VECTOR 1
+#else
+#define RS_VECTOR 0
+#endif
+#endif
+#if RS_VECTOR
 typedef float rs_v8 __attribute__((vector_size(32)));
 typedef float rs_v8u __attribute__((vector_size(32), aligned(4)));
 #else
-#define RS_VECTOR 0
+#undef RS_HAVE_WIDE
+#define RS_HAVE_WIDE 0
 #endif
 
 #define RS_PI 3.14159265358979323846
@@ -61,7 +74,7 @@ typedef float rs_v8u __attribute__((vector_size(32), aligned(4)));
 #define RS_BLOCK_PERIODS 256   /* period-major: periods of input per pass */
 #define RS_DOT_BLOCK 1024      /* dot engine: inputs per pass */
 #define RS_LANES 8
-#define RS_SLACK 64            /* floats read past the data by whole vectors */
+#define RS_SLACK 96            /* floats read past the data by whole vectors */
 #define RS_ALIGN 64
 
 enum { ENGINE_COPY = 0, ENGINE_PM = 1, ENGINE_DOT = 2 };
@@ -120,6 +133,7 @@ struct sc_resampler {
     int32_t sub_cap;            /* period-major: floats per substream */
     int32_t hist;               /* entries kept when compacting */
     int32_t buf_cap;            /* dot engine: floats in the history buffer */
+    int32_t wide;               /* period-major: use the 16-lane AVX-512 kernel */
 
     /* stream position */
     int64_t n_in;       /* inputs consumed since reset */
@@ -420,6 +434,7 @@ int sc_resampler_init(sc_resampler *st, size_t size, int32_t in_rate, int32_t ou
     st->sub_cap = pl.sub_cap;
     st->hist = pl.hist;
     st->buf_cap = pl.buf_cap;
+    sc_resampler_set_wide(st, 1);
 
     if (pl.engine == ENGINE_PM)
         build_pm(st);
@@ -442,6 +457,23 @@ void sc_resampler_reset(sc_resampler *st)
         st->base = (int64_t)st->e_min - 1;            /* t = base..-1 are zeros */
     else if (st->engine == ENGINE_DOT)
         st->base = -(int64_t)st->hist;                 /* x[base..-1] are zeros */
+}
+
+int sc_resampler_set_wide(sc_resampler *st, int wide)
+{
+    if (!wide) {
+        st->wide = 0;
+        return SC_OK;
+    }
+#if RS_HAVE_WIDE
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
+        && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq")) {
+        st->wide = 1;
+        return SC_OK;
+    }
+#endif
+    return SC_EUNSUPPORTED;
 }
 
 int32_t sc_resampler_delay(const sc_resampler *st)
@@ -477,7 +509,10 @@ int64_t sc_resampler_out_count(const sc_resampler *st, size_t n)
 
 static int64_t tail_total(const sc_resampler *st)
 {
-    /* outputs for the whole signal plus the delay: ceil(n_in L / M) + delay */
+    /* outputs for the whole signal plus the delay: ceil(n_in L / M) + delay
+     * (nothing at all for a stream that has had no input) */
+    if (st->n_in == 0)
+        return st->n_out;
     int64_t q = st->n_in / st->M, r = st->n_in % st->M;
     return q * st->L + ceil_div(r * st->L, st->M) + st->delay;
 }
@@ -570,7 +605,13 @@ static inline float in_at(const void *in, int kind, size_t i)
 /* period-major engine                                                 */
 
 /* dst[i] = sum over runs of sum_m coef[m] * sub_r[i0 + i + e0 + m], for i in
- * [0, nq) rounded up to whole vectors (dst and the substreams have slack). */
+ * [0, nq) rounded up to whole vectors (dst and the substreams have slack).
+ *
+ * Each output lane keeps two partial sums, taps 0, 2, 4... of each run in
+ * one and 1, 3, 5... in the other, added at the end: twice the independent
+ * FMA chains, which is what keeps both FMA units busy.  Every lane does
+ * exactly that sequence whichever loop computes it, so the result never
+ * depends on how the outputs were blocked. */
 RS_KERNEL
 static void pm_kernel(const float *SC_RESTRICT sub, size_t sub_cap, const rs_run *rn, int nruns,
                       const float *SC_RESTRICT cf, int64_t i0, size_t nq, float *SC_RESTRICT dst)
@@ -579,45 +620,133 @@ static void pm_kernel(const float *SC_RESTRICT sub, size_t sub_cap, const rs_run
     size_t i = 0;
     for (; i < nq && nq - i > 3 * RS_LANES; i += 4 * RS_LANES) {
         rs_v8 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+        rs_v8 b0 = { 0 }, b1 = { 0 }, b2 = { 0 }, b3 = { 0 };
         for (int k = 0; k < nruns; k++) {
             const float *xp = sub + (size_t)rn[k].r * sub_cap + (i0 + (int64_t)i + rn[k].e0);
             const float *c = cf + rn[k].coef;
-            for (int32_t m = 0; m < rn[k].n; m++) {
-                float cm = c[m];
-                a0 += cm * *(const rs_v8u *)(xp + m);
-                a1 += cm * *(const rs_v8u *)(xp + m + 8);
-                a2 += cm * *(const rs_v8u *)(xp + m + 16);
-                a3 += cm * *(const rs_v8u *)(xp + m + 24);
+            int32_t n = rn[k].n, m = 0;
+            for (; m + 1 < n; m += 2) {
+                float c0 = c[m], c1 = c[m + 1];
+                const float *x0 = xp + m, *x1 = xp + m + 1;
+                a0 += c0 * *(const rs_v8u *)(x0);
+                a1 += c0 * *(const rs_v8u *)(x0 + 8);
+                a2 += c0 * *(const rs_v8u *)(x0 + 16);
+                a3 += c0 * *(const rs_v8u *)(x0 + 24);
+                b0 += c1 * *(const rs_v8u *)(x1);
+                b1 += c1 * *(const rs_v8u *)(x1 + 8);
+                b2 += c1 * *(const rs_v8u *)(x1 + 16);
+                b3 += c1 * *(const rs_v8u *)(x1 + 24);
+            }
+            if (m < n) {
+                float c0 = c[m];
+                const float *x0 = xp + m;
+                a0 += c0 * *(const rs_v8u *)(x0);
+                a1 += c0 * *(const rs_v8u *)(x0 + 8);
+                a2 += c0 * *(const rs_v8u *)(x0 + 16);
+                a3 += c0 * *(const rs_v8u *)(x0 + 24);
             }
         }
-        *(rs_v8u *)(dst + i) = a0;
-        *(rs_v8u *)(dst + i + 8) = a1;
-        *(rs_v8u *)(dst + i + 16) = a2;
-        *(rs_v8u *)(dst + i + 24) = a3;
+        *(rs_v8u *)(dst + i) = a0 + b0;
+        *(rs_v8u *)(dst + i + 8) = a1 + b1;
+        *(rs_v8u *)(dst + i + 16) = a2 + b2;
+        *(rs_v8u *)(dst + i + 24) = a3 + b3;
     }
     for (; i < nq; i += RS_LANES) {
-        rs_v8 a0 = { 0 };
+        rs_v8 a0 = { 0 }, b0 = { 0 };
         for (int k = 0; k < nruns; k++) {
             const float *xp = sub + (size_t)rn[k].r * sub_cap + (i0 + (int64_t)i + rn[k].e0);
             const float *c = cf + rn[k].coef;
-            for (int32_t m = 0; m < rn[k].n; m++)
+            int32_t n = rn[k].n, m = 0;
+            for (; m + 1 < n; m += 2) {
+                a0 += c[m] * *(const rs_v8u *)(xp + m);
+                b0 += c[m + 1] * *(const rs_v8u *)(xp + m + 1);
+            }
+            if (m < n)
                 a0 += c[m] * *(const rs_v8u *)(xp + m);
         }
-        *(rs_v8u *)(dst + i) = a0;
+        *(rs_v8u *)(dst + i) = a0 + b0;
     }
 #else
     for (size_t i = 0; i < nq; i++) {
-        float a = 0.0f;
+        float a = 0.0f, b = 0.0f;
         for (int k = 0; k < nruns; k++) {
             const float *xp = sub + (size_t)rn[k].r * sub_cap + (i0 + (int64_t)i + rn[k].e0);
             const float *c = cf + rn[k].coef;
-            for (int32_t m = 0; m < rn[k].n; m++)
+            int32_t n = rn[k].n, m = 0;
+            for (; m + 1 < n; m += 2) {
+                a += c[m] * xp[m];
+                b += c[m + 1] * xp[m + 1];
+            }
+            if (m < n)
                 a += c[m] * xp[m];
         }
-        dst[i] = a;
+        dst[i] = a + b;
     }
 #endif
 }
+
+#if RS_HAVE_WIDE
+typedef float rs_v16 __attribute__((vector_size(64)));
+typedef float rs_v16u __attribute__((vector_size(64), aligned(4)));
+
+/* pm_kernel with 16 lanes per register, for AVX-512 machines (chosen at
+ * init).  Same per-lane sequence of operations as pm_kernel's. */
+__attribute__((target("arch=x86-64-v4"), optimize("fp-contract=fast")))
+static void pm_kernel_wide(const float *SC_RESTRICT sub, size_t sub_cap, const rs_run *rn,
+                           int nruns, const float *SC_RESTRICT cf, int64_t i0, size_t nq,
+                           float *SC_RESTRICT dst)
+{
+    size_t i = 0;
+    for (; i < nq && nq - i > 32; i += 64) {
+        rs_v16 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+        rs_v16 b0 = { 0 }, b1 = { 0 }, b2 = { 0 }, b3 = { 0 };
+        for (int k = 0; k < nruns; k++) {
+            const float *xp = sub + (size_t)rn[k].r * sub_cap + (i0 + (int64_t)i + rn[k].e0);
+            const float *c = cf + rn[k].coef;
+            int32_t n = rn[k].n, m = 0;
+            for (; m + 1 < n; m += 2) {
+                float c0 = c[m], c1 = c[m + 1];
+                const float *x0 = xp + m, *x1 = xp + m + 1;
+                a0 += c0 * *(const rs_v16u *)(x0);
+                a1 += c0 * *(const rs_v16u *)(x0 + 16);
+                a2 += c0 * *(const rs_v16u *)(x0 + 32);
+                a3 += c0 * *(const rs_v16u *)(x0 + 48);
+                b0 += c1 * *(const rs_v16u *)(x1);
+                b1 += c1 * *(const rs_v16u *)(x1 + 16);
+                b2 += c1 * *(const rs_v16u *)(x1 + 32);
+                b3 += c1 * *(const rs_v16u *)(x1 + 48);
+            }
+            if (m < n) {
+                float c0 = c[m];
+                const float *x0 = xp + m;
+                a0 += c0 * *(const rs_v16u *)(x0);
+                a1 += c0 * *(const rs_v16u *)(x0 + 16);
+                a2 += c0 * *(const rs_v16u *)(x0 + 32);
+                a3 += c0 * *(const rs_v16u *)(x0 + 48);
+            }
+        }
+        *(rs_v16u *)(dst + i) = a0 + b0;
+        *(rs_v16u *)(dst + i + 16) = a1 + b1;
+        *(rs_v16u *)(dst + i + 32) = a2 + b2;
+        *(rs_v16u *)(dst + i + 48) = a3 + b3;
+    }
+    for (; i < nq; i += 16) {
+        rs_v16 a0 = { 0 }, b0 = { 0 };
+        for (int k = 0; k < nruns; k++) {
+            const float *xp = sub + (size_t)rn[k].r * sub_cap + (i0 + (int64_t)i + rn[k].e0);
+            const float *c = cf + rn[k].coef;
+            int32_t n = rn[k].n, m = 0;
+            for (; m + 1 < n; m += 2) {
+                a0 += c[m] * *(const rs_v16u *)(xp + m);
+                b0 += c[m + 1] * *(const rs_v16u *)(xp + m + 1);
+            }
+            if (m < n)
+                a0 += c[m] * *(const rs_v16u *)(xp + m);
+        }
+        *(rs_v16u *)(dst + i) = a0 + b0;
+    }
+}
+#endif
 
 /* Scatter inputs [from, from + n) (global indices) into the substreams. */
 static void pm_store(sc_resampler *st, const void *in, int kind, int64_t from, size_t n)
@@ -728,6 +857,14 @@ static void pm_compute(sc_resampler *st, int64_t j0, int64_t j1, int64_t q0)
         int64_t qa = ceil_div(j0 - s, L), qb = ceil_div(j1 - s, L);
         if (qb <= qa)
             continue;
+#if RS_HAVE_WIDE
+        if (st->wide) {
+            pm_kernel_wide(buf(st), (size_t)st->sub_cap, rn + st->run_start[s],
+                           st->run_start[s + 1] - st->run_start[s], coefs(st), qa - st->base,
+                           (size_t)(qb - qa), tmp(st) + (size_t)s * tcap + (size_t)(qa - q0));
+            continue;
+        }
+#endif
         pm_kernel(buf(st), (size_t)st->sub_cap, rn + st->run_start[s],
                   st->run_start[s + 1] - st->run_start[s], coefs(st), qa - st->base,
                   (size_t)(qb - qa), tmp(st) + (size_t)s * tcap + (size_t)(qa - q0));

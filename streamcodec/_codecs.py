@@ -212,14 +212,19 @@ class Decoder:
     codec : str
         ``"PCMU" "PCMA" "G722" "OPUS" "AMR-WB" "L16"``, any case.
     rate : int, optional
-        PCM rate wanted, Hz; defaults to the codec's own (OPUS: 48000).
+        PCM rate wanted, Hz; defaults to the codec's own (OPUS: 48000).  Any other rate in
+        :data:`streamcodec.SUPPORTED_RATES` is converted inside the same C
+        call (streaming resampler, state kept per stream, ``quality=``
+        preset; it adds its filter delay, 2.5 ms by default at 8 kHz).
     **options
         Codec options: ``codec_rate`` (L16: the rate on the wire, default
         ``rate``; OPUS: the rate libopus decodes at, default ``rate`` when
         it is 8/12/16/24/48 kHz), ``octet_align`` (AMR-WB: True for the
         octet-aligned RFC 4867 layout, False for bandwidth-efficient, None
         (default) to infer it from each payload's length), ``quality``
-        (resampler preset).
+        (resampler preset), ``bitrate`` (G722: 64000 default, or
+        56000/48000 to decode the lower-rate modes, whose last one or two
+        code bits carry data).
 
     One Decoder per stream and track: codecs such as G722 keep state
     between payloads.
@@ -231,6 +236,10 @@ class Decoder:
     20 ms frames); frames marked damaged (Q=0), SPEECH_LOST or NO_DATA
     come out as the library's concealment or comfort noise, 320 samples
     each, and :attr:`last_cmr` reports the mode the far end requests.
+    For G722, :meth:`conceal` repeats the last pitch period at full level
+    for 10 ms, fades it to silence by 60 ms and codes it through the
+    decoder's own state, so the next payload joins without a burst; it
+    takes whole 16 kHz sample pairs (an even count).
     """
 
     def __init__(self, codec: str, rate: int | None = None, **options: Any):
@@ -329,10 +338,12 @@ class Encoder:
     codec : str
         ``"PCMU" "PCMA" "G722" "OPUS" "AMR-WB" "L16"``, any case.
     rate : int, optional
-        Rate of the PCM given, Hz; defaults to the codec's own.
-    ptime : float, optional
-        Milliseconds of audio per payload from :meth:`packetize`: 20 by
-        default, OPUS: ``frame_ms``.
+        Rate of the PCM given, Hz; defaults to the codec's own (OPUS: 48000).  Any other
+        rate in :data:`streamcodec.SUPPORTED_RATES` is resampled to the
+        codec's inside the encode call; :attr:`quantum` is then the number
+        of input samples that make whole codec frames (PCMU at 24000 Hz: 3).
+    ptime : int
+        Milliseconds of audio per payload from :meth:`packetize` (default 20).
     **options
         Codec options: ``codec_rate`` (L16: the rate on the wire; OPUS: the
         rate libopus runs at).
@@ -402,7 +413,12 @@ class Encoder:
         Raises ValueError when ``pcm`` is not a whole number of frames
         (``quantum`` samples); use :meth:`packetize` to buffer remainders.
         """
-        data, n = pcm_view(pcm)
+        # Hot path: bytes go to C as they are (CPython keeps their data
+        # aligned), one call, one copy out.
+        if type(pcm) is bytes and not len(pcm) & 1:
+            data, n = pcm, len(pcm) >> 1
+        else:
+            data, n = pcm_view(pcm)
         out = lib.sc_encoder_encode(self._state, data, n, self._out, self._cap)
         if out >= 0:
             return self._out_bytes[0:out]

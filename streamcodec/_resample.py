@@ -10,13 +10,16 @@ Presets (``quality=``), measured by tests/test_resample.py; the lower
 Nyquist frequency is ``min(in_rate, out_rate) / 2``, and delays are for
 8 kHz on the lower side (they halve at 16 kHz, and so on):
 
-=================  ===============  ==============  ==========  ==========
-preset             passband edge    stopband from   rejection   delay
-=================  ===============  ==============  ==========  ==========
-``"low-latency"``  0.75 x Nyquist   1.25 x Nyquist  >= 63 dB    <= 1 ms
-``"default"``      0.85 x Nyquist   1.15 x Nyquist  >= 92 dB    2.5 ms
-``"high-quality"`` 0.90 x Nyquist   1.10 x Nyquist  >= 120 dB   5.1 ms
-=================  ===============  ==============  ==========  ==========
+==================  ==============  ==============  =============  =========
+preset              passband to     stopband from   rejection      delay
+==================  ==============  ==============  =============  =========
+``"low-latency"``   0.75 x Nyquist  1.25 x Nyquist  >= 63.5 dB     1.0 ms
+``"default"``       0.85 x Nyquist  1.15 x Nyquist  >= 94.7 dB     2.5 ms
+``"high-quality"``  0.90 x Nyquist  1.10 x Nyquist  >= 125.9 dB    5.125 ms
+==================  ==============  ==============  =============  =========
+
+Passband deviation is at most 0.005 dB (low-latency), 0.0002 dB (default)
+and below 0.00001 dB (high-quality).
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ def _supported_rates() -> tuple[int, ...]:
 SUPPORTED_RATES: tuple[int, ...] = _supported_rates()
 
 _alloc = ffi.new_allocator(should_clear_after_alloc=False)
+_from_buffer = ffi.from_buffer
+_process_i16 = lib.sc_resampler_process
+_EBUFFER = lib.SC_EBUFFER
+_INT16 = np.dtype(np.int16)
 
 PCMInput = Union[bytes, bytearray, memoryview, np.ndarray]
 
@@ -137,18 +144,35 @@ class Resampler:
             ``out_count(n)`` samples, as bytes of int16 (rounded to nearest,
             saturated) or a float32 array when the input was float32.
         """
-        if isinstance(pcm, np.ndarray) and pcm.dtype == np.float32:
+        # The common cases first, with as little Python as possible: this
+        # runs once per 20 ms message.
+        cls = type(pcm)
+        if cls is np.ndarray and pcm.dtype is _INT16 and pcm.ndim == 1:
+            try:
+                data = _from_buffer("int16_t[]", pcm)
+            except (TypeError, ValueError, BufferError):
+                data, n = pcm_view(pcm)   # raises the clear error
+            n = len(data)
+        elif cls is bytes:
+            n = len(pcm)
+            if n & 1:
+                data, n = pcm_view(pcm)   # raises the clear error
+            data = _from_buffer("int16_t[]", pcm)
+            n >>= 1
+        elif cls is np.ndarray and pcm.dtype == np.float32:
             return self._process_float(pcm)
-        if isinstance(pcm, np.ndarray) and pcm.dtype != np.int16:
+        elif cls is np.ndarray and pcm.dtype != np.int16:
             raise TypeError(
                 f"pcm array must have dtype int16 (returns bytes) or float32 (returns "
                 f"float32), not {pcm.dtype}")
-        data, n = pcm_view(pcm)
-        out = lib.sc_resampler_process(self._st, data, n, self._out, self._cap)
-        if out == lib.SC_EBUFFER:
-            self._grow(check(lib.sc_resampler_out_count(self._st, n), "resampler"))
-            out = lib.sc_resampler_process(self._st, data, n, self._out, self._cap)
-        check(out, f"resampler, {n} samples")
+        else:
+            data, n = pcm_view(pcm)
+        out = _process_i16(self._st, data, n, self._out, self._cap)
+        if out < 0:
+            if out == _EBUFFER:
+                self._grow(check(lib.sc_resampler_out_count(self._st, n), "resampler"))
+                out = _process_i16(self._st, data, n, self._out, self._cap)
+            check(out, f"resampler, {n} samples")
         self._float = False
         return self._out_bytes[0:2 * out]
 
@@ -237,7 +261,13 @@ def resample(pcm: PCMInput, in_rate: int, out_rate: int,
         check(lib.sc_resampler_process_float(r._st, data, n, out, total), "resample")
         check(lib.sc_resampler_flush_float(r._st, out + first, total - first), "resample")
         return y
-    out = _alloc("int16_t[]", max(total, 1))
+    if total == 0:
+        return b""
+    # bytes are immutable, so the C core fills a numpy buffer that is copied
+    # out once; writing into a fresh bytes object would save that copy but
+    # break Python's rules.
+    result = np.empty(total, dtype=np.int16)
+    out = ffi.from_buffer("int16_t[]", result)
     check(lib.sc_resampler_process(r._st, data, n, out, total), "resample")
     check(lib.sc_resampler_flush(r._st, out + first, total - first), "resample")
-    return ffi.buffer(out, 2 * total)[:]
+    return result.tobytes()

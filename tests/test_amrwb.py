@@ -375,8 +375,11 @@ def test_options():
         sc.Encoder("AMR-WB", mode=9)
     with pytest.raises(ValueError, match="always 20 ms"):
         sc.Encoder("AMR-WB", frame_ms=40)
-    with pytest.raises(ValueError, match="16000"):
-        sc.Decoder("AMR-WB", rate=8000)
+    with pytest.raises(ValueError, match="runs at 16000 Hz.*8000, 11025"):
+        sc.Decoder("AMR-WB", rate=7000)
+    # other supported rates are resampled inside the decoder: 20 ms stays 20 ms
+    narrow = sc.Decoder("AMR-WB", rate=8000)
+    assert len(narrow.decode(sc.Encoder("AMR-WB").encode(np.zeros(320, np.int16)))) == 320
     with pytest.raises(ValueError, match="whole number"):
         sc.Encoder("AMR-WB", ptime=30)
     enc = sc.Encoder("AMR-WB")

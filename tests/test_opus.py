@@ -401,3 +401,26 @@ def test_random_bytes_like_opuslib(data, rate):
         assert theirs is None
     else:
         assert len(got) % (rate // 400) == 0
+
+
+def test_recover_is_resampled_like_decode():
+    """A decoder at a rate libopus does not run at (44.1 kHz: decoded at 48 kHz
+    and resampled) recovers a lost frame at the API rate, continuing the same
+    resampler stream as decode()."""
+    from streamcodec.signals import speech_like
+
+    packets = sc.Encoder("OPUS", rate=48000, fec=True, bitrate=24000).packetize(
+        speech_like(0.2, 48000))
+    dec = sc.Decoder("OPUS", rate=44100)
+    assert len(dec.decode(packets[0])) == 2 * 882
+    recovered = np.frombuffer(dec.recover(packets[2]), np.int16)
+    assert len(recovered) == 882 and np.abs(recovered).max() > 0
+    assert len(dec.decode(packets[2])) == 2 * 882
+
+
+def test_recover_from_a_packet_of_zero_frames_is_corrupt():
+    # A code-3 packet may declare zero frames: nothing to rebuild from.
+    dec = sc.Decoder("OPUS", rate=16000)
+    for packet in (b"\x03\x00", b"\x03\x80", b""):
+        with pytest.raises(sc.CorruptPayloadError):
+            dec.recover(packet)
