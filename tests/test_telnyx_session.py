@@ -104,9 +104,39 @@ def test_l16_uses_sample_rate_from_start():
     s.feed(start_msg("L16", 16000))
     (m,) = s.feed(media_msg(pcm.astype(">i2").tobytes(), 1))
     assert np.array_equal(np.frombuffer(m.pcm, np.int16), pcm)
-    # a start at another L16 rate than the session's is refused until resampling exists
-    with pytest.raises(ProtocolError, match="L16 at 8000 Hz"):
-        s.feed(start_msg("L16", 8000))
+    # the same bytes announced as 8 kHz L16 are resampled to the session's 16 kHz
+    s.feed(start_msg("L16", 8000))
+    (m,) = s.feed(media_msg(pcm.astype(">i2").tobytes(), 1))
+    assert m.pcm == sc.Resampler(8000, 16000).process(pcm) and len(m.pcm) == 4 * 320
+    with pytest.raises(ProtocolError, match="L16 at 11111 Hz"):
+        s.feed(start_msg("L16", 11111))
+
+
+def test_default_session_gives_16k_pcm():
+    # PCMU at 8 kHz in, the session's default 16 kHz out: G.711 by audioop,
+    # then the streaming resampler, state kept across messages
+    s = MediaStream()
+    assert s.rate == 16000
+    s.feed(start_msg("PCMU"))
+    frames = ulaw_frames(6, seed=11)
+    out = feed_all(s, [media_msg(f, i + 1) for i, f in enumerate(frames)])
+    resampler = sc.Resampler(8000, 16000)
+    assert [m.pcm for m in out] == [resampler.process(ulaw_ref(f)) for f in frames]
+    assert all(len(m.pcm) == 640 for m in out)
+
+
+def test_both_tracks_resample_independently():
+    s = MediaStream(rate=24000)
+    s.feed(start_msg("PCMA"))
+    a, b = ulaw_frames(3, seed=1), ulaw_frames(3, seed=2)
+    msgs = [media_msg(x, i + 1, track=t) for i in range(3)
+            for t, x in (("inbound", a[i]), ("outbound", b[i]))]
+    out = feed_all(s, msgs)
+    ra, rb = sc.Resampler(8000, 24000), sc.Resampler(8000, 24000)
+    assert [m.pcm for m in out if m.track == "inbound"] == \
+        [ra.process(audioop.alaw2lin(x, 2)) for x in a]
+    assert [m.pcm for m in out if m.track == "outbound"] == \
+        [rb.process(audioop.alaw2lin(x, 2)) for x in b]
 
 
 def test_unknown_encoding_is_refused():
@@ -519,3 +549,114 @@ def test_play_any_split_gives_the_same_messages(sizes, ptime, kind):
     assert split.sent_ms == whole.sent_ms == len(expected) * ptime
     if expected:
         assert b"".join(payloads(expected))[:len(pcm)] == sc.Encoder("PCMU").encode(pcm)
+
+
+# ---------------------------------------------------------------- OPUS, AMR-WB
+
+def encoded(codec, rate, frames, **options):
+    from streamcodec.signals import speech_like
+    enc = sc.Encoder(codec, rate=rate, **options)
+    return enc.packetize(speech_like(frames * 0.02, rate=rate, seed=3))[:frames]
+
+
+@pytest.mark.parametrize("codec, rate", [("OPUS", 16000), ("OPUS", 8000), ("AMR-WB", 16000)])
+def test_stateful_codec_decoded_in_chunk_order(codec, rate):
+    if not sc.codec_info(codec).available:
+        pytest.fail(f"{codec} must be in the build for this test")
+    packets = encoded(codec, rate, 8)
+    s = session(rate=rate)
+    s.feed(start_msg(codec, 48000 if codec == "OPUS" else 16000))
+    order = [1, 2, 4, 3, 5, 6, 8, 7]
+    out = feed_all(s, [media_msg(packets[c - 1], c) for c in order]) + s.drain()
+    reference = sc.Decoder(codec, rate=rate)
+    assert [m.chunk for m in out] == list(range(1, 9))
+    assert [m.pcm for m in out] == [reference.decode(p) for p in packets]
+
+
+def test_opus_gap_uses_fec_from_the_next_packet():
+    packets = encoded("OPUS", 16000, 6, fec=True, bitrate=24000)
+    s = session(rate=16000, reorder_window=0)
+    s.feed(start_msg("OPUS", 48000))
+    out = feed_all(s, [media_msg(packets[c - 1], c) for c in (1, 2, 4, 5, 6)])
+    assert chunks(out) == [(1, False), (2, False), (3, True), (4, False), (5, False),
+                           (6, False)]
+    reference = sc.Decoder("OPUS", rate=16000)
+    expected = [reference.decode(packets[0]), reference.decode(packets[1]),
+                reference.recover(packets[3])] + [reference.decode(p) for p in packets[3:]]
+    assert [m.pcm for m in out] == expected
+    st_ = s.stats["inbound"]
+    assert (st_.lost, st_.concealed, st_.recovered) == (1, 1, 1)
+    assert np.abs(np.frombuffer(out[2].pcm, np.int16)).max() > 100   # not silence
+
+
+def test_opus_longer_gap_extrapolates_then_recovers():
+    packets = encoded("OPUS", 16000, 6, fec=True, bitrate=24000)
+    s = session(rate=16000, reorder_window=0)
+    s.feed(start_msg("OPUS", 48000))
+    out = feed_all(s, [media_msg(packets[c - 1], c) for c in (1, 4)])
+    reference = sc.Decoder("OPUS", rate=16000)
+    expected = [reference.decode(packets[0]), reference.conceal(320),
+                reference.recover(packets[3]), reference.decode(packets[3])]
+    assert [m.pcm for m in out] == expected
+    assert s.stats["inbound"].recovered == 1 and s.stats["inbound"].concealed == 2
+
+
+@pytest.mark.parametrize("codec, playback_rate, ptime", [("OPUS", 16000, 20), ("OPUS", 24000, 20),
+                                                         ("AMR-WB", 16000, 40)])
+def test_packet_codec_playback(codec, playback_rate, ptime):
+    from streamcodec.signals import speech_like
+    pcm = speech_like(0.3, rate=playback_rate, seed=4)
+    s = MediaStream(rate=16000, playback_codec=codec, playback_rate=playback_rate,
+                    playback_ptime=ptime)
+    msgs = s.play(pcm[:1000], playback_rate) + s.play(pcm[1000:], playback_rate) + \
+        s.flush_playback()
+    options = {"codec_rate": playback_rate} if codec == "OPUS" else {}
+    reference = sc.Encoder(codec, rate=playback_rate, ptime=ptime, **options)
+    assert payloads(msgs) == reference.packetize(pcm) + reference.flush()
+    assert s.sent_ms == len(msgs) * ptime == 300 + (-300 % ptime)
+
+
+def test_large_payload_takes_the_general_path_with_the_same_result():
+    big = ulaw_frames(1, size=24000)[0]            # 3 s in one message: past the C buffer
+    s = session(max_message_bytes=1 << 20)
+    s.feed(start_msg())
+    (m,) = s.feed(media_msg(big, 1))
+    assert m.pcm == ulaw_ref(big) and m.payload == big
+    (m,) = s.feed(media_msg(big[:160], 2))
+    assert m.pcm == ulaw_ref(big[:160])
+
+
+# ---------------------------------------------------------------- resampled playback
+
+def test_play_24k_tts_as_pcmu():
+    from streamcodec.signals import speech_like
+    pcm = speech_like(0.5, rate=24000, seed=5)
+    s = MediaStream()                                   # PCMU at 8 kHz back to Telnyx
+    msgs = s.play(pcm[:7000], 24000) + s.play(pcm[7000:], 24000)
+    assert len(msgs) == 25 and s.sent_ms == 500
+    low = sc.Resampler(24000, 8000).process(pcm)       # same filter, state kept across calls
+    assert b"".join(payloads(msgs)) == sc.Encoder("PCMU").encode(low)
+    decoded = np.frombuffer(audioop.ulaw2lin(b"".join(payloads(msgs)), 2), np.int16)
+    ref = np.frombuffer(low, np.int16).astype(float)
+    snr = 10 * np.log10(np.sum(ref ** 2) / np.sum((decoded.astype(float) - ref) ** 2))
+    assert snr > 30                                      # mu-law quantisation, nothing worse
+
+
+def test_play_rate_change_flushes_the_old_rate():
+    s = MediaStream()
+    first = s.play(tone(30, rate=24000), 24000)         # 20 ms out, 10 ms held at 24 kHz
+    assert len(first) == 1
+    second = s.play(tone(20, rate=16000), 16000)        # held 10 ms flushed, then 20 ms
+    assert len(second) == 2 and s.sent_ms == 60
+    with pytest.raises(ValueError, match="11111"):
+        s.play(tone(20), 11111)
+
+
+def test_opus_playback_from_24k():
+    from streamcodec.signals import speech_like
+    pcm = speech_like(0.2, rate=24000, seed=6)
+    s = MediaStream(playback_codec="OPUS", playback_rate=16000)
+    msgs = s.play(pcm, 24000)
+    ref = sc.Encoder("OPUS", rate=24000, codec_rate=16000)
+    assert payloads(msgs) == ref.packetize(pcm)
+    assert len(msgs) == 10

@@ -49,6 +49,8 @@ _HISTORY_MASK = 255
 #: Track names the C fast path knows, by its index.
 _FAST_TRACKS = ("inbound", "outbound")
 _FRAME_MEDIA = lib.SC_FRAME_MEDIA
+#: Largest payload the C path decodes (bytes); larger ones go through json.loads.
+_FAST_PAYLOAD = 16384
 _media_in = lib.sc_frame_media_in
 _object_new = object.__new__
 #: The leading outputs of sc_frame_in: samples, track, chunk, timestamp,
@@ -97,6 +99,9 @@ class TrackStats:
     resync
         Times the chunk numbering jumped by more than ``max_jump`` and the
         track followed it.
+    recovered
+        Of the concealed frames, those rebuilt from the in-band FEC of the
+        frame after them (OPUS) rather than extrapolated.
     """
 
     received: int = 0
@@ -107,6 +112,7 @@ class TrackStats:
     concealed: int = 0
     bad: int = 0
     resync: int = 0
+    recovered: int = 0
 
     @property
     def dropped(self) -> int:
@@ -114,7 +120,8 @@ class TrackStats:
         return self.duplicate + self.too_late + self.bad
 
 
-_COUNTERS = ("received", "late", "too_late", "duplicate", "lost", "concealed", "bad", "resync")
+_COUNTERS = ("received", "late", "too_late", "duplicate", "lost", "concealed", "bad", "resync",
+             "recovered")
 
 
 class _Track:
@@ -211,7 +218,9 @@ class MediaStream:
     duplicate chunk is dropped; a frame that arrives once its place has
     passed is dropped (``too_late``).  Gaps are filled when more than
     ``reorder_window`` later frames are waiting, or on ``stop`` /
-    :meth:`drain`.  Chunk numbers are taken to count each track's frames
+    :meth:`drain`, with the codec's concealment (OPUS rebuilds the frame
+    just before the next one from that frame's in-band FEC when it carries
+    some).  Chunk numbers are taken to count each track's frames
     separately, as Telnyx numbers them.
 
     **Playback accounting.**  :attr:`sent_ms` counts the audio returned by
@@ -252,6 +261,7 @@ class MediaStream:
         self.start: Optional[Start] = None
         #: Inbound codec, from ``start.media_format``.
         self.codec: Optional[str] = None
+        self._fec = False
         self._tracks: dict[str, _Track] = {}
         #: Messages :meth:`feed` refused with ProtocolError.
         self.rejected = 0
@@ -262,7 +272,8 @@ class MediaStream:
         self._in_outputs = ffi.buffer(self._in)
         self._next = self._in.next_chunk
         self._fast: list[Optional[_Track]] = [None] * len(_FAST_TRACKS)
-        payload_cap = self.max_message_bytes * 3 // 4 + 3
+        # Media payloads are 20-60 ms; a rarer larger one takes the general path.
+        payload_cap = min(self.max_message_bytes * 3 // 4 + 3, _FAST_PAYLOAD)
         self._payload = ffi.new("uint8_t[]", payload_cap)
         self._payload_bytes = ffi.buffer(self._payload)
         self._in.payload, self._in.payload_cap = self._payload, payload_cap
@@ -443,6 +454,7 @@ class MediaStream:
             raise ProtocolError(f"cannot decode {codec} at {fmt.sample_rate} Hz to PCM at "
                                 f"{self.rate} Hz: {exc}") from None
         self.start, self.codec = start, codec
+        self._fec = codec == "OPUS"
         self._tracks = {}
         for i in range(len(_FAST_TRACKS)):
             self._in.decoders[i] = ffi.NULL
@@ -576,8 +588,19 @@ class MediaStream:
         history = track.history
         for chunk in range(first, min(following, first + len(history))):
             history[chunk & _HISTORY_MASK] = -1
-        for i in range(min(gap, self.conceal_limit)):
-            pcm = track.decoder.conceal(track.frame_samples)
+        filled = min(gap, self.conceal_limit)
+        for i in range(filled):
+            pcm = None
+            if i == gap - 1 and self._fec:
+                # The frame just before `after`: OPUS rebuilds it from the
+                # in-band FEC that `after` carries.
+                try:
+                    pcm = track.decoder.recover(after.payload)
+                    track.recovered += 1
+                except ValueError:
+                    pcm = None
+            if pcm is None:
+                pcm = track.decoder.conceal(track.frame_samples)
             track.concealed += 1
             timestamp = None
             if track.last_ts is not None and after.timestamp is not None:
