@@ -258,8 +258,9 @@ async def _run(out_dir: str, seconds: float, realtime: bool, codec_names: Sequen
                 write_wav(os.path.join(out_dir, f"{row.name}_app.wav"), row.app_heard, APP_RATE)
                 write_wav(os.path.join(out_dir, f"{row.name}_caller.wav"), row.caller_heard,
                           APP_RATE)
+                snr = ">99" if row.snr > 99 else f"{row.snr:.1f}"
                 print(f" {row.frames_in} frames in, {row.frames_out} out, "
-                      f"SNR {row.snr:.1f} dB, {row.seconds:.2f} s", file=out, flush=True)
+                      f"SNR {snr} dB, {row.seconds:.2f} s", file=out, flush=True)
     if png:
         if _plot(os.path.join(out_dir, "demo.png"), reference, rows):
             print(f"wrote {os.path.join(out_dir, 'demo.png')}", file=out)
