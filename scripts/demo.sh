@@ -4,4 +4,4 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
-exec "$VENV/bin/streamcodec" transcode "$@"
+exec "$VENV/bin/streamcodec" demo "$@"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up on a fresh Debian machine (root, Python >= 3.10, gcc):
 # the codec libraries from Debian, a virtual environment in .venv, and
-# streamcodec built from this checkout with its test and bench extras.
+# streamcodec built from this checkout with its test, bench, server, asgi and
+# demo extras.
 # Sourced by scripts/demo.sh and scripts/test.sh; safe to run again.
 set -euo pipefail
 
@@ -30,5 +31,5 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 # Build and install from this checkout (not editable: tests use what users get).
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check "$ROOT[test,bench]"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check "$ROOT[test,bench,server,asgi,demo]"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --force-reinstall "$ROOT"

@@ -70,6 +70,129 @@ def cmd_transcode(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from .server import StreamServer, echo_app, load_app
+
+    logging.basicConfig(level=logging.INFO if not args.quiet else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = load_app(args.app) if args.app else echo_app
+    server = StreamServer(app, host=args.host, port=args.port, rate=args.rate,
+                          playback_codec=args.playback_codec, playback_rate=args.playback_rate,
+                          auth_token=args.auth_token or os.environ.get("STREAMCODEC_AUTH_TOKEN"),
+                          max_message_bytes=args.max_message_bytes)
+
+    async def run() -> None:
+        import signal
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):  # not on this platform
+                pass
+        async with server:
+            print(f"streamcodec serve: listening on {server.url} "
+                  f"(app {args.app or 'echo'}, PCM at {args.rate} Hz, playback "
+                  f"{server.defaults['playback_codec']} at {args.playback_rate} Hz"
+                  f"{', auth token required' if server.auth_token else ''}); Ctrl-C stops",
+                  flush=True)
+            try:
+                await asyncio.wait_for(stop.wait(), args.duration)
+            except asyncio.TimeoutError:
+                pass
+        print(f"streamcodec serve: stopped after {len(server.finished)} streams", flush=True)
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from .simulate import run_call
+
+    kwargs = dict(codec=args.codec, codec_rate=args.rate, track=args.track, loss=args.loss,
+                  duplicate=args.duplicate, reorder=args.reorder, realtime=not args.fast,
+                  dtmf=args.dtmf, playback_codec=args.playback_codec,
+                  playback_rate=args.playback_rate, auth_token=args.auth_token,
+                  seed=args.seed, timeout=args.timeout)
+    if args.param:
+        params = {}
+        for item in args.param:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise ValueError(f"--param takes NAME=VALUE, got {item!r}")
+            params[key] = value
+        kwargs["custom_parameters"] = params
+    if args.file:
+        pcm, rate = read_wav(args.file)
+        kwargs.update(pcm=pcm, rate=rate)
+        source = f"{args.file} ({len(pcm) / rate:.2f} s at {rate} Hz)"
+    else:
+        kwargs["seconds"] = args.seconds
+        source = f"{args.seconds:g} s of synthesized speech-like audio"
+    print(f"calling {args.url}: {source} as {args.codec.upper()}, {args.track}, "
+          f"{'real time' if not args.fast else 'as fast as possible'}", flush=True)
+    result = run_call(args.url, **kwargs)
+    print(f"stream {result.stream_id}: {result.frames} frames, {result.sent} sent "
+          f"({result.lost} lost, {result.duplicated} duplicated, {result.reordered} reordered, "
+          f"{result.dtmf_sent} dtmf)")
+    print(f"heard back: {result.received_media} media messages, "
+          f"{result.heard_seconds:.2f} s at {result.heard_rate} Hz; marks "
+          f"{result.marks_echoed} echoed of {result.marks_received}; {result.clears} clears; "
+          f"{result.bad_frames} unreadable")
+    for error in result.errors:
+        print(f"  error: {error}")
+    print(f"closed with {result.close_code} {result.close_reason}".rstrip()
+          + f" after {result.elapsed:.2f} s")
+    if args.out:
+        write_wav(args.out, result.heard, result.heard_rate)
+        print(f"wrote {args.out}")
+    if result.close_code not in (1000, None):
+        return 1
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import runpy
+
+    candidates = [args.bench_dir] if args.bench_dir else ["bench", os.path.join(os.getcwd(), "bench")]
+    for folder in candidates:
+        script = os.path.join(folder, "report.py")
+        if os.path.isfile(script):
+            break
+    else:
+        raise SystemExit("streamcodec bench: no bench/report.py here; run it from a checkout "
+                         "of the streamcodec repository or pass --bench-dir PATH/bench")
+    argv = [script] + (["--quick"] if args.quick else []) + (["--only", args.only] if args.only else [])
+    old_argv, old_path = sys.argv, list(sys.path)
+    sys.argv = argv
+    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    finally:
+        sys.argv, sys.path[:] = old_argv, old_path
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    rates = [int(r) for r in args.rates.split(",") if r.strip()]
+    codec_names = _codec_list(args.codecs) if args.codecs else None
+    rows = run_demo(out_dir=args.out, seconds=args.seconds, realtime=args.realtime,
+                    codecs=codec_names, rates=rates, loss=args.loss, seed=args.seed,
+                    png=not args.no_png)
+    return 1 if any(r.error for r in rows) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="streamcodec", description=(
         "Codec core for Telnyx media streams: transcode audio, run the demo call, "
@@ -90,6 +213,78 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=int, help="PCM rate in Hz (synthesized input, raw input)")
     p.add_argument("--seconds", type=float, default=3.0, help="length of synthesized input")
     p.set_defaults(func=cmd_transcode)
+
+    p = sub.add_parser("demo", help="simulated calls in every codec through the reference server",
+                       description=(
+                           "Start the reference server on 127.0.0.1 and place a simulated call "
+                           "per available codec and playback rate: the caller says speech-like "
+                           "audio, the echo application hears it at 16 kHz and plays it back. "
+                           "Prints a table (frames, loss, CPU per message, SNR, PESQ) and "
+                           "writes WAV files and a PNG to --out."))
+    p.add_argument("--out", default="demo-out", help="output folder (default ./demo-out)")
+    p.add_argument("--seconds", type=float, default=3.0, help="audio per call (default 3)")
+    p.add_argument("--realtime", action="store_true",
+                   help="send media at real-time pace (default: as fast as possible)")
+    p.add_argument("--codecs", help="comma-separated codecs (default all six)")
+    p.add_argument("--rates", default="8000,16000,24000",
+                   help="rates the application plays back at (default 8000,16000,24000)")
+    p.add_argument("--loss", type=float, default=0.0, help="inbound frame loss probability")
+    p.add_argument("--seed", type=int, default=0, help="seed of the speech-like signal")
+    p.add_argument("--no-png", action="store_true", help="skip the PNG")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="run the reference media-stream server",
+                       description=(
+                           "Serve Telnyx media streams over WebSocket. The default application "
+                           "echoes the caller; --app module:function runs yours "
+                           "(async def app(call))."))
+    p.add_argument("--app", help="application as module:function (default: echo)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free)")
+    p.add_argument("--auth-token", help="require this streaming auth token "
+                   "(default $STREAMCODEC_AUTH_TOKEN, else none)")
+    p.add_argument("--rate", type=int, default=16000, help="PCM rate the app receives (default 16000)")
+    p.add_argument("--playback-codec", default="PCMU", help="bidirectionalCodec (default PCMU)")
+    p.add_argument("--playback-rate", type=int, default=8000,
+                   help="bidirectionalSamplingRate (default 8000)")
+    p.add_argument("--max-message-bytes", type=int, default=1 << 16,
+                   help="largest message accepted (default 65536)")
+    p.add_argument("--duration", type=float, help="stop after this many seconds")
+    p.add_argument("--quiet", action="store_true", help="log warnings only")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("simulate", help="play a call into a media-stream server as Telnyx would",
+                       description=(
+                           "Connect to URL and play a WAV (or synthesized speech-like audio) as "
+                           "a Telnyx media stream: connected, start, media, dtmf, stop; decode "
+                           "the audio the server plays back and echo its marks."))
+    p.add_argument("url", help="ws://host:port[/path] of the server")
+    p.add_argument("--codec", default="PCMU", help="inbound codec (default PCMU)")
+    p.add_argument("--rate", type=int, help="wire rate for OPUS/L16 (default 16000)")
+    p.add_argument("--file", help="16-bit WAV to play (default: synthesized speech-like audio)")
+    p.add_argument("--seconds", type=float, default=3.0, help="length of synthesized audio")
+    p.add_argument("--track", default="inbound", choices=["inbound", "both_tracks"])
+    p.add_argument("--loss", type=float, default=0.0, help="probability of losing a frame")
+    p.add_argument("--duplicate", type=float, default=0.0, help="probability of a duplicate")
+    p.add_argument("--reorder", type=float, default=0.0, help="probability of a swap")
+    p.add_argument("--dtmf", default="", help="keys to press during the call, e.g. 123#")
+    p.add_argument("--fast", action="store_true", help="as fast as possible, not real time")
+    p.add_argument("--playback-codec", default="PCMU", help="codec the server plays back in")
+    p.add_argument("--playback-rate", type=int, help="its rate (OPUS/L16; default 16000)")
+    p.add_argument("--auth-token", help="streaming auth token to present")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE",
+                   help="custom parameter in the start frame (repeatable)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (signal, loss)")
+    p.add_argument("--timeout", type=float, default=120.0, help="hard limit, seconds")
+    p.add_argument("--out", help="write what the caller heard to this WAV")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("bench", help="the peer comparison report (from a checkout)",
+                       description="Run bench/report.py of a streamcodec checkout.")
+    p.add_argument("--bench-dir", help="folder holding report.py (default ./bench)")
+    p.add_argument("--quick", action="store_true", help="shorter inputs, fewer repeats")
+    p.add_argument("--only", help="only compare_*.py modules whose name contains this")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -1,0 +1,546 @@
+"""A local stand-in for Telnyx: plays audio into a media-stream server.
+
+:func:`simulate_call` connects to a WebSocket server and behaves as Telnyx
+does on a call with ``<Stream bidirectionalMode="rtp">``:
+
+- sends ``connected`` (with the streaming auth token, also sent as the
+  ``x-telnyx-streaming-auth-token`` header), then ``start`` with
+  ``custom_parameters`` and the ``media_format`` of the chosen codec;
+- sends one ``media`` frame per 20 ms of audio, at real-time pace or as fast
+  as possible, on the inbound track or on both tracks, with optional loss,
+  duplication and reordering; ``dtmf`` frames spread through the call;
+  ``stop`` at the end;
+- decodes the ``media`` frames the server plays back (its bidirectional codec
+  and rate) into what the caller heard, and echoes each ``mark`` once the
+  audio queued before it has "played" (at once when nothing is queued);
+  ``clear`` drops the audio not yet played and returns the queued marks.
+
+Outbound frames are built from dicts with :mod:`json` (the shapes in
+DESIGN.md) and payloads with :class:`streamcodec.Encoder`; frames from the
+server are read with :mod:`streamcodec.telnyx.messages`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional, Sequence
+
+import numpy as np
+
+from . import Decoder, Encoder, normalize_codec
+from .signals import speech_like
+from .telnyx import messages as _m
+
+__all__ = [
+    "CallResult",
+    "connected_frame",
+    "dtmf_frame",
+    "mark_frame",
+    "media_frame",
+    "run_call",
+    "simulate_call",
+    "start_frame",
+    "stop_frame",
+    "wire_rate",
+]
+
+AUTH_HEADER = "x-telnyx-streaming-auth-token"
+TRACKS = ("inbound", "both_tracks")
+
+
+# ----------------------------------------------------------------------------
+# Frames Telnyx sends
+# ----------------------------------------------------------------------------
+
+
+def _dumps(frame: Mapping[str, Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"))
+
+
+def connected_frame(token: Optional[str] = None, version: str = "1.0.0") -> str:
+    """``{"event":"connected","version":"1.0.0"}``, with the auth token when given."""
+    frame: dict[str, Any] = {"event": "connected", "version": version}
+    if token is not None:
+        frame[AUTH_HEADER] = token
+    return _dumps(frame)
+
+
+def start_frame(stream_id: str, sequence_number: int, encoding: str, sample_rate: int, *,
+                call_control_id: str = "", call_session_id: str = "", user_id: str = "",
+                from_: str = "+15550100001", to: str = "+15550100002",
+                tags: Sequence[str] = (), client_state: Optional[str] = None,
+                custom_parameters: Optional[Mapping[str, Any]] = None) -> str:
+    """The ``start`` frame: call metadata and ``media_format``."""
+    start: dict[str, Any] = {
+        "user_id": user_id, "call_control_id": call_control_id,
+        "call_session_id": call_session_id, "from": from_, "to": to, "tags": list(tags),
+        "custom_parameters": dict(custom_parameters or {}),
+        "media_format": {"encoding": encoding, "sample_rate": sample_rate, "channels": 1},
+    }
+    if client_state is not None:
+        start["client_state"] = client_state
+    return _dumps({"event": "start", "sequence_number": str(sequence_number),
+                   "stream_id": stream_id, "start": start})
+
+
+def media_frame(stream_id: str, sequence_number: int, track: str, chunk: int, timestamp: int,
+                payload: bytes) -> str:
+    """One ``media`` frame; numbers go out as strings of digits, as Telnyx sends them."""
+    import base64
+    return _dumps({"event": "media", "sequence_number": str(sequence_number),
+                   "stream_id": stream_id,
+                   "media": {"track": track, "chunk": str(chunk), "timestamp": str(timestamp),
+                             "payload": base64.b64encode(payload).decode("ascii")}})
+
+
+def dtmf_frame(stream_id: str, sequence_number: int, digit: str) -> str:
+    """A ``dtmf`` frame for one key."""
+    return _dumps({"event": "dtmf", "sequence_number": str(sequence_number),
+                   "stream_id": stream_id, "dtmf": {"digit": digit}})
+
+
+def mark_frame(stream_id: str, sequence_number: int, name: str) -> str:
+    """A ``mark`` echo."""
+    return _dumps({"event": "mark", "sequence_number": str(sequence_number),
+                   "stream_id": stream_id, "mark": {"name": name}})
+
+
+def stop_frame(stream_id: str, sequence_number: int, call_control_id: str = "",
+               user_id: str = "") -> str:
+    """The ``stop`` frame."""
+    return _dumps({"event": "stop", "sequence_number": str(sequence_number),
+                   "stream_id": stream_id,
+                   "stop": {"user_id": user_id, "call_control_id": call_control_id}})
+
+
+_FIXED_RATES = {"PCMU": 8000, "PCMA": 8000, "G722": 16000, "AMR-WB": 16000}
+
+
+def wire_rate(codec: str, rate: Optional[int] = None) -> int:
+    """The audio rate of ``codec`` on the wire: fixed for PCMU/PCMA (8000) and
+    G722/AMR-WB (16000); ``rate`` (default 16000) for OPUS and L16."""
+    name = normalize_codec(codec)
+    if name in _FIXED_RATES:
+        return _FIXED_RATES[name]
+    return 16000 if rate is None else rate
+
+
+def _codec_options(codec: str, rate: int) -> dict:
+    return {"codec_rate": rate} if codec in ("L16", "OPUS") else {}
+
+
+# ----------------------------------------------------------------------------
+# Result
+# ----------------------------------------------------------------------------
+
+
+@dataclass
+class CallResult:
+    """What a simulated call did and heard."""
+
+    stream_id: str
+    codec: str
+    codec_rate: int
+    track: str
+    input_rate: int
+    frames: int = 0
+    """20 ms media frames the audio made, per track."""
+    sent: int = 0
+    """Media frames sent, all tracks, duplicates included."""
+    lost: int = 0
+    """Media frames withheld to simulate loss."""
+    lost_chunks: list = field(default_factory=list)
+    """Inbound-track chunk numbers withheld."""
+    duplicated: int = 0
+    reordered: int = 0
+    dtmf_sent: int = 0
+    received_messages: int = 0
+    received_media: int = 0
+    received_bytes: int = 0
+    marks_received: int = 0
+    marks_echoed: int = 0
+    marks: list = field(default_factory=list)
+    """Names of the marks echoed, in order."""
+    clears: int = 0
+    bad_frames: int = 0
+    """Frames from the server that could not be read or decoded."""
+    errors: list = field(default_factory=list)
+    heard: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16), repr=False)
+    heard_rate: int = 8000
+    reference: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16), repr=False)
+    """The inbound audio sent, at ``input_rate``."""
+    close_code: Optional[int] = None
+    close_reason: str = ""
+    elapsed: float = 0.0
+    encode_ns: int = 0
+    decode_ns: int = 0
+
+    @property
+    def heard_seconds(self) -> float:
+        return len(self.heard) / self.heard_rate if self.heard_rate else 0.0
+
+
+class _Player:
+    """Telnyx's playback queue, as far as marks and ``clear`` can tell.
+
+    Audio plays back to back from the moment it arrives; a mark is echoed
+    when the audio queued before it has played (at once when none is).  In
+    fast mode audio "plays" the moment it arrives."""
+
+    def __init__(self, realtime: bool, rate: int):
+        self.realtime, self.rate = realtime, rate
+        self.end = 0.0                       # when the queued audio finishes
+        self.pending: list[tuple[float, str]] = []
+        self.segments: list[tuple[float, np.ndarray]] = []   # (start time, samples)
+        self.wakeup = asyncio.Event()
+
+    def add_audio(self, pcm: np.ndarray) -> None:
+        now = time.monotonic()
+        start = max(now, self.end) if self.realtime else now
+        self.segments.append((start, pcm))
+        if self.realtime:
+            self.end = start + len(pcm) / self.rate
+
+    def add_mark(self, name: str) -> bool:
+        """Queue a mark; True when it is due now."""
+        now = time.monotonic()
+        if not self.realtime or self.end <= now:
+            if not self.pending:
+                return True
+        self.pending.append((max(self.end, now), name))
+        self.wakeup.set()
+        return False
+
+    def due(self) -> list[str]:
+        now = time.monotonic()
+        names = []
+        while self.pending and self.pending[0][0] <= now:
+            names.append(self.pending.pop(0)[1])
+        return names
+
+    def next_due(self) -> Optional[float]:
+        return self.pending[0][0] if self.pending else None
+
+    def clear(self) -> list[str]:
+        """Drop the audio not yet played; the queued marks, to echo now."""
+        now = time.monotonic()
+        kept = []
+        for start, pcm in self.segments:
+            if start >= now:
+                continue
+            played = int((now - start) * self.rate) if self.realtime else len(pcm)
+            kept.append((start, pcm[:played]))
+        self.segments = kept
+        self.end = min(self.end, now)
+        names = [name for _, name in self.pending]
+        self.pending.clear()
+        return names
+
+    def heard(self) -> np.ndarray:
+        if not self.segments:
+            return np.zeros(0, np.int16)
+        return np.concatenate([pcm for _, pcm in self.segments]).astype(np.int16)
+
+    def drained(self) -> bool:
+        return not self.pending and (not self.realtime or self.end <= time.monotonic())
+
+
+def _connect_kwargs() -> dict:
+    from websockets.asyncio.client import connect
+    kwargs: dict[str, Any] = {"compression": None, "max_size": 1 << 22, "open_timeout": 10,
+                              "close_timeout": 2}
+    if "proxy" in inspect.signature(connect).parameters:
+        kwargs["proxy"] = None   # loopback servers: never through a proxy
+    return kwargs
+
+
+async def simulate_call(
+    url: str,
+    pcm: Optional[np.ndarray] = None,
+    rate: Optional[int] = None,
+    *,
+    codec: str = "PCMU",
+    codec_rate: Optional[int] = None,
+    seconds: float = 3.0,
+    seed: int = 0,
+    track: str = "inbound",
+    outbound_pcm: Optional[np.ndarray] = None,
+    realtime: bool = False,
+    loss: float = 0.0,
+    duplicate: float = 0.0,
+    reorder: float = 0.0,
+    dtmf: str = "",
+    playback_codec: str = "PCMU",
+    playback_rate: Optional[int] = None,
+    heard_rate: Optional[int] = None,
+    auth_token: Optional[str] = None,
+    token_in: str = "both",
+    custom_parameters: Optional[Mapping[str, Any]] = None,
+    stream_id: Optional[str] = None,
+    linger_idle: Optional[float] = None,
+    linger_max: float = 5.0,
+    timeout: float = 120.0,
+) -> CallResult:
+    """Play one call into the media-stream server at ``url``.
+
+    Parameters
+    ----------
+    url : str
+        ``ws://host:port[/path]`` of the server.
+    pcm, rate : int16 array and Hz, optional
+        The caller's audio; by default ``seconds`` of
+        :func:`~streamcodec.signals.speech_like` audio (``seed``) at the
+        codec's wire rate.
+    codec : str
+        Inbound codec (``start.media_format.encoding``).
+    codec_rate : int, optional
+        Its rate on the wire, for OPUS and L16 (default 16000); the others
+        have fixed rates.
+    track : {"inbound", "both_tracks"}
+        With ``both_tracks`` an outbound track is sent too (``outbound_pcm``,
+        default speech-like audio with ``seed + 1``), chunk-numbered on its own.
+    realtime : bool
+        Pace media at 20 ms per frame (default: as fast as the server reads).
+    loss, duplicate, reorder : float
+        Probabilities per media frame of withholding it, sending it twice,
+        and swapping it with the next one.
+    dtmf : str
+        Keys to press, spread evenly through the call.
+    playback_codec, playback_rate
+        The bidirectional codec and rate the server plays back in.
+    heard_rate : int, optional
+        Rate of :attr:`CallResult.heard` (default the playback codec's rate).
+    auth_token : str, optional
+        Streaming auth token; ``token_in`` is ``"both"``, ``"header"`` or
+        ``"connected"`` (where to present it).
+    custom_parameters : mapping, optional
+        ``start.custom_parameters``.
+    linger_idle, linger_max : float
+        After the last media frame, wait until playback has drained and the
+        server has been quiet for ``linger_idle`` seconds (default 0.2, or
+        0.5 in real time), at most ``linger_max`` seconds, before ``stop``.
+    timeout : float
+        Hard limit on the whole call, seconds.
+    """
+    from .server import require_websockets
+    require_websockets()
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    codec = normalize_codec(codec)
+    playback_codec = normalize_codec(playback_codec)
+    if track not in TRACKS:
+        raise ValueError(f"track must be one of {', '.join(TRACKS)}, got {track!r}")
+    if token_in not in ("both", "header", "connected"):
+        raise ValueError(f"token_in must be 'both', 'header' or 'connected', got {token_in!r}")
+    for name, p in (("loss", loss), ("duplicate", duplicate), ("reorder", reorder)):
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"{name} must be a probability in [0, 1], got {p}")
+    for digit in dtmf:
+        if digit not in "0123456789*#ABCD":
+            raise ValueError(f"dtmf digit {digit!r} is not one of 0-9 * # A-D")
+    wire = wire_rate(codec, codec_rate)
+    play_wire = wire_rate(playback_codec, playback_rate)
+    if pcm is None:
+        rate = wire
+        pcm = speech_like(seconds, rate, seed=seed)
+    elif rate is None:
+        raise ValueError("pass the rate of pcm")
+    pcm = np.asarray(pcm, dtype=np.int16)
+    heard_rate = heard_rate or play_wire
+    stream_id = stream_id or str(uuid.uuid4())
+    call_control_id = "v3:" + uuid.uuid4().hex
+    result = CallResult(stream_id=stream_id, codec=codec, codec_rate=wire, track=track,
+                        input_rate=rate, heard_rate=heard_rate, reference=pcm)
+
+    # Encode every frame up front: the sender then only paces and sends.
+    def payloads(audio: np.ndarray) -> list[bytes]:
+        encoder = Encoder(codec, rate=rate, **_codec_options(codec, wire))
+        t0 = time.perf_counter_ns()
+        out = encoder.packetize(audio) + encoder.flush()
+        result.encode_ns += time.perf_counter_ns() - t0
+        return out
+
+    tracks = {"inbound": payloads(pcm)}
+    if track == "both_tracks":
+        other = outbound_pcm if outbound_pcm is not None else speech_like(
+            len(pcm) / rate, rate, seed=seed + 1)
+        tracks["outbound"] = payloads(np.asarray(other, dtype=np.int16))
+    result.frames = len(tracks["inbound"])
+    decoder = Decoder(playback_codec, rate=heard_rate, **_codec_options(playback_codec, play_wire))
+    player = _Player(realtime, heard_rate)
+    rng = np.random.default_rng(seed + 7919)
+    seq = 0
+
+    def next_seq() -> int:
+        nonlocal seq
+        seq += 1
+        return seq
+
+    headers = {}
+    if auth_token is not None and token_in in ("both", "header"):
+        headers[AUTH_HEADER] = auth_token
+    began = time.monotonic()
+    deadline = began + timeout
+    last_heard = [time.monotonic()]
+    stopped = asyncio.Event()
+
+    async with connect(url, additional_headers=headers, **_connect_kwargs()) as ws:
+
+        async def send(text: str) -> None:
+            await ws.send(text)
+
+        async def receive() -> None:
+            async for message in ws:
+                last_heard[0] = time.monotonic()
+                result.received_messages += 1
+                result.received_bytes += len(message)
+                try:
+                    frame = _m.load(message)
+                    event = frame["event"]
+                    if event == "media":
+                        body = frame.get("media")
+                        if not isinstance(body, dict):
+                            raise _m.ProtocolError("field 'media' must be an object")
+                        payload = _m.decode_payload(body.get("payload"))
+                        t0 = time.perf_counter_ns()
+                        audio = np.frombuffer(decoder.decode(payload), dtype=np.int16)
+                        result.decode_ns += time.perf_counter_ns() - t0
+                        result.received_media += 1
+                        player.add_audio(audio)
+                    elif event == "mark":
+                        name = _m.parse_frame(frame).name
+                        result.marks_received += 1
+                        if player.add_mark(name) and not stopped.is_set():
+                            await echo(name)
+                    elif event == "clear":
+                        result.clears += 1
+                        for name in player.clear():
+                            if not stopped.is_set():
+                                await echo(name)
+                    else:
+                        raise _m.ProtocolError(f"unexpected event {event!r} from the server")
+                except (ValueError, TypeError, RecursionError) as exc:  # ProtocolError, CorruptPayloadError
+                    result.bad_frames += 1
+                    if len(result.errors) < 20:
+                        result.errors.append(str(exc))
+
+        async def echo(name: str) -> None:
+            result.marks_echoed += 1
+            result.marks.append(name)
+            await send(mark_frame(stream_id, next_seq(), name))
+
+        async def pump_marks() -> None:
+            while not stopped.is_set():
+                for name in player.due():
+                    await echo(name)
+                when = player.next_due()
+                player.wakeup.clear()
+                wait = 1.0 if when is None else max(0.0, when - time.monotonic())
+                try:
+                    await asyncio.wait_for(player.wakeup.wait(), min(wait, 1.0))
+                except asyncio.TimeoutError:
+                    pass
+
+        async def send_media() -> None:
+            await send(connected_frame(auth_token if token_in in ("both", "connected") else None))
+            await send(start_frame(stream_id, next_seq(), codec, wire,
+                                   call_control_id=call_control_id,
+                                   call_session_id=str(uuid.uuid4()), user_id=str(uuid.uuid4()),
+                                   custom_parameters=custom_parameters))
+            n = result.frames
+            dtmf_at = {int(round((i + 1) * n / (len(dtmf) + 1))): d for i, d in enumerate(dtmf)}
+            held: dict[str, Optional[tuple[int, bytes]]] = {name: None for name in tracks}
+            t0 = time.monotonic()
+            for k in range(n):
+                if realtime:
+                    delay = t0 + k * 0.020 - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                if k in dtmf_at:
+                    await send(dtmf_frame(stream_id, next_seq(), dtmf_at[k]))
+                    result.dtmf_sent += 1
+                for name, frames in tracks.items():
+                    if k >= len(frames):
+                        continue
+                    chunk = (k + 1, frames[k])
+                    if rng.random() < loss:
+                        result.lost += 1
+                        if name == "inbound":
+                            result.lost_chunks.append(chunk[0])
+                        continue
+                    if held[name] is None and k + 1 < len(frames) and rng.random() < reorder:
+                        held[name] = chunk          # goes out after the next one
+                        result.reordered += 1
+                        continue
+                    copies = 2 if rng.random() < duplicate else 1
+                    result.duplicated += copies - 1
+                    for _ in range(copies):
+                        await send(media_frame(stream_id, next_seq(), name, chunk[0],
+                                               (chunk[0] - 1) * 20, chunk[1]))
+                        result.sent += 1
+                    if held[name] is not None:
+                        late = held[name]
+                        held[name] = None
+                        await send(media_frame(stream_id, next_seq(), name, late[0],
+                                               (late[0] - 1) * 20, late[1]))
+                        result.sent += 1
+            for name, late in held.items():
+                if late is not None:
+                    await send(media_frame(stream_id, next_seq(), name, late[0],
+                                           (late[0] - 1) * 20, late[1]))
+                    result.sent += 1
+            for k in sorted(d for d in dtmf_at if d >= n):
+                await send(dtmf_frame(stream_id, next_seq(), dtmf_at[k]))
+                result.dtmf_sent += 1
+            # Let the playback finish and the server fall quiet, then hang up.
+            idle = linger_idle if linger_idle is not None else (0.5 if realtime else 0.2)
+            end = min(time.monotonic() + linger_max, deadline)
+            while time.monotonic() < end:
+                quiet = time.monotonic() - last_heard[0]
+                if quiet >= idle and player.drained():
+                    break
+                await asyncio.sleep(max(0.01, min(idle - quiet, 0.05)))
+            stopped.set()
+            player.wakeup.set()
+            await send(stop_frame(stream_id, next_seq(), call_control_id))
+
+        receiver = asyncio.create_task(receive())
+        pump = asyncio.create_task(pump_marks())
+        try:
+            try:
+                await asyncio.wait_for(send_media(), max(0.0, deadline - time.monotonic()))
+            except ConnectionClosed:
+                pass                          # the server hung up: collect what it said
+            except asyncio.TimeoutError:
+                result.errors.append(f"call did not finish within {timeout} s")
+            stopped.set()
+            player.wakeup.set()
+            # After stop the server closes the connection.
+            try:
+                await asyncio.wait_for(asyncio.shield(receiver),
+                                       max(0.1, min(5.0, deadline - time.monotonic())))
+            except asyncio.TimeoutError:
+                pass
+            except ConnectionClosed:
+                pass
+        finally:
+            for task in (receiver, pump):
+                task.cancel()
+            await asyncio.gather(receiver, pump, return_exceptions=True)
+        await ws.close()
+        result.close_code = ws.close_code
+        result.close_reason = ws.close_reason or ""
+    result.heard = player.heard()
+    result.elapsed = time.monotonic() - began
+    return result
+
+
+def run_call(url: str, **kwargs: Any) -> CallResult:
+    """:func:`simulate_call` from synchronous code."""
+    return asyncio.run(simulate_call(url, **kwargs))

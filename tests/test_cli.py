@@ -1,0 +1,155 @@
+"""The command line: ``demo`` (table and files), ``serve`` with
+``simulate`` against it over loopback, and ``bench``; each run as a user
+would, in a subprocess, bounded in time."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import streamcodec as sc
+from streamcodec.signals import speech_like
+from streamcodec.wavio import read_wav
+
+import g711_reference as g711
+from streamtest import available_codecs
+
+ORDER = ("PCMU", "PCMA", "G722", "OPUS", "AMR-WB", "L16")
+
+
+def cli(*args, cwd, timeout=120, env=None):
+    return subprocess.run([sys.executable, "-m", "streamcodec", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def _has_matplotlib() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_demo_prints_the_table_and_writes_the_files(tmp_path):
+    out = tmp_path / "demo-out"
+    proc = cli("demo", "--seconds", "1", "--rates", "8000,24000", "--out", str(out),
+               cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    text = proc.stdout
+    available = available_codecs()
+    # Progress: one line per call while it runs.
+    assert len(re.findall(r"^\[\s*\d+/\d+\]", text, re.M)) == 2 * len(available)
+    header = next(line for line in text.splitlines() if line.startswith("codec "))
+    for column in ("frames in", "lost", "concealed", "us/msg in", "us/msg out", "SNR dB", "PESQ"):
+        assert column in header
+    rows = {}
+    for line in text.splitlines():
+        m = re.match(r"^(\S+)\s+(\d+) k\s+(\S+)@\s*(\d+)k\s+(\d+)/(\d+)\s+(\d+)\s+(\d+)\s+(\d+)"
+                     r"\s+([\d.]+)\s+([\d.]+)\s+(\d+)/(\d+)\s+(\S+)\s+(.*)$", line)
+        if m:
+            rows[(m.group(1), int(m.group(2)))] = m.groups()
+    assert set(rows) == {(c, r) for c in available for r in (8, 24)}
+    for (codec, rate), g in rows.items():
+        frames_in, frames_sent, lost, concealed = map(int, g[4:8])
+        assert frames_in == frames_sent == 50 and lost == 0 and concealed == 0
+        assert int(g[8]) >= 50                      # frames back to the caller
+        assert float(g[9]) > 0 and float(g[10]) > 0  # CPU per message, both ways
+        assert g[11] == g[12]                        # every mark echoed
+        snr = float("inf") if g[13] == ">99" else float(g[13])
+        floor = {"L16": 60, "PCMU": 30, "PCMA": 30, "G722": 12, "AMR-WB": 5, "OPUS": 5}[codec]
+        assert snr > floor, (codec, rate, snr)
+    for codec in ORDER:
+        if codec not in available:
+            assert f"unavailable in this build: {codec}" in text
+    files = set(os.listdir(out))
+    assert {"input.wav", "table.txt"} <= files
+    for codec in available:
+        for rate in (8, 24):
+            for who in ("app", "caller"):
+                pcm, wav_rate = read_wav(out / f"{codec}_play{rate}k_{who}.wav")
+                assert wav_rate == 16000 and len(pcm) >= 15000
+    assert ("demo.png" in files) == _has_matplotlib()
+    if "demo.png" in files:
+        assert (out / "demo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert header in (out / "table.txt").read_text()
+
+
+def test_demo_rejects_bad_options(tmp_path):
+    proc = cli("demo", "--rates", "11025", "--out", str(tmp_path / "x"), cwd=tmp_path)
+    assert proc.returncode == 2 and "playback rates must be among" in proc.stderr
+
+
+def _start_server(tmp_path, *args):
+    proc = subprocess.Popen([sys.executable, "-m", "streamcodec", "serve", "--port", "0",
+                             "--duration", "60", *args],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    line = proc.stdout.readline()
+    m = re.search(r"listening on (ws://127\.0\.0\.1:\d+)", line)
+    if not m:
+        proc.kill()
+        raise AssertionError(f"serve did not start: {line!r} {proc.stderr.read()}")
+    return proc, m.group(1)
+
+
+def _stop_server(proc):
+    proc.terminate()
+    try:
+        return proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()
+
+
+def test_serve_and_simulate_over_loopback(tmp_path):
+    server, url = _start_server(tmp_path, "--rate", "8000", "--auth-token", "tok")
+    try:
+        heard = tmp_path / "heard.wav"
+        ok = cli("simulate", url, "--fast", "--seconds", "0.5", "--dtmf", "1",
+                 "--auth-token", "tok", "--param", "customer_id=7", "--out", str(heard),
+                 cwd=tmp_path, timeout=60)
+        refused = cli("simulate", url, "--fast", "--seconds", "0.5", cwd=tmp_path, timeout=60)
+    finally:
+        _, log = _stop_server(server)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "closed with 1000" in ok.stdout and "25 frames" in ok.stdout
+    pcm, rate = read_wav(heard)
+    said = speech_like(0.5, 8000, seed=0)
+    once = [g711.ulaw_decode(g711.ulaw_encode(int(x))) for x in said]
+    twice = np.array([g711.ulaw_decode(g711.ulaw_encode(x)) for x in once], np.int16)
+    assert rate == 8000
+    np.testing.assert_array_equal(pcm, twice)
+    assert refused.returncode == 1 and "closed with 1008" in refused.stdout
+    # The server logged the per-stream counters of both streams.
+    assert "inbound: 25 received, 0 lost" in log and "1 dtmf" in log
+    assert "refused" in log
+
+
+def test_serve_with_a_bad_app_fails_cleanly(tmp_path):
+    proc = cli("serve", "--app", "no_such_module_anywhere:app", "--port", "0", cwd=tmp_path,
+               timeout=30)
+    assert proc.returncode == 2 and "cannot import" in proc.stderr
+    proc = cli("serve", "--playback-codec", "PCMU", "--playback-rate", "16000", "--port", "0",
+               cwd=tmp_path, timeout=30)
+    assert proc.returncode == 2 and "PCMU carries audio at 8000" in proc.stderr
+
+
+def test_bench_needs_a_checkout(tmp_path):
+    proc = cli("bench", cwd=tmp_path, timeout=30)
+    assert proc.returncode != 0 and "no bench/report.py" in proc.stderr
+
+
+def test_bench_runs_report_from_bench_dir(tmp_path):
+    bench = tmp_path / "mybench"
+    bench.mkdir()
+    (bench / "report.py").write_text(
+        "import sys\nprint('report ran with', sys.argv[1:])\nsys.exit(0)\n")
+    proc = cli("bench", "--bench-dir", str(bench), "--quick", "--only", "server",
+               cwd=tmp_path, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert "report ran with ['--quick', '--only', 'server']" in proc.stdout
