@@ -792,7 +792,7 @@ class CallHandler:
             stats.bytes_in += len(message)
             try:
                 event = _m.parse_frame(_m.load(message))
-            except Exception as exc:  # ProtocolError; RecursionError on deeply nested JSON
+            except Exception as exc:  # ProtocolError, or any other fault of one frame: skipped
                 if not authorized:
                     await self._close(transport, stats, CLOSE_POLICY, "unauthorized")
                     return None
@@ -903,8 +903,8 @@ class CallHandler:
                 try:
                     events = stream.feed(message)
                 except Exception as exc:
-                    # ProtocolError as documented; anything else (RecursionError
-                    # from deeply nested JSON) is skipped the same way.
+                    # ProtocolError as documented; a server must outlive any
+                    # one bad frame, so anything else is skipped the same way.
                     stats.cpu_in_ns += max(0, _cpu_ns() - t0 - _TIMER_COST)
                     if not await self._reject(transport, stats, exc):
                         return

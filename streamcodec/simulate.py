@@ -425,7 +425,7 @@ async def simulate_call(
                                 await echo(name)
                     else:
                         raise _m.ProtocolError(f"unexpected event {event!r} from the server")
-                except (ValueError, TypeError, RecursionError) as exc:  # ProtocolError, CorruptPayloadError
+                except (ValueError, TypeError) as exc:  # ProtocolError, CorruptPayloadError
                     result.bad_frames += 1
                     if len(result.errors) < 20:
                         result.errors.append(str(exc))

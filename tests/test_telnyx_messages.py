@@ -163,6 +163,7 @@ def test_unknown_passes_through():
     ('"media"', "JSON object"),
     ('{"media":{}}', "'event' is missing"),
     ('{"event":5}', "'event' must be a string"),
+    ("[" * 100000 + "]" * 100000, "nested too deeply"),
 ])
 def test_not_a_frame(text, match):
     with pytest.raises(m.ProtocolError, match=match):

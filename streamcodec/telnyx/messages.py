@@ -307,6 +307,8 @@ def load(message: Union[str, bytes, bytearray, memoryview]) -> dict:
         frame = json.loads(message)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"message is not valid JSON: {exc}") from None
+    except RecursionError:  # e.g. "[" * 100000: nesting no Telnyx frame has
+        raise ProtocolError("message is not a Telnyx frame: JSON nested too deeply") from None
     if not isinstance(frame, dict):
         raise ProtocolError(f"message must be a JSON object, got {type(frame).__name__}")
     event = frame.get("event")
