@@ -4,7 +4,6 @@ per call, through the public API each user would call."""
 
 from __future__ import annotations
 
-import warnings
 
 import streamcodec as sc
 from streamcodec import audioop as sc_audioop
@@ -12,12 +11,7 @@ from streamcodec import audioop as sc_audioop
 from report import Row, best_seconds
 from signals import loud_noise
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    try:
-        import audioop
-    except ImportError:  # Python >= 3.13 without audioop-lts
-        audioop = None
+from peers import audioop
 
 
 def rows(quick: bool) -> list[Row]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import json
 import struct
-import warnings
 
 import numpy as np
 
@@ -33,16 +32,7 @@ from streamcodec.signals import speech_like
 
 from report import Row, best_seconds
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    try:
-        import audioop
-    except ImportError:  # Python >= 3.13 without audioop-lts
-        audioop = None
-try:
-    import soxr
-except ImportError:
-    soxr = None
+from peers import audioop, soxr
 
 SID = "32DE0DEA-53CB-4B21-89A4-9E1819C043BC"
 RATE = 16000            # what speech-to-text wants

@@ -22,18 +22,8 @@ import json
 import pstats
 import sys
 import time
-import warnings
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    try:
-        import audioop
-    except ImportError:  # Python >= 3.13 without audioop-lts
-        audioop = None
-try:
-    import soxr
-except ImportError:
-    soxr = None
+from peers import audioop, soxr
 
 APP_RATE = 16000
 LIMIT_S = 300.0
