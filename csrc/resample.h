@@ -99,6 +99,16 @@ int64_t sc_resampler_flush_count(const sc_resampler *st);
  * rounded to nearest and saturated. */
 int64_t sc_resampler_process(sc_resampler *st, const int16_t *in, size_t n,
                              int16_t *out, size_t cap);
+/* The per-message path of the Python layer, with as few arguments as cffi
+ * can convert: 16-bit PCM given as nbytes bytes (an even count, else
+ * SC_EARG) through a void pointer (so a bytes object passes as is), and
+ * the output written to the block's own output area: the bytes from
+ * sc_resampler_out_area(st) (an offset from st) to the end of the size
+ * given to sc_resampler_init (a block of exactly get_size() bytes has
+ * next to none; allocate more to use this).  Returns the count of BYTES
+ * written there, or SC_EBUFFER (nothing consumed) when they do not fit. */
+int64_t sc_resampler_out_area(const sc_resampler *st);
+int64_t sc_resampler_process_bytes(sc_resampler *st, const void *in, size_t nbytes);
 int64_t sc_resampler_process_float(sc_resampler *st, const float *in, size_t n,
                                    float *out, size_t cap);
 /* Emit the tail (the filter's delay plus the final partial sample, as if
