@@ -1056,15 +1056,18 @@ static int64_t run(sc_resampler *st, const void *in, int kind, size_t n, void *o
     while (done < n) {
         size_t room;
         if (st->engine == ENGINE_PM) {
+            /* compact as soon as the rest of the call does not fit, so a
+             * chunk is computed in one pass (blocks of many vectors) rather
+             * than two short ones */
             int64_t end = (st->base + (int64_t)(st->sub_cap - RS_SLACK)) * st->M;
-            if (end - st->n_in < st->M) {
+            if (end - st->n_in < st->M || (uint64_t)(end - st->n_in) < (uint64_t)(n - done)) {
                 pm_compact(st);
                 end = (st->base + (int64_t)(st->sub_cap - RS_SLACK)) * st->M;
             }
             room = (size_t)(end - st->n_in);
         } else {
             int64_t end = st->base + st->buf_cap;
-            if (end - st->n_in < st->M) {
+            if (end - st->n_in < st->M || (uint64_t)(end - st->n_in) < (uint64_t)(n - done)) {
                 /* keep the last hist inputs */
                 int64_t keep = st->n_in - st->hist;
                 float *b = buf(st);
