@@ -399,7 +399,9 @@ static void build_pm(sc_resampler *st)
     rs_run *rn = runs(st);
     int32_t L = st->L, M = st->M, T = st->taps;
     int32_t nr = 0, nc = 0, e_min = 0;
-    size_t nt = 0;
+#if RS_VECTOR
+    size_t nt = 0;   /* floats of the shifted table used so far */
+#endif
     for (int32_t s = 0; s < L; s++) {
         int32_t o = (int32_t)(((int64_t)s * M) / L);
         int32_t p = (int32_t)(((int64_t)s * M) % L);
@@ -1125,6 +1127,19 @@ static int64_t run(sc_resampler *st, const void *in, int kind, size_t n, void *o
     return written;
 }
 
+/* 1 when no sample is an infinity or a NaN (exponent bits all ones). */
+RS_KERNEL
+static int all_finite(const float *SC_RESTRICT x, size_t n)
+{
+    uint32_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, x + i, sizeof u);
+        bad |= (u & 0x7F800000u) == 0x7F800000u;
+    }
+    return !bad;
+}
+
 static int64_t process(sc_resampler *st, const void *in, int kind, size_t n, void *out,
                        size_t cap)
 {
@@ -1135,6 +1150,11 @@ static int64_t process(sc_resampler *st, const void *in, int kind, size_t n, voi
         return count;
     if ((uint64_t)count > cap)
         return SC_EBUFFER;
+    /* The table form multiplies exact zeros with inputs near each output's
+     * reach (see pm_kernel); 0 * inf is a NaN, so non-finite float input
+     * is refused rather than let it spread past its reach. */
+    if (kind == KIND_F32 && !all_finite((const float *)in, n))
+        return SC_EARG;
     return run(st, in, kind, n, out, INT64_MAX);
 }
 

@@ -109,6 +109,8 @@ int64_t sc_resampler_process(sc_resampler *st, const int16_t *in, size_t n,
  * written there, or SC_EBUFFER (nothing consumed) when they do not fit. */
 int64_t sc_resampler_out_area(const sc_resampler *st);
 int64_t sc_resampler_process_bytes(sc_resampler *st, const void *in, size_t nbytes);
+/* float32 samples of any scale; SC_EARG (nothing consumed) when one is
+ * infinite or NaN. */
 int64_t sc_resampler_process_float(sc_resampler *st, const float *in, size_t n,
                                    float *out, size_t cap);
 /* Emit the tail (the filter's delay plus the final partial sample, as if

@@ -74,6 +74,14 @@ def check_rate(value: Any, what: str) -> int:
     return value
 
 
+def _check_float(rc: int, n: int) -> int:
+    """check() for the float32 entry points, whose SC_EARG means a sample
+    was infinite or NaN."""
+    if rc == lib.SC_EARG:
+        raise ValueError(f"float32 pcm must be finite: NaN or infinity among its {n} samples")
+    return check(rc, f"resampler, {n} samples")
+
+
 def check_quality(value: Any) -> int:
     """Return the C preset number for a ``quality=`` name."""
     if not isinstance(value, str) or value not in QUALITIES:
@@ -197,7 +205,7 @@ class Resampler:
         y = np.empty(count, dtype=np.float32)
         got = lib.sc_resampler_process_float(
             self._st, ffi.from_buffer("float[]", x), n, ffi.from_buffer("float[]", y), count)
-        check(got, f"resampler, {n} samples")
+        _check_float(got, n)
         self._float = True
         return y
 
@@ -270,7 +278,7 @@ def resample(pcm: PCMInput, in_rate: int, out_rate: int,
     if is_float:
         y = np.empty(total, dtype=np.float32)
         out = ffi.from_buffer("float[]", y)
-        check(lib.sc_resampler_process_float(r._st, data, n, out, total), "resample")
+        _check_float(lib.sc_resampler_process_float(r._st, data, n, out, total), n)
         check(lib.sc_resampler_flush_float(r._st, out + first, total - first), "resample")
         return y
     if total == 0:
