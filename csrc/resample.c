@@ -736,6 +736,9 @@ static inline float in_at(const void *in, int kind, size_t i)
 #define RS_NV_MAX 12   /* accumulators per block */
 
 #if RS_VECTOR
+/* Indices in the loops below are pointer-sized and unsigned: Python builds
+ * extensions with -fwrapv, under which 32-bit signed indices cost a
+ * sign extension per load and keep offsets out of the addressing. */
 #define RS_DEFINE_BLOCK(NAME, VT, VTU, W)                                                      \
 static inline __attribute__((always_inline)) void NAME(                                       \
     const float *SC_RESTRICT sub, size_t sub_cap, const rs_run *rn, int nruns,                 \
@@ -748,28 +751,29 @@ static inline __attribute__((always_inline)) void NAME(                         
         a[v] = (VT){ 0 };                                                                      \
     for (int k = 0; k < nruns; k++) {                                                          \
         const float *xp = sub + (size_t)rn[k].r * sub_cap + (at + rn[k].e0);                   \
-        int32_t n = rn[k].n;                                                                   \
+        size_t n = (size_t)rn[k].n;                                                            \
         if (rn[k].tab >= 0) {                                                                  \
             const float *t = tb + rn[k].tab;                                                   \
-            for (int32_t j = 0; j < n + (W) - 1; j++) {                                        \
-                VT cj = *(const VT *)(t + (size_t)j * RS_WIDE);                                \
+            const float *end = xp + n + (W) - 1;                                               \
+            for (; xp < end; xp++, t += RS_WIDE) {                                             \
+                VT cj = *(const VT *)t;                                                        \
                 _Pragma("GCC unroll 16")                                                       \
                 for (int v = 0; v < nv; v++)                                                   \
-                    a[v] += cj * xp[j + (W) * v];                                              \
+                    a[v] += cj * xp[(size_t)(W) * (size_t)v];                                  \
             }                                                                                  \
         } else {                                                                               \
             const float *c = cf + rn[k].coef;                                                  \
-            for (int32_t m = 0; m < n; m++) {                                                  \
+            for (size_t m = 0; m < n; m++) {                                                   \
                 float cm = c[m];                                                               \
                 _Pragma("GCC unroll 16")                                                       \
                 for (int v = 0; v < nv; v++)                                                   \
-                    a[v] += cm * *(const VTU *)(xp + m + (W) * v);                             \
+                    a[v] += cm * *(const VTU *)(xp + m + (size_t)(W) * (size_t)v);             \
             }                                                                                  \
         }                                                                                      \
     }                                                                                          \
     _Pragma("GCC unroll 16")                                                                   \
     for (int v = 0; v < nv; v++)                                                               \
-        *(VTU *)(dst + (W) * v) = a[v];                                                        \
+        *(VTU *)(dst + (size_t)(W) * (size_t)v) = a[v];                                        \
 }
 
 /* Split nq outputs into blocks of at most RS_NV_MAX vectors, as even as
