@@ -20,11 +20,16 @@
  *    offset are fixed and consecutive q read inputs M apart, so the input
  *    is kept split into M substreams x_r[t] = x[M t + r]; each class is
  *    then a short list of "runs" (substream r, first offset, coefficients),
- *    each an ordinary FIR over contiguous floats, vectorised across 8
- *    consecutive q per register.  Zero taps are dropped when the runs are
- *    built, so the half-band (1:2) and third-band (1:3, 2:3) structure is
- *    exploited for free: the class holding the filter centre of an
- *    interpolator is a one-tap copy.
+ *    each an ordinary FIR over contiguous floats, vectorised across 8 (16
+ *    with AVX-512) consecutive q per register, up to 12 registers of
+ *    outputs per block.  Zero taps are dropped when the runs are built, so
+ *    the half-band (1:2) and third-band (1:3, 2:3) structure is exploited
+ *    for free: the class holding the filter centre of an interpolator is a
+ *    one-tap copy.  Long runs are computed from a table of shifted
+ *    coefficients (aligned loads, one broadcast input per row) rather than
+ *    from unaligned input vectors; see pm_kernel.  The symmetry of the
+ *    linear-phase filter is not used: pairing x[a] + x[b] before the
+ *    multiply trades each FMA for an add, which is no cheaper.
  *  - dot (everything else, e.g. 44100 <-> 48000 with L, M = 160, 147):
  *    per output, a dot product of the phase's (reversed, zero-padded to a
  *    multiple of 8) taps with a contiguous window of the input history.
@@ -32,8 +37,16 @@
  * Both compute every output with the same sequence of floating-point
  * operations whatever the chunking (vector lanes are independent and the
  * order of the taps is fixed), so results are bit-identical for any
- * split of the input.  On x86-64 gcc the kernels are also compiled for
- * x86-64-v3/v4 (AVX2 + FMA) and picked at load time.
+ * split of the input (of finite samples: float input must be finite, see
+ * process()).  On x86-64 gcc the kernels are also compiled for
+ * x86-64-v3/v4 (AVX2 + FMA) and picked at load time, and the period-major
+ * one has a 16-lane AVX-512 variant picked at init.
+ *
+ * Per 20 ms chunk at 8/16/24 kHz (160 outputs per class) the C work is
+ * 0.15-0.4 us on the development machine, about three quarters of it in
+ * the kernel's FMAs; the rest of a Python call is the cffi call and
+ * Python itself.  A chunk is computed in one pass: the history is
+ * compacted before a chunk that would not fit (see run()).
  */
 #include "resample.h"
 

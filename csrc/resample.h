@@ -47,12 +47,14 @@
  * any pair (equal rates copy with zero delay).  The six conversions among
  * 8000, 16000 and 24000 Hz (and every other pair whose reduced L and M are
  * at most 8) run a vectorised period-major kernel; the rest a vectorised
- * per-output dot product.
+ * per-output dot product.  float32 input must be finite (NaN or infinity:
+ * SC_EARG, nothing consumed).
  *
  * Memory: sc_resampler_get_size() bytes owned by the caller (Python or
  * codec.c), handed to sc_resampler_init(); the block holds the filter,
  * the history and the work buffers, and contains no pointers, so nothing
- * needs freeing.
+ * needs freeing.  A caller may hand over more than that: the excess is the
+ * output area of sc_resampler_process_bytes().
  */
 #ifndef SC_RESAMPLE_H
 #define SC_RESAMPLE_H
