@@ -20,11 +20,16 @@
  *    offset are fixed and consecutive q read inputs M apart, so the input
  *    is kept split into M substreams x_r[t] = x[M t + r]; each class is
  *    then a short list of "runs" (substream r, first offset, coefficients),
- *    each an ordinary FIR over contiguous floats, vectorised across 8
- *    consecutive q per register.  Zero taps are dropped when the runs are
- *    built, so the half-band (1:2) and third-band (1:3, 2:3) structure is
- *    exploited for free: the class holding the filter centre of an
- *    interpolator is a one-tap copy.
+ *    each an ordinary FIR over contiguous floats, vectorised across 8 (16
+ *    with AVX-512) consecutive q per register, up to 12 registers of
+ *    outputs per block.  Zero taps are dropped when the runs are built, so
+ *    the half-band (1:2) and third-band (1:3, 2:3) structure is exploited
+ *    for free: the class holding the filter centre of an interpolator is a
+ *    one-tap copy.  Long runs are computed from a table of shifted
+ *    coefficients (aligned loads, one broadcast input per row) rather than
+ *    from unaligned input vectors; see pm_kernel.  The symmetry of the
+ *    linear-phase filter is not used: pairing x[a] + x[b] before the
+ *    multiply trades each FMA for an add, which is no cheaper.
  *  - dot (everything else, e.g. 44100 <-> 48000 with L, M = 160, 147):
  *    per output, a dot product of the phase's (reversed, zero-padded to a
  *    multiple of 8) taps with a contiguous window of the input history.
@@ -32,8 +37,16 @@
  * Both compute every output with the same sequence of floating-point
  * operations whatever the chunking (vector lanes are independent and the
  * order of the taps is fixed), so results are bit-identical for any
- * split of the input.  On x86-64 gcc the kernels are also compiled for
- * x86-64-v3/v4 (AVX2 + FMA) and picked at load time.
+ * split of the input (of finite samples: float input must be finite, see
+ * process()).  On x86-64 gcc the kernels are also compiled for
+ * x86-64-v3/v4 (AVX2 + FMA) and picked at load time, and the period-major
+ * one has a 16-lane AVX-512 variant picked at init.
+ *
+ * Per 20 ms chunk at 8/16/24 kHz (160 outputs per class) the C work is
+ * 0.15-0.4 us on the development machine, about three quarters of it in
+ * the kernel's FMAs; the rest of a Python call is the cffi call and
+ * Python itself.  A chunk is computed in one pass: the history is
+ * compacted before a chunk that would not fit (see run()).
  */
 #include "resample.h"
 
@@ -74,6 +87,8 @@ typedef float rs_v8u __attribute__((vector_size(32), aligned(4)));
 #define RS_BLOCK_PERIODS 256   /* period-major: periods of input per pass */
 #define RS_DOT_BLOCK 1024      /* dot engine: inputs per pass */
 #define RS_LANES 8
+#define RS_WIDE 16             /* lanes of the AVX-512 kernel */
+#define RS_TABLE_MIN 16        /* runs of at least this many taps use the shifted table */
 #define RS_SLACK 96            /* floats read past the data by whole vectors */
 #define RS_ALIGN 64
 
@@ -106,6 +121,7 @@ typedef struct {
     int32_t e0;
     int32_t n;
     int32_t coef;   /* index into the coefficient array */
+    int32_t tab;    /* index into the shifted-coefficient table, or -1 */
 } rs_run;
 
 struct sc_resampler {
@@ -126,6 +142,8 @@ struct sc_resampler {
     size_t off_runs, n_runs;
     size_t off_buf, n_buf;
     size_t off_tmp, n_tmp;
+    size_t off_tab, n_tab;
+    size_t off_out;     /* the output area of process_bytes: [off_out, size) */
     int32_t run_start[RS_PM_MAX + 1];
     int32_t phase[RS_PM_MAX];   /* period-major: p_s */
     int32_t offset[RS_PM_MAX];  /* period-major: o_s */
@@ -134,6 +152,7 @@ struct sc_resampler {
     int32_t hist;               /* entries kept when compacting */
     int32_t buf_cap;            /* dot engine: floats in the history buffer */
     int32_t wide;               /* period-major: use the 16-lane AVX-512 kernel */
+    int32_t tcap;               /* period-major: floats per class in the work buffer */
 
     /* stream position */
     int64_t n_in;       /* inputs consumed since reset */
@@ -155,13 +174,31 @@ static int64_t gcd64(int64_t a, int64_t b)
     return a;
 }
 
-static int64_t floor_div(int64_t a, int64_t b)   /* b > 0 */
+/* a / b truncated, b > 0.  The period-major engine divides by L or M,
+ * both at most 8, several times per call: constant divisors become a
+ * multiply and a shift instead of a 64-bit divide (tens of cycles each). */
+static inline int64_t tdiv(int64_t a, int64_t b)
 {
-    int64_t q = a / b;
-    return (a % b != 0 && a < 0) ? q - 1 : q;
+    switch (b) {
+    case 1: return a;
+    case 2: return a / 2;
+    case 3: return a / 3;
+    case 4: return a / 4;
+    case 5: return a / 5;
+    case 6: return a / 6;
+    case 7: return a / 7;
+    case 8: return a / 8;
+    default: return a / b;
+    }
 }
 
-static int64_t ceil_div(int64_t a, int64_t b)    /* b > 0 */
+static inline int64_t floor_div(int64_t a, int64_t b)   /* b > 0 */
+{
+    int64_t q = tdiv(a, b);
+    return (q * b != a && a < 0) ? q - 1 : q;
+}
+
+static inline int64_t ceil_div(int64_t a, int64_t b)    /* b > 0 */
 {
     return -floor_div(-a, b);
 }
@@ -175,6 +212,7 @@ static float *coefs(sc_resampler *st) { return (float *)((char *)st + st->off_co
 static rs_run *runs(sc_resampler *st) { return (rs_run *)((char *)st + st->off_runs); }
 static float *buf(sc_resampler *st) { return (float *)((char *)st + st->off_buf); }
 static float *tmp(sc_resampler *st) { return (float *)((char *)st + st->off_tmp); }
+static float *tab(sc_resampler *st) { return (float *)((char *)st + st->off_tab); }
 
 static int rate_index(int32_t rate)
 {
@@ -216,9 +254,40 @@ static double bessel_i0(double x)
 typedef struct {
     int32_t L, M, K, engine, c, delay, taps, taps_pad;
     double beta, atten;
-    size_t n_coef, n_runs, n_buf, n_tmp;
+    size_t n_coef, n_runs, n_buf, n_tmp, n_tab;
     int32_t sub_cap, hist, buf_cap;
 } rs_plan;
+
+/* Whether prototype tap idx (0..2c) is non-zero: the sinc vanishes exactly
+ * at the non-zero multiples of K (the Kaiser window never does). */
+static int tap_nonzero(int64_t idx, int64_t c, int32_t K)
+{
+    int64_t n = idx - c;
+    return idx >= 0 && idx <= 2 * c && (n == 0 || n % K != 0);
+}
+
+/* Period-major run of class s over substream r: the taps k with
+ * o_s - k = M e + r, for e from first to last (non-zero taps only; 0 when
+ * the run is empty). */
+static int run_extent(int32_t L, int32_t M, int32_t K, int64_t c, int32_t T, int32_t s,
+                      int32_t r, int32_t *first, int32_t *last)
+{
+    int32_t o = (int32_t)(((int64_t)s * M) / L);
+    int32_t p = (int32_t)(((int64_t)s * M) % L);
+    int32_t e_lo = (int32_t)ceil_div((int64_t)o - r - (T - 1), M);
+    int32_t e_hi = (int32_t)floor_div((int64_t)o - r, M);
+    int found = 0;
+    for (int32_t e = e_lo; e <= e_hi; e++) {
+        int64_t k = (int64_t)o - r - (int64_t)M * e;
+        if (tap_nonzero(p + k * L, c, K)) {
+            if (!found)
+                *first = e;
+            found = 1;
+            *last = e;
+        }
+    }
+    return found;
+}
 
 static int make_plan(int32_t in_rate, int32_t out_rate, int quality, rs_plan *pl)
 {
@@ -268,6 +337,15 @@ static int make_plan(int32_t in_rate, int32_t out_rate, int quality, rs_plan *pl
         pl->sub_cap = pl->hist + RS_BLOCK_PERIODS + RS_SLACK;
         pl->n_buf = (size_t)pl->M * (size_t)pl->sub_cap;
         pl->n_tmp = (size_t)pl->L * (size_t)(RS_BLOCK_PERIODS + 4 + RS_SLACK);
+#if RS_VECTOR
+        for (int32_t s = 0; s < pl->L; s++)
+            for (int32_t r = 0; r < pl->M; r++) {
+                int32_t first = 0, last = -1;
+                if (run_extent(pl->L, pl->M, pl->K, c, pl->taps, s, r, &first, &last)
+                    && last - first + 1 >= RS_TABLE_MIN)
+                    pl->n_tab += (size_t)(last - first + 1 + RS_WIDE - 1) * RS_WIDE;
+            }
+#endif
     } else {
         pl->engine = ENGINE_DOT;
         pl->taps_pad = (pl->taps + RS_LANES - 1) / RS_LANES * RS_LANES;
@@ -282,7 +360,7 @@ static int make_plan(int32_t in_rate, int32_t out_rate, int quality, rs_plan *pl
 }
 
 static size_t layout(const rs_plan *pl, size_t *off_coef, size_t *off_runs, size_t *off_buf,
-                     size_t *off_tmp)
+                     size_t *off_tmp, size_t *off_tab, size_t *off_out)
 {
     size_t off = align_up(sizeof(sc_resampler));
     *off_coef = off;
@@ -293,6 +371,9 @@ static size_t layout(const rs_plan *pl, size_t *off_coef, size_t *off_runs, size
     off = align_up(off + pl->n_buf * sizeof(float));
     *off_tmp = off;
     off = align_up(off + pl->n_tmp * sizeof(float));
+    *off_tab = off;
+    off = align_up(off + pl->n_tab * sizeof(float));
+    *off_out = off;
     return off + RS_ALIGN;   /* room to align the block itself */
 }
 
@@ -302,8 +383,8 @@ int64_t sc_resampler_get_size(int32_t in_rate, int32_t out_rate, int quality)
     int rc = make_plan(in_rate, out_rate, quality, &pl);
     if (rc < 0)
         return rc;
-    size_t a, b, c, d;
-    return (int64_t)layout(&pl, &a, &b, &c, &d);
+    size_t a, b, c, d, e, f;
+    return (int64_t)layout(&pl, &a, &b, &c, &d, &e, &f);
 }
 
 /* Prototype tap i of 0..2c (double precision). */
@@ -326,12 +407,14 @@ static double proto_tap(const sc_resampler *st, int64_t i, double i0_beta)
 
 static void build_pm(sc_resampler *st)
 {
-    int64_t n_taps = 2 * (int64_t)st->c + 1;
     double i0_beta = bessel_i0(st->beta);
     float *cf = coefs(st);
     rs_run *rn = runs(st);
     int32_t L = st->L, M = st->M, T = st->taps;
     int32_t nr = 0, nc = 0, e_min = 0;
+#if RS_VECTOR
+    size_t nt = 0;   /* floats of the shifted table used so far */
+#endif
     for (int32_t s = 0; s < L; s++) {
         int32_t o = (int32_t)(((int64_t)s * M) / L);
         int32_t p = (int32_t)(((int64_t)s * M) % L);
@@ -341,30 +424,35 @@ static void build_pm(sc_resampler *st)
         for (int32_t r = 0; r < M; r++) {
             /* taps k with o - k = M e + r, i.e. e = (o - r - k) / M; walk e
              * upwards (k downwards) so that inputs are read in order. */
-            int32_t e_lo = (int32_t)ceil_div((int64_t)o - r - (T - 1), M);
-            int32_t e_hi = (int32_t)floor_div((int64_t)o - r, M);
-            int32_t first = 0, last = 0, found = 0;
-            for (int32_t e = e_lo; e <= e_hi; e++) {
-                int64_t k = (int64_t)o - r - (int64_t)M * e;
-                int64_t idx = p + k * L;
-                if (idx < n_taps && proto_tap(st, idx, i0_beta) != 0.0) {
-                    if (!found)
-                        first = e;
-                    found = 1;
-                    last = e;
-                }
-            }
-            if (!found)
+            int32_t first = 0, last = -1;
+            if (!run_extent(L, M, st->K, st->c, T, s, r, &first, &last))
                 continue;
+            int32_t n = last - first + 1;
             rn[nr].r = r;
             rn[nr].e0 = first;
-            rn[nr].n = last - first + 1;
+            rn[nr].n = n;
             rn[nr].coef = nc;
+            rn[nr].tab = -1;
             for (int32_t e = first; e <= last; e++) {
                 int64_t k = (int64_t)o - r - (int64_t)M * e;
                 int64_t idx = p + k * L;
-                cf[nc++] = idx < n_taps ? (float)proto_tap(st, idx, i0_beta) : 0.0f;
+                cf[nc++] = tap_nonzero(idx, st->c, st->K)
+                         ? (float)proto_tap(st, idx, i0_beta) : 0.0f;
             }
+#if RS_VECTOR
+            if (n >= RS_TABLE_MIN) {
+                /* row j, lane i holds coefficient j - i (zero outside the
+                 * run): lanes of a vector of consecutive outputs then take
+                 * one broadcast input per row, in the run's tap order. */
+                float *t = tab(st) + nt;
+                const float *c = cf + rn[nr].coef;
+                rn[nr].tab = (int32_t)nt;
+                for (int32_t j = 0; j < n + RS_WIDE - 1; j++)
+                    for (int32_t i = 0; i < RS_WIDE; i++)
+                        t[(size_t)j * RS_WIDE + (size_t)i] = j - i >= 0 && j - i < n ? c[j - i] : 0.0f;
+                nt += (size_t)(n + RS_WIDE - 1) * RS_WIDE;
+            }
+#endif
             if (first < e_min)
                 e_min = first;
             nr++;
@@ -400,8 +488,8 @@ int sc_resampler_init(sc_resampler *st, size_t size, int32_t in_rate, int32_t ou
     int rc = make_plan(in_rate, out_rate, quality, &pl);
     if (rc < 0)
         return rc;
-    size_t off_coef, off_runs, off_buf, off_tmp;
-    size_t need = layout(&pl, &off_coef, &off_runs, &off_buf, &off_tmp);
+    size_t off_coef, off_runs, off_buf, off_tmp, off_tab, off_out;
+    size_t need = layout(&pl, &off_coef, &off_runs, &off_buf, &off_tmp, &off_tab, &off_out);
     if (size < need)
         return SC_EBUFFER;
     memset(st, 0, sizeof *st);
@@ -431,6 +519,10 @@ int sc_resampler_init(sc_resampler *st, size_t size, int32_t in_rate, int32_t ou
     st->n_buf = pl.n_buf;
     st->off_tmp = off_tmp + shift;
     st->n_tmp = pl.n_tmp;
+    st->tcap = pl.L ? (int32_t)(pl.n_tmp / (size_t)pl.L) : 0;
+    st->off_tab = off_tab + shift;
+    st->n_tab = pl.n_tab;
+    st->off_out = off_out + shift;
     st->sub_cap = pl.sub_cap;
     st->hist = pl.hist;
     st->buf_cap = pl.buf_cap;
@@ -493,8 +585,8 @@ int sc_resampler_skip(sc_resampler *st, int64_t n)
 static int64_t produced_after(const sc_resampler *st, int64_t n_in)
 {
     /* floor(n_in L / M) without overflow for any realistic stream */
-    int64_t q = n_in / st->M, r = n_in % st->M;
-    return q * st->L + (r * st->L) / st->M;
+    int64_t q = tdiv(n_in, st->M), r = n_in - q * st->M;
+    return q * st->L + tdiv(r * st->L, st->M);
 }
 
 #define RS_MAX_INPUT ((size_t)1 << 40)
@@ -513,7 +605,7 @@ static int64_t tail_total(const sc_resampler *st)
      * (nothing at all for a stream that has had no input) */
     if (st->n_in == 0)
         return st->n_out;
-    int64_t q = st->n_in / st->M, r = st->n_in % st->M;
+    int64_t q = tdiv(st->n_in, st->M), r = st->n_in - q * st->M;
     return q * st->L + ceil_div(r * st->L, st->M) + st->delay;
 }
 
@@ -534,16 +626,20 @@ static void i16_to_f32(const int16_t *SC_RESTRICT in, size_t n, float *SC_RESTRI
 }
 
 /* Round to nearest (ties to even) and saturate.  Adding 1.5 * 2^23 puts the
- * rounded integer in the low mantissa bits; valid for |v| < 2^22, which the
- * clamp guarantees. */
+ * rounded integer in the low mantissa bits, valid for |v| < 2^22: always
+ * true here, as the int16 path's outputs are int16 inputs times a filter
+ * whose phases have absolute tap sums of a few units at most.  Clamping the
+ * integer (not the float) keeps the vectorised loops below to plain
+ * add / sub / min / max / narrow. */
 static inline int16_t f32_to_i16(float v)
 {
-    v = v < -32768.0f ? -32768.0f : v;
-    v = v > 32767.0f ? 32767.0f : v;
     float m = v + 12582912.0f;
     uint32_t u;
     memcpy(&u, &m, sizeof u);
-    return (int16_t)((int32_t)u - 0x4B400000);
+    int32_t i = (int32_t)u - 0x4B400000;
+    i = i < -32768 ? -32768 : i;
+    i = i > 32767 ? 32767 : i;
+    return (int16_t)i;
 }
 
 RS_KERNEL
@@ -553,14 +649,29 @@ static void f32_to_i16_n(const float *SC_RESTRICT in, size_t n, int16_t *SC_REST
         out[i] = f32_to_i16(in[i]);
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+/* Pairs of int16 handled as one 32-bit word (first sample in the low half):
+ * shifts and masks instead of shuffles. */
+#define RS_WORD_PAIRS 1
+typedef uint32_t rs_u32a2 __attribute__((aligned(2)));
+#else
+#define RS_WORD_PAIRS 0
+#endif
+
 RS_KERNEL
 static void interleave2_i16(const float *SC_RESTRICT c0, const float *SC_RESTRICT c1, size_t n,
                             int16_t *SC_RESTRICT o)
 {
+#if RS_WORD_PAIRS
+    rs_u32a2 *w = (rs_u32a2 *)o;
+    for (size_t k = 0; k < n; k++)
+        w[k] = (uint32_t)(uint16_t)f32_to_i16(c0[k]) | (uint32_t)(uint16_t)f32_to_i16(c1[k]) << 16;
+#else
     for (size_t k = 0; k < n; k++) {
         o[2 * k] = f32_to_i16(c0[k]);
         o[2 * k + 1] = f32_to_i16(c1[k]);
     }
+#endif
 }
 
 RS_KERNEL
@@ -578,10 +689,19 @@ RS_KERNEL
 static void deinterleave2_i16(const int16_t *SC_RESTRICT x, size_t n, float *SC_RESTRICT d0,
                               float *SC_RESTRICT d1)
 {
+#if RS_WORD_PAIRS
+    const rs_u32a2 *w = (const rs_u32a2 *)x;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t v = w[k];
+        d0[k] = (float)(int16_t)(uint16_t)v;
+        d1[k] = (float)((int32_t)v >> 16);
+    }
+#else
     for (size_t k = 0; k < n; k++) {
         d0[k] = (float)x[2 * k];
         d1[k] = (float)x[2 * k + 1];
     }
+#endif
 }
 
 RS_KERNEL
@@ -607,83 +727,119 @@ static inline float in_at(const void *in, int kind, size_t i)
 /* dst[i] = sum over runs of sum_m coef[m] * sub_r[i0 + i + e0 + m], for i in
  * [0, nq) rounded up to whole vectors (dst and the substreams have slack).
  *
- * Each output lane keeps two partial sums, taps 0, 2, 4... of each run in
- * one and 1, 3, 5... in the other, added at the end: twice the independent
- * FMA chains, which is what keeps both FMA units busy.  Every lane does
- * exactly that sequence whichever loop computes it, so the result never
- * depends on how the outputs were blocked. */
-RS_KERNEL
-static void pm_kernel(const float *SC_RESTRICT sub, size_t sub_cap, const rs_run *rn, int nruns,
-                      const float *SC_RESTRICT cf, int64_t i0, size_t nq, float *SC_RESTRICT dst)
-{
+ * Every output lane keeps ONE running sum, fed the run's taps in order,
+ * run after run: that fixed sequence is what makes the result independent
+ * of how outputs are blocked (so of the chunking) and of the vector width.
+ * A block of nv vectors of consecutive outputs keeps nv sums in registers,
+ * nv independent FMA chains (enough to hide the FMA latency from about 8).
+ *
+ * A run is computed in one of two forms with the same per-lane sequence:
+ *  - direct: for each tap m, coefficient m broadcast times the input
+ *    vector starting at tap m's offset (an unaligned load per FMA, which
+ *    for 64-byte vectors almost always spans two cache lines);
+ *  - table (runs of at least RS_TABLE_MIN taps): for each input j of the
+ *    block's span, that input broadcast times table row j, whose lane i
+ *    holds coefficient j - i (zero outside the run).  Lane i meets its taps
+ *    in the same order, plus exact zeros (c * 0 adds nothing to a finite
+ *    sum); the row loads are aligned and shared by the nv vectors.  It
+ *    costs n + W - 1 FMAs per vector instead of n, but runs at the FMA
+ *    units' full rate instead of the split loads'.  (Non-finite float
+ *    input makes outputs up to W - 1 samples further than its own reach
+ *    non-finite too.) */
+#define RS_NV_MAX 12   /* accumulators per block */
+
 #if RS_VECTOR
-    size_t i = 0;
-    for (; i < nq && nq - i > 3 * RS_LANES; i += 4 * RS_LANES) {
-        rs_v8 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
-        rs_v8 b0 = { 0 }, b1 = { 0 }, b2 = { 0 }, b3 = { 0 };
-        for (int k = 0; k < nruns; k++) {
-            const float *xp = sub + (size_t)rn[k].r * sub_cap + (i0 + (int64_t)i + rn[k].e0);
-            const float *c = cf + rn[k].coef;
-            int32_t n = rn[k].n, m = 0;
-            for (; m + 1 < n; m += 2) {
-                float c0 = c[m], c1 = c[m + 1];
-                const float *x0 = xp + m, *x1 = xp + m + 1;
-                a0 += c0 * *(const rs_v8u *)(x0);
-                a1 += c0 * *(const rs_v8u *)(x0 + 8);
-                a2 += c0 * *(const rs_v8u *)(x0 + 16);
-                a3 += c0 * *(const rs_v8u *)(x0 + 24);
-                b0 += c1 * *(const rs_v8u *)(x1);
-                b1 += c1 * *(const rs_v8u *)(x1 + 8);
-                b2 += c1 * *(const rs_v8u *)(x1 + 16);
-                b3 += c1 * *(const rs_v8u *)(x1 + 24);
-            }
-            if (m < n) {
-                float c0 = c[m];
-                const float *x0 = xp + m;
-                a0 += c0 * *(const rs_v8u *)(x0);
-                a1 += c0 * *(const rs_v8u *)(x0 + 8);
-                a2 += c0 * *(const rs_v8u *)(x0 + 16);
-                a3 += c0 * *(const rs_v8u *)(x0 + 24);
-            }
-        }
-        *(rs_v8u *)(dst + i) = a0 + b0;
-        *(rs_v8u *)(dst + i + 8) = a1 + b1;
-        *(rs_v8u *)(dst + i + 16) = a2 + b2;
-        *(rs_v8u *)(dst + i + 24) = a3 + b3;
-    }
-    for (; i < nq; i += RS_LANES) {
-        rs_v8 a0 = { 0 }, b0 = { 0 };
-        for (int k = 0; k < nruns; k++) {
-            const float *xp = sub + (size_t)rn[k].r * sub_cap + (i0 + (int64_t)i + rn[k].e0);
-            const float *c = cf + rn[k].coef;
-            int32_t n = rn[k].n, m = 0;
-            for (; m + 1 < n; m += 2) {
-                a0 += c[m] * *(const rs_v8u *)(xp + m);
-                b0 += c[m + 1] * *(const rs_v8u *)(xp + m + 1);
-            }
-            if (m < n)
-                a0 += c[m] * *(const rs_v8u *)(xp + m);
-        }
-        *(rs_v8u *)(dst + i) = a0 + b0;
-    }
-#else
-    for (size_t i = 0; i < nq; i++) {
-        float a = 0.0f, b = 0.0f;
-        for (int k = 0; k < nruns; k++) {
-            const float *xp = sub + (size_t)rn[k].r * sub_cap + (i0 + (int64_t)i + rn[k].e0);
-            const float *c = cf + rn[k].coef;
-            int32_t n = rn[k].n, m = 0;
-            for (; m + 1 < n; m += 2) {
-                a += c[m] * xp[m];
-                b += c[m + 1] * xp[m + 1];
-            }
-            if (m < n)
-                a += c[m] * xp[m];
-        }
-        dst[i] = a + b;
-    }
-#endif
+/* Indices in the loops below are pointer-sized and unsigned: Python builds
+ * extensions with -fwrapv, under which 32-bit signed indices cost a
+ * sign extension per load and keep offsets out of the addressing. */
+#define RS_DEFINE_BLOCK(NAME, VT, VTU, W)                                                      \
+static inline __attribute__((always_inline)) void NAME(                                       \
+    const float *SC_RESTRICT sub, size_t sub_cap, const rs_run *rn, int nruns,                 \
+    const float *SC_RESTRICT cf, const float *SC_RESTRICT tb, int64_t at,                      \
+    float *SC_RESTRICT dst, const int nv)                                                      \
+{                                                                                              \
+    VT a[RS_NV_MAX];                                                                           \
+    _Pragma("GCC unroll 16")                                                                   \
+    for (int v = 0; v < nv; v++)                                                               \
+        a[v] = (VT){ 0 };                                                                      \
+    for (int k = 0; k < nruns; k++) {                                                          \
+        const float *xp = sub + (size_t)rn[k].r * sub_cap + (at + rn[k].e0);                   \
+        size_t n = (size_t)rn[k].n;                                                            \
+        if (rn[k].tab >= 0) {                                                                  \
+            const float *t = tb + rn[k].tab;                                                   \
+            const float *end = xp + n + (W) - 1;                                               \
+            for (; xp < end; xp++, t += RS_WIDE) {                                             \
+                VT cj = *(const VT *)t;                                                        \
+                _Pragma("GCC unroll 16")                                                       \
+                for (int v = 0; v < nv; v++)                                                   \
+                    a[v] += cj * xp[(size_t)(W) * (size_t)v];                                  \
+            }                                                                                  \
+        } else {                                                                               \
+            const float *c = cf + rn[k].coef;                                                  \
+            for (size_t m = 0; m < n; m++) {                                                   \
+                float cm = c[m];                                                               \
+                _Pragma("GCC unroll 16")                                                       \
+                for (int v = 0; v < nv; v++)                                                   \
+                    a[v] += cm * *(const VTU *)(xp + m + (size_t)(W) * (size_t)v);             \
+            }                                                                                  \
+        }                                                                                      \
+    }                                                                                          \
+    _Pragma("GCC unroll 16")                                                                   \
+    for (int v = 0; v < nv; v++)                                                               \
+        *(VTU *)(dst + (size_t)(W) * (size_t)v) = a[v];                                        \
 }
+
+/* Split nq outputs into blocks of at most RS_NV_MAX vectors, as even as
+ * possible (a short tail block would be latency-bound). */
+#define RS_DEFINE_KERNEL(ATTR, NAME, BLOCK, W)                                                 \
+ATTR static void NAME(const float *SC_RESTRICT sub, size_t sub_cap, const rs_run *rn,         \
+                      int nruns, const float *SC_RESTRICT cf, const float *SC_RESTRICT tb,     \
+                      int64_t i0, size_t nq, float *SC_RESTRICT dst)                           \
+{                                                                                              \
+    size_t nvec = (nq + (W) - 1) / (W), done = 0;                                              \
+    size_t blocks = (nvec + RS_NV_MAX - 1) / RS_NV_MAX;                                        \
+    for (size_t b = 0; b < blocks; b++) {                                                      \
+        size_t nv = (nvec - done + (blocks - b) - 1) / (blocks - b);                           \
+        int64_t at = i0 + (int64_t)(done * (W));                                               \
+        float *d = dst + done * (W);                                                           \
+        switch (nv) {                                                                          \
+        case 1: BLOCK(sub, sub_cap, rn, nruns, cf, tb, at, d, 1); break;                       \
+        case 2: BLOCK(sub, sub_cap, rn, nruns, cf, tb, at, d, 2); break;                       \
+        case 3: BLOCK(sub, sub_cap, rn, nruns, cf, tb, at, d, 3); break;                       \
+        case 4: BLOCK(sub, sub_cap, rn, nruns, cf, tb, at, d, 4); break;                       \
+        case 5: BLOCK(sub, sub_cap, rn, nruns, cf, tb, at, d, 5); break;                       \
+        case 6: BLOCK(sub, sub_cap, rn, nruns, cf, tb, at, d, 6); break;                       \
+        case 7: BLOCK(sub, sub_cap, rn, nruns, cf, tb, at, d, 7); break;                       \
+        case 8: BLOCK(sub, sub_cap, rn, nruns, cf, tb, at, d, 8); break;                       \
+        case 9: BLOCK(sub, sub_cap, rn, nruns, cf, tb, at, d, 9); break;                       \
+        case 10: BLOCK(sub, sub_cap, rn, nruns, cf, tb, at, d, 10); break;                     \
+        case 11: BLOCK(sub, sub_cap, rn, nruns, cf, tb, at, d, 11); break;                     \
+        default: BLOCK(sub, sub_cap, rn, nruns, cf, tb, at, d, 12); break;                     \
+        }                                                                                      \
+        done += nv;                                                                            \
+    }                                                                                          \
+}
+
+RS_DEFINE_BLOCK(pm_block, rs_v8, rs_v8u, RS_LANES)
+RS_DEFINE_KERNEL(RS_KERNEL, pm_kernel, pm_block, RS_LANES)
+#else
+static void pm_kernel(const float *SC_RESTRICT sub, size_t sub_cap, const rs_run *rn, int nruns,
+                      const float *SC_RESTRICT cf, const float *SC_RESTRICT tb, int64_t i0,
+                      size_t nq, float *SC_RESTRICT dst)
+{
+    (void)tb;
+    for (size_t i = 0; i < nq; i++) {
+        float a = 0.0f;
+        for (int k = 0; k < nruns; k++) {
+            const float *xp = sub + (size_t)rn[k].r * sub_cap + (i0 + (int64_t)i + rn[k].e0);
+            const float *c = cf + rn[k].coef;
+            for (int32_t m = 0; m < rn[k].n; m++)
+                a += c[m] * xp[m];
+        }
+        dst[i] = a;
+    }
+}
+#endif
 
 #if RS_HAVE_WIDE
 typedef float rs_v16 __attribute__((vector_size(64)));
@@ -691,61 +847,9 @@ typedef float rs_v16u __attribute__((vector_size(64), aligned(4)));
 
 /* pm_kernel with 16 lanes per register, for AVX-512 machines (chosen at
  * init).  Same per-lane sequence of operations as pm_kernel's. */
-__attribute__((target("arch=x86-64-v4"), optimize("fp-contract=fast")))
-static void pm_kernel_wide(const float *SC_RESTRICT sub, size_t sub_cap, const rs_run *rn,
-                           int nruns, const float *SC_RESTRICT cf, int64_t i0, size_t nq,
-                           float *SC_RESTRICT dst)
-{
-    size_t i = 0;
-    for (; i < nq && nq - i > 32; i += 64) {
-        rs_v16 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
-        rs_v16 b0 = { 0 }, b1 = { 0 }, b2 = { 0 }, b3 = { 0 };
-        for (int k = 0; k < nruns; k++) {
-            const float *xp = sub + (size_t)rn[k].r * sub_cap + (i0 + (int64_t)i + rn[k].e0);
-            const float *c = cf + rn[k].coef;
-            int32_t n = rn[k].n, m = 0;
-            for (; m + 1 < n; m += 2) {
-                float c0 = c[m], c1 = c[m + 1];
-                const float *x0 = xp + m, *x1 = xp + m + 1;
-                a0 += c0 * *(const rs_v16u *)(x0);
-                a1 += c0 * *(const rs_v16u *)(x0 + 16);
-                a2 += c0 * *(const rs_v16u *)(x0 + 32);
-                a3 += c0 * *(const rs_v16u *)(x0 + 48);
-                b0 += c1 * *(const rs_v16u *)(x1);
-                b1 += c1 * *(const rs_v16u *)(x1 + 16);
-                b2 += c1 * *(const rs_v16u *)(x1 + 32);
-                b3 += c1 * *(const rs_v16u *)(x1 + 48);
-            }
-            if (m < n) {
-                float c0 = c[m];
-                const float *x0 = xp + m;
-                a0 += c0 * *(const rs_v16u *)(x0);
-                a1 += c0 * *(const rs_v16u *)(x0 + 16);
-                a2 += c0 * *(const rs_v16u *)(x0 + 32);
-                a3 += c0 * *(const rs_v16u *)(x0 + 48);
-            }
-        }
-        *(rs_v16u *)(dst + i) = a0 + b0;
-        *(rs_v16u *)(dst + i + 16) = a1 + b1;
-        *(rs_v16u *)(dst + i + 32) = a2 + b2;
-        *(rs_v16u *)(dst + i + 48) = a3 + b3;
-    }
-    for (; i < nq; i += 16) {
-        rs_v16 a0 = { 0 }, b0 = { 0 };
-        for (int k = 0; k < nruns; k++) {
-            const float *xp = sub + (size_t)rn[k].r * sub_cap + (i0 + (int64_t)i + rn[k].e0);
-            const float *c = cf + rn[k].coef;
-            int32_t n = rn[k].n, m = 0;
-            for (; m + 1 < n; m += 2) {
-                a0 += c[m] * *(const rs_v16u *)(xp + m);
-                b0 += c[m + 1] * *(const rs_v16u *)(xp + m + 1);
-            }
-            if (m < n)
-                a0 += c[m] * *(const rs_v16u *)(xp + m);
-        }
-        *(rs_v16u *)(dst + i) = a0 + b0;
-    }
-}
+RS_DEFINE_BLOCK(pm_block_wide, rs_v16, rs_v16u, RS_WIDE)
+RS_DEFINE_KERNEL(__attribute__((target("arch=x86-64-v4"), optimize("fp-contract=fast"))),
+                 pm_kernel_wide, pm_block_wide, RS_WIDE)
 #endif
 
 /* Scatter inputs [from, from + n) (global indices) into the substreams. */
@@ -754,8 +858,9 @@ static void pm_store(sc_resampler *st, const void *in, int kind, int64_t from, s
     float *b = buf(st);
     int32_t M = st->M;
     size_t cap = (size_t)st->sub_cap;
-    int64_t t = floor_div(from, M) - st->base;
-    int32_t r = (int32_t)(from - floor_div(from, M) * M);
+    int64_t t0 = floor_div(from, M);
+    int64_t t = t0 - st->base;
+    int32_t r = (int32_t)(from - t0 * M);
     size_t i = 0;
     if (M == 1) {
         if (kind == KIND_I16)
@@ -772,7 +877,7 @@ static void pm_store(sc_resampler *st, const void *in, int kind, int64_t from, s
             t++;
         }
     }
-    size_t whole = (n - i) / (size_t)M;
+    size_t whole = (size_t)tdiv((int64_t)(n - i), M);
     if (M == 2 && kind == KIND_I16) {
         deinterleave2_i16((const int16_t *)in + i, whole, b + t, b + cap + t);
     } else if (M == 3 && kind == KIND_I16) {
@@ -795,7 +900,7 @@ static void pm_emit(sc_resampler *st, int64_t j0, int64_t j1, int64_t q0, void *
 {
     const float *tb = tmp(st);
     int32_t L = st->L;
-    size_t tcap = st->n_tmp / (size_t)L;
+    size_t tcap = (size_t)st->tcap;
     size_t n = (size_t)(j1 - j0);
     if (L == 1) {
         const float *src = tb + (j0 - q0);
@@ -817,7 +922,7 @@ static void pm_emit(sc_resampler *st, int64_t j0, int64_t j1, int64_t q0, void *
                 q++;
             }
         }
-        size_t whole = (n - i) / (size_t)L;
+        size_t whole = (size_t)tdiv((int64_t)(n - i), L);
         const float *c0 = tb + (q - q0), *c1 = tb + tcap + (q - q0), *c2 = tb + 2 * tcap + (q - q0);
         if (L == 2) {
             interleave2_i16(c0, c1, whole, o + i);
@@ -851,7 +956,7 @@ static void pm_emit(sc_resampler *st, int64_t j0, int64_t j1, int64_t q0, void *
 static void pm_compute(sc_resampler *st, int64_t j0, int64_t j1, int64_t q0)
 {
     int32_t L = st->L;
-    size_t tcap = st->n_tmp / (size_t)L;
+    size_t tcap = (size_t)st->tcap;
     const rs_run *rn = runs(st);
     for (int32_t s = 0; s < L; s++) {
         int64_t qa = ceil_div(j0 - s, L), qb = ceil_div(j1 - s, L);
@@ -860,13 +965,14 @@ static void pm_compute(sc_resampler *st, int64_t j0, int64_t j1, int64_t q0)
 #if RS_HAVE_WIDE
         if (st->wide) {
             pm_kernel_wide(buf(st), (size_t)st->sub_cap, rn + st->run_start[s],
-                           st->run_start[s + 1] - st->run_start[s], coefs(st), qa - st->base,
+                           st->run_start[s + 1] - st->run_start[s], coefs(st), tab(st),
+                           qa - st->base,
                            (size_t)(qb - qa), tmp(st) + (size_t)s * tcap + (size_t)(qa - q0));
             continue;
         }
 #endif
         pm_kernel(buf(st), (size_t)st->sub_cap, rn + st->run_start[s],
-                  st->run_start[s + 1] - st->run_start[s], coefs(st), qa - st->base,
+                  st->run_start[s + 1] - st->run_start[s], coefs(st), tab(st), qa - st->base,
                   (size_t)(qb - qa), tmp(st) + (size_t)s * tcap + (size_t)(qa - q0));
     }
 }
@@ -969,15 +1075,18 @@ static int64_t run(sc_resampler *st, const void *in, int kind, size_t n, void *o
     while (done < n) {
         size_t room;
         if (st->engine == ENGINE_PM) {
+            /* compact as soon as the rest of the call does not fit, so a
+             * chunk is computed in one pass (blocks of many vectors) rather
+             * than two short ones */
             int64_t end = (st->base + (int64_t)(st->sub_cap - RS_SLACK)) * st->M;
-            if (end - st->n_in < st->M) {
+            if (end - st->n_in < st->M || (uint64_t)(end - st->n_in) < (uint64_t)(n - done)) {
                 pm_compact(st);
                 end = (st->base + (int64_t)(st->sub_cap - RS_SLACK)) * st->M;
             }
             room = (size_t)(end - st->n_in);
         } else {
             int64_t end = st->base + st->buf_cap;
-            if (end - st->n_in < st->M) {
+            if (end - st->n_in < st->M || (uint64_t)(end - st->n_in) < (uint64_t)(n - done)) {
                 /* keep the last hist inputs */
                 int64_t keep = st->n_in - st->hist;
                 float *b = buf(st);
@@ -1035,6 +1144,19 @@ static int64_t run(sc_resampler *st, const void *in, int kind, size_t n, void *o
     return written;
 }
 
+/* 1 when no sample is an infinity or a NaN (exponent bits all ones). */
+RS_KERNEL
+static int all_finite(const float *SC_RESTRICT x, size_t n)
+{
+    uint32_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, x + i, sizeof u);
+        bad |= (u & 0x7F800000u) == 0x7F800000u;
+    }
+    return !bad;
+}
+
 static int64_t process(sc_resampler *st, const void *in, int kind, size_t n, void *out,
                        size_t cap)
 {
@@ -1045,6 +1167,11 @@ static int64_t process(sc_resampler *st, const void *in, int kind, size_t n, voi
         return count;
     if ((uint64_t)count > cap)
         return SC_EBUFFER;
+    /* The table form multiplies exact zeros with inputs near each output's
+     * reach (see pm_kernel); 0 * inf is a NaN, so non-finite float input
+     * is refused rather than let it spread past its reach. */
+    if (kind == KIND_F32 && !all_finite((const float *)in, n))
+        return SC_EARG;
     return run(st, in, kind, n, out, INT64_MAX);
 }
 
@@ -1052,6 +1179,28 @@ int64_t sc_resampler_process(sc_resampler *st, const int16_t *in, size_t n, int1
                              size_t cap)
 {
     return process(st, in, KIND_I16, n, out, cap);
+}
+
+int64_t sc_resampler_out_area(const sc_resampler *st)
+{
+    if (!st || st->magic != RS_MAGIC)
+        return SC_EARG;
+    return (int64_t)st->off_out;
+}
+
+int64_t sc_resampler_process_bytes(sc_resampler *st, const void *in, size_t nbytes)
+{
+    if (!st || st->magic != RS_MAGIC || (nbytes & 1))
+        return SC_EARG;
+    size_t n = nbytes >> 1;
+    int64_t count = sc_resampler_out_count(st, n);
+    if (count < 0)
+        return count;
+    if ((uint64_t)count > (st->size - st->off_out) / sizeof(int16_t))
+        return SC_EBUFFER;
+    if (n && !in)
+        return SC_EARG;
+    return 2 * run(st, in, KIND_I16, n, (char *)st + st->off_out, INT64_MAX);
 }
 
 int64_t sc_resampler_process_float(sc_resampler *st, const float *in, size_t n, float *out,

@@ -47,12 +47,14 @@
  * any pair (equal rates copy with zero delay).  The six conversions among
  * 8000, 16000 and 24000 Hz (and every other pair whose reduced L and M are
  * at most 8) run a vectorised period-major kernel; the rest a vectorised
- * per-output dot product.
+ * per-output dot product.  float32 input must be finite (NaN or infinity:
+ * SC_EARG, nothing consumed).
  *
  * Memory: sc_resampler_get_size() bytes owned by the caller (Python or
  * codec.c), handed to sc_resampler_init(); the block holds the filter,
  * the history and the work buffers, and contains no pointers, so nothing
- * needs freeing.
+ * needs freeing.  A caller may hand over more than that: the excess is the
+ * output area of sc_resampler_process_bytes().
  */
 #ifndef SC_RESAMPLE_H
 #define SC_RESAMPLE_H
@@ -99,6 +101,18 @@ int64_t sc_resampler_flush_count(const sc_resampler *st);
  * rounded to nearest and saturated. */
 int64_t sc_resampler_process(sc_resampler *st, const int16_t *in, size_t n,
                              int16_t *out, size_t cap);
+/* The per-message path of the Python layer, with as few arguments as cffi
+ * can convert: 16-bit PCM given as nbytes bytes (an even count, else
+ * SC_EARG) through a void pointer (so a bytes object passes as is), and
+ * the output written to the block's own output area: the bytes from
+ * sc_resampler_out_area(st) (an offset from st) to the end of the size
+ * given to sc_resampler_init (a block of exactly get_size() bytes has
+ * next to none; allocate more to use this).  Returns the count of BYTES
+ * written there, or SC_EBUFFER (nothing consumed) when they do not fit. */
+int64_t sc_resampler_out_area(const sc_resampler *st);
+int64_t sc_resampler_process_bytes(sc_resampler *st, const void *in, size_t nbytes);
+/* float32 samples of any scale; SC_EARG (nothing consumed) when one is
+ * infinite or NaN. */
 int64_t sc_resampler_process_float(sc_resampler *st, const float *in, size_t n,
                                    float *out, size_t cap);
 /* Emit the tail (the filter's delay plus the final partial sample, as if

@@ -48,10 +48,15 @@ def _supported_rates() -> tuple[int, ...]:
 SUPPORTED_RATES: tuple[int, ...] = _supported_rates()
 
 _alloc = ffi.new_allocator(should_clear_after_alloc=False)
-_from_buffer = ffi.from_buffer
 _process_i16 = lib.sc_resampler_process
+_process_bytes = lib.sc_resampler_process_bytes
 _EBUFFER = lib.SC_EBUFFER
 _INT16 = np.dtype(np.int16)
+_ndarray = np.ndarray
+
+#: Bytes of output area kept after the C state for the per-message path:
+#: 8192 samples, 170 ms at 48 kHz (longer chunks take the general path).
+_AREA_BYTES = 16384
 
 PCMInput = Union[bytes, bytearray, memoryview, np.ndarray]
 
@@ -67,6 +72,14 @@ def check_rate(value: Any, what: str) -> int:
             f"{what}={value} Hz is not supported for resampling; supported rates: "
             f"{', '.join(map(str, SUPPORTED_RATES))}")
     return value
+
+
+def _check_float(rc: int, n: int) -> int:
+    """check() for the float32 entry points, whose SC_EARG means a sample
+    was infinite or NaN."""
+    if rc == lib.SC_EARG:
+        raise ValueError(f"float32 pcm must be finite: NaN or infinity among its {n} samples")
+    return check(rc, f"resampler, {n} samples")
 
 
 def check_quality(value: Any) -> int:
@@ -91,9 +104,11 @@ class Resampler:
     Notes
     -----
     :meth:`process` takes 16-bit PCM (bytes, bytearray, memoryview or a
-    numpy int16 array) and returns bytes, or a numpy float32 array and
-    returns a float32 array (any scale; no clipping).  State is kept
-    between calls; nothing is ever dropped or cleared behind your back.
+    1-D numpy int16 array) and returns bytes, or a numpy float32 array and
+    returns a float32 array (any scale, finite; no clipping).  State is
+    kept between calls; nothing is ever dropped or cleared behind your back.
+    bytes and numpy int16 chunks take the fastest path (0.5-0.9 us per
+    20 ms chunk at 8/16/24 kHz on the development machine).
     """
 
     def __init__(self, in_rate: int, out_rate: int, quality: str = "default"):
@@ -103,13 +118,18 @@ class Resampler:
         preset = check_quality(quality)
         size = check(lib.sc_resampler_get_size(self.in_rate, self.out_rate, preset),
                      "resampler")
-        self._mem = ffi.new("char[]", size)
+        # The state block, then an output area that sc_resampler_process_bytes
+        # writes into: the per-message call then takes three arguments and
+        # its result is one slice of this buffer.
+        self._mem = ffi.new("char[]", size + _AREA_BYTES)
         self._st = ffi.cast("sc_resampler *", self._mem)
-        check(lib.sc_resampler_init(self._st, size, self.in_rate, self.out_rate, preset),
+        check(lib.sc_resampler_init(self._st, size + _AREA_BYTES, self.in_rate, self.out_rate,
+                                    preset),
               f"resampler {self.in_rate} -> {self.out_rate} Hz")
+        off = check(lib.sc_resampler_out_area(self._st), "resampler")
+        self._area = ffi.buffer(self._mem + off, size + _AREA_BYTES - off)
         self._float = False
-        self._cap = 0
-        self._grow(1024)
+        self._grow(256)   # the general path's output buffer; grows on demand
 
     def _grow(self, samples: int) -> None:
         self._cap = samples
@@ -135,7 +155,8 @@ class Resampler:
         Parameters
         ----------
         pcm : bytes, bytearray, memoryview or numpy.ndarray
-            16-bit native-endian samples, or a 1-D numpy float32 array.
+            16-bit native-endian samples, or a 1-D numpy float32 array of
+            finite values.
 
         Returns
         -------
@@ -143,36 +164,46 @@ class Resampler:
             Every output sample the input so far determines:
             ``out_count(n)`` samples, as bytes of int16 (rounded to nearest,
             saturated) or a float32 array when the input was float32.
+
+        Raises
+        ------
+        TypeError
+            For anything but the types above (other dtypes included).
+        ValueError
+            For an odd byte count, a multi-dimensional array, or float32
+            samples that are NaN or infinite; nothing is consumed then.
         """
         # The common cases first, with as little Python as possible: this
-        # runs once per 20 ms message.
-        cls = type(pcm)
-        if cls is np.ndarray and pcm.dtype is _INT16 and pcm.ndim == 1:
-            try:
-                data = _from_buffer("int16_t[]", pcm)
-            except (TypeError, ValueError, BufferError):
-                data, n = pcm_view(pcm)   # raises the clear error
-            n = len(data)
-        elif cls is bytes:
-            n = len(pcm)
-            if n & 1:
-                data, n = pcm_view(pcm)   # raises the clear error
-            data = _from_buffer("int16_t[]", pcm)
-            n >>= 1
-        elif cls is np.ndarray and pcm.dtype == np.float32:
-            return self._process_float(pcm)
-        elif cls is np.ndarray and pcm.dtype != np.int16:
-            raise TypeError(
-                f"pcm array must have dtype int16 (returns bytes) or float32 (returns "
-                f"float32), not {pcm.dtype}")
-        else:
-            data, n = pcm_view(pcm)
-        out = _process_i16(self._st, data, n, self._out, self._cap)
-        if out < 0:
-            if out == _EBUFFER:
-                self._grow(check(lib.sc_resampler_out_count(self._st, n), "resampler"))
-                out = _process_i16(self._st, data, n, self._out, self._cap)
-            check(out, f"resampler, {n} samples")
+        # runs once per 20 ms message.  A numpy chunk is copied to bytes
+        # (tobytes costs less than wrapping it with ffi.from_buffer), and
+        # bytes go through the void pointer as they are.
+        if type(pcm) is _ndarray and pcm.dtype is _INT16 and pcm.ndim == 1:
+            pcm = pcm.tobytes()
+        elif type(pcm) is not bytes:
+            return self._process_other(pcm)
+        got = _process_bytes(self._st, pcm, len(pcm))
+        if got >= 0:
+            self._float = False
+            return self._area[0:got]
+        return self._process_other(pcm)
+
+    def _process_other(self, pcm: Any) -> bytes | np.ndarray:
+        """process() for everything but the per-message case: float32
+        arrays, other buffer types, chunks too long for the output area, and
+        the clear errors for bad input."""
+        if isinstance(pcm, np.ndarray):
+            if pcm.dtype == np.float32:
+                return self._process_float(pcm)
+            if pcm.dtype != np.int16:
+                raise TypeError(
+                    f"pcm array must have dtype int16 (returns bytes) or float32 (returns "
+                    f"float32), not {pcm.dtype}")
+        data, n = pcm_view(pcm)
+        count = check(lib.sc_resampler_out_count(self._st, n), "resampler")
+        if count > self._cap:
+            self._grow(count)
+        out = check(_process_i16(self._st, data, n, self._out, self._cap),
+                    f"resampler, {n} samples")
         self._float = False
         return self._out_bytes[0:2 * out]
 
@@ -185,7 +216,7 @@ class Resampler:
         y = np.empty(count, dtype=np.float32)
         got = lib.sc_resampler_process_float(
             self._st, ffi.from_buffer("float[]", x), n, ffi.from_buffer("float[]", y), count)
-        check(got, f"resampler, {n} samples")
+        _check_float(got, n)
         self._float = True
         return y
 
@@ -258,7 +289,7 @@ def resample(pcm: PCMInput, in_rate: int, out_rate: int,
     if is_float:
         y = np.empty(total, dtype=np.float32)
         out = ffi.from_buffer("float[]", y)
-        check(lib.sc_resampler_process_float(r._st, data, n, out, total), "resample")
+        _check_float(lib.sc_resampler_process_float(r._st, data, n, out, total), n)
         check(lib.sc_resampler_flush_float(r._st, out + first, total - first), "resample")
         return y
     if total == 0:

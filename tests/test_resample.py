@@ -189,6 +189,29 @@ def test_20ms_chunks_give_20ms(in_rate, out_rate):
     assert [len(r.process(chunk)) // 2 for _ in range(5)] == [out_rate // 50] * 5
 
 
+@pytest.mark.parametrize("in_rate,out_rate", SIX + [(8000, 48000), (48000, 8000)])
+def test_20ms_messages_equal_one_call(in_rate, out_rate):
+    """The per-message path (bytes or numpy chunks, written to the output
+    area) and the general path (one call too long for that area) give the
+    same bytes, for a few seconds of loud noise."""
+    x = np.random.default_rng(abs(out_rate - in_rate)).integers(-32768, 32768, 3 * in_rate,
+                                                            dtype=np.int16)
+    whole = sc.Resampler(in_rate, out_rate).process(x)
+    assert len(whole) // 2 > 8192   # longer than the output area: the general path
+    step = in_rate // 50
+    for as_bytes in (False, True):
+        r = sc.Resampler(in_rate, out_rate)
+        parts = [r.process(x[i:i + step].tobytes() if as_bytes else x[i:i + step])
+                 for i in range(0, len(x), step)]
+        assert b"".join(parts) == whole
+
+
+def test_strided_int16_array_is_its_samples():
+    x = np.random.default_rng(5).integers(-20000, 20000, 2000, dtype=np.int16)
+    assert sc.Resampler(8000, 16000).process(x[::2]) == \
+        sc.Resampler(8000, 16000).process(np.ascontiguousarray(x[::2]))
+
+
 def _stream(r: sc.Resampler, x: np.ndarray, cuts: list[int]):
     parts = []
     prev = 0
@@ -358,6 +381,24 @@ def test_bad_buffers():
     assert len(r.process(b"\0\0" * 80)) == 320
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_float_input_must_be_finite(bad):
+    r = sc.Resampler(16000, 8000)
+    good = tone(440, 16000, 0.02).astype(np.float32)
+    first = r.process(good)
+    x = good.copy()
+    x[100] = bad
+    with pytest.raises(ValueError, match="finite"):
+        r.process(x)
+    with pytest.raises(ValueError, match="finite"):
+        sc.resample(x, 16000, 8000)
+    # nothing was consumed: the stream goes on as if the bad chunk never came
+    ref = sc.Resampler(16000, 8000)
+    ref.process(good)
+    assert np.array_equal(r.process(good), ref.process(good))
+    assert np.array_equal(first, sc.Resampler(16000, 8000).process(good))
+
+
 def test_c_layer_rejects_bad_calls():
     from streamcodec._core import ffi, lib
     assert lib.sc_resampler_get_size(8000, 16000, 3) == lib.SC_EARG
@@ -374,6 +415,19 @@ def test_c_layer_rejects_bad_calls():
     assert lib.sc_resampler_process(st_, x, 100, out, 200) == 200
     assert lib.sc_resampler_skip(st_, -1) == lib.SC_EARG
     assert lib.sc_resampler_flush(st_, out, 10) == lib.SC_EBUFFER
+    # the bytes path: even byte counts only; its output area is what the
+    # block has beyond get_size(), next to nothing here
+    assert lib.sc_resampler_process_bytes(st_, bytes(201), 201) == lib.SC_EARG
+    assert lib.sc_resampler_process_bytes(st_, bytes(200), 200) == lib.SC_EBUFFER
+    assert 0 < lib.sc_resampler_out_area(st_) <= size
+    big = ffi.new("char[]", size + 4096)
+    st2 = ffi.cast("sc_resampler *", big)
+    assert lib.sc_resampler_init(st2, size + 4096, 8000, 16000, 1) == lib.SC_OK
+    pcm = np.arange(-5000, 5000, 100, dtype=np.int16)
+    got = lib.sc_resampler_process_bytes(st2, pcm.tobytes(), 200)
+    assert got == 400
+    area = ffi.buffer(big + lib.sc_resampler_out_area(st2), got)[:]
+    assert area == sc.Resampler(8000, 16000).process(pcm)
 
 
 # ---------------------------------------------------------------- codecs
