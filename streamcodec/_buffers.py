@@ -7,6 +7,7 @@ a clear TypeError/ValueError when the object does not fit.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Union
 
 import numpy as np
@@ -69,3 +70,18 @@ def pcm_view(data: Any, what: str = "pcm") -> tuple[Any, int]:
     raise TypeError(
         f"{what} must be bytes, bytearray, memoryview or a numpy int16 array, "
         f"not {type(data).__name__}")
+
+
+# One-shot functions compute into a per-thread scratch buffer that is reused,
+# then copy once into the bytes they return: a fresh C buffer per call would
+# cost a page fault per 4 KiB on large inputs, more than the work itself.
+_local = threading.local()
+
+
+def scratch(nbytes: int) -> Any:
+    """A uint8_t cdata buffer of at least ``nbytes``, owned by this thread and
+    reused by the next call: copy out what you need before calling again."""
+    buf = getattr(_local, "buf", None)
+    if buf is None or len(buf) < nbytes:
+        buf = _local.buf = ffi.new("uint8_t[]", max(nbytes, 4096))
+    return buf

@@ -29,7 +29,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from ._buffers import pcm_view
+from ._buffers import pcm_view, scratch
 from ._core import ffi, lib
 from ._errors import check
 
@@ -294,11 +294,9 @@ def resample(pcm: PCMInput, in_rate: int, out_rate: int,
         return y
     if total == 0:
         return b""
-    # bytes are immutable, so the C core fills a numpy buffer that is copied
-    # out once; writing into a fresh bytes object would save that copy but
-    # break Python's rules.
-    result = np.empty(total, dtype=np.int16)
-    out = ffi.from_buffer("int16_t[]", result)
+    # bytes are immutable: the C core fills this thread's reusable scratch
+    # and the result is copied out of it once.
+    out = ffi.cast("int16_t *", scratch(2 * total))
     check(lib.sc_resampler_process(r._st, data, n, out, total), "resample")
     check(lib.sc_resampler_flush(r._st, out + first, total - first), "resample")
-    return result.tobytes()
+    return ffi.buffer(out, 2 * total)[:]

@@ -15,9 +15,9 @@ own Encoder follows G.191).
 from __future__ import annotations
 
 import operator
-import threading
 from typing import Any
 
+from ._buffers import scratch
 from ._core import ffi, lib
 
 __all__ = ["error", "lin2ulaw", "ulaw2lin", "lin2alaw", "alaw2lin"]
@@ -29,19 +29,6 @@ class error(Exception):
 
 
 _MULAW, _ALAW = 0, 1
-
-# Output is computed into a per-thread scratch buffer that is reused, then
-# copied once into the bytes returned: a fresh C buffer per call would cost
-# a page fault per 4 KiB on large fragments, more than the conversion.
-_local = threading.local()
-
-
-def _scratch(nbytes: int) -> Any:
-    buf = getattr(_local, "buf", None)
-    if buf is None or len(buf) < nbytes:
-        buf = _local.buf = ffi.new("uint8_t[]", max(nbytes, 4096))
-    return buf
-
 
 def _fragment(fragment: Any) -> Any:
     """A uint8_t cdata view of any bytes-like object, without copying."""
@@ -68,7 +55,7 @@ def _encode(law: int, fragment: Any, width: Any) -> bytes:
     if size % width:
         raise error("not a whole number of frames")
     n = size // width
-    out = _scratch(n)
+    out = scratch(n)
     if width == 2 and law == _MULAW:
         lib.sc_ulaw_encode_audioop(ffi.cast("const int16_t *", data), n, out)
     else:
@@ -80,7 +67,7 @@ def _decode(law: int, fragment: Any, width: Any) -> bytes:
     data = _fragment(fragment)
     width = _check_width(width)
     n = len(data)
-    out = _scratch(n * width)
+    out = scratch(n * width)
     if width == 2:
         decode = lib.sc_ulaw_decode if law == _MULAW else lib.sc_alaw_decode
         decode(data, n, ffi.cast("int16_t *", out))
