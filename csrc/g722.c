@@ -8,15 +8,27 @@
  * Work is done in chunks of up to CHUNK sample pairs: the QMF, which does
  * not depend on the ADPCM state, runs over a whole chunk as two 12-tap
  * polyphase filters (vectorisable loops); the ADPCM recursion runs per
- * pair with the state of both bands held in locals.
+ * pair.  On x86-64 the recursion runs in the SIMD kernels of
+ * g722_kernel.h, which keep one band in each half of a 256-bit vector
+ * (AVX2, chosen at run time) or of a pair of 128-bit vectors (SSE2); the
+ * scalar blocks below are the reference for them, the portable path, and
+ * what concealment uses.  All paths give the same bits.
  */
 #include "g722.h"
 #include "codec_ops.h"
 
 #include <string.h>
 
-#if defined(__SSE2__)
+#if defined(__SSE2__) && !defined(SC_G722_SCALAR)
+#define G722_SIMD 1
 #include <emmintrin.h>
+/* The AVX2 kernel is compiled as well, for run-time selection, where the
+ * compiler has per-function targets (SC_NO_CLONES leaves it out, as it
+ * does G.711's clones). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(SC_NO_CLONES)
+#define G722_AVX2 1
+#include <immintrin.h>
+#endif
 #endif
 
 #if defined(__GNUC__)
@@ -48,7 +60,7 @@ enum {
  * h(2i+1) = h(22-2i) by the filter's symmetry).  QMF_E[k] weighs the
  * sample k pairs back of one phase; QMF_R is the same reversed, for the
  * other phase. */
-#if !defined(__SSE2__)
+#if !defined(G722_SIMD)
 static const int16_t QMF_E[TAPS] = { 3, -11, 12, 32, -210, 951, 3876, -805, 362, -156, 53, -11 };
 static const int16_t QMF_R[TAPS] = { -11, 53, -156, 362, -805, 3876, 951, -210, 32, 12, -11, 3 };
 #endif
@@ -56,7 +68,7 @@ static const int16_t QMF_R[TAPS] = { -11, 53, -156, 362, -805, 3876, 951, -210, 
 /* QUANTL decision levels Q6(1..29), times 16 so that an unsigned 16x16
  * high multiply gives (Q6 * DETL) >> 12; the three last lanes are padding
  * (threshold 0, never above the magnitude). */
-#if defined(__SSE2__)
+#if defined(G722_SIMD)
 __attribute__((aligned(16)))
 #endif
 static const uint16_t Q6X16[32] = {
@@ -87,6 +99,7 @@ static const qw_t LOW4[16] = {
 
 /* QUANTL and INVQAL/LOGSCL in one look-up for the encoder: by the sign
  * row of IL_CODE and the interval mi, the code IL with LOW4[IL >> 2]. */
+#if !defined(G722_SIMD)
 typedef struct { int16_t q; int16_t w; int16_t il; } lenc_t;
 static const lenc_t LOW_ENC[2][32] = {
     { { 0, -60, 0 }, { 0, -60, 63 }, { 0, -60, 62 }, { -1200, -30, 31 },
@@ -106,6 +119,7 @@ static const lenc_t LOW_ENC[2][32] = {
       { 12896, 1198, 38 }, { 12896, 1198, 37 }, { 12896, 1198, 36 }, { 20456, 3042, 35 },
       { 20456, 3042, 34 }, { 20456, 3042, 33 }, { 20456, 3042, 32 }, { 0, -60, 0 } }
 };
+#endif
 
 /* Per 2-bit code IH: INVQAH's quantised difference and LOGSCH's W(IH). */
 static const qw_t HIGH2[4] = { { -7408, 798 }, { -1616, -214 }, { 7408, 798 }, { 1616, -214 } };
@@ -145,67 +159,82 @@ static const int16_t INVQBL[3][64] = {
  * 2048, 2093, 2139, 2186, 2233, 2282, 2332, 2383, 2435, 2489, 2543, 2599,
  * 2656, 2714, 2774, 2834, 2896, 2960, 3025, 3091, 3158, 3228, 3298, 3371,
  * 3444, 3520, 3597, 3676, 3756, 3838, 3922, 4008 and a negative shift
- * shifts left. */
-static const int16_t DET_LOW[289] = {
-       32,    32,    32,    32,    32,    32,    36,    36,    36,    36,    36,    40,
-       40,    40,    40,    44,    44,    44,    44,    48,    48,    48,    48,    52,
-       52,    52,    56,    56,    56,    56,    60,    60,    64,    64,    64,    68,
-       68,    68,    72,    72,    76,    76,    76,    80,    80,    84,    84,    88,
-       88,    92,    92,    96,    96,   100,   100,   104,   104,   108,   112,   112,
-      116,   116,   120,   124,   128,   128,   132,   136,   136,   140,   144,   148,
-      152,   152,   156,   160,   164,   168,   172,   176,   180,   184,   188,   192,
-      196,   200,   204,   208,   212,   220,   224,   228,   232,   236,   244,   248,
-      256,   260,   264,   272,   276,   284,   288,   296,   304,   308,   316,   324,
-      332,   336,   344,   352,   360,   368,   376,   384,   392,   400,   412,   420,
-      428,   440,   448,   456,   468,   476,   488,   500,   512,   520,   532,   544,
-      556,   568,   580,   592,   608,   620,   632,   648,   664,   676,   692,   708,
-      724,   740,   756,   772,   788,   804,   824,   840,   860,   880,   896,   916,
-      936,   956,   980,  1000,  1024,  1044,  1068,  1092,  1116,  1140,  1164,  1188,
-     1216,  1244,  1268,  1296,  1328,  1356,  1384,  1416,  1448,  1480,  1512,  1544,
-     1576,  1612,  1648,  1684,  1720,  1760,  1796,  1836,  1876,  1916,  1960,  2004,
-     2048,  2092,  2136,  2184,  2232,  2280,  2332,  2380,  2432,  2488,  2540,  2596,
-     2656,  2712,  2772,  2832,  2896,  2960,  3024,  3088,  3156,  3228,  3296,  3368,
-     3444,  3520,  3596,  3676,  3756,  3836,  3920,  4008,  4096,  4184,  4276,  4372,
-     4464,  4564,  4664,  4764,  4868,  4976,  5084,  5196,  5312,  5428,  5548,  5668,
-     5792,  5920,  6048,  6180,  6316,  6456,  6596,  6740,  6888,  7040,  7192,  7352,
-     7512,  7676,  7844,  8016,  8192,  8372,  8556,  8744,  8932,  9128,  9328,  9532,
-     9740,  9956, 10172, 10396, 10624, 10856, 11096, 11336, 11584, 11840, 12100, 12364,
-    12632, 12912, 13192, 13484, 13776, 14080, 14388, 14704, 15024, 15352, 15688, 16032,
-    16384
-};
+ * shifts left.  As X-macro lists, so that the SIMD encoder's tables of
+ * decision levels and steps (LOW_ROWS, HIGH_ROWS) are built from the same
+ * values by the compiler. */
+#define DET_LOW_LIST(X) \
+    X(32) X(32) X(32) X(32) X(32) X(32) X(36) X(36) X(36) X(36) \
+    X(36) X(40) X(40) X(40) X(40) X(44) X(44) X(44) X(44) X(48) \
+    X(48) X(48) X(48) X(52) X(52) X(52) X(56) X(56) X(56) X(56) \
+    X(60) X(60) X(64) X(64) X(64) X(68) X(68) X(68) X(72) X(72) \
+    X(76) X(76) X(76) X(80) X(80) X(84) X(84) X(88) X(88) X(92) \
+    X(92) X(96) X(96) X(100) X(100) X(104) X(104) X(108) X(112) X(112) \
+    X(116) X(116) X(120) X(124) X(128) X(128) X(132) X(136) X(136) X(140) \
+    X(144) X(148) X(152) X(152) X(156) X(160) X(164) X(168) X(172) X(176) \
+    X(180) X(184) X(188) X(192) X(196) X(200) X(204) X(208) X(212) X(220) \
+    X(224) X(228) X(232) X(236) X(244) X(248) X(256) X(260) X(264) X(272) \
+    X(276) X(284) X(288) X(296) X(304) X(308) X(316) X(324) X(332) X(336) \
+    X(344) X(352) X(360) X(368) X(376) X(384) X(392) X(400) X(412) X(420) \
+    X(428) X(440) X(448) X(456) X(468) X(476) X(488) X(500) X(512) X(520) \
+    X(532) X(544) X(556) X(568) X(580) X(592) X(608) X(620) X(632) X(648) \
+    X(664) X(676) X(692) X(708) X(724) X(740) X(756) X(772) X(788) X(804) \
+    X(824) X(840) X(860) X(880) X(896) X(916) X(936) X(956) X(980) X(1000) \
+    X(1024) X(1044) X(1068) X(1092) X(1116) X(1140) X(1164) X(1188) X(1216) X(1244) \
+    X(1268) X(1296) X(1328) X(1356) X(1384) X(1416) X(1448) X(1480) X(1512) X(1544) \
+    X(1576) X(1612) X(1648) X(1684) X(1720) X(1760) X(1796) X(1836) X(1876) X(1916) \
+    X(1960) X(2004) X(2048) X(2092) X(2136) X(2184) X(2232) X(2280) X(2332) X(2380) \
+    X(2432) X(2488) X(2540) X(2596) X(2656) X(2712) X(2772) X(2832) X(2896) X(2960) \
+    X(3024) X(3088) X(3156) X(3228) X(3296) X(3368) X(3444) X(3520) X(3596) X(3676) \
+    X(3756) X(3836) X(3920) X(4008) X(4096) X(4184) X(4276) X(4372) X(4464) X(4564) \
+    X(4664) X(4764) X(4868) X(4976) X(5084) X(5196) X(5312) X(5428) X(5548) X(5668) \
+    X(5792) X(5920) X(6048) X(6180) X(6316) X(6456) X(6596) X(6740) X(6888) X(7040) \
+    X(7192) X(7352) X(7512) X(7676) X(7844) X(8016) X(8192) X(8372) X(8556) X(8744) \
+    X(8932) X(9128) X(9328) X(9532) X(9740) X(9956) X(10172) X(10396) X(10624) X(10856) \
+    X(11096) X(11336) X(11584) X(11840) X(12100) X(12364) X(12632) X(12912) X(13192) X(13484) \
+    X(13776) X(14080) X(14388) X(14704) X(15024) X(15352) X(15688) X(16032) X(16384)
 
-static const int16_t DET_HIGH[353] = {
-        8,     8,     8,     8,     8,     8,     8,     8,     8,     8,     8,     8,
-        8,     8,     8,     8,     8,     8,     8,    12,    12,    12,    12,    12,
-       12,    12,    12,    12,    12,    12,    12,    12,    16,    16,    16,    16,
-       16,    16,    16,    16,    16,    16,    16,    20,    20,    20,    20,    20,
-       20,    20,    20,    24,    24,    24,    24,    24,    24,    24,    28,    28,
-       28,    28,    28,    28,    32,    32,    32,    32,    32,    32,    36,    36,
-       36,    36,    36,    40,    40,    40,    40,    44,    44,    44,    44,    48,
-       48,    48,    48,    52,    52,    52,    56,    56,    56,    56,    60,    60,
-       64,    64,    64,    68,    68,    68,    72,    72,    76,    76,    76,    80,
-       80,    84,    84,    88,    88,    92,    92,    96,    96,   100,   100,   104,
-      104,   108,   112,   112,   116,   116,   120,   124,   128,   128,   132,   136,
-      136,   140,   144,   148,   152,   152,   156,   160,   164,   168,   172,   176,
-      180,   184,   188,   192,   196,   200,   204,   208,   212,   220,   224,   228,
-      232,   236,   244,   248,   256,   260,   264,   272,   276,   284,   288,   296,
-      304,   308,   316,   324,   332,   336,   344,   352,   360,   368,   376,   384,
-      392,   400,   412,   420,   428,   440,   448,   456,   468,   476,   488,   500,
-      512,   520,   532,   544,   556,   568,   580,   592,   608,   620,   632,   648,
-      664,   676,   692,   708,   724,   740,   756,   772,   788,   804,   824,   840,
-      860,   880,   896,   916,   936,   956,   980,  1000,  1024,  1044,  1068,  1092,
-     1116,  1140,  1164,  1188,  1216,  1244,  1268,  1296,  1328,  1356,  1384,  1416,
-     1448,  1480,  1512,  1544,  1576,  1612,  1648,  1684,  1720,  1760,  1796,  1836,
-     1876,  1916,  1960,  2004,  2048,  2092,  2136,  2184,  2232,  2280,  2332,  2380,
-     2432,  2488,  2540,  2596,  2656,  2712,  2772,  2832,  2896,  2960,  3024,  3088,
-     3156,  3228,  3296,  3368,  3444,  3520,  3596,  3676,  3756,  3836,  3920,  4008,
-     4096,  4184,  4276,  4372,  4464,  4564,  4664,  4764,  4868,  4976,  5084,  5196,
-     5312,  5428,  5548,  5668,  5792,  5920,  6048,  6180,  6316,  6456,  6596,  6740,
-     6888,  7040,  7192,  7352,  7512,  7676,  7844,  8016,  8192,  8372,  8556,  8744,
-     8932,  9128,  9328,  9532,  9740,  9956, 10172, 10396, 10624, 10856, 11096, 11336,
-    11584, 11840, 12100, 12364, 12632, 12912, 13192, 13484, 13776, 14080, 14388, 14704,
-    15024, 15352, 15688, 16032, 16384
-};
+#define DET_HIGH_LIST(X) \
+    X(8) X(8) X(8) X(8) X(8) X(8) X(8) X(8) X(8) X(8) \
+    X(8) X(8) X(8) X(8) X(8) X(8) X(8) X(8) X(8) X(12) \
+    X(12) X(12) X(12) X(12) X(12) X(12) X(12) X(12) X(12) X(12) \
+    X(12) X(12) X(16) X(16) X(16) X(16) X(16) X(16) X(16) X(16) \
+    X(16) X(16) X(16) X(20) X(20) X(20) X(20) X(20) X(20) X(20) \
+    X(20) X(24) X(24) X(24) X(24) X(24) X(24) X(24) X(28) X(28) \
+    X(28) X(28) X(28) X(28) X(32) X(32) X(32) X(32) X(32) X(32) \
+    X(36) X(36) X(36) X(36) X(36) X(40) X(40) X(40) X(40) X(44) \
+    X(44) X(44) X(44) X(48) X(48) X(48) X(48) X(52) X(52) X(52) \
+    X(56) X(56) X(56) X(56) X(60) X(60) X(64) X(64) X(64) X(68) \
+    X(68) X(68) X(72) X(72) X(76) X(76) X(76) X(80) X(80) X(84) \
+    X(84) X(88) X(88) X(92) X(92) X(96) X(96) X(100) X(100) X(104) \
+    X(104) X(108) X(112) X(112) X(116) X(116) X(120) X(124) X(128) X(128) \
+    X(132) X(136) X(136) X(140) X(144) X(148) X(152) X(152) X(156) X(160) \
+    X(164) X(168) X(172) X(176) X(180) X(184) X(188) X(192) X(196) X(200) \
+    X(204) X(208) X(212) X(220) X(224) X(228) X(232) X(236) X(244) X(248) \
+    X(256) X(260) X(264) X(272) X(276) X(284) X(288) X(296) X(304) X(308) \
+    X(316) X(324) X(332) X(336) X(344) X(352) X(360) X(368) X(376) X(384) \
+    X(392) X(400) X(412) X(420) X(428) X(440) X(448) X(456) X(468) X(476) \
+    X(488) X(500) X(512) X(520) X(532) X(544) X(556) X(568) X(580) X(592) \
+    X(608) X(620) X(632) X(648) X(664) X(676) X(692) X(708) X(724) X(740) \
+    X(756) X(772) X(788) X(804) X(824) X(840) X(860) X(880) X(896) X(916) \
+    X(936) X(956) X(980) X(1000) X(1024) X(1044) X(1068) X(1092) X(1116) X(1140) \
+    X(1164) X(1188) X(1216) X(1244) X(1268) X(1296) X(1328) X(1356) X(1384) X(1416) \
+    X(1448) X(1480) X(1512) X(1544) X(1576) X(1612) X(1648) X(1684) X(1720) X(1760) \
+    X(1796) X(1836) X(1876) X(1916) X(1960) X(2004) X(2048) X(2092) X(2136) X(2184) \
+    X(2232) X(2280) X(2332) X(2380) X(2432) X(2488) X(2540) X(2596) X(2656) X(2712) \
+    X(2772) X(2832) X(2896) X(2960) X(3024) X(3088) X(3156) X(3228) X(3296) X(3368) \
+    X(3444) X(3520) X(3596) X(3676) X(3756) X(3836) X(3920) X(4008) X(4096) X(4184) \
+    X(4276) X(4372) X(4464) X(4564) X(4664) X(4764) X(4868) X(4976) X(5084) X(5196) \
+    X(5312) X(5428) X(5548) X(5668) X(5792) X(5920) X(6048) X(6180) X(6316) X(6456) \
+    X(6596) X(6740) X(6888) X(7040) X(7192) X(7352) X(7512) X(7676) X(7844) X(8016) \
+    X(8192) X(8372) X(8556) X(8744) X(8932) X(9128) X(9328) X(9532) X(9740) X(9956) \
+    X(10172) X(10396) X(10624) X(10856) X(11096) X(11336) X(11584) X(11840) X(12100) X(12364) \
+    X(12632) X(12912) X(13192) X(13484) X(13776) X(14080) X(14388) X(14704) X(15024) X(15352) \
+    X(15688) X(16032) X(16384)
+
+#define DET_ITEM(det) det,
+static const int16_t DET_LOW[289] = { DET_LOW_LIST(DET_ITEM) };
+static const int16_t DET_HIGH[353] = { DET_HIGH_LIST(DET_ITEM) };
+#undef DET_ITEM
 
 /* ----------------------------------------------------------------- state */
 
@@ -268,7 +297,7 @@ static void band_reset(band *b, int32_t det)
  * The zero section (UPZERO, DELAYA of DLT, FILTEZ) is the bulk of the work;
  * it lives in registers while a loop runs: zload() before, zstore() after.
  */
-#if defined(__SSE2__)
+#if defined(G722_SIMD)
 typedef struct { __m128i b, d; } zsec;
 
 SC_INLINE zsec zload(const zstate zs)
@@ -419,7 +448,7 @@ SC_INLINE void predict(band *restrict b, zsec *restrict z, int32_t d)
 /* QUANTL: the interval mi (1..30) of the magnitude wd for scale det. */
 SC_INLINE int32_t quantl_interval(int32_t wd, int32_t det)
 {
-#if defined(__SSE2__)
+#if defined(G722_SIMD)
     const __m128i *q = (const __m128i *)Q6X16;
     __m128i dv = _mm_set1_epi16((int16_t)det);
     __m128i wv = _mm_set1_epi16((int16_t)wd);
@@ -446,7 +475,7 @@ SC_INLINE int32_t quantl_interval(int32_t wd, int32_t det)
 /* acc[t] = sum_j coef[j] * x[t + j], t < m: one 12-tap polyphase half.
  * Reads x[] up to index m + 18 rounded, so buffers carry QPAD spare
  * elements after the data (zeroed). */
-#if defined(__SSE2__)
+#if defined(G722_SIMD)
 /* The coefficients as pairs (coef[2k], coef[2k+1]) for pmaddwd. */
 #define PAIR(a, b) { a, b, a, b, a, b, a, b }
 static const int16_t QMF_E2[6][8] = {
@@ -531,6 +560,295 @@ SC_INLINE void adapt_high(band *restrict b, zsec *restrict z, int32_t ih)
     predict(b, z, dh);
 }
 
+
+/* --------------------------------------------------------- SIMD kernels */
+
+#if defined(G722_SIMD)
+/*
+ * The quantisers of the SIMD encoder as table rows, built by the compiler
+ * from the same scale factors as DET_LOW and DET_HIGH.  For each row, a
+ * magnitude WD "reaches" lane j when WD > t[j]; the quantised difference
+ * is the sum of the steps of the lanes reached, dp[] for E >= 0 and
+ * dp[] ^ dx[] for E < 0.
+ *
+ * LOW_ROWS (by NBL >> 6): t = the levels where IL >> 2 changes,
+ * (Q6(m) * DETL) >> 12 for m = 2, 6, ..., 26, minus 1, then a level never
+ * reached; the steps go from one INVQAL difference to the next, D(k) =
+ * (DETL * +-Q(k)) >> 15 for the magnitudes Q(k) = 0, 1200, 2584, 4240,
+ * 6288, 8968, 12896, 20456 of LOW4; det = DETL, for the 6-bit interval.
+ *
+ * HIGH_ROWS (by NBH >> 6): lane 0 always reached with INVQAH's smaller
+ * difference (DETH * +-1616) >> 15, lane 1 at (564 * DETH) >> 12 with the
+ * step to the larger one, (DETH * +-7408) >> 15.
+ */
+typedef struct { int16_t t[8], dp[8], dx[8], det[8]; } low_row;
+typedef struct { int16_t t[4], dp[4], dx[4], pad[4]; } high_row;
+
+#define QD(det, q) (((det) * (q)) >> 15)
+#define QN(det, q) ((-(det) * (q)) >> 15)
+#define STEP_P(det, a, b) (QD(det, b) - QD(det, a))
+#define STEP_X(det, a, b) (STEP_P(det, a, b) ^ (QN(det, b) - QN(det, a)))
+#define LEVEL(det, q6) ((((q6) * (det)) >> 12) - 1)
+#define LOW_ROW(det) {                                                        \
+    { LEVEL(det, 72), LEVEL(det, 233), LEVEL(det, 422), LEVEL(det, 650),      \
+      LEVEL(det, 940), LEVEL(det, 1339), LEVEL(det, 1980), 32767 },           \
+    { STEP_P(det, 0, 1200), STEP_P(det, 1200, 2584), STEP_P(det, 2584, 4240), \
+      STEP_P(det, 4240, 6288), STEP_P(det, 6288, 8968),                       \
+      STEP_P(det, 8968, 12896), STEP_P(det, 12896, 20456), 0 },               \
+    { STEP_X(det, 0, 1200), STEP_X(det, 1200, 2584), STEP_X(det, 2584, 4240), \
+      STEP_X(det, 4240, 6288), STEP_X(det, 6288, 8968),                       \
+      STEP_X(det, 8968, 12896), STEP_X(det, 12896, 20456), 0 },               \
+    { det, det, det, det, det, det, det, det } },
+#define HIGH_ROW(det) {                                                       \
+    { -1, ((564 * (det)) >> 12) - 1, 32767, 32767 },                          \
+    { QD(det, 1616), STEP_P(det, 1616, 7408), 0, 0 },                         \
+    { QD(det, 1616) ^ QN(det, 1616), STEP_X(det, 1616, 7408), 0, 0 },         \
+    { 0, 0, 0, 0 } },
+_Alignas(64) static const low_row LOW_ROWS[289] = { DET_LOW_LIST(LOW_ROW) };
+_Alignas(32) static const high_row HIGH_ROWS[353] = { DET_HIGH_LIST(HIGH_ROW) };
+#undef QD
+#undef QN
+#undef STEP_P
+#undef STEP_X
+#undef LEVEL
+#undef LOW_ROW
+#undef HIGH_ROW
+
+/* QUANTL's 6-bit interval within class k (IL >> 2 folded to 0..7): the
+ * three finer levels Q6(4k - 1), Q6(4k), Q6(4k + 1) (Q6(-1) = Q6(0) = 0),
+ * times 16 for an unsigned high multiply by DETL. */
+_Alignas(16) static const uint16_t FINE_Q6[8][8] = {
+    { 0, 0, 35 * 16 }, { 110 * 16, 150 * 16, 190 * 16 }, { 276 * 16, 323 * 16, 370 * 16 },
+    { 473 * 16, 530 * 16, 587 * 16 }, { 714 * 16, 786 * 16, 858 * 16 },
+    { 1023 * 16, 1121 * 16, 1219 * 16 }, { 1458 * 16, 1612 * 16, 1765 * 16 },
+    { 2195 * 16, 2557 * 16, 2919 * 16 }
+};
+
+/* LOGSCL's W per class k */
+static const int16_t CLASS_W[8] = { -60, -30, 58, 172, 334, 538, 1198, 3042 };
+
+/* SSE2: a vector of 16 lanes as two 128-bit registers */
+typedef struct { __m128i l, h; } v2x128;
+
+SC_INLINE v2x128 v2_make(__m128i l, __m128i h)
+{
+    v2x128 r = { l, h };
+    return r;
+}
+
+#define V2_BINARY(name, op) \
+    SC_INLINE v2x128 name(v2x128 a, v2x128 b) { return v2_make(op(a.l, b.l), op(a.h, b.h)); }
+V2_BINARY(v2_adds, _mm_adds_epi16)
+V2_BINARY(v2_subs, _mm_subs_epi16)
+V2_BINARY(v2_add, _mm_add_epi16)
+V2_BINARY(v2_sub, _mm_sub_epi16)
+V2_BINARY(v2_and, _mm_and_si128)
+V2_BINARY(v2_andn, _mm_andnot_si128)
+V2_BINARY(v2_or, _mm_or_si128)
+V2_BINARY(v2_xor, _mm_xor_si128)
+V2_BINARY(v2_mulhi, _mm_mulhi_epi16)
+V2_BINARY(v2_mullo, _mm_mullo_epi16)
+V2_BINARY(v2_cmpgt, _mm_cmpgt_epi16)
+V2_BINARY(v2_cmpeq, _mm_cmpeq_epi16)
+V2_BINARY(v2_min, _mm_min_epi16)
+V2_BINARY(v2_max, _mm_max_epi16)
+#undef V2_BINARY
+
+SC_INLINE v2x128 v2_set1(int16_t x)
+{
+    return v2_make(_mm_set1_epi16(x), _mm_set1_epi16(x));
+}
+
+SC_INLINE v2x128 v2_pair(int32_t lo, int32_t hi)
+{
+    return v2_make(_mm_set1_epi16((int16_t)lo), _mm_set1_epi16((int16_t)hi));
+}
+
+SC_INLINE v2x128 v2_xx(const uint32_t *x)
+{
+    return v2_pair((int16_t)*x, (int16_t)(*x >> 16));
+}
+
+#define V v2x128
+#define K(name) name##_sse2
+#define KINLINE SC_INLINE
+#define KFUNC static
+#define V_ADDS v2_adds
+#define V_SUBS v2_subs
+#define V_ADD v2_add
+#define V_SUB v2_sub
+#define V_AND v2_and
+#define V_ANDN v2_andn
+#define V_OR v2_or
+#define V_XOR v2_xor
+#define V_MULHI v2_mulhi
+#define V_MULLO v2_mullo
+#define V_CMPGT v2_cmpgt
+#define V_CMPEQ v2_cmpeq
+#define V_MIN v2_min
+#define V_MAX v2_max
+#define V_SRAI(a, n) v2_make(_mm_srai_epi16((a).l, n), _mm_srai_epi16((a).h, n))
+#define V_SRLI(a, n) v2_make(_mm_srli_epi16((a).l, n), _mm_srli_epi16((a).h, n))
+#define V_SLLI(a, n) v2_make(_mm_slli_epi16((a).l, n), _mm_slli_epi16((a).h, n))
+#define V_BSRLI(a, n) v2_make(_mm_srli_si128((a).l, n), _mm_srli_si128((a).h, n))
+#define V_BSLLI(a, n) v2_make(_mm_slli_si128((a).l, n), _mm_slli_si128((a).h, n))
+#define V_SHUF32(a, n) v2_make(_mm_shuffle_epi32((a).l, n), _mm_shuffle_epi32((a).h, n))
+#define V_SHUFLO(a, n) v2_make(_mm_shufflelo_epi16((a).l, n), _mm_shufflelo_epi16((a).h, n))
+#define V_SHUFHI(a, n) v2_make(_mm_shufflehi_epi16((a).l, n), _mm_shufflehi_epi16((a).h, n))
+#define V_ZERO() v2_make(_mm_setzero_si128(), _mm_setzero_si128())
+#define V_SET1(x) v2_set1(x)
+#define V_SETR6(x) v2_make(_mm_setr_epi16(x, x, x, x, x, x, 0, 0), _mm_setr_epi16(x, x, x, x, x, x, 0, 0))
+#define V_SETR1(x) v2_make(_mm_setr_epi16(x, 0, 0, 0, 0, 0, 0, 0), _mm_setr_epi16(x, 0, 0, 0, 0, 0, 0, 0))
+#define V_PAIR v2_pair
+#define V_HALVES v2_make
+#define V_LOW(a) ((a).l)
+#define V_HIGH(a) ((a).h)
+#define V_LANE0(a) ((int16_t)_mm_cvtsi128_si32((a).l))
+#define V_LANE8(a) ((int16_t)_mm_cvtsi128_si32((a).h))
+#define V_MASK(a) ((uint32_t)_mm_movemask_epi8((a).l) | (uint32_t)_mm_movemask_epi8((a).h) << 16)
+#define V_XX v2_xx
+#define V_ROWS(lo, hi) v2_make(_mm_load_si128((const __m128i *)(lo)), _mm_loadl_epi64((const __m128i *)(hi)))
+#define G722_KERNEL 1
+#include "g722_kernel.h"
+#undef G722_KERNEL
+#undef V
+#undef K
+#undef KINLINE
+#undef KFUNC
+#undef V_ADDS
+#undef V_SUBS
+#undef V_ADD
+#undef V_SUB
+#undef V_AND
+#undef V_ANDN
+#undef V_OR
+#undef V_XOR
+#undef V_MULHI
+#undef V_MULLO
+#undef V_CMPGT
+#undef V_CMPEQ
+#undef V_MIN
+#undef V_MAX
+#undef V_SRAI
+#undef V_SRLI
+#undef V_SLLI
+#undef V_BSRLI
+#undef V_BSLLI
+#undef V_SHUF32
+#undef V_SHUFLO
+#undef V_SHUFHI
+#undef V_ZERO
+#undef V_SET1
+#undef V_SETR6
+#undef V_SETR1
+#undef V_PAIR
+#undef V_HALVES
+#undef V_LOW
+#undef V_HIGH
+#undef V_LANE0
+#undef V_LANE8
+#undef V_MASK
+#undef V_XX
+#undef V_ROWS
+
+#if defined(G722_AVX2)
+/* AVX2: one 256-bit register, whose 128-bit halves the byte shifts and
+ * shuffles already keep apart */
+#define V __m256i
+#define K(name) name##_avx2
+#define KINLINE static inline __attribute__((always_inline, target("avx2")))
+#define KFUNC static __attribute__((target("avx2")))
+#define V_ADDS _mm256_adds_epi16
+#define V_SUBS _mm256_subs_epi16
+#define V_ADD _mm256_add_epi16
+#define V_SUB _mm256_sub_epi16
+#define V_AND _mm256_and_si256
+#define V_ANDN _mm256_andnot_si256
+#define V_OR _mm256_or_si256
+#define V_XOR _mm256_xor_si256
+#define V_MULHI _mm256_mulhi_epi16
+#define V_MULLO _mm256_mullo_epi16
+#define V_CMPGT _mm256_cmpgt_epi16
+#define V_CMPEQ _mm256_cmpeq_epi16
+#define V_MIN _mm256_min_epi16
+#define V_MAX _mm256_max_epi16
+#define V_SRAI _mm256_srai_epi16
+#define V_SRLI _mm256_srli_epi16
+#define V_SLLI _mm256_slli_epi16
+#define V_BSRLI _mm256_bsrli_epi128
+#define V_BSLLI _mm256_bslli_epi128
+#define V_SHUF32 _mm256_shuffle_epi32
+#define V_SHUFLO _mm256_shufflelo_epi16
+#define V_SHUFHI _mm256_shufflehi_epi16
+#define V_ZERO _mm256_setzero_si256
+#define V_SET1 _mm256_set1_epi16
+#define V_SETR6(x) _mm256_setr_epi16(x, x, x, x, x, x, 0, 0, x, x, x, x, x, x, 0, 0)
+#define V_SETR1(x) _mm256_setr_epi16(x, 0, 0, 0, 0, 0, 0, 0, x, 0, 0, 0, 0, 0, 0, 0)
+#define V_HALVES(l, h) _mm256_inserti128_si256(_mm256_castsi128_si256(l), h, 1)
+#define V_PAIR(lo, hi) V_HALVES(_mm_set1_epi16((int16_t)(lo)), _mm_set1_epi16((int16_t)(hi)))
+#define V_LOW _mm256_castsi256_si128
+#define V_HIGH(a) _mm256_extracti128_si256(a, 1)
+#define V_LANE0(a) ((int16_t)_mm256_extract_epi16(a, 0))
+#define V_LANE8(a) ((int16_t)_mm256_extract_epi16(a, 8))
+#define V_MASK(a) ((uint32_t)_mm256_movemask_epi8(a))
+/* XL (XH) from the low (high) 16 bits of *x into every lane of the low
+ * (high) half */
+#define V_XX(x) _mm256_shuffle_epi8(_mm256_set1_epi32((int32_t)*(x)),                 \
+    _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,                  \
+                     2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3))
+#define V_ROWS(lo, hi) V_HALVES(_mm_load_si128((const __m128i *)(lo)), \
+                                _mm_loadl_epi64((const __m128i *)(hi)))
+#define G722_KERNEL 1
+#include "g722_kernel.h"
+#undef G722_KERNEL
+#undef V
+#undef K
+#undef KINLINE
+#undef KFUNC
+#undef V_ADDS
+#undef V_SUBS
+#undef V_ADD
+#undef V_SUB
+#undef V_AND
+#undef V_ANDN
+#undef V_OR
+#undef V_XOR
+#undef V_MULHI
+#undef V_MULLO
+#undef V_CMPGT
+#undef V_CMPEQ
+#undef V_MIN
+#undef V_MAX
+#undef V_SRAI
+#undef V_SRLI
+#undef V_SLLI
+#undef V_BSRLI
+#undef V_BSLLI
+#undef V_SHUF32
+#undef V_SHUFLO
+#undef V_SHUFHI
+#undef V_ZERO
+#undef V_SET1
+#undef V_SETR6
+#undef V_SETR1
+#undef V_PAIR
+#undef V_HALVES
+#undef V_LOW
+#undef V_HIGH
+#undef V_LANE0
+#undef V_LANE8
+#undef V_MASK
+#undef V_XX
+#undef V_ROWS
+
+/* The AVX2 kernels where the CPU has AVX2 */
+SC_INLINE int have_avx2(void)
+{
+    return __builtin_cpu_supports("avx2");
+}
+#endif
+#endif
+
 /* ---------------------------------------------------------------- encoder */
 
 size_t sc_g722_encoder_get_size(void) { return sizeof(sc_g722_encoder); }
@@ -565,6 +883,21 @@ static void encode_chunk(sc_g722_encoder *restrict st, const int16_t *restrict p
     fir12(x2, QMF_REV, a, m);
     fir12(x1, QMF_EVEN, b, m);
 
+#if defined(G722_SIMD)
+    uint32_t xx[CHUNK]; /* XL in the low 16 bits, XH in the high */
+    for (int t = 0; t < m; t++) {
+        uint32_t xl = (uint16_t)clamp((a[t] + b[t]) >> 14, -16384, 16383);
+        uint32_t xh = (uint16_t)clamp((a[t] - b[t]) >> 14, -16384, 16383);
+        xx[t] = xl | xh << 16;
+    }
+#if defined(G722_AVX2)
+    if (have_avx2()) {
+        encode_adpcm_avx2(st, xx, m, out);
+        return;
+    }
+#endif
+    encode_adpcm_sse2(st, xx, m, out);
+#else
     int16_t xl[CHUNK], xh[CHUNK];
     for (int t = 0; t < m; t++) {
         xl[t] = (int16_t)clamp((a[t] + b[t]) >> 14, -16384, 16383);
@@ -594,6 +927,7 @@ static void encode_chunk(sc_g722_encoder *restrict st, const int16_t *restrict p
     zstore(st->zhi, zh);
     st->lo = lo;
     st->hi = hi;
+#endif
 }
 
 int64_t sc_g722_encode(sc_g722_encoder *st, const int16_t *pcm, size_t n,
@@ -684,6 +1018,34 @@ static void decode_chunk(sc_g722_decoder *restrict st, const uint8_t *restrict c
     int16_t dif[HIST + CHUNK + QPAD], sum[HIST + CHUNK + QPAD], yls[CHUNK], yhs[CHUNK];
     const int16_t *dq = INVQBL[st->mode];
 
+#if defined(G722_SIMD)
+    /* The quantised differences depend only on the codes and the scale
+     * factors, so they come first, in a scalar pass; the kernel then runs
+     * the predictors.  Per pair: DLT | DH << 16 and, for the outputs, the
+     * lower band's INVQBL difference | DH << 16. */
+    uint32_t dd[CHUNK][2];
+    int32_t nbl = st->lo.nb, nbh = st->hi.nb;
+    for (int t = 0; t < m; t++) {
+        int32_t il = codes[t] & 63, ih = codes[t] >> 6;
+        int32_t detl = DET_LOW[nbl >> 6], deth = DET_HIGH[nbh >> 6];
+        qw_t lq = LOW4[il >> 2], hq = HIGH2[ih];
+        uint32_t dh = (uint32_t)(uint16_t)((deth * hq.q) >> 15) << 16;
+        dd[t][0] = (uint16_t)((detl * lq.q) >> 15) | dh;
+        dd[t][1] = (uint16_t)((detl * dq[il]) >> 15) | dh;
+        nbl = clamp(((nbl * 127) >> 7) + lq.w, 0, 18432);
+        nbh = clamp(((nbh * 127) >> 7) + hq.w, 0, 22528);
+    }
+    st->lo.nb = nbl;
+    st->lo.det = DET_LOW[nbl >> 6];
+    st->hi.nb = nbh;
+    st->hi.det = DET_HIGH[nbh >> 6];
+#if defined(G722_AVX2)
+    if (have_avx2())
+        decode_adpcm_avx2(st, (const uint32_t (*)[2])dd, m, yls, yhs);
+    else
+#endif
+        decode_adpcm_sse2(st, (const uint32_t (*)[2])dd, m, yls, yhs);
+#else
     band lo = st->lo, hi = st->hi;
     zsec zl = zload(st->zlo), zh = zload(st->zhi);
     for (int t = 0; t < m; t++) {
@@ -698,6 +1060,7 @@ static void decode_chunk(sc_g722_decoder *restrict st, const uint8_t *restrict c
     zstore(st->zhi, zh);
     st->lo = lo;
     st->hi = hi;
+#endif
 
     memcpy(dif, st->dif, sizeof st->dif);
     memcpy(sum, st->sum, sizeof st->sum);
