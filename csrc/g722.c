@@ -708,9 +708,63 @@ SC_INLINE v2x128 v2_xx(const uint32_t *x)
 #define V_MASK(a) ((uint32_t)_mm_movemask_epi8((a).l) | (uint32_t)_mm_movemask_epi8((a).h) << 16)
 #define V_XX v2_xx
 #define V_ROWS(lo, hi) v2_make(_mm_load_si128((const __m128i *)(lo)), _mm_loadl_epi64((const __m128i *)(hi)))
+/* the bands' scalars in one register: lanes 0..3 lower, 4..7 higher */
+#define P __m128i
+#define P_ADDS _mm_adds_epi16
+#define P_SUBS _mm_subs_epi16
+#define P_ADD _mm_add_epi16
+#define P_SUB _mm_sub_epi16
+#define P_AND _mm_and_si128
+#define P_OR _mm_or_si128
+#define P_XOR _mm_xor_si128
+#define P_MULHI _mm_mulhi_epi16
+#define P_MULLO _mm_mullo_epi16
+#define P_CMPEQ _mm_cmpeq_epi16
+#define P_MIN _mm_min_epi16
+#define P_MAX _mm_max_epi16
+#define P_SRAI _mm_srai_epi16
+#define P_SRLI _mm_srli_epi16
+#define P_SLLI _mm_slli_epi16
+#define P_ZERO _mm_setzero_si128
+#define P_SET1 _mm_set1_epi16
+#define P_PAIR(lo, hi) _mm_setr_epi16((int16_t)(lo), (int16_t)(lo), (int16_t)(lo), (int16_t)(lo), \
+                                      (int16_t)(hi), (int16_t)(hi), (int16_t)(hi), (int16_t)(hi))
+#define P_LANE_LO(a) ((int16_t)_mm_cvtsi128_si32(a))
+#define P_LANE_HI(a) ((int16_t)_mm_extract_epi16(a, 4))
+/* XL (XH) from the low (high) 16 bits of *x into lanes 0..3 (4..7) */
+#define P_XX(x) _mm_shuffle_epi32(_mm_shufflelo_epi16(_mm_cvtsi32_si128((int32_t)*(x)), 0x50), 0x50)
+#define P_TO_V(a) v2_make(_mm_shuffle_epi32(a, 0x00), _mm_shuffle_epi32(a, 0xAA))
+#define V_TO_P(a) _mm_unpacklo_epi64((a).l, (a).h)
+/* lane 0 of each half of a V into its half of a P */
+#define P_LANES0(a) _mm_shufflehi_epi16(_mm_shufflelo_epi16(_mm_unpacklo_epi64((a).l, (a).h), 0x00), 0x00)
 #define G722_KERNEL 1
 #include "g722_kernel.h"
 #undef G722_KERNEL
+#undef P
+#undef P_ADDS
+#undef P_SUBS
+#undef P_ADD
+#undef P_SUB
+#undef P_AND
+#undef P_OR
+#undef P_XOR
+#undef P_MULHI
+#undef P_MULLO
+#undef P_CMPEQ
+#undef P_MIN
+#undef P_MAX
+#undef P_SRAI
+#undef P_SRLI
+#undef P_SLLI
+#undef P_ZERO
+#undef P_SET1
+#undef P_PAIR
+#undef P_LANE_LO
+#undef P_LANE_HI
+#undef P_XX
+#undef P_TO_V
+#undef V_TO_P
+#undef P_LANES0
 #undef V
 #undef K
 #undef KINLINE
@@ -798,9 +852,60 @@ SC_INLINE v2x128 v2_xx(const uint32_t *x)
                      2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3))
 #define V_ROWS(lo, hi) V_HALVES(_mm_load_si128((const __m128i *)(lo)), \
                                 _mm_loadl_epi64((const __m128i *)(hi)))
+/* the bands' scalars in the same layout */
+#define P __m256i
+#define P_ADDS V_ADDS
+#define P_SUBS V_SUBS
+#define P_ADD V_ADD
+#define P_SUB V_SUB
+#define P_AND V_AND
+#define P_OR V_OR
+#define P_XOR V_XOR
+#define P_MULHI V_MULHI
+#define P_MULLO V_MULLO
+#define P_CMPEQ V_CMPEQ
+#define P_MIN V_MIN
+#define P_MAX V_MAX
+#define P_SRAI V_SRAI
+#define P_SRLI V_SRLI
+#define P_SLLI V_SLLI
+#define P_ZERO V_ZERO
+#define P_SET1 V_SET1
+#define P_PAIR V_PAIR
+#define P_LANE_LO V_LANE0
+#define P_LANE_HI V_LANE8
+#define P_XX V_XX
+#define P_TO_V(a) (a)
+#define V_TO_P(a) (a)
+#define P_LANES0(a) V_SHUF32(V_SHUFLO(a, 0x00), 0x00)
 #define G722_KERNEL 1
 #include "g722_kernel.h"
 #undef G722_KERNEL
+#undef P
+#undef P_ADDS
+#undef P_SUBS
+#undef P_ADD
+#undef P_SUB
+#undef P_AND
+#undef P_OR
+#undef P_XOR
+#undef P_MULHI
+#undef P_MULLO
+#undef P_CMPEQ
+#undef P_MIN
+#undef P_MAX
+#undef P_SRAI
+#undef P_SRLI
+#undef P_SLLI
+#undef P_ZERO
+#undef P_SET1
+#undef P_PAIR
+#undef P_LANE_LO
+#undef P_LANE_HI
+#undef P_XX
+#undef P_TO_V
+#undef V_TO_P
+#undef P_LANES0
 #undef V
 #undef K
 #undef KINLINE
@@ -1019,32 +1124,12 @@ static void decode_chunk(sc_g722_decoder *restrict st, const uint8_t *restrict c
     const int16_t *dq = INVQBL[st->mode];
 
 #if defined(G722_SIMD)
-    /* The quantised differences depend only on the codes and the scale
-     * factors, so they come first, in a scalar pass; the kernel then runs
-     * the predictors.  Per pair: DLT | DH << 16 and, for the outputs, the
-     * lower band's INVQBL difference | DH << 16. */
-    uint32_t dd[CHUNK][2];
-    int32_t nbl = st->lo.nb, nbh = st->hi.nb;
-    for (int t = 0; t < m; t++) {
-        int32_t il = codes[t] & 63, ih = codes[t] >> 6;
-        int32_t detl = DET_LOW[nbl >> 6], deth = DET_HIGH[nbh >> 6];
-        qw_t lq = LOW4[il >> 2], hq = HIGH2[ih];
-        uint32_t dh = (uint32_t)(uint16_t)((deth * hq.q) >> 15) << 16;
-        dd[t][0] = (uint16_t)((detl * lq.q) >> 15) | dh;
-        dd[t][1] = (uint16_t)((detl * dq[il]) >> 15) | dh;
-        nbl = clamp(((nbl * 127) >> 7) + lq.w, 0, 18432);
-        nbh = clamp(((nbh * 127) >> 7) + hq.w, 0, 22528);
-    }
-    st->lo.nb = nbl;
-    st->lo.det = DET_LOW[nbl >> 6];
-    st->hi.nb = nbh;
-    st->hi.det = DET_HIGH[nbh >> 6];
 #if defined(G722_AVX2)
     if (have_avx2())
-        decode_adpcm_avx2(st, (const uint32_t (*)[2])dd, m, yls, yhs);
+        decode_adpcm_avx2(st, codes, dq, m, yls, yhs);
     else
 #endif
-        decode_adpcm_sse2(st, (const uint32_t (*)[2])dd, m, yls, yhs);
+        decode_adpcm_sse2(st, codes, dq, m, yls, yhs);
 #else
     band lo = st->lo, hi = st->hi;
     zsec zl = zload(st->zlo), zh = zload(st->zhi);

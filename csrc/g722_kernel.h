@@ -5,11 +5,15 @@
  *
  *   V             a vector of 16 int16 lanes: lanes 0..7 (the "low half")
  *                 hold the lower band, lanes 8..15 the higher band
+ *   P             the vector for the bands' scalars (the pole sections):
+ *                 V itself, or for SSE2 one 128-bit register, lanes 0..3
+ *                 for the lower band and 4..7 for the higher
  *   K(name)       the name with the instruction set's suffix
  *   KINLINE       attributes of the inlined helpers (always inline, target)
  *   KFUNC         attributes of the kernels (static, target)
- *   V_*           the operations used below, each acting on both halves
- *                 alike (byte shifts and shuffles stay within a half)
+ *   V_*, P_*      the operations used below, each acting on both halves
+ *                 alike (byte shifts and shuffles stay within a half), and
+ *                 conversions between V and P
  *
  * Layout: a band's scalars (SL, SZL, AL1, ...) are kept in every lane of
  * its half, so that the pole section, the quantisers and the comparisons
@@ -23,10 +27,10 @@
 #if defined(G722_KERNEL)
 
 typedef struct {
-    V s, sz;     /* SL, SZL */
-    V a1, a2;    /* AL1, AL2 */
-    V ps1, ps2;  /* signs of PLT(1), PLT(2): -1 negative, 0 not */
-    V q1;        /* sat(RLT(1) + RLT(1)) */
+    P s, sz;     /* SL, SZL */
+    P a1, a2;    /* AL1, AL2 */
+    P ps1, ps2;  /* signs of PLT(1), PLT(2): -1 negative, 0 not */
+    P q1;        /* sat(RLT(1) + RLT(1)) */
     V zb, zd;    /* BL(1..6), DLT(1..6) */
 } K(pstate);
 
@@ -34,13 +38,13 @@ KINLINE K(pstate) K(pload)(const band *lo, const band *hi, const zstate zlo,
                                 const zstate zhi)
 {
     K(pstate) p;
-    p.s = V_PAIR(lo->s, hi->s);
-    p.sz = V_PAIR(lo->sz, hi->sz);
-    p.a1 = V_PAIR(lo->a1, hi->a1);
-    p.a2 = V_PAIR(lo->a2, hi->a2);
-    p.ps1 = V_PAIR(lo->p1 >> 31, hi->p1 >> 31);
-    p.ps2 = V_PAIR(lo->p2 >> 31, hi->p2 >> 31);
-    p.q1 = V_PAIR(lo->q1, hi->q1);
+    p.s = P_PAIR(lo->s, hi->s);
+    p.sz = P_PAIR(lo->sz, hi->sz);
+    p.a1 = P_PAIR(lo->a1, hi->a1);
+    p.a2 = P_PAIR(lo->a2, hi->a2);
+    p.ps1 = P_PAIR(lo->p1 >> 31, hi->p1 >> 31);
+    p.ps2 = P_PAIR(lo->p2 >> 31, hi->p2 >> 31);
+    p.q1 = P_PAIR(lo->q1, hi->q1);
     p.zb = V_HALVES(_mm_loadu_si128((const __m128i *)zlo[0]),
                     _mm_loadu_si128((const __m128i *)zhi[0]));
     p.zd = V_HALVES(_mm_loadu_si128((const __m128i *)zlo[1]),
@@ -50,72 +54,71 @@ KINLINE K(pstate) K(pload)(const band *lo, const band *hi, const zstate zlo,
 
 KINLINE void K(pstore)(const K(pstate) *p, band *lo, band *hi, zstate zlo, zstate zhi)
 {
-    lo->s = V_LANE0(p->s);    hi->s = V_LANE8(p->s);
-    lo->sz = V_LANE0(p->sz);  hi->sz = V_LANE8(p->sz);
-    lo->a1 = V_LANE0(p->a1);  hi->a1 = V_LANE8(p->a1);
-    lo->a2 = V_LANE0(p->a2);  hi->a2 = V_LANE8(p->a2);
-    lo->p1 = V_LANE0(p->ps1); hi->p1 = V_LANE8(p->ps1);
-    lo->p2 = V_LANE0(p->ps2); hi->p2 = V_LANE8(p->ps2);
-    lo->q1 = V_LANE0(p->q1);  hi->q1 = V_LANE8(p->q1);
+    lo->s = P_LANE_LO(p->s);    hi->s = P_LANE_HI(p->s);
+    lo->sz = P_LANE_LO(p->sz);  hi->sz = P_LANE_HI(p->sz);
+    lo->a1 = P_LANE_LO(p->a1);  hi->a1 = P_LANE_HI(p->a1);
+    lo->a2 = P_LANE_LO(p->a2);  hi->a2 = P_LANE_HI(p->a2);
+    lo->p1 = P_LANE_LO(p->ps1); hi->p1 = P_LANE_HI(p->ps1);
+    lo->p2 = P_LANE_LO(p->ps2); hi->p2 = P_LANE_HI(p->ps2);
+    lo->q1 = P_LANE_LO(p->q1);  hi->q1 = P_LANE_HI(p->q1);
     _mm_storeu_si128((__m128i *)zlo[0], V_LOW(p->zb));
     _mm_storeu_si128((__m128i *)zhi[0], V_HIGH(p->zb));
     _mm_storeu_si128((__m128i *)zlo[1], V_LOW(p->zd));
     _mm_storeu_si128((__m128i *)zhi[1], V_HIGH(p->zd));
 }
 
-/* The predictor update of both bands for the new differences d (in every
- * lane of each half): UPZERO, DELAYA, FILTEZ, then PARREC, UPPOL2, UPPOL1,
- * RECONS, FILTEP, PREDIC. */
-KINLINE void K(predict)(K(pstate) *p, V d)
+/* The predictor update of both bands for the new differences, d in every
+ * lane of each half and dp the same as P: UPZERO, DELAYA, FILTEZ, then
+ * PARREC, UPPOL2, UPPOL1, RECONS, FILTEP, PREDIC. */
+KINLINE void K(predict)(K(pstate) *p, V d, P dp)
 {
-    const V zero = V_ZERO();
-
     /* UPZERO: BL(i) = BL(i) + floor(-BL(i) / 256) +- 128 (+ when the signs
      * of d and DLT(i) agree, 0 when d is 0); the sum never saturates */
     V differ = V_SRAI(V_XOR(p->zd, d), 15);
-    V g = V_ANDN(V_CMPEQ(d, zero), V_SETR6(128));
+    V g = V_ANDN(V_CMPEQ(d, V_ZERO()), V_SETR6(128));
     V u = V_SUB(V_XOR(g, differ), differ);
     V b = V_ADDS(V_ADD(p->zb, V_MULHI(p->zb, V_SET1(-256))), u);
     /* DELAYA */
-    V dl = V_OR(V_BSLLI(p->zd, 2), V_AND(d, V_SETR1(-1)));
+    V dn = V_OR(V_BSLLI(p->zd, 2), V_AND(d, V_SETR1(-1)));
     /* FILTEZ: (2 DLT(i)) * BL(i) >> 15 in lane i - 1, summed with
-     * saturation from i = 6 down to 1, the sum then in every lane */
-    V w = V_OR(V_SLLI(V_MULHI(dl, b), 2), V_SRLI(V_MULLO(dl, b), 14));
+     * saturation from i = 6 down to 1 into lane 0 */
+    V w = V_OR(V_SLLI(V_MULHI(dn, b), 2), V_SRLI(V_MULLO(dn, b), 14));
     V acc = V_ADDS(w, V_BSRLI(w, 2));
     acc = V_ADDS(w, V_BSRLI(acc, 2));
     acc = V_ADDS(w, V_BSRLI(acc, 2));
     acc = V_ADDS(w, V_BSRLI(acc, 2));
     acc = V_ADDS(w, V_BSRLI(acc, 2));
-    V sz = V_SHUF32(V_SHUFLO(acc, 0x00), 0x00);
+    P sz = P_LANES0(acc);
     p->zb = b;
-    p->zd = dl;
+    p->zd = dn;
 
     /* PARREC: only the sign of PLT is used, and saturation keeps it */
-    V ps0 = V_SRAI(V_ADDS(d, p->sz), 15);
-    V same1 = V_CMPEQ(ps0, p->ps1);
-    V same2 = V_CMPEQ(ps0, p->ps2);
+    const P zero = P_ZERO();
+    P ps0 = P_SRAI(P_ADDS(dp, p->sz), 15);
+    P same1 = P_CMPEQ(ps0, p->ps1);
+    P same2 = P_CMPEQ(ps0, p->ps2);
     /* UPPOL2: WD2 = sat(-+sat(4 AL1)) >> 7 (minus when SG0 = SG1),
      * WD3 = +-128, AL2 * 32512 >> 15 = AL2 + (-AL2 >> 7) */
-    V a1x2 = V_ADDS(p->a1, p->a1);
-    V wd1 = V_ADDS(a1x2, a1x2);
-    V wd2 = V_SRAI(V_SUBS(V_XOR(wd1, same1), same1), 7);
-    V wd3 = V_ADD(V_AND(same2, V_SET1(256)), V_SET1(-128));
-    V a2x = V_ADD(p->a2, V_SRAI(V_SUB(zero, p->a2), 7));
-    V a2 = V_ADDS(V_ADDS(wd2, wd3), a2x);
-    a2 = V_MIN(V_MAX(a2, V_SET1(-12288)), V_SET1(12288));
+    P a1x2 = P_ADDS(p->a1, p->a1);
+    P wd1 = P_ADDS(a1x2, a1x2);
+    P wd2 = P_SRAI(P_SUBS(P_XOR(wd1, same1), same1), 7);
+    P wd3 = P_ADD(P_AND(same2, P_SET1(256)), P_SET1(-128));
+    P a2x = P_ADD(p->a2, P_SRAI(P_SUB(zero, p->a2), 7));
+    P a2 = P_ADDS(P_ADDS(wd2, wd3), a2x);
+    a2 = P_MIN(P_MAX(a2, P_SET1(-12288)), P_SET1(12288));
     /* UPPOL1: +-192 + AL1 * 32640 >> 15, limited to +-sat(15360 - AL2) */
-    V w192 = V_ADD(V_AND(same1, V_SET1(384)), V_SET1(-192));
-    V a1x = V_ADD(p->a1, V_SRAI(V_SUB(zero, p->a1), 8));
-    V lim = V_SUBS(V_SET1(15360), a2);
-    V a1 = V_MAX(V_MIN(V_ADDS(w192, a1x), lim), V_SUB(zero, lim));
+    P w192 = P_ADD(P_AND(same1, P_SET1(384)), P_SET1(-192));
+    P a1x = P_ADD(p->a1, P_SRAI(P_SUB(zero, p->a1), 8));
+    P lim = P_SUBS(P_SET1(15360), a2);
+    P a1 = P_MAX(P_MIN(P_ADDS(w192, a1x), lim), P_SUB(zero, lim));
     /* RECONS (doubled for FILTEP), FILTEP, PREDIC.  AL1 * RLT2 >> 15 from
      * the high and low halves of the product; |AL2| <= 12288, so
      * AL2 * RLT2 >> 15 is the high half of (2 AL2) * RLT2. */
-    V r = V_ADDS(p->s, d);
-    V q0 = V_ADDS(r, r);
-    V m1 = V_OR(V_SLLI(V_MULHI(a1, q0), 1), V_SRLI(V_MULLO(a1, q0), 15));
-    V m2 = V_MULHI(V_ADD(a2, a2), p->q1);
-    p->s = V_ADDS(V_ADDS(m1, m2), sz);
+    P r = P_ADDS(p->s, dp);
+    P q0 = P_ADDS(r, r);
+    P m1 = P_OR(P_SLLI(P_MULHI(a1, q0), 1), P_SRLI(P_MULLO(a1, q0), 15));
+    P m2 = P_MULHI(P_ADD(a2, a2), p->q1);
+    p->s = P_ADDS(P_ADDS(m1, m2), sz);
     p->sz = sz;
     p->a1 = a1;
     p->a2 = a2;
@@ -144,7 +147,7 @@ KFUNC void K(encode_adpcm)(sc_g722_encoder *restrict st, const uint32_t *restric
 
         /* SUBTRA, saturated (which changes no decision: every level is
          * below 32767), and the magnitude WD = E or -E - 1 */
-        V e = V_SUBS(V_XX(&xx[t]), p.s);
+        V e = V_SUBS(V_XX(&xx[t]), P_TO_V(p.s));
         V neg = V_SRAI(e, 15);
         V wd = V_XOR(e, neg);
 
@@ -154,7 +157,7 @@ KFUNC void K(encode_adpcm)(sc_g722_encoder *restrict st, const uint32_t *restric
         v = V_ADD(v, V_SHUF32(v, 0x4E));
         v = V_ADD(v, V_SHUF32(v, 0xB1));
         v = V_ADD(v, V_SHUFHI(V_SHUFLO(v, 0xB1), 0xB1));
-        K(predict)(&p, v);
+        K(predict)(&p, v, V_TO_P(v));
 
         /* The codes.  k: IL >> 2 folded to 0..7, the levels the lower
          * band's WD reaches; its 6-bit interval mi = 4k - 1 + the number
@@ -183,21 +186,41 @@ KFUNC void K(encode_adpcm)(sc_g722_encoder *restrict st, const uint32_t *restric
 }
 
 /*
- * Decoder: dd[t][0] holds the predictors' differences of pair t (DLT in
- * the low 16 bits, DH in the high), dd[t][1] the output differences (the
- * lower band's from the mode's INVQBL, DH).  Writes YL and YH.
+ * Decoder, for the codes of m pairs and INVQBL's row of the mode (dq).
+ * The quantised differences depend only on the codes and the scale
+ * factors: scalar code works them out (INVQAL, INVQBL, INVQAH, LOGSCL,
+ * LOGSCH, SCALEL, SCALEH) and passes them through dd[t] (DLT | DH << 16 for
+ * the predictors, the lower band's INVQBL difference | DH << 16 for the
+ * outputs), so that it runs alongside the SIMD predictor.  Writes YL, YH.
  */
-KFUNC void K(decode_adpcm)(sc_g722_decoder *restrict st, const uint32_t (*restrict dd)[2],
-                                  int m, int16_t *restrict yl, int16_t *restrict yh)
+KFUNC void K(decode_adpcm)(sc_g722_decoder *restrict st, const uint8_t *restrict codes,
+                           const int16_t *restrict dq, int m, int16_t *restrict yl,
+                           int16_t *restrict yh)
 {
+    uint32_t dd[CHUNK][2];
     K(pstate) p = K(pload)(&st->lo, &st->hi, st->zlo, st->zhi);
+    int32_t nbl = st->lo.nb, nbh = st->hi.nb;
     for (int t = 0; t < m; t++) {
+        uint32_t il = codes[t] & 63, ih = codes[t] >> 6;
+        int32_t detl = DET_LOW[nbl >> 6], deth = DET_HIGH[nbh >> 6];
+        qw_t lq = LOW4[il >> 2], hq = HIGH2[ih];
+        uint32_t dh = (uint32_t)(uint16_t)((deth * hq.q) >> 15) << 16;
+        dd[t][0] = (uint16_t)((detl * lq.q) >> 15) | dh;
+        dd[t][1] = (uint16_t)((detl * dq[il]) >> 15) | dh;
+        nbl = clamp(((nbl * 127) >> 7) + lq.w, 0, 18432);
+        nbh = clamp(((nbh * 127) >> 7) + hq.w, 0, 22528);
+
         /* RECONS and LIMIT of the outputs, then the adaptation */
-        V y = V_MIN(V_MAX(V_ADDS(p.s, V_XX(&dd[t][1])), V_SET1(-16384)), V_SET1(16383));
-        yl[t] = V_LANE0(y);
-        yh[t] = V_LANE8(y);
-        K(predict)(&p, V_XX(&dd[t][0]));
+        P y = P_MIN(P_MAX(P_ADDS(p.s, P_XX(&dd[t][1])), P_SET1(-16384)), P_SET1(16383));
+        yl[t] = P_LANE_LO(y);
+        yh[t] = P_LANE_HI(y);
+        P d = P_XX(&dd[t][0]);
+        K(predict)(&p, P_TO_V(d), d);
     }
     K(pstore)(&p, &st->lo, &st->hi, st->zlo, st->zhi);
+    st->lo.nb = nbl;
+    st->lo.det = DET_LOW[nbl >> 6];
+    st->hi.nb = nbh;
+    st->hi.det = DET_HIGH[nbh >> 6];
 }
 #endif
