@@ -669,6 +669,25 @@ SC_INLINE v2x128 v2_xx(const uint32_t *x)
     return v2_pair((int16_t)*x, (int16_t)(*x >> 16));
 }
 
+/* UPZERO's +-128 (0 when d is 0; + when the signs of d and DLT(i) agree)
+ * and DELAYA */
+SC_INLINE v2x128 v2_upzero_step(v2x128 zd, v2x128 d)
+{
+    v2x128 differ = v2_make(_mm_srai_epi16(_mm_xor_si128(zd.l, d.l), 15),
+                            _mm_srai_epi16(_mm_xor_si128(zd.h, d.h), 15));
+    const __m128i g128 = _mm_setr_epi16(128, 128, 128, 128, 128, 128, 0, 0);
+    v2x128 g = v2_make(_mm_andnot_si128(_mm_cmpeq_epi16(d.l, _mm_setzero_si128()), g128),
+                       _mm_andnot_si128(_mm_cmpeq_epi16(d.h, _mm_setzero_si128()), g128));
+    return v2_sub(v2_xor(g, differ), differ);
+}
+
+SC_INLINE v2x128 v2_delaya(v2x128 zd, v2x128 d)
+{
+    const __m128i lane0 = _mm_setr_epi16(-1, 0, 0, 0, 0, 0, 0, 0);
+    return v2_make(_mm_or_si128(_mm_slli_si128(zd.l, 2), _mm_and_si128(d.l, lane0)),
+                   _mm_or_si128(_mm_slli_si128(zd.h, 2), _mm_and_si128(d.h, lane0)));
+}
+
 #define V v2x128
 #define K(name) name##_sse2
 #define KINLINE SC_INLINE
@@ -708,6 +727,8 @@ SC_INLINE v2x128 v2_xx(const uint32_t *x)
 #define V_MASK(a) ((uint32_t)_mm_movemask_epi8((a).l) | (uint32_t)_mm_movemask_epi8((a).h) << 16)
 #define V_XX v2_xx
 #define V_ROWS(lo, hi) v2_make(_mm_load_si128((const __m128i *)(lo)), _mm_loadl_epi64((const __m128i *)(hi)))
+#define V_UPZERO_STEP v2_upzero_step
+#define V_DELAYA v2_delaya
 /* the bands' scalars in one register: lanes 0..3 lower, 4..7 higher */
 #define P __m128i
 #define P_ADDS _mm_adds_epi16
@@ -804,6 +825,8 @@ SC_INLINE v2x128 v2_xx(const uint32_t *x)
 #undef V_MASK
 #undef V_XX
 #undef V_ROWS
+#undef V_UPZERO_STEP
+#undef V_DELAYA
 
 #if defined(G722_AVX2)
 /* AVX2: one 256-bit register, whose 128-bit halves the byte shifts and
@@ -852,6 +875,11 @@ SC_INLINE v2x128 v2_xx(const uint32_t *x)
                      2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3))
 #define V_ROWS(lo, hi) V_HALVES(_mm_load_si128((const __m128i *)(lo)), \
                                 _mm_loadl_epi64((const __m128i *)(hi)))
+/* UPZERO's step: +-128 by the sign of the old DLT(i), times the sign of d
+ * (0 when d is 0); DELAYA: d into lane 0 */
+#define V_UPZERO_STEP(zd, d) \
+    _mm256_sign_epi16(_mm256_sign_epi16(V_SETR6(128), _mm256_or_si256(zd, V_SET1(1))), d)
+#define V_DELAYA(zd, d) _mm256_blend_epi16(_mm256_bslli_epi128(zd, 2), d, 0x01)
 /* the bands' scalars in the same layout */
 #define P __m256i
 #define P_ADDS V_ADDS
@@ -945,6 +973,8 @@ SC_INLINE v2x128 v2_xx(const uint32_t *x)
 #undef V_MASK
 #undef V_XX
 #undef V_ROWS
+#undef V_UPZERO_STEP
+#undef V_DELAYA
 
 /* The AVX2 kernels where the CPU has AVX2 */
 SC_INLINE int have_avx2(void)

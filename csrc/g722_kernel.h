@@ -74,12 +74,9 @@ KINLINE void K(predict)(K(pstate) *p, V d, P dp)
 {
     /* UPZERO: BL(i) = BL(i) + floor(-BL(i) / 256) +- 128 (+ when the signs
      * of d and DLT(i) agree, 0 when d is 0); the sum never saturates */
-    V differ = V_SRAI(V_XOR(p->zd, d), 15);
-    V g = V_ANDN(V_CMPEQ(d, V_ZERO()), V_SETR6(128));
-    V u = V_SUB(V_XOR(g, differ), differ);
-    V b = V_ADDS(V_ADD(p->zb, V_MULHI(p->zb, V_SET1(-256))), u);
+    V b = V_ADDS(V_ADD(p->zb, V_MULHI(p->zb, V_SET1(-256))), V_UPZERO_STEP(p->zd, d));
     /* DELAYA */
-    V dn = V_OR(V_BSLLI(p->zd, 2), V_AND(d, V_SETR1(-1)));
+    V dn = V_DELAYA(p->zd, d);
     /* FILTEZ: (2 DLT(i)) * BL(i) >> 15 in lane i - 1, summed with
      * saturation from i = 6 down to 1 into lane 0 */
     V w = V_OR(V_SLLI(V_MULHI(dn, b), 2), V_SRLI(V_MULLO(dn, b), 14));
