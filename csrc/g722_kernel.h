@@ -139,8 +139,11 @@ KFUNC void K(encode_adpcm)(sc_g722_encoder *restrict st, const uint32_t *restric
     K(pstate) p = K(pload)(&st->lo, &st->hi, st->zlo, st->zhi);
     uint32_t nbl = (uint32_t)st->lo.nb, nbh = (uint32_t)st->hi.nb;
     for (int t = 0; t < m; t++) {
-        const low_row *rl = &LOW_ROWS[nbl >> 6];
-        const high_row *rh = &HIGH_ROWS[nbh >> 6];
+        const low_row *rl = LOW_ROWS + (nbl >> 6);
+        const high_row *rh = HIGH_ROWS + (nbh >> 6);
+        /* the rows' addresses in registers, their fields by displacement
+         * (instead of an address per field and pair) */
+        __asm__("" : "+r"(rl), "+r"(rh));
 
         /* SUBTRA, saturated (which changes no decision: every level is
          * below 32767), and the magnitude WD = E or -E - 1 */
@@ -157,22 +160,22 @@ KFUNC void K(encode_adpcm)(sc_g722_encoder *restrict st, const uint32_t *restric
         K(predict)(&p, v, V_TO_P(v));
 
         /* The codes.  k: IL >> 2 folded to 0..7, the levels the lower
-         * band's WD reaches; its 6-bit interval mi = 4k - 1 + the number
-         * of the three finer levels of class k that WD reaches. */
+         * band's WD reaches (half the trailing ones of the mask, 2 bits a
+         * lane); its 6-bit interval mi = 4k - 1 + the number of the three
+         * finer levels of class k that WD reaches.  IH = 3 - 2 (EH < 0) -
+         * the higher band's decision. */
         uint32_t reach = V_MASK(at), negs = V_MASK(neg);
-        uint32_t k = (uint32_t)__builtin_ctz(~reach) >> 1;
-        uint32_t big = reach >> 18 & 1;
+        uint32_t k2 = (uint32_t)__builtin_ctz(~reach);
         __m128i fine = _mm_mulhi_epu16(_mm_load_si128((const __m128i *)rl->det),
-                                       _mm_load_si128((const __m128i *)FINE_Q6[k]));
+                                       _mm_load_si128((const __m128i *)FINE_Q6[k2 >> 1]));
         uint32_t above = (uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi16(fine, V_LOW(wd)));
-        uint32_t mi = 4 * k - 1 + ((uint32_t)__builtin_ctz(above | 0x40) >> 1);
-        uint32_t il = IL_CODE[(negs & 1) ^ 1][mi];
-        uint32_t ih = (((negs >> 16 & 1) ^ 1) << 1) | (big ^ 1);
-        out[t] = (uint8_t)(ih << 6 | il);
+        uint32_t mi = 2 * k2 - 1 + ((uint32_t)__builtin_ctz(above | 0x40) >> 1);
+        out[t] = (uint8_t)(IL_BY_SIGN[(negs & 1) << 5 | mi] + 192 - (negs >> 9 & 128) -
+                           (reach >> 12 & 64));
 
         /* LOGSCL, LOGSCH (SCALEL, SCALEH are the rows' look-up) */
-        nbl = (uint32_t)clamp((int32_t)((nbl * 127) >> 7) + CLASS_W[k], 0, 18432);
-        nbh = (uint32_t)clamp((int32_t)((nbh * 127) >> 7) - 214 + (int32_t)(-big & (798 + 214)),
+        nbl = (uint32_t)clamp((int32_t)((nbl * 127) >> 7) + CLASS_W[k2 >> 1], 0, 18432);
+        nbh = (uint32_t)clamp((int32_t)((nbh * 127) >> 7) - 214 + (int32_t)(reach >> 18 & 1) * (798 + 214),
                               0, 22528);
     }
     K(pstore)(&p, &st->lo, &st->hi, st->zlo, st->zhi);
