@@ -45,7 +45,7 @@ enum {
     CHUNK = 160,      /* sample pairs per QMF block (20 ms) */
     TAPS = 12,        /* taps of each polyphase half of the 24-tap QMF */
     HIST = TAPS - 1,  /* QMF history kept per phase */
-    QPAD = 8,         /* spare zeroed elements after a QMF input block */
+    QPAD = 16,        /* spare zeroed elements after a QMF input block */
     LHIST = 320,      /* lower-band output kept for concealment (40 ms) */
     MIN_LAG = 20,     /* pitch search at 8 kHz: 400 Hz ... */
     MAX_LAG = 160,    /* ... 50 Hz */
@@ -472,39 +472,19 @@ SC_INLINE int32_t quantl_interval(int32_t wd, int32_t det)
 
 /* ------------------------------------------------------------------- QMF */
 
-/* acc[t] = sum_j coef[j] * x[t + j], t < m: one 12-tap polyphase half.
- * Reads x[] up to index m + 18 rounded, so buffers carry QPAD spare
- * elements after the data (zeroed). */
 #if defined(G722_SIMD)
-/* The coefficients as pairs (coef[2k], coef[2k+1]) for pmaddwd. */
+/* The coefficients as pairs (coef[2k], coef[2k+1]) for pmaddwd (the SIMD
+ * QMF is with the kernels below). */
 #define PAIR(a, b) { a, b, a, b, a, b, a, b }
-static const int16_t QMF_E2[6][8] = {
+_Alignas(16) static const int16_t QMF_E2[6][8] = {
     PAIR(3, -11), PAIR(12, 32), PAIR(-210, 951), PAIR(3876, -805), PAIR(362, -156), PAIR(53, -11)
 };
-static const int16_t QMF_R2[6][8] = {
+_Alignas(16) static const int16_t QMF_R2[6][8] = {
     PAIR(-11, 53), PAIR(-156, 362), PAIR(-805, 3876), PAIR(951, -210), PAIR(32, 12), PAIR(-11, 3)
 };
 #undef PAIR
-
-SC_INLINE void fir12(const int16_t *restrict x, const int16_t (*restrict pairs)[8],
-                     int32_t *restrict acc, int m)
-{
-    for (int t = 0; t < m; t += 8) {
-        __m128i lo = _mm_setzero_si128(), hi = _mm_setzero_si128();
-        for (int k = 0; k < 6; k++) {
-            __m128i a = _mm_loadu_si128((const __m128i *)(x + t + 2 * k));
-            __m128i b = _mm_loadu_si128((const __m128i *)(x + t + 2 * k + 1));
-            __m128i c = _mm_loadu_si128((const __m128i *)pairs[k]);
-            lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_unpacklo_epi16(a, b), c));
-            hi = _mm_add_epi32(hi, _mm_madd_epi16(_mm_unpackhi_epi16(a, b), c));
-        }
-        _mm_storeu_si128((__m128i *)(acc + t), lo);
-        _mm_storeu_si128((__m128i *)(acc + t + 4), hi);
-    }
-}
-#define QMF_EVEN QMF_E2
-#define QMF_REV QMF_R2
 #else
+/* acc[t] = sum_j coef[j] * x[t + j], t < m: one 12-tap polyphase half. */
 SC_INLINE void fir12(const int16_t *restrict x, const int16_t *restrict coef,
                      int32_t *restrict acc, int m)
 {
@@ -516,8 +496,6 @@ SC_INLINE void fir12(const int16_t *restrict x, const int16_t *restrict coef,
             acc[t] += c * x[t + j];
     }
 }
-#define QMF_EVEN QMF_E
-#define QMF_REV QMF_R
 #endif
 
 /* ------------------------------------------------------------ sub-bands */
@@ -990,6 +968,129 @@ SC_INLINE int have_avx2(void)
     return __builtin_cpu_supports("avx2");
 }
 #endif
+
+/*
+ * The QMF, 8 (SSE2) or 16 (AVX2) pairs at a time.  Output t of a 12-tap
+ * polyphase half is sum_k (c(2k), c(2k+1)) . (x[t+2k], x[t+2k+1]), and those
+ * sample pairs lie side by side in memory: pmaddwd of a load from x + 2k
+ * gives the products of the even outputs t = 0, 2, 4, ..., of a load from
+ * x + 2k + 1 those of the odd ones.  Reads x[] up to index 26 past the
+ * block's first output, hence QPAD zeroed elements after the data.
+ */
+SC_INLINE void qmf_half(const int16_t *x, const int16_t (*pairs)[8], __m128i *even, __m128i *odd)
+{
+    __m128i e = _mm_setzero_si128(), o = _mm_setzero_si128();
+    for (int k = 0; k < 6; k++) {
+        __m128i c = _mm_load_si128((const __m128i *)pairs[k]);
+        e = _mm_add_epi32(e, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(x + 2 * k)), c));
+        o = _mm_add_epi32(o, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(x + 2 * k + 1)), c));
+    }
+    *even = e;
+    *odd = o;
+}
+
+/* Transmit QMF: xA over the second samples of the pairs (x2), xB over the
+ * first (x1); XL = (xA + xB) >> 14 and XH = (xA - xB) >> 14, limited to 15
+ * bits (which never needs more than 16), as XL | XH << 16 in xx[]. */
+static void transmit_qmf_sse2(const int16_t *x1, const int16_t *x2, int m, uint32_t *xx)
+{
+    const __m128i lo = _mm_set1_epi16(-16384), hi = _mm_set1_epi16(16383);
+    for (int t = 0; t < m; t += 8) {
+        __m128i ae, ao, be, bo;
+        qmf_half(x2 + t, QMF_R2, &ae, &ao);
+        qmf_half(x1 + t, QMF_E2, &be, &bo);
+        __m128i xl = _mm_packs_epi32(_mm_srai_epi32(_mm_add_epi32(ae, be), 14),
+                                     _mm_srai_epi32(_mm_add_epi32(ao, bo), 14));
+        __m128i xh = _mm_packs_epi32(_mm_srai_epi32(_mm_sub_epi32(ae, be), 14),
+                                     _mm_srai_epi32(_mm_sub_epi32(ao, bo), 14));
+        xl = _mm_min_epi16(_mm_max_epi16(xl, lo), hi);
+        xh = _mm_min_epi16(_mm_max_epi16(xh, lo), hi);
+        /* lanes t, t+2, t+4, t+6, t+1, t+3, ...: back to order */
+        __m128i even = _mm_unpacklo_epi16(xl, xh), odd = _mm_unpackhi_epi16(xl, xh);
+        _mm_storeu_si128((__m128i *)(xx + t), _mm_unpacklo_epi32(even, odd));
+        _mm_storeu_si128((__m128i *)(xx + t + 4), _mm_unpackhi_epi32(even, odd));
+    }
+}
+
+/* Receive QMF: xA over RL - RH, xB over RL + RH; the output pair is
+ * sat(xA >> 11), sat(xB >> 11).  Writes 2m samples. */
+static void receive_qmf_sse2(const int16_t *dif, const int16_t *sum, int m, int16_t *out)
+{
+    for (int t = 0; t < m; t += 8) {
+        __m128i ae, ao, be, bo;
+        qmf_half(dif + t, QMF_R2, &ae, &ao);
+        qmf_half(sum + t, QMF_E2, &be, &bo);
+        __m128i a = _mm_packs_epi32(_mm_srai_epi32(ae, 11), _mm_srai_epi32(ao, 11));
+        __m128i b = _mm_packs_epi32(_mm_srai_epi32(be, 11), _mm_srai_epi32(bo, 11));
+        __m128i even = _mm_unpacklo_epi16(a, b), odd = _mm_unpackhi_epi16(a, b);
+        __m128i o[2] = { _mm_unpacklo_epi32(even, odd), _mm_unpackhi_epi32(even, odd) };
+        if (m - t >= 8)
+            memcpy(out + 2 * t, o, sizeof o);
+        else
+            memcpy(out + 2 * t, o, (size_t)(m - t) * 2 * sizeof *out);
+    }
+}
+
+#if defined(G722_AVX2)
+#define AVX2_FUNC static __attribute__((target("avx2")))
+#define AVX2_INLINE static inline __attribute__((always_inline, target("avx2")))
+
+AVX2_INLINE void qmf_half_avx2(const int16_t *x, const int16_t (*pairs)[8], __m256i *even,
+                               __m256i *odd)
+{
+    __m256i e = _mm256_setzero_si256(), o = _mm256_setzero_si256();
+    for (int k = 0; k < 6; k++) {
+        __m256i c = _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)pairs[k]));
+        e = _mm256_add_epi32(e, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(x + 2 * k)), c));
+        o = _mm256_add_epi32(o, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(x + 2 * k + 1)), c));
+    }
+    *even = e;
+    *odd = o;
+}
+
+/* As transmit_qmf_sse2, 16 pairs at a time (each 128-bit half holds 8) */
+AVX2_FUNC void transmit_qmf_avx2(const int16_t *x1, const int16_t *x2, int m, uint32_t *xx)
+{
+    const __m256i lo = _mm256_set1_epi16(-16384), hi = _mm256_set1_epi16(16383);
+    for (int t = 0; t < m; t += 16) {
+        __m256i ae, ao, be, bo;
+        qmf_half_avx2(x2 + t, QMF_R2, &ae, &ao);
+        qmf_half_avx2(x1 + t, QMF_E2, &be, &bo);
+        __m256i xl = _mm256_packs_epi32(_mm256_srai_epi32(_mm256_add_epi32(ae, be), 14),
+                                        _mm256_srai_epi32(_mm256_add_epi32(ao, bo), 14));
+        __m256i xh = _mm256_packs_epi32(_mm256_srai_epi32(_mm256_sub_epi32(ae, be), 14),
+                                        _mm256_srai_epi32(_mm256_sub_epi32(ao, bo), 14));
+        xl = _mm256_min_epi16(_mm256_max_epi16(xl, lo), hi);
+        xh = _mm256_min_epi16(_mm256_max_epi16(xh, lo), hi);
+        __m256i even = _mm256_unpacklo_epi16(xl, xh), odd = _mm256_unpackhi_epi16(xl, xh);
+        __m256i p0 = _mm256_unpacklo_epi32(even, odd), p1 = _mm256_unpackhi_epi32(even, odd);
+        _mm256_storeu_si256((__m256i *)(xx + t), _mm256_permute2x128_si256(p0, p1, 0x20));
+        _mm256_storeu_si256((__m256i *)(xx + t + 8), _mm256_permute2x128_si256(p0, p1, 0x31));
+    }
+}
+
+/* As receive_qmf_sse2, 16 pairs at a time */
+AVX2_FUNC void receive_qmf_avx2(const int16_t *dif, const int16_t *sum, int m, int16_t *out)
+{
+    for (int t = 0; t < m; t += 16) {
+        __m256i ae, ao, be, bo;
+        qmf_half_avx2(dif + t, QMF_R2, &ae, &ao);
+        qmf_half_avx2(sum + t, QMF_E2, &be, &bo);
+        __m256i a = _mm256_packs_epi32(_mm256_srai_epi32(ae, 11), _mm256_srai_epi32(ao, 11));
+        __m256i b = _mm256_packs_epi32(_mm256_srai_epi32(be, 11), _mm256_srai_epi32(bo, 11));
+        __m256i even = _mm256_unpacklo_epi16(a, b), odd = _mm256_unpackhi_epi16(a, b);
+        __m256i p0 = _mm256_unpacklo_epi32(even, odd), p1 = _mm256_unpackhi_epi32(even, odd);
+        __m256i o[2] = { _mm256_permute2x128_si256(p0, p1, 0x20),
+                         _mm256_permute2x128_si256(p0, p1, 0x31) };
+        if (m - t >= 16)
+            memcpy(out + 2 * t, o, sizeof o);
+        else
+            memcpy(out + 2 * t, o, (size_t)(m - t) * 2 * sizeof *out);
+    }
+}
+#undef AVX2_FUNC
+#undef AVX2_INLINE
+#endif
 #endif
 
 /* ---------------------------------------------------------------- encoder */
@@ -1009,7 +1110,6 @@ static void encode_chunk(sc_g722_encoder *restrict st, const int16_t *restrict p
                          int m, uint8_t *restrict out)
 {
     int16_t x1[HIST + CHUNK + QPAD], x2[HIST + CHUNK + QPAD];
-    int32_t a[CHUNK + 8], b[CHUNK + 8];
 
     memcpy(x1, st->x1, sizeof st->x1);
     memcpy(x2, st->x2, sizeof st->x2);
@@ -1023,24 +1123,21 @@ static void encode_chunk(sc_g722_encoder *restrict st, const int16_t *restrict p
     /* Transmit QMF: xA over the second samples, xB over the first. */
     memset(x1 + HIST + m, 0, QPAD * sizeof *x1);
     memset(x2 + HIST + m, 0, QPAD * sizeof *x2);
-    fir12(x2, QMF_REV, a, m);
-    fir12(x1, QMF_EVEN, b, m);
-
 #if defined(G722_SIMD)
-    uint32_t xx[CHUNK]; /* XL in the low 16 bits, XH in the high */
-    for (int t = 0; t < m; t++) {
-        uint32_t xl = (uint16_t)clamp((a[t] + b[t]) >> 14, -16384, 16383);
-        uint32_t xh = (uint16_t)clamp((a[t] - b[t]) >> 14, -16384, 16383);
-        xx[t] = xl | xh << 16;
-    }
+    uint32_t xx[CHUNK + 16]; /* XL in the low 16 bits, XH in the high */
 #if defined(G722_AVX2)
     if (have_avx2()) {
+        transmit_qmf_avx2(x1, x2, m, xx);
         encode_adpcm_avx2(st, xx, m, out);
         return;
     }
 #endif
+    transmit_qmf_sse2(x1, x2, m, xx);
     encode_adpcm_sse2(st, xx, m, out);
 #else
+    int32_t a[CHUNK], b[CHUNK];
+    fir12(x2, QMF_R, a, m);
+    fir12(x1, QMF_E, b, m);
     int16_t xl[CHUNK], xh[CHUNK];
     for (int t = 0; t < m; t++) {
         xl[t] = (int16_t)clamp((a[t] + b[t]) >> 14, -16384, 16383);
@@ -1130,15 +1227,24 @@ static void decode_pair(sc_g722_decoder *st, const int16_t *restrict dq,
 static void receive_qmf(sc_g722_decoder *restrict st, int16_t *restrict dif,
                         int16_t *restrict sum, int m, int16_t *restrict out)
 {
-    int32_t a[CHUNK + 8], b[CHUNK + 8];
     memset(dif + HIST + m, 0, QPAD * sizeof *dif);
     memset(sum + HIST + m, 0, QPAD * sizeof *sum);
-    fir12(dif, QMF_REV, a, m);
-    fir12(sum, QMF_EVEN, b, m);
+#if defined(G722_SIMD)
+#if defined(G722_AVX2)
+    if (have_avx2())
+        receive_qmf_avx2(dif, sum, m, out);
+    else
+#endif
+        receive_qmf_sse2(dif, sum, m, out);
+#else
+    int32_t a[CHUNK], b[CHUNK];
+    fir12(dif, QMF_R, a, m);
+    fir12(sum, QMF_E, b, m);
     for (int t = 0; t < m; t++) {
         out[2 * t] = (int16_t)sat16(a[t] >> 11);
         out[2 * t + 1] = (int16_t)sat16(b[t] >> 11);
     }
+#endif
     memcpy(st->dif, dif + m, sizeof st->dif);
     memcpy(st->sum, sum + m, sizeof st->sum);
 }
