@@ -1,30 +1,210 @@
 /*
- * G.722 ADPCM kernels for x86 SIMD, included by g722.c once per instruction
- * set (no include guard; without G722_KERNEL defined, as when the cffi
- * build includes every header, it is empty).  The includer defines:
+ * G.722 on x86: the SIMD kernels of g722.c (the ADPCM recursion of both
+ * bands, the QMF), included by g722.c once per instruction set, with
+ * G722_KERNEL 1 for SSE2 and 2 for AVX2.  Without G722_KERNEL (as when the
+ * cffi build includes every header) it is empty.
  *
- *   V             a vector of 16 int16 lanes: lanes 0..7 (the "low half")
- *                 hold the lower band, lanes 8..15 the higher band
- *   P             the vector for the bands' scalars (the pole sections):
- *                 V itself, or for SSE2 one 128-bit register, lanes 0..3
- *                 for the lower band and 4..7 for the higher
- *   K(name)       the name with the instruction set's suffix
- *   KINLINE       attributes of the inlined helpers (always inline, target)
- *   KFUNC         attributes of the kernels (static, target)
- *   V_*, P_*      the operations used below, each acting on both halves
- *                 alike (byte shifts and shuffles stay within a half), and
- *                 conversions between V and P
- *
- * Layout: a band's scalars (SL, SZL, AL1, ...) are kept in every lane of
- * its half, so that the pole section, the quantisers and the comparisons
- * run as plain lane-wise operations on both bands at once; a band's zero
- * section (BL(1..6), DLT(1..6)) lies in lanes 0..5 of its half, lanes 6
- * and 7 of BL staying 0.
+ * Layout.  A vector V has 16 int16 lanes: lanes 0..7 (the "low half") for
+ * the lower band, lanes 8..15 for the higher band (AVX2: one 256-bit
+ * register, whose byte shifts and shuffles act on each 128-bit half alike;
+ * SSE2: two 128-bit registers).  A band's scalars (SL, SZL, AL1, ...) are
+ * kept in every lane of its half, so that the pole section, the quantisers
+ * and their comparisons run as plain lane-wise operations on both bands at
+ * once; a band's zero section (BL(1..6), DLT(1..6)) lies in lanes 0..5 of
+ * its half, lanes 6 and 7 of BL staying 0.  The pole sections' scalars use
+ * the type P: V itself for AVX2, one 128-bit register for SSE2 (lanes 0..3
+ * the lower band, 4..7 the higher), converted at the few places where the
+ * two meet.
  *
  * Every operation is the Recommendation's arithmetic, exactly: see the
- * scalar blocks in g722.c (uppol, poles, zupdate) for the forms used.
+ * scalar blocks in g722.c (uppol, poles, zupdate) for the forms used, and
+ * tests/test_g722.py, which compares every path's bits.
  */
 #if defined(G722_KERNEL)
+
+#if G722_KERNEL == 1
+/* ------------------------------------------------------------------ SSE2 */
+#define K(name) name##_sse2
+#define KINLINE SC_INLINE
+#define KFUNC static
+
+typedef struct { __m128i l, h; } v2x128;
+
+SC_INLINE v2x128 v2_make(__m128i l, __m128i h)
+{
+    v2x128 r = { l, h };
+    return r;
+}
+
+#define V2_BINARY(name, op) \
+    SC_INLINE v2x128 name(v2x128 a, v2x128 b) { return v2_make(op(a.l, b.l), op(a.h, b.h)); }
+V2_BINARY(v2_adds, _mm_adds_epi16)
+V2_BINARY(v2_subs, _mm_subs_epi16)
+V2_BINARY(v2_add, _mm_add_epi16)
+V2_BINARY(v2_sub, _mm_sub_epi16)
+V2_BINARY(v2_and, _mm_and_si128)
+V2_BINARY(v2_or, _mm_or_si128)
+V2_BINARY(v2_xor, _mm_xor_si128)
+V2_BINARY(v2_mulhi, _mm_mulhi_epi16)
+V2_BINARY(v2_mullo, _mm_mullo_epi16)
+V2_BINARY(v2_cmpgt, _mm_cmpgt_epi16)
+#undef V2_BINARY
+
+/* UPZERO's step: 0 when d is 0, else +-128, + when the signs of d and the
+ * old DLT(i) agree (sign bits: 0 counts as positive) */
+SC_INLINE v2x128 v2_upzero_step(v2x128 zd, v2x128 d)
+{
+    const __m128i g128 = _mm_setr_epi16(128, 128, 128, 128, 128, 128, 0, 0);
+    const __m128i zero = _mm_setzero_si128();
+    __m128i dl = _mm_srai_epi16(_mm_xor_si128(zd.l, d.l), 15);
+    __m128i dh = _mm_srai_epi16(_mm_xor_si128(zd.h, d.h), 15);
+    __m128i gl = _mm_andnot_si128(_mm_cmpeq_epi16(d.l, zero), g128);
+    __m128i gh = _mm_andnot_si128(_mm_cmpeq_epi16(d.h, zero), g128);
+    return v2_make(_mm_sub_epi16(_mm_xor_si128(gl, dl), dl),
+                   _mm_sub_epi16(_mm_xor_si128(gh, dh), dh));
+}
+
+/* DELAYA: the old DLT(1..5) one lane up, d into lane 0 */
+SC_INLINE v2x128 v2_delaya(v2x128 zd, v2x128 d)
+{
+    const __m128i lane0 = _mm_setr_epi16(-1, 0, 0, 0, 0, 0, 0, 0);
+    return v2_make(_mm_or_si128(_mm_slli_si128(zd.l, 2), _mm_and_si128(d.l, lane0)),
+                   _mm_or_si128(_mm_slli_si128(zd.h, 2), _mm_and_si128(d.h, lane0)));
+}
+
+#define V v2x128
+#define V_ADDS v2_adds
+#define V_SUBS v2_subs
+#define V_ADD v2_add
+#define V_AND v2_and
+#define V_OR v2_or
+#define V_XOR v2_xor
+#define V_MULHI v2_mulhi
+#define V_MULLO v2_mullo
+#define V_CMPGT v2_cmpgt
+#define V_UPZERO_STEP v2_upzero_step
+#define V_DELAYA v2_delaya
+#define V_SRAI(a, n) v2_make(_mm_srai_epi16((a).l, n), _mm_srai_epi16((a).h, n))
+#define V_SRLI(a, n) v2_make(_mm_srli_epi16((a).l, n), _mm_srli_epi16((a).h, n))
+#define V_SLLI(a, n) v2_make(_mm_slli_epi16((a).l, n), _mm_slli_epi16((a).h, n))
+#define V_BSRLI(a, n) v2_make(_mm_srli_si128((a).l, n), _mm_srli_si128((a).h, n))
+#define V_SHUF32(a, n) v2_make(_mm_shuffle_epi32((a).l, n), _mm_shuffle_epi32((a).h, n))
+#define V_SHUFLO(a, n) v2_make(_mm_shufflelo_epi16((a).l, n), _mm_shufflelo_epi16((a).h, n))
+#define V_SHUFHI(a, n) v2_make(_mm_shufflehi_epi16((a).l, n), _mm_shufflehi_epi16((a).h, n))
+#define V_SET1(x) v2_make(_mm_set1_epi16(x), _mm_set1_epi16(x))
+#define V_HALVES v2_make
+#define V_LOW(a) ((a).l)
+#define V_HIGH(a) ((a).h)
+#define V_MASK(a) ((uint32_t)_mm_movemask_epi8((a).l) | (uint32_t)_mm_movemask_epi8((a).h) << 16)
+/* XL (XH) from the low (high) 16 bits of *x into every lane of its half */
+#define V_XX(x) v2_make(_mm_set1_epi16((int16_t)*(x)), _mm_set1_epi16((int16_t)(*(x) >> 16)))
+/* a lower-band row's 8 lanes and a higher-band row's 4 */
+#define V_ROWS(lo, hi) v2_make(_mm_load_si128((const __m128i *)(lo)), \
+                               _mm_loadl_epi64((const __m128i *)(hi)))
+
+#define P __m128i
+#define P_ADDS _mm_adds_epi16
+#define P_SUBS _mm_subs_epi16
+#define P_ADD _mm_add_epi16
+#define P_SUB _mm_sub_epi16
+#define P_AND _mm_and_si128
+#define P_OR _mm_or_si128
+#define P_XOR _mm_xor_si128
+#define P_MULHI _mm_mulhi_epi16
+#define P_MULLO _mm_mullo_epi16
+#define P_CMPEQ _mm_cmpeq_epi16
+#define P_MIN _mm_min_epi16
+#define P_MAX _mm_max_epi16
+#define P_SRAI _mm_srai_epi16
+#define P_SRLI _mm_srli_epi16
+#define P_SLLI _mm_slli_epi16
+#define P_ZERO _mm_setzero_si128
+#define P_SET1 _mm_set1_epi16
+#define P_PAIR(lo, hi) _mm_setr_epi16((int16_t)(lo), (int16_t)(lo), (int16_t)(lo), (int16_t)(lo), \
+                                      (int16_t)(hi), (int16_t)(hi), (int16_t)(hi), (int16_t)(hi))
+#define P_LANE_LO(a) ((int16_t)_mm_cvtsi128_si32(a))
+#define P_LANE_HI(a) ((int16_t)_mm_extract_epi16(a, 4))
+/* XL (XH) from the low (high) 16 bits of *x into lanes 0..3 (4..7) */
+#define P_XX(x) _mm_shuffle_epi32(_mm_shufflelo_epi16(_mm_cvtsi32_si128((int32_t)*(x)), 0x50), 0x50)
+#define P_TO_V(a) v2_make(_mm_shuffle_epi32(a, 0x00), _mm_shuffle_epi32(a, 0xAA))
+#define V_TO_P(a) _mm_unpacklo_epi64((a).l, (a).h)
+/* lane 0 of each half of a V into every lane of its half of a P */
+#define P_LANES0(a) \
+    _mm_shufflehi_epi16(_mm_shufflelo_epi16(_mm_unpacklo_epi64((a).l, (a).h), 0x00), 0x00)
+
+#elif G722_KERNEL == 2
+/* ------------------------------------------------------------------ AVX2 */
+#define K(name) name##_avx2
+#define KINLINE static inline __attribute__((always_inline, target("avx2")))
+#define KFUNC static __attribute__((target("avx2")))
+
+#define V __m256i
+#define V_ADDS _mm256_adds_epi16
+#define V_SUBS _mm256_subs_epi16
+#define V_ADD _mm256_add_epi16
+#define V_AND _mm256_and_si256
+#define V_OR _mm256_or_si256
+#define V_XOR _mm256_xor_si256
+#define V_MULHI _mm256_mulhi_epi16
+#define V_MULLO _mm256_mullo_epi16
+#define V_CMPGT _mm256_cmpgt_epi16
+/* UPZERO's step: +-128 by the sign of the old DLT(i) (0 counting as
+ * positive), times the sign of d (0 when d is 0) */
+#define V_UPZERO_STEP(zd, d)                                                             \
+    _mm256_sign_epi16(_mm256_sign_epi16(_mm256_setr_epi16(128, 128, 128, 128, 128, 128,  \
+                                                          0, 0, 128, 128, 128, 128, 128,  \
+                                                          128, 0, 0),                     \
+                                        _mm256_or_si256(zd, _mm256_set1_epi16(1))), d)
+/* DELAYA: the old DLT(1..5) one lane up, d into lane 0 */
+#define V_DELAYA(zd, d) _mm256_blend_epi16(_mm256_bslli_epi128(zd, 2), d, 0x01)
+#define V_SRAI _mm256_srai_epi16
+#define V_SRLI _mm256_srli_epi16
+#define V_SLLI _mm256_slli_epi16
+#define V_BSRLI _mm256_bsrli_epi128
+#define V_SHUF32 _mm256_shuffle_epi32
+#define V_SHUFLO _mm256_shufflelo_epi16
+#define V_SHUFHI _mm256_shufflehi_epi16
+#define V_SET1 _mm256_set1_epi16
+#define V_HALVES(l, h) _mm256_inserti128_si256(_mm256_castsi128_si256(l), h, 1)
+#define V_LOW _mm256_castsi256_si128
+#define V_HIGH(a) _mm256_extracti128_si256(a, 1)
+#define V_MASK(a) ((uint32_t)_mm256_movemask_epi8(a))
+/* XL (XH) from the low (high) 16 bits of *x into every lane of its half */
+#define V_XX(x) _mm256_shuffle_epi8(_mm256_set1_epi32((int32_t)*(x)),                 \
+    _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,                  \
+                     2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3))
+/* a lower-band row's 8 lanes and a higher-band row's 4 */
+#define V_ROWS(lo, hi) V_HALVES(_mm_load_si128((const __m128i *)(lo)), \
+                                _mm_loadl_epi64((const __m128i *)(hi)))
+
+#define P __m256i
+#define P_ADDS V_ADDS
+#define P_SUBS V_SUBS
+#define P_ADD V_ADD
+#define P_SUB _mm256_sub_epi16
+#define P_AND V_AND
+#define P_OR V_OR
+#define P_XOR V_XOR
+#define P_MULHI V_MULHI
+#define P_MULLO V_MULLO
+#define P_CMPEQ _mm256_cmpeq_epi16
+#define P_MIN _mm256_min_epi16
+#define P_MAX _mm256_max_epi16
+#define P_SRAI V_SRAI
+#define P_SRLI V_SRLI
+#define P_SLLI V_SLLI
+#define P_ZERO _mm256_setzero_si256
+#define P_SET1 V_SET1
+#define P_PAIR(lo, hi) V_HALVES(_mm_set1_epi16((int16_t)(lo)), _mm_set1_epi16((int16_t)(hi)))
+#define P_LANE_LO(a) ((int16_t)_mm256_extract_epi16(a, 0))
+#define P_LANE_HI(a) ((int16_t)_mm256_extract_epi16(a, 8))
+#define P_XX V_XX
+#define P_TO_V(a) (a)
+#define V_TO_P(a) (a)
+#define P_LANES0(a) V_SHUF32(V_SHUFLO(a, 0x00), 0x00)
+#endif
+
+/* ------------------------------------------------------------ predictors */
 
 typedef struct {
     P s, sz;     /* SL, SZL */
@@ -35,7 +215,7 @@ typedef struct {
 } K(pstate);
 
 KINLINE K(pstate) K(pload)(const band *lo, const band *hi, const zstate zlo,
-                                const zstate zhi)
+                           const zstate zhi)
 {
     K(pstate) p;
     p.s = P_PAIR(lo->s, hi->s);
@@ -134,16 +314,18 @@ KINLINE void K(predict)(K(pstate) *p, V d, P dp)
  * follow in scalar code.
  */
 KFUNC void K(encode_adpcm)(sc_g722_encoder *restrict st, const uint32_t *restrict xx,
-                                  int m, uint8_t *restrict out)
+                           int m, uint8_t *restrict out)
 {
     K(pstate) p = K(pload)(&st->lo, &st->hi, st->zlo, st->zhi);
     uint32_t nbl = (uint32_t)st->lo.nb, nbh = (uint32_t)st->hi.nb;
     for (int t = 0; t < m; t++) {
         const low_row *rl = LOW_ROWS + (nbl >> 6);
         const high_row *rh = HIGH_ROWS + (nbh >> 6);
+#if defined(__GNUC__)
         /* the rows' addresses in registers, their fields by displacement
          * (instead of an address per field and pair) */
         __asm__("" : "+r"(rl), "+r"(rh));
+#endif
 
         /* SUBTRA, saturated (which changes no decision: every level is
          * below 32767), and the magnitude WD = E or -E - 1 */
@@ -174,9 +356,9 @@ KFUNC void K(encode_adpcm)(sc_g722_encoder *restrict st, const uint32_t *restric
                            (reach >> 12 & 64));
 
         /* LOGSCL, LOGSCH (SCALEL, SCALEH are the rows' look-up) */
+        int32_t wh = (int32_t)(reach >> 18 & 1) * (798 + 214) - 214;
         nbl = (uint32_t)clamp((int32_t)((nbl * 127) >> 7) + CLASS_W[k2 >> 1], 0, 18432);
-        nbh = (uint32_t)clamp((int32_t)((nbh * 127) >> 7) - 214 + (int32_t)(reach >> 18 & 1) * (798 + 214),
-                              0, 22528);
+        nbh = (uint32_t)clamp((int32_t)((nbh * 127) >> 7) + wh, 0, 22528);
     }
     K(pstore)(&p, &st->lo, &st->hi, st->zlo, st->zhi);
     st->lo.nb = (int32_t)nbl;
@@ -223,4 +405,180 @@ KFUNC void K(decode_adpcm)(sc_g722_decoder *restrict st, const uint8_t *restrict
     st->hi.nb = nbh;
     st->hi.det = DET_HIGH[nbh >> 6];
 }
+
+/* ------------------------------------------------------------------- QMF */
+
+/*
+ * Output t of a 12-tap polyphase half is the sum over k of (c(2k), c(2k+1))
+ * . (x[t+2k], x[t+2k+1]), and those sample pairs lie side by side: pmaddwd
+ * of a load from x + t + 2k gives the products of the even outputs t, t+2,
+ * ..., of a load one sample on those of the odd ones.  8 (SSE2) or 16
+ * (AVX2) outputs a step; reads x[] up to index 26 past a step's first
+ * output, hence QPAD zeroed elements after the data.
+ */
+#if G722_KERNEL == 1
+#define Q __m128i
+#define Q_STEP 8
+#define Q_LOADU(x) _mm_loadu_si128((const __m128i *)(x))
+#define Q_PAIRS(c) _mm_load_si128((const __m128i *)(c))
+#define Q_ZERO _mm_setzero_si128
+#define Q_MADD _mm_madd_epi16
+#define Q_ADD32 _mm_add_epi32
+#define Q_SUB32 _mm_sub_epi32
+#define Q_SRAI32 _mm_srai_epi32
+#define Q_PACKS32 _mm_packs_epi32
+#define Q_MIN16 _mm_min_epi16
+#define Q_MAX16 _mm_max_epi16
+#define Q_SET16 _mm_set1_epi16
+#define Q_UNPACKLO16 _mm_unpacklo_epi16
+#define Q_UNPACKHI16 _mm_unpackhi_epi16
+#define Q_UNPACKLO32 _mm_unpacklo_epi32
+#define Q_UNPACKHI32 _mm_unpackhi_epi32
+/* the step's outputs in order: pairs of words 0..3 in lo, 4..7 in hi */
+#define Q_ORDER(o, lo, hi) ((o)[0] = (lo), (o)[1] = (hi))
+#else
+#define Q __m256i
+#define Q_STEP 16
+#define Q_LOADU(x) _mm256_loadu_si256((const __m256i *)(x))
+#define Q_PAIRS(c) _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)(c)))
+#define Q_ZERO _mm256_setzero_si256
+#define Q_MADD _mm256_madd_epi16
+#define Q_ADD32 _mm256_add_epi32
+#define Q_SUB32 _mm256_sub_epi32
+#define Q_SRAI32 _mm256_srai_epi32
+#define Q_PACKS32 _mm256_packs_epi32
+#define Q_MIN16 _mm256_min_epi16
+#define Q_MAX16 _mm256_max_epi16
+#define Q_SET16 _mm256_set1_epi16
+#define Q_UNPACKLO16 _mm256_unpacklo_epi16
+#define Q_UNPACKHI16 _mm256_unpackhi_epi16
+#define Q_UNPACKLO32 _mm256_unpacklo_epi32
+#define Q_UNPACKHI32 _mm256_unpackhi_epi32
+/* each 128-bit half is a step of 8: lo = pairs 0..3 | 8..11, hi = 4..7 | 12..15 */
+#define Q_ORDER(o, lo, hi) ((o)[0] = _mm256_permute2x128_si256(lo, hi, 0x20), \
+                            (o)[1] = _mm256_permute2x128_si256(lo, hi, 0x31))
+#endif
+
+KINLINE void K(qmf_half)(const int16_t *x, const int16_t (*pairs)[8], Q *even, Q *odd)
+{
+    Q e = Q_ZERO(), o = Q_ZERO();
+    for (int k = 0; k < 6; k++) {
+        Q c = Q_PAIRS(pairs[k]);
+        e = Q_ADD32(e, Q_MADD(Q_LOADU(x + 2 * k), c));
+        o = Q_ADD32(o, Q_MADD(Q_LOADU(x + 2 * k + 1), c));
+    }
+    *even = e;
+    *odd = o;
+}
+
+/* Transmit QMF: xA over the second samples of the pairs (x2), xB over the
+ * first (x1); XL = (xA + xB) >> 14 and XH = (xA - xB) >> 14, limited to 15
+ * bits (neither ever needs more than 16), as XL | XH << 16 in xx[0..m),
+ * which has room for a whole last step. */
+KFUNC void K(transmit_qmf)(const int16_t *x1, const int16_t *x2, int m, uint32_t *xx)
+{
+    const Q lo = Q_SET16(-16384), hi = Q_SET16(16383);
+    for (int t = 0; t < m; t += Q_STEP) {
+        Q ae, ao, be, bo, o[2];
+        K(qmf_half)(x2 + t, QMF_R2, &ae, &ao);
+        K(qmf_half)(x1 + t, QMF_E2, &be, &bo);
+        /* words t, t+2, t+4, t+6, t+1, t+3, ... (per step of 8) */
+        Q xl = Q_PACKS32(Q_SRAI32(Q_ADD32(ae, be), 14), Q_SRAI32(Q_ADD32(ao, bo), 14));
+        Q xh = Q_PACKS32(Q_SRAI32(Q_SUB32(ae, be), 14), Q_SRAI32(Q_SUB32(ao, bo), 14));
+        xl = Q_MIN16(Q_MAX16(xl, lo), hi);
+        xh = Q_MIN16(Q_MAX16(xh, lo), hi);
+        Q even = Q_UNPACKLO16(xl, xh), odd = Q_UNPACKHI16(xl, xh);
+        Q_ORDER(o, Q_UNPACKLO32(even, odd), Q_UNPACKHI32(even, odd));
+        memcpy(xx + t, o, sizeof o);
+    }
+}
+
+/* Receive QMF: xA over RL - RH, xB over RL + RH; the output pair is
+ * sat(xA >> 11), sat(xB >> 11).  Writes exactly 2m samples. */
+KFUNC void K(receive_qmf)(const int16_t *dif, const int16_t *sum, int m, int16_t *out)
+{
+    for (int t = 0; t < m; t += Q_STEP) {
+        Q ae, ao, be, bo, o[2];
+        K(qmf_half)(dif + t, QMF_R2, &ae, &ao);
+        K(qmf_half)(sum + t, QMF_E2, &be, &bo);
+        Q a = Q_PACKS32(Q_SRAI32(ae, 11), Q_SRAI32(ao, 11));
+        Q b = Q_PACKS32(Q_SRAI32(be, 11), Q_SRAI32(bo, 11));
+        Q even = Q_UNPACKLO16(a, b), odd = Q_UNPACKHI16(a, b);
+        Q_ORDER(o, Q_UNPACKLO32(even, odd), Q_UNPACKHI32(even, odd));
+        memcpy(out + 2 * t, o, (size_t)(m - t < Q_STEP ? m - t : Q_STEP) * 2 * sizeof *out);
+    }
+}
+
+#undef K
+#undef KINLINE
+#undef KFUNC
+#undef V
+#undef V_ADDS
+#undef V_SUBS
+#undef V_ADD
+#undef V_AND
+#undef V_OR
+#undef V_XOR
+#undef V_MULHI
+#undef V_MULLO
+#undef V_CMPGT
+#undef V_UPZERO_STEP
+#undef V_DELAYA
+#undef V_SRAI
+#undef V_SRLI
+#undef V_SLLI
+#undef V_BSRLI
+#undef V_SHUF32
+#undef V_SHUFLO
+#undef V_SHUFHI
+#undef V_SET1
+#undef V_HALVES
+#undef V_LOW
+#undef V_HIGH
+#undef V_MASK
+#undef V_XX
+#undef V_ROWS
+#undef P
+#undef P_ADDS
+#undef P_SUBS
+#undef P_ADD
+#undef P_SUB
+#undef P_AND
+#undef P_OR
+#undef P_XOR
+#undef P_MULHI
+#undef P_MULLO
+#undef P_CMPEQ
+#undef P_MIN
+#undef P_MAX
+#undef P_SRAI
+#undef P_SRLI
+#undef P_SLLI
+#undef P_ZERO
+#undef P_SET1
+#undef P_PAIR
+#undef P_LANE_LO
+#undef P_LANE_HI
+#undef P_XX
+#undef P_TO_V
+#undef V_TO_P
+#undef P_LANES0
+#undef Q
+#undef Q_STEP
+#undef Q_LOADU
+#undef Q_PAIRS
+#undef Q_ZERO
+#undef Q_MADD
+#undef Q_ADD32
+#undef Q_SUB32
+#undef Q_SRAI32
+#undef Q_PACKS32
+#undef Q_MIN16
+#undef Q_MAX16
+#undef Q_SET16
+#undef Q_UNPACKLO16
+#undef Q_UNPACKHI16
+#undef Q_UNPACKLO32
+#undef Q_UNPACKHI32
+#undef Q_ORDER
 #endif
