@@ -7,16 +7,28 @@
  *
  * Work is done in chunks of up to CHUNK sample pairs: the QMF, which does
  * not depend on the ADPCM state, runs over a whole chunk as two 12-tap
- * polyphase filters (vectorisable loops); the ADPCM recursion runs per
- * pair with the state of both bands held in locals.
+ * polyphase filters; the ADPCM recursion runs per pair.  On x86 both run
+ * in the SIMD kernels of g722_kernel.h (AVX2 where the CPU has it, chosen
+ * at run time, else SSE2), which keep one band in each 128-bit half of
+ * their vectors; the scalar blocks below are the reference for them, the
+ * portable path (SC_G722_SCALAR forces it) and what concealment uses.  All
+ * paths give the same bits.
  */
 #include "g722.h"
 #include "codec_ops.h"
 
 #include <string.h>
 
-#if defined(__SSE2__)
+#if defined(__SSE2__) && !defined(SC_G722_SCALAR)
+#define G722_SIMD 1
 #include <emmintrin.h>
+/* The AVX2 kernel is compiled as well, for run-time selection, where the
+ * compiler has per-function targets (SC_NO_CLONES leaves it out, as it
+ * does G.711's clones). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(SC_NO_CLONES)
+#define G722_AVX2 1
+#include <immintrin.h>
+#endif
 #endif
 
 #if defined(__GNUC__)
@@ -33,7 +45,7 @@ enum {
     CHUNK = 160,      /* sample pairs per QMF block (20 ms) */
     TAPS = 12,        /* taps of each polyphase half of the 24-tap QMF */
     HIST = TAPS - 1,  /* QMF history kept per phase */
-    QPAD = 8,         /* spare zeroed elements after a QMF input block */
+    QPAD = 16,        /* spare zeroed elements after a QMF input block */
     LHIST = 320,      /* lower-band output kept for concealment (40 ms) */
     MIN_LAG = 20,     /* pitch search at 8 kHz: 400 Hz ... */
     MAX_LAG = 160,    /* ... 50 Hz */
@@ -48,7 +60,7 @@ enum {
  * h(2i+1) = h(22-2i) by the filter's symmetry).  QMF_E[k] weighs the
  * sample k pairs back of one phase; QMF_R is the same reversed, for the
  * other phase. */
-#if !defined(__SSE2__)
+#if !defined(G722_SIMD)
 static const int16_t QMF_E[TAPS] = { 3, -11, 12, 32, -210, 951, 3876, -805, 362, -156, 53, -11 };
 static const int16_t QMF_R[TAPS] = { -11, 53, -156, 362, -805, 3876, 951, -210, 32, 12, -11, 3 };
 #endif
@@ -56,7 +68,7 @@ static const int16_t QMF_R[TAPS] = { -11, 53, -156, 362, -805, 3876, 951, -210, 
 /* QUANTL decision levels Q6(1..29), times 16 so that an unsigned 16x16
  * high multiply gives (Q6 * DETL) >> 12; the three last lanes are padding
  * (threshold 0, never above the magnitude). */
-#if defined(__SSE2__)
+#if defined(G722_SIMD)
 __attribute__((aligned(16)))
 #endif
 static const uint16_t Q6X16[32] = {
@@ -87,6 +99,7 @@ static const qw_t LOW4[16] = {
 
 /* QUANTL and INVQAL/LOGSCL in one look-up for the encoder: by the sign
  * row of IL_CODE and the interval mi, the code IL with LOW4[IL >> 2]. */
+#if !defined(G722_SIMD)
 typedef struct { int16_t q; int16_t w; int16_t il; } lenc_t;
 static const lenc_t LOW_ENC[2][32] = {
     { { 0, -60, 0 }, { 0, -60, 63 }, { 0, -60, 62 }, { -1200, -30, 31 },
@@ -106,6 +119,7 @@ static const lenc_t LOW_ENC[2][32] = {
       { 12896, 1198, 38 }, { 12896, 1198, 37 }, { 12896, 1198, 36 }, { 20456, 3042, 35 },
       { 20456, 3042, 34 }, { 20456, 3042, 33 }, { 20456, 3042, 32 }, { 0, -60, 0 } }
 };
+#endif
 
 /* Per 2-bit code IH: INVQAH's quantised difference and LOGSCH's W(IH). */
 static const qw_t HIGH2[4] = { { -7408, 798 }, { -1616, -214 }, { 7408, 798 }, { 1616, -214 } };
@@ -145,67 +159,82 @@ static const int16_t INVQBL[3][64] = {
  * 2048, 2093, 2139, 2186, 2233, 2282, 2332, 2383, 2435, 2489, 2543, 2599,
  * 2656, 2714, 2774, 2834, 2896, 2960, 3025, 3091, 3158, 3228, 3298, 3371,
  * 3444, 3520, 3597, 3676, 3756, 3838, 3922, 4008 and a negative shift
- * shifts left. */
-static const int16_t DET_LOW[289] = {
-       32,    32,    32,    32,    32,    32,    36,    36,    36,    36,    36,    40,
-       40,    40,    40,    44,    44,    44,    44,    48,    48,    48,    48,    52,
-       52,    52,    56,    56,    56,    56,    60,    60,    64,    64,    64,    68,
-       68,    68,    72,    72,    76,    76,    76,    80,    80,    84,    84,    88,
-       88,    92,    92,    96,    96,   100,   100,   104,   104,   108,   112,   112,
-      116,   116,   120,   124,   128,   128,   132,   136,   136,   140,   144,   148,
-      152,   152,   156,   160,   164,   168,   172,   176,   180,   184,   188,   192,
-      196,   200,   204,   208,   212,   220,   224,   228,   232,   236,   244,   248,
-      256,   260,   264,   272,   276,   284,   288,   296,   304,   308,   316,   324,
-      332,   336,   344,   352,   360,   368,   376,   384,   392,   400,   412,   420,
-      428,   440,   448,   456,   468,   476,   488,   500,   512,   520,   532,   544,
-      556,   568,   580,   592,   608,   620,   632,   648,   664,   676,   692,   708,
-      724,   740,   756,   772,   788,   804,   824,   840,   860,   880,   896,   916,
-      936,   956,   980,  1000,  1024,  1044,  1068,  1092,  1116,  1140,  1164,  1188,
-     1216,  1244,  1268,  1296,  1328,  1356,  1384,  1416,  1448,  1480,  1512,  1544,
-     1576,  1612,  1648,  1684,  1720,  1760,  1796,  1836,  1876,  1916,  1960,  2004,
-     2048,  2092,  2136,  2184,  2232,  2280,  2332,  2380,  2432,  2488,  2540,  2596,
-     2656,  2712,  2772,  2832,  2896,  2960,  3024,  3088,  3156,  3228,  3296,  3368,
-     3444,  3520,  3596,  3676,  3756,  3836,  3920,  4008,  4096,  4184,  4276,  4372,
-     4464,  4564,  4664,  4764,  4868,  4976,  5084,  5196,  5312,  5428,  5548,  5668,
-     5792,  5920,  6048,  6180,  6316,  6456,  6596,  6740,  6888,  7040,  7192,  7352,
-     7512,  7676,  7844,  8016,  8192,  8372,  8556,  8744,  8932,  9128,  9328,  9532,
-     9740,  9956, 10172, 10396, 10624, 10856, 11096, 11336, 11584, 11840, 12100, 12364,
-    12632, 12912, 13192, 13484, 13776, 14080, 14388, 14704, 15024, 15352, 15688, 16032,
-    16384
-};
+ * shifts left.  As X-macro lists, so that the SIMD encoder's tables of
+ * decision levels and steps (LOW_ROWS, HIGH_ROWS) are built from the same
+ * values by the compiler. */
+#define DET_LOW_LIST(X) \
+    X(32) X(32) X(32) X(32) X(32) X(32) X(36) X(36) X(36) X(36) \
+    X(36) X(40) X(40) X(40) X(40) X(44) X(44) X(44) X(44) X(48) \
+    X(48) X(48) X(48) X(52) X(52) X(52) X(56) X(56) X(56) X(56) \
+    X(60) X(60) X(64) X(64) X(64) X(68) X(68) X(68) X(72) X(72) \
+    X(76) X(76) X(76) X(80) X(80) X(84) X(84) X(88) X(88) X(92) \
+    X(92) X(96) X(96) X(100) X(100) X(104) X(104) X(108) X(112) X(112) \
+    X(116) X(116) X(120) X(124) X(128) X(128) X(132) X(136) X(136) X(140) \
+    X(144) X(148) X(152) X(152) X(156) X(160) X(164) X(168) X(172) X(176) \
+    X(180) X(184) X(188) X(192) X(196) X(200) X(204) X(208) X(212) X(220) \
+    X(224) X(228) X(232) X(236) X(244) X(248) X(256) X(260) X(264) X(272) \
+    X(276) X(284) X(288) X(296) X(304) X(308) X(316) X(324) X(332) X(336) \
+    X(344) X(352) X(360) X(368) X(376) X(384) X(392) X(400) X(412) X(420) \
+    X(428) X(440) X(448) X(456) X(468) X(476) X(488) X(500) X(512) X(520) \
+    X(532) X(544) X(556) X(568) X(580) X(592) X(608) X(620) X(632) X(648) \
+    X(664) X(676) X(692) X(708) X(724) X(740) X(756) X(772) X(788) X(804) \
+    X(824) X(840) X(860) X(880) X(896) X(916) X(936) X(956) X(980) X(1000) \
+    X(1024) X(1044) X(1068) X(1092) X(1116) X(1140) X(1164) X(1188) X(1216) X(1244) \
+    X(1268) X(1296) X(1328) X(1356) X(1384) X(1416) X(1448) X(1480) X(1512) X(1544) \
+    X(1576) X(1612) X(1648) X(1684) X(1720) X(1760) X(1796) X(1836) X(1876) X(1916) \
+    X(1960) X(2004) X(2048) X(2092) X(2136) X(2184) X(2232) X(2280) X(2332) X(2380) \
+    X(2432) X(2488) X(2540) X(2596) X(2656) X(2712) X(2772) X(2832) X(2896) X(2960) \
+    X(3024) X(3088) X(3156) X(3228) X(3296) X(3368) X(3444) X(3520) X(3596) X(3676) \
+    X(3756) X(3836) X(3920) X(4008) X(4096) X(4184) X(4276) X(4372) X(4464) X(4564) \
+    X(4664) X(4764) X(4868) X(4976) X(5084) X(5196) X(5312) X(5428) X(5548) X(5668) \
+    X(5792) X(5920) X(6048) X(6180) X(6316) X(6456) X(6596) X(6740) X(6888) X(7040) \
+    X(7192) X(7352) X(7512) X(7676) X(7844) X(8016) X(8192) X(8372) X(8556) X(8744) \
+    X(8932) X(9128) X(9328) X(9532) X(9740) X(9956) X(10172) X(10396) X(10624) X(10856) \
+    X(11096) X(11336) X(11584) X(11840) X(12100) X(12364) X(12632) X(12912) X(13192) X(13484) \
+    X(13776) X(14080) X(14388) X(14704) X(15024) X(15352) X(15688) X(16032) X(16384)
 
-static const int16_t DET_HIGH[353] = {
-        8,     8,     8,     8,     8,     8,     8,     8,     8,     8,     8,     8,
-        8,     8,     8,     8,     8,     8,     8,    12,    12,    12,    12,    12,
-       12,    12,    12,    12,    12,    12,    12,    12,    16,    16,    16,    16,
-       16,    16,    16,    16,    16,    16,    16,    20,    20,    20,    20,    20,
-       20,    20,    20,    24,    24,    24,    24,    24,    24,    24,    28,    28,
-       28,    28,    28,    28,    32,    32,    32,    32,    32,    32,    36,    36,
-       36,    36,    36,    40,    40,    40,    40,    44,    44,    44,    44,    48,
-       48,    48,    48,    52,    52,    52,    56,    56,    56,    56,    60,    60,
-       64,    64,    64,    68,    68,    68,    72,    72,    76,    76,    76,    80,
-       80,    84,    84,    88,    88,    92,    92,    96,    96,   100,   100,   104,
-      104,   108,   112,   112,   116,   116,   120,   124,   128,   128,   132,   136,
-      136,   140,   144,   148,   152,   152,   156,   160,   164,   168,   172,   176,
-      180,   184,   188,   192,   196,   200,   204,   208,   212,   220,   224,   228,
-      232,   236,   244,   248,   256,   260,   264,   272,   276,   284,   288,   296,
-      304,   308,   316,   324,   332,   336,   344,   352,   360,   368,   376,   384,
-      392,   400,   412,   420,   428,   440,   448,   456,   468,   476,   488,   500,
-      512,   520,   532,   544,   556,   568,   580,   592,   608,   620,   632,   648,
-      664,   676,   692,   708,   724,   740,   756,   772,   788,   804,   824,   840,
-      860,   880,   896,   916,   936,   956,   980,  1000,  1024,  1044,  1068,  1092,
-     1116,  1140,  1164,  1188,  1216,  1244,  1268,  1296,  1328,  1356,  1384,  1416,
-     1448,  1480,  1512,  1544,  1576,  1612,  1648,  1684,  1720,  1760,  1796,  1836,
-     1876,  1916,  1960,  2004,  2048,  2092,  2136,  2184,  2232,  2280,  2332,  2380,
-     2432,  2488,  2540,  2596,  2656,  2712,  2772,  2832,  2896,  2960,  3024,  3088,
-     3156,  3228,  3296,  3368,  3444,  3520,  3596,  3676,  3756,  3836,  3920,  4008,
-     4096,  4184,  4276,  4372,  4464,  4564,  4664,  4764,  4868,  4976,  5084,  5196,
-     5312,  5428,  5548,  5668,  5792,  5920,  6048,  6180,  6316,  6456,  6596,  6740,
-     6888,  7040,  7192,  7352,  7512,  7676,  7844,  8016,  8192,  8372,  8556,  8744,
-     8932,  9128,  9328,  9532,  9740,  9956, 10172, 10396, 10624, 10856, 11096, 11336,
-    11584, 11840, 12100, 12364, 12632, 12912, 13192, 13484, 13776, 14080, 14388, 14704,
-    15024, 15352, 15688, 16032, 16384
-};
+#define DET_HIGH_LIST(X) \
+    X(8) X(8) X(8) X(8) X(8) X(8) X(8) X(8) X(8) X(8) \
+    X(8) X(8) X(8) X(8) X(8) X(8) X(8) X(8) X(8) X(12) \
+    X(12) X(12) X(12) X(12) X(12) X(12) X(12) X(12) X(12) X(12) \
+    X(12) X(12) X(16) X(16) X(16) X(16) X(16) X(16) X(16) X(16) \
+    X(16) X(16) X(16) X(20) X(20) X(20) X(20) X(20) X(20) X(20) \
+    X(20) X(24) X(24) X(24) X(24) X(24) X(24) X(24) X(28) X(28) \
+    X(28) X(28) X(28) X(28) X(32) X(32) X(32) X(32) X(32) X(32) \
+    X(36) X(36) X(36) X(36) X(36) X(40) X(40) X(40) X(40) X(44) \
+    X(44) X(44) X(44) X(48) X(48) X(48) X(48) X(52) X(52) X(52) \
+    X(56) X(56) X(56) X(56) X(60) X(60) X(64) X(64) X(64) X(68) \
+    X(68) X(68) X(72) X(72) X(76) X(76) X(76) X(80) X(80) X(84) \
+    X(84) X(88) X(88) X(92) X(92) X(96) X(96) X(100) X(100) X(104) \
+    X(104) X(108) X(112) X(112) X(116) X(116) X(120) X(124) X(128) X(128) \
+    X(132) X(136) X(136) X(140) X(144) X(148) X(152) X(152) X(156) X(160) \
+    X(164) X(168) X(172) X(176) X(180) X(184) X(188) X(192) X(196) X(200) \
+    X(204) X(208) X(212) X(220) X(224) X(228) X(232) X(236) X(244) X(248) \
+    X(256) X(260) X(264) X(272) X(276) X(284) X(288) X(296) X(304) X(308) \
+    X(316) X(324) X(332) X(336) X(344) X(352) X(360) X(368) X(376) X(384) \
+    X(392) X(400) X(412) X(420) X(428) X(440) X(448) X(456) X(468) X(476) \
+    X(488) X(500) X(512) X(520) X(532) X(544) X(556) X(568) X(580) X(592) \
+    X(608) X(620) X(632) X(648) X(664) X(676) X(692) X(708) X(724) X(740) \
+    X(756) X(772) X(788) X(804) X(824) X(840) X(860) X(880) X(896) X(916) \
+    X(936) X(956) X(980) X(1000) X(1024) X(1044) X(1068) X(1092) X(1116) X(1140) \
+    X(1164) X(1188) X(1216) X(1244) X(1268) X(1296) X(1328) X(1356) X(1384) X(1416) \
+    X(1448) X(1480) X(1512) X(1544) X(1576) X(1612) X(1648) X(1684) X(1720) X(1760) \
+    X(1796) X(1836) X(1876) X(1916) X(1960) X(2004) X(2048) X(2092) X(2136) X(2184) \
+    X(2232) X(2280) X(2332) X(2380) X(2432) X(2488) X(2540) X(2596) X(2656) X(2712) \
+    X(2772) X(2832) X(2896) X(2960) X(3024) X(3088) X(3156) X(3228) X(3296) X(3368) \
+    X(3444) X(3520) X(3596) X(3676) X(3756) X(3836) X(3920) X(4008) X(4096) X(4184) \
+    X(4276) X(4372) X(4464) X(4564) X(4664) X(4764) X(4868) X(4976) X(5084) X(5196) \
+    X(5312) X(5428) X(5548) X(5668) X(5792) X(5920) X(6048) X(6180) X(6316) X(6456) \
+    X(6596) X(6740) X(6888) X(7040) X(7192) X(7352) X(7512) X(7676) X(7844) X(8016) \
+    X(8192) X(8372) X(8556) X(8744) X(8932) X(9128) X(9328) X(9532) X(9740) X(9956) \
+    X(10172) X(10396) X(10624) X(10856) X(11096) X(11336) X(11584) X(11840) X(12100) X(12364) \
+    X(12632) X(12912) X(13192) X(13484) X(13776) X(14080) X(14388) X(14704) X(15024) X(15352) \
+    X(15688) X(16032) X(16384)
+
+#define DET_ITEM(det) det,
+static const int16_t DET_LOW[289] = { DET_LOW_LIST(DET_ITEM) };
+static const int16_t DET_HIGH[353] = { DET_HIGH_LIST(DET_ITEM) };
+#undef DET_ITEM
 
 /* ----------------------------------------------------------------- state */
 
@@ -268,7 +297,7 @@ static void band_reset(band *b, int32_t det)
  * The zero section (UPZERO, DELAYA of DLT, FILTEZ) is the bulk of the work;
  * it lives in registers while a loop runs: zload() before, zstore() after.
  */
-#if defined(__SSE2__)
+#if defined(G722_SIMD)
 typedef struct { __m128i b, d; } zsec;
 
 SC_INLINE zsec zload(const zstate zs)
@@ -419,7 +448,7 @@ SC_INLINE void predict(band *restrict b, zsec *restrict z, int32_t d)
 /* QUANTL: the interval mi (1..30) of the magnitude wd for scale det. */
 SC_INLINE int32_t quantl_interval(int32_t wd, int32_t det)
 {
-#if defined(__SSE2__)
+#if defined(G722_SIMD)
     const __m128i *q = (const __m128i *)Q6X16;
     __m128i dv = _mm_set1_epi16((int16_t)det);
     __m128i wv = _mm_set1_epi16((int16_t)wd);
@@ -443,39 +472,19 @@ SC_INLINE int32_t quantl_interval(int32_t wd, int32_t det)
 
 /* ------------------------------------------------------------------- QMF */
 
-/* acc[t] = sum_j coef[j] * x[t + j], t < m: one 12-tap polyphase half.
- * Reads x[] up to index m + 18 rounded, so buffers carry QPAD spare
- * elements after the data (zeroed). */
-#if defined(__SSE2__)
-/* The coefficients as pairs (coef[2k], coef[2k+1]) for pmaddwd. */
+#if defined(G722_SIMD)
+/* The coefficients as pairs (coef[2k], coef[2k+1]) for pmaddwd (the SIMD
+ * QMF is with the kernels below). */
 #define PAIR(a, b) { a, b, a, b, a, b, a, b }
-static const int16_t QMF_E2[6][8] = {
+_Alignas(16) static const int16_t QMF_E2[6][8] = {
     PAIR(3, -11), PAIR(12, 32), PAIR(-210, 951), PAIR(3876, -805), PAIR(362, -156), PAIR(53, -11)
 };
-static const int16_t QMF_R2[6][8] = {
+_Alignas(16) static const int16_t QMF_R2[6][8] = {
     PAIR(-11, 53), PAIR(-156, 362), PAIR(-805, 3876), PAIR(951, -210), PAIR(32, 12), PAIR(-11, 3)
 };
 #undef PAIR
-
-SC_INLINE void fir12(const int16_t *restrict x, const int16_t (*restrict pairs)[8],
-                     int32_t *restrict acc, int m)
-{
-    for (int t = 0; t < m; t += 8) {
-        __m128i lo = _mm_setzero_si128(), hi = _mm_setzero_si128();
-        for (int k = 0; k < 6; k++) {
-            __m128i a = _mm_loadu_si128((const __m128i *)(x + t + 2 * k));
-            __m128i b = _mm_loadu_si128((const __m128i *)(x + t + 2 * k + 1));
-            __m128i c = _mm_loadu_si128((const __m128i *)pairs[k]);
-            lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_unpacklo_epi16(a, b), c));
-            hi = _mm_add_epi32(hi, _mm_madd_epi16(_mm_unpackhi_epi16(a, b), c));
-        }
-        _mm_storeu_si128((__m128i *)(acc + t), lo);
-        _mm_storeu_si128((__m128i *)(acc + t + 4), hi);
-    }
-}
-#define QMF_EVEN QMF_E2
-#define QMF_REV QMF_R2
 #else
+/* acc[t] = sum_j coef[j] * x[t + j], t < m: one 12-tap polyphase half. */
 SC_INLINE void fir12(const int16_t *restrict x, const int16_t *restrict coef,
                      int32_t *restrict acc, int m)
 {
@@ -487,8 +496,6 @@ SC_INLINE void fir12(const int16_t *restrict x, const int16_t *restrict coef,
             acc[t] += c * x[t + j];
     }
 }
-#define QMF_EVEN QMF_E
-#define QMF_REV QMF_R
 #endif
 
 /* ------------------------------------------------------------ sub-bands */
@@ -531,6 +538,98 @@ SC_INLINE void adapt_high(band *restrict b, zsec *restrict z, int32_t ih)
     predict(b, z, dh);
 }
 
+/* --------------------------------------------------------- SIMD kernels */
+
+#if defined(G722_SIMD)
+/*
+ * The quantisers of the SIMD encoder as table rows, built by the compiler
+ * from the same scale factors as DET_LOW and DET_HIGH.  For each row, a
+ * magnitude WD "reaches" lane j when WD > t[j]; the quantised difference
+ * is the sum of the steps of the lanes reached, dp[] for E >= 0 and
+ * dp[] ^ dx[] for E < 0.
+ *
+ * LOW_ROWS (by NBL >> 6): t = the levels where IL >> 2 changes,
+ * (Q6(m) * DETL) >> 12 for m = 2, 6, ..., 26, minus 1, then a level never
+ * reached; the steps go from one INVQAL difference to the next, D(k) =
+ * (DETL * +-Q(k)) >> 15 for the magnitudes Q(k) = 0, 1200, 2584, 4240,
+ * 6288, 8968, 12896, 20456 of LOW4; det = DETL, for the 6-bit interval.
+ *
+ * HIGH_ROWS (by NBH >> 6): lane 0 always reached with INVQAH's smaller
+ * difference (DETH * +-1616) >> 15, lane 1 at (564 * DETH) >> 12 with the
+ * step to the larger one, (DETH * +-7408) >> 15.
+ */
+typedef struct { int16_t t[8], dp[8], dx[8], det[8]; } low_row;
+typedef struct { int16_t t[4], dp[4], dx[4], pad[4]; } high_row;
+
+#define QD(det, q) (((det) * (q)) >> 15)
+#define QN(det, q) ((-(det) * (q)) >> 15)
+#define STEP_P(det, a, b) (QD(det, b) - QD(det, a))
+#define STEP_X(det, a, b) (STEP_P(det, a, b) ^ (QN(det, b) - QN(det, a)))
+#define LEVEL(det, q6) ((((q6) * (det)) >> 12) - 1)
+#define LOW_ROW(det) {                                                        \
+    { LEVEL(det, 72), LEVEL(det, 233), LEVEL(det, 422), LEVEL(det, 650),      \
+      LEVEL(det, 940), LEVEL(det, 1339), LEVEL(det, 1980), 32767 },           \
+    { STEP_P(det, 0, 1200), STEP_P(det, 1200, 2584), STEP_P(det, 2584, 4240), \
+      STEP_P(det, 4240, 6288), STEP_P(det, 6288, 8968),                       \
+      STEP_P(det, 8968, 12896), STEP_P(det, 12896, 20456), 0 },               \
+    { STEP_X(det, 0, 1200), STEP_X(det, 1200, 2584), STEP_X(det, 2584, 4240), \
+      STEP_X(det, 4240, 6288), STEP_X(det, 6288, 8968),                       \
+      STEP_X(det, 8968, 12896), STEP_X(det, 12896, 20456), 0 },               \
+    { det, det, det, det, det, det, det, det } },
+#define HIGH_ROW(det) {                                                       \
+    { -1, ((564 * (det)) >> 12) - 1, 32767, 32767 },                          \
+    { QD(det, 1616), STEP_P(det, 1616, 7408), 0, 0 },                         \
+    { QD(det, 1616) ^ QN(det, 1616), STEP_X(det, 1616, 7408), 0, 0 },         \
+    { 0, 0, 0, 0 } },
+_Alignas(64) static const low_row LOW_ROWS[289] = { DET_LOW_LIST(LOW_ROW) };
+_Alignas(32) static const high_row HIGH_ROWS[353] = { DET_HIGH_LIST(HIGH_ROW) };
+#undef QD
+#undef QN
+#undef STEP_P
+#undef STEP_X
+#undef LEVEL
+#undef LOW_ROW
+#undef HIGH_ROW
+
+/* QUANTL's 6-bit interval within class k (IL >> 2 folded to 0..7): the
+ * three finer levels Q6(4k - 1), Q6(4k), Q6(4k + 1) (Q6(-1) = Q6(0) = 0),
+ * times 16 for an unsigned high multiply by DETL. */
+_Alignas(16) static const uint16_t FINE_Q6[8][8] = {
+    { 0, 0, 35 * 16 }, { 110 * 16, 150 * 16, 190 * 16 }, { 276 * 16, 323 * 16, 370 * 16 },
+    { 473 * 16, 530 * 16, 587 * 16 }, { 714 * 16, 786 * 16, 858 * 16 },
+    { 1023 * 16, 1121 * 16, 1219 * 16 }, { 1458 * 16, 1612 * 16, 1765 * 16 },
+    { 2195 * 16, 2557 * 16, 2919 * 16 }
+};
+
+/* QUANTL's code IL by sign of EL (E >= 0 first) and interval mi, flat */
+static const uint8_t IL_BY_SIGN[64] = {
+    0, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47,
+    46, 45, 44, 43, 42, 41, 40, 39, 38, 37, 36, 35, 34, 33, 32, 0,
+    0, 63, 62, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19,
+    18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 0
+};
+
+/* LOGSCL's W per class k */
+static const int16_t CLASS_W[8] = { -60, -30, 58, 172, 334, 538, 1198, 3042 };
+
+/* The kernels: SSE2 always, AVX2 where the compiler can target it */
+#define G722_KERNEL 1
+#include "g722_kernel.h"
+#undef G722_KERNEL
+
+#if defined(G722_AVX2)
+#define G722_KERNEL 2
+#include "g722_kernel.h"
+#undef G722_KERNEL
+
+/* The AVX2 kernels where the CPU (and OS) have AVX2 */
+SC_INLINE int have_avx2(void)
+{
+    return __builtin_cpu_supports("avx2");
+}
+#endif
+#endif
+
 /* ---------------------------------------------------------------- encoder */
 
 size_t sc_g722_encoder_get_size(void) { return sizeof(sc_g722_encoder); }
@@ -548,7 +647,6 @@ static void encode_chunk(sc_g722_encoder *restrict st, const int16_t *restrict p
                          int m, uint8_t *restrict out)
 {
     int16_t x1[HIST + CHUNK + QPAD], x2[HIST + CHUNK + QPAD];
-    int32_t a[CHUNK + 8], b[CHUNK + 8];
 
     memcpy(x1, st->x1, sizeof st->x1);
     memcpy(x2, st->x2, sizeof st->x2);
@@ -562,9 +660,21 @@ static void encode_chunk(sc_g722_encoder *restrict st, const int16_t *restrict p
     /* Transmit QMF: xA over the second samples, xB over the first. */
     memset(x1 + HIST + m, 0, QPAD * sizeof *x1);
     memset(x2 + HIST + m, 0, QPAD * sizeof *x2);
-    fir12(x2, QMF_REV, a, m);
-    fir12(x1, QMF_EVEN, b, m);
-
+#if defined(G722_SIMD)
+    uint32_t xx[CHUNK + 16]; /* XL in the low 16 bits, XH in the high */
+#if defined(G722_AVX2)
+    if (have_avx2()) {
+        transmit_qmf_avx2(x1, x2, m, xx);
+        encode_adpcm_avx2(st, xx, m, out);
+        return;
+    }
+#endif
+    transmit_qmf_sse2(x1, x2, m, xx);
+    encode_adpcm_sse2(st, xx, m, out);
+#else
+    int32_t a[CHUNK], b[CHUNK];
+    fir12(x2, QMF_R, a, m);
+    fir12(x1, QMF_E, b, m);
     int16_t xl[CHUNK], xh[CHUNK];
     for (int t = 0; t < m; t++) {
         xl[t] = (int16_t)clamp((a[t] + b[t]) >> 14, -16384, 16383);
@@ -594,6 +704,7 @@ static void encode_chunk(sc_g722_encoder *restrict st, const int16_t *restrict p
     zstore(st->zhi, zh);
     st->lo = lo;
     st->hi = hi;
+#endif
 }
 
 int64_t sc_g722_encode(sc_g722_encoder *st, const int16_t *pcm, size_t n,
@@ -653,15 +764,24 @@ static void decode_pair(sc_g722_decoder *st, const int16_t *restrict dq,
 static void receive_qmf(sc_g722_decoder *restrict st, int16_t *restrict dif,
                         int16_t *restrict sum, int m, int16_t *restrict out)
 {
-    int32_t a[CHUNK + 8], b[CHUNK + 8];
     memset(dif + HIST + m, 0, QPAD * sizeof *dif);
     memset(sum + HIST + m, 0, QPAD * sizeof *sum);
-    fir12(dif, QMF_REV, a, m);
-    fir12(sum, QMF_EVEN, b, m);
+#if defined(G722_SIMD)
+#if defined(G722_AVX2)
+    if (have_avx2())
+        receive_qmf_avx2(dif, sum, m, out);
+    else
+#endif
+        receive_qmf_sse2(dif, sum, m, out);
+#else
+    int32_t a[CHUNK], b[CHUNK];
+    fir12(dif, QMF_R, a, m);
+    fir12(sum, QMF_E, b, m);
     for (int t = 0; t < m; t++) {
         out[2 * t] = (int16_t)sat16(a[t] >> 11);
         out[2 * t + 1] = (int16_t)sat16(b[t] >> 11);
     }
+#endif
     memcpy(st->dif, dif + m, sizeof st->dif);
     memcpy(st->sum, sum + m, sizeof st->sum);
 }
@@ -684,6 +804,14 @@ static void decode_chunk(sc_g722_decoder *restrict st, const uint8_t *restrict c
     int16_t dif[HIST + CHUNK + QPAD], sum[HIST + CHUNK + QPAD], yls[CHUNK], yhs[CHUNK];
     const int16_t *dq = INVQBL[st->mode];
 
+#if defined(G722_SIMD)
+#if defined(G722_AVX2)
+    if (have_avx2())
+        decode_adpcm_avx2(st, codes, dq, m, yls, yhs);
+    else
+#endif
+        decode_adpcm_sse2(st, codes, dq, m, yls, yhs);
+#else
     band lo = st->lo, hi = st->hi;
     zsec zl = zload(st->zlo), zh = zload(st->zhi);
     for (int t = 0; t < m; t++) {
@@ -698,6 +826,7 @@ static void decode_chunk(sc_g722_decoder *restrict st, const uint8_t *restrict c
     zstore(st->zhi, zh);
     st->lo = lo;
     st->hi = hi;
+#endif
 
     memcpy(dif, st->dif, sizeof st->dif);
     memcpy(sum, st->sum, sizeof st->sum);

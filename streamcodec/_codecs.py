@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ._buffers import PCMLike, byte_view, pcm_view
 from ._core import ffi, lib
 from ._errors import CodecUnavailableError, check
@@ -35,6 +37,9 @@ _RESAMPLER_PRESETS = QUALITIES
 
 #: PCM rate used when ``rate`` is not given and the codec has no fixed one.
 _DEFAULT_RATE = {"OPUS": 48000}
+
+#: The dtype of native 16-bit PCM arrays (taken as they are by Encoder.encode).
+_INT16 = np.dtype(np.int16)
 
 #: Opus frame durations an encoder can be set to, ms.
 OPUS_FRAME_MS = (2.5, 5, 10, 20, 40, 60)
@@ -414,9 +419,14 @@ class Encoder:
         (``quantum`` samples); use :meth:`packetize` to buffer remainders.
         """
         # Hot path: bytes go to C as they are (CPython keeps their data
-        # aligned), one call, one copy out.
-        if type(pcm) is bytes and not len(pcm) & 1:
+        # aligned), a 1-D native int16 array as a plain view of its buffer;
+        # one call, one copy out.  Anything else is checked by pcm_view.
+        kind = type(pcm)
+        if kind is bytes and not len(pcm) & 1:
             data, n = pcm, len(pcm) >> 1
+        elif (kind is np.ndarray and pcm.dtype is _INT16 and pcm.ndim == 1
+              and pcm.flags.c_contiguous):
+            data, n = ffi.from_buffer(pcm), len(pcm)
         else:
             data, n = pcm_view(pcm)
         out = lib.sc_encoder_encode(self._state, data, n, self._out, self._cap)
