@@ -31,6 +31,7 @@ line of per-stream counters when each stream ends.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import hmac
 import importlib
@@ -470,33 +471,35 @@ def load_app(spec: str) -> App:
 # ----------------------------------------------------------------------------
 
 
-class _Transport:
-    """What the handler needs from a WebSocket."""
+class _Transport(abc.ABC):
+    """What the handler needs from a WebSocket; one subclass per library."""
 
     peer = ""
 
+    @abc.abstractmethod
     async def recv(self) -> Union[str, bytes, None]:
         """Next message; None once the peer has gone."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def send(self, text: str) -> None:
         """Send a text message; raise _Closed once the peer has gone."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def close(self, code: int, reason: str) -> None:
-        raise NotImplementedError
+        """Close with a WebSocket close code."""
 
+    @abc.abstractmethod
     def header(self, name: str) -> Optional[str]:
-        raise NotImplementedError
+        """A request header of the opening handshake, or None."""
 
     @property
     def close_code(self) -> Optional[int]:
         return None
 
     @property
+    @abc.abstractmethod
     def gone(self) -> bool:
         """True once the connection is closed (by either side)."""
-        raise NotImplementedError
 
 
 class _WebsocketsTransport(_Transport):
