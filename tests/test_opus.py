@@ -5,8 +5,6 @@ input."""
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
 
 import numpy as np
 import opuslib
@@ -19,11 +17,7 @@ from hypothesis import strategies as st
 
 import streamcodec as sc
 
-_spec = importlib.util.spec_from_file_location(
-    "speech_signal", pathlib.Path(__file__).with_name("speech_signal.py"))
-speech_signal = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(speech_signal)
-speech_like = speech_signal.speech_like
+from streamcodec.signals import speech_like
 
 RATES = (8000, 16000, 24000, 48000)
 
@@ -407,8 +401,6 @@ def test_recover_is_resampled_like_decode():
     """A decoder at a rate libopus does not run at (44.1 kHz: decoded at 48 kHz
     and resampled) recovers a lost frame at the API rate, continuing the same
     resampler stream as decode()."""
-    from streamcodec.signals import speech_like
-
     packets = sc.Encoder("OPUS", rate=48000, fec=True, bitrate=24000).packetize(
         speech_like(0.2, 48000))
     dec = sc.Decoder("OPUS", rate=44100)
