@@ -5,7 +5,6 @@ input."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import opuslib
 import opuslib.api.ctl
@@ -16,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import streamcodec as sc
-
 from streamcodec.signals import speech_like
 
 RATES = (8000, 16000, 24000, 48000)
