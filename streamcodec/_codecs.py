@@ -193,12 +193,17 @@ def _make_params(name: str, rate: int | None, options: dict[str, Any]) -> Any:
     if rate is None:
         rate = native or _DEFAULT_RATE.get(name, 8000)
     params.rate = _require_rate(rate, "rate")
+    rates = ", ".join(map(str, SUPPORTED_RATES))
     if native is not None and params.rate != native:
         # converted inside the C call: both rates must be resampler rates
         if params.rate not in SUPPORTED_RATES or native not in SUPPORTED_RATES:
             raise ValueError(
                 f"{name} runs at {native} Hz and rate={params.rate} Hz needs resampling, "
-                f"which takes rates {', '.join(map(str, SUPPORTED_RATES))}")
+                f"which takes rates {rates}")
+    elif params.rate not in SUPPORTED_RATES and name != "L16":
+        # OPUS picks its own rate from this one (and resamples from 48 kHz
+        # when libopus cannot run at it); L16 runs at any rate of its own.
+        raise ValueError(f"{name} rate={params.rate} Hz is not supported; rates: {rates}")
     return params
 
 

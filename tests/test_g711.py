@@ -163,6 +163,10 @@ def test_bad_codec_and_rate_arguments():
         sc.Decoder("PCMU", rate=8000.0)
     with pytest.raises(ValueError, match="positive"):
         sc.Decoder("PCMU", rate=-8000)
+    with pytest.raises(ValueError, match="PCMU runs at 8000 Hz and rate=7000 Hz.*8000, 11025"):
+        sc.Decoder("PCMU", rate=7000)
+    with pytest.raises(ValueError, match="OPUS rate=7000 Hz is not supported"):
+        sc.Decoder("OPUS", rate=7000)
     with pytest.raises(TypeError, match="unknown option 'bogus'"):
         sc.Encoder("PCMU", bogus=1)
     with pytest.raises(ValueError, match="ptime"):
