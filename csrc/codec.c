@@ -48,16 +48,6 @@ struct sc_encoder {
     sc_rate_bridge bridge;  /* rate -> codec_rate */
 };
 
-static int64_t gcd_i64(int64_t a, int64_t b)
-{
-    while (b) {
-        int64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
 static int bridge_open(sc_rate_bridge *b, int32_t in_rate, int32_t out_rate, int quality,
                        size_t scratch)
 {
@@ -76,7 +66,7 @@ static int bridge_open(sc_rate_bridge *b, int32_t in_rate, int32_t out_rate, int
         return SC_ENOMEM;
     }
     b->scratch_cap = scratch;
-    int64_t g = gcd_i64(in_rate, out_rate);
+    int64_t g = sc_gcd(in_rate, out_rate);
     b->up = out_rate / g;
     b->down = in_rate / g;
     return sc_resampler_init(b->rs, (size_t)size, in_rate, out_rate, quality);
@@ -372,7 +362,7 @@ int sc_encoder_new(int codec, const sc_params *p, sc_encoder **out)
          * n inputs give exactly n * up / down codec-rate samples: whole
          * frames when that is a multiple of the frame */
         int64_t f = e->frame, up = e->bridge.up;
-        e->quantum = e->bridge.down * (f / gcd_i64(f, up));
+        e->quantum = e->bridge.down * (f / sc_gcd(f, up));
     }
     *out = e;
     return SC_OK;

@@ -164,16 +164,6 @@ struct sc_resampler {
 /* ------------------------------------------------------------------ */
 /* small helpers                                                       */
 
-static int64_t gcd64(int64_t a, int64_t b)
-{
-    while (b) {
-        int64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
 /* a / b truncated, b > 0.  The period-major engine divides by L or M,
  * both at most 8, several times per call: constant divisors become a
  * multiply and a shift instead of a 64-bit divide (tens of cycles each). */
@@ -296,7 +286,7 @@ static int make_plan(int32_t in_rate, int32_t out_rate, int quality, rs_plan *pl
     if (rate_index(in_rate) < 0 || rate_index(out_rate) < 0)
         return SC_EUNSUPPORTED;
     memset(pl, 0, sizeof *pl);
-    int64_t g = gcd64(in_rate, out_rate);
+    int64_t g = sc_gcd(in_rate, out_rate);
     pl->L = (int32_t)(out_rate / g);
     pl->M = (int32_t)(in_rate / g);
     pl->K = pl->L > pl->M ? pl->L : pl->M;

@@ -23,6 +23,17 @@
 #define SC_RESTRICT
 #endif
 
+/* Greatest common divisor of two non-negative numbers (internal helper). */
+static inline int64_t sc_gcd(int64_t a, int64_t b)
+{
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
 /* cffi:begin */
 enum {
     SC_OK = 0,
