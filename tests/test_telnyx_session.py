@@ -682,3 +682,24 @@ def test_g722_both_ways_against_the_g722_package():
     play = MediaStream(playback_codec="G722", playback_rate=16000)
     msgs = play.play(pcm[:1000], 16000) + play.play(pcm[1000:], 16000)
     assert b"".join(payloads(msgs)) == codes
+
+
+def test_configure_without_start_frame_decodes_media_like_start():
+    """MediaStream.configure(): for frameworks that read `start` themselves."""
+    payloads = ulaw_frames(3, seed=7)
+    bare = MediaStream(rate=8000)
+    with pytest.raises(ProtocolError, match="before the start frame"):
+        bare.feed(media_msg(payloads[0], 0))
+    configured = MediaStream(rate=8000)
+    start = configured.configure("pcmu", 8000, stream_id="S")
+    assert configured.codec == "PCMU" and start.stream_id == "S"
+    reference = session()
+    reference.feed(start_msg("PCMU", 8000))
+    for i, p in enumerate(payloads):
+        got, want = configured.feed(media_msg(p, i)), reference.feed(media_msg(p, i))
+        assert [m.pcm for m in got] == [m.pcm for m in want] == [ulaw_ref(p)]
+        assert got[0].stream_id == "S"
+    with pytest.raises(ProtocolError, match="not a codec"):
+        MediaStream().configure("GSM", 8000)
+    g722 = MediaStream(rate=16000)
+    assert g722.configure("G722").media_format.sample_rate == 16000

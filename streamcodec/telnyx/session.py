@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional, Union
 
 from .._buffers import pcm_view
-from .._codecs import Decoder, Encoder, normalize_codec
+from .._codecs import Decoder, Encoder, codec_info, normalize_codec
 from .._core import ffi, lib
 from .._errors import CorruptPayloadError, check
 from . import messages as _m
@@ -429,6 +429,55 @@ class MediaStream:
         self._pcm = ffi.new("int16_t[]", cap)
         self._pcm_bytes = ffi.buffer(self._pcm)
         self._in.pcm, self._in.pcm_cap = self._pcm, cap
+
+    def configure(self, encoding: str, sample_rate: Optional[int] = None, *,
+                  stream_id: Optional[str] = None, channels: int = 1,
+                  start: Optional[Start] = None) -> Start:
+        """Set the inbound codec without a ``start`` frame.
+
+        For frameworks that read Telnyx's ``start`` frame themselves (pipecat's
+        runner does) and hand over only its fields: afterwards :meth:`feed`
+        takes media frames as if that ``start`` had arrived.
+
+        Parameters
+        ----------
+        encoding : str
+            ``start.media_format.encoding`` (PCMU, PCMA, G722, OPUS, AMR-WB, L16).
+        sample_rate : int, optional
+            ``start.media_format.sample_rate``; default the codec's native rate.
+        stream_id : str, optional
+            The stream id, for the events' ``stream_id``.
+        start : Start, optional
+            A whole parsed ``start`` (:func:`streamcodec.telnyx.parse`); then
+            the other arguments must match it or be left out.
+
+        Returns
+        -------
+        Start
+            The ``start`` the session now follows (:attr:`start`).
+
+        Raises
+        ------
+        ProtocolError
+            Unknown codec, not mono, or a rate the codec cannot take.
+        """
+        if start is None:
+            if not isinstance(encoding, str):
+                raise TypeError(f"encoding must be a str, not {type(encoding).__name__}")
+            if sample_rate is None:
+                try:
+                    sample_rate = codec_info(encoding).native_rate
+                except ValueError:
+                    sample_rate = 8000   # _begin names the unknown codec
+            start = Start(media_format=_m.MediaFormat(encoding=encoding,
+                                                      sample_rate=_positive_int(
+                                                          sample_rate, "sample_rate"),
+                                                      channels=channels),
+                          stream_id=stream_id)
+        elif not isinstance(start, Start):
+            raise TypeError(f"start must be a telnyx.Start, not {type(start).__name__}")
+        self._begin(start)
+        return start
 
     def drain(self) -> list[Media]:
         """Release every frame still waiting in the reorder window, filling
