@@ -1,0 +1,99 @@
+"""Applications that ship with the server (the echo of ``streamcodec
+serve``), per-call playback options, and loading ``--app module:function``."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Awaitable, Callable
+
+from ..telnyx.messages import Media, Start, Stop
+from .call import Call
+
+App = Callable[[Call], Awaitable[Any]]
+
+
+class EchoApp:
+    """Play back what the caller says (the inbound track) as it arrives,
+    with a mark after every second of echoed audio.
+
+    Custom parameter ``echo_rate`` (Hz) makes the application hand its PCM
+    to :meth:`Call.play` at that rate, as a text-to-speech engine working at
+    8, 16 or 24 kHz would (it converts with :class:`streamcodec.Resampler`).
+
+    Parameters
+    ----------
+    record : bool
+        Keep the PCM each stream's application heard in
+        :attr:`recordings` (stream id -> bytes at ``call.rate``).
+    """
+
+    def __init__(self, record: bool = False):
+        self.record = record
+        self.recordings: dict[str, bytes] = {}
+
+    async def __call__(self, call: Call) -> None:
+        play_rate = call.rate
+        resampler = None
+        wanted = call.custom_parameters.get("echo_rate")
+        if wanted is not None:
+            play_rate = int(wanted)
+            if play_rate != call.rate:
+                from .._resample import Resampler
+                resampler = Resampler(call.rate, play_rate)
+        heard: list[bytes] = []
+        frames = 0
+        try:
+            async for event in call:
+                if isinstance(event, Media) and event.track == "inbound":
+                    if self.record:
+                        heard.append(event.pcm)
+                    pcm = event.pcm if resampler is None else resampler.process(event.pcm)
+                    await call.play(pcm, play_rate)
+                    frames += 1
+                    if frames % 50 == 0:
+                        await call.mark(f"echo-{frames // 50}s")
+                elif isinstance(event, Stop):
+                    if resampler is not None:
+                        await call.play(resampler.flush(), play_rate)
+                    await call.flush()
+        finally:
+            if self.record:
+                self.recordings[call.stream_id or ""] = b"".join(heard)
+
+
+#: The default application of ``streamcodec serve``.
+echo_app = EchoApp()
+
+
+def playback_from_parameters(start: Start) -> dict:
+    """Session options from the ``start`` frame's custom parameters
+    ``playback_codec`` and ``playback_rate``, for a server whose calls play
+    back in different codecs (the demo, tests).  Use as
+    ``CallHandler(app, session_options=playback_from_parameters)``."""
+    params = start.custom_parameters
+    options: dict[str, Any] = {}
+    if "playback_codec" in params:
+        options["playback_codec"] = str(params["playback_codec"])
+    if "playback_rate" in params:
+        options["playback_rate"] = int(params["playback_rate"])
+    return options
+
+
+def load_app(spec: str) -> App:
+    """Import ``"module:function"`` (or ``"module.function"``) as an application."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep:
+        module_name, _, attr = spec.rpartition(".")
+    if not module_name or not attr:
+        raise ValueError(f"--app must look like 'module:function', got {spec!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"cannot import {module_name!r} for --app {spec}: {exc}") from None
+    try:
+        app = getattr(module, attr)
+    except AttributeError:
+        raise ValueError(f"module {module_name!r} has no attribute {attr!r}") from None
+    if not callable(app):
+        raise ValueError(f"{spec} is not callable")
+    return app
