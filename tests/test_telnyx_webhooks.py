@@ -151,3 +151,105 @@ def test_missing_cryptography_message(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(ImportError, match=r"streamcodec\[webhooks\]"):
         webhooks.verify_signature(b"", "AA==", "1", "AA==")
+
+
+# ------------------------------------------------------------- JSON bodies
+# The TeXML <Stream> page shows the callbacks as JSON objects; the callback
+# reference page declares application/x-www-form-urlencoded.  Both arrive.
+
+JSON_STARTED = b"""{
+    "CallSid": "v2:7V3r4VFCGLTzKLOveE0-7vM9dX17-NRQgU1byo-uuOIX9JcDadLLKw",
+    "Timestamp": "2023-09-06T09:05:14.080710Z",
+    "AccountSid": "19a75cea-02c6-4b9a-84fa-c9bc8341feb8",
+    "StreamName": "stream name",
+    "StreamEvent": "stream-started",
+    "StreamSid": "a4bd5e41-5d8c-4ab8-8edb-fe1d8ea3d2f8"
+}"""
+
+
+def test_json_body_started():
+    st = webhooks.parse_status_callback(JSON_STARTED)
+    assert st.event == "stream-started" and st.started and not st.failed
+    assert st.call_sid == "v2:7V3r4VFCGLTzKLOveE0-7vM9dX17-NRQgU1byo-uuOIX9JcDadLLKw"
+    assert st.account_sid == "19a75cea-02c6-4b9a-84fa-c9bc8341feb8"
+    assert st.stream_name == "stream name"
+    assert st.stream_sid == "a4bd5e41-5d8c-4ab8-8edb-fe1d8ea3d2f8"
+    assert st.call_sid_legacy is None and st.error is None
+    assert st.timestamp == datetime(2023, 9, 6, 9, 5, 14, 80710, tzinfo=timezone.utc)
+    # the same callback as str, and the same fields form-encoded, parse alike
+    assert webhooks.parse_status_callback(JSON_STARTED.decode()) == st
+    import json as _json
+    assert webhooks.parse_status_callback(urlencode(_json.loads(JSON_STARTED))) == st
+
+
+@pytest.mark.parametrize("event, started, stopped, failed", [
+    ("stream-started", True, False, False),
+    ("stream-stopped", False, True, False),
+    ("stream-failed", False, False, True),
+    ("stream-error", False, False, True),
+])
+def test_every_stream_event_both_encodings(event, started, stopped, failed):
+    import json as _json
+    fields = dict(FIELDS, StreamEvent=event)
+    if failed:
+        fields["StreamError"] = "Connection timeout"
+    for body in (urlencode(fields).encode(), _json.dumps(fields).encode()):
+        st = webhooks.parse_status_callback(body)
+        assert st.event == event
+        assert (st.started, st.stopped, st.failed) == (started, stopped, failed)
+        assert st.error == (webhooks.StreamError("Connection timeout") if failed else None)
+        assert st.raw == fields
+    assert (webhooks.STARTED, webhooks.STOPPED, webhooks.FAILED, webhooks.ERROR) == (
+        "stream-started", "stream-stopped", "stream-failed", "stream-error")
+
+
+def test_json_error_object_and_null():
+    import json as _json
+    body = _json.dumps({"StreamEvent": "stream-error", "StreamSid": "s", "StreamName": None,
+                        "StreamError": {"code": 90046, "title": "WebSocket failed",
+                                        "detail": "HTTP 403"}})
+    st = webhooks.parse_status_callback(body)
+    assert st.failed and st.stream_name is None and "StreamName" not in st.raw
+    assert (st.error.code, st.error.title, st.error.detail) == (90046, "WebSocket failed",
+                                                                "HTTP 403")
+    assert _json.loads(st.error.message) == {"code": 90046, "title": "WebSocket failed",
+                                             "detail": "HTTP 403"}
+    # a mapping a framework made from the same JSON (request.json()) parses alike
+    assert webhooks.parse_status_callback(_json.loads(body)) == st
+    # leading whitespace and a UTF-8 byte order mark do not hide the JSON
+    assert webhooks.parse_status_callback(b"\xef\xbb\xbf \n" + body.encode()) == st
+
+
+@pytest.mark.parametrize("body, match", [
+    (b'{"StreamEvent": "stream-started"', "not valid JSON"),
+    (b'{"StreamEvent": 3}', "must be a string"),
+    (b'{"StreamEvent": true}', "must be a string"),
+    (b'{"StreamSid": "x"}', "'StreamEvent' is missing"),
+    (b'{"StreamEvent": null}', "'StreamEvent' is missing"),
+    (b'{"StreamEvent": "stream-started", "Timestamp": "noon"}', "'Timestamp'"),
+    (b'["StreamEvent", "stream-started"]', "JSON object"),
+    (b'{"StreamEvent": "\xff"}', "UTF-8"),
+])
+def test_bad_json_bodies(body, match):
+    with pytest.raises(ProtocolError, match=match):
+        webhooks.parse_status_callback(body)
+
+
+def test_signature_over_raw_json_and_form_bodies(keys):
+    """The signature covers the raw bytes, whatever the encoding: verify the
+    body as received, then parse it."""
+    import json as _json
+    private, public = keys
+    ts = 1700000000
+    form = urlencode(dict(FIELDS, StreamEvent="stream-stopped")).encode()
+    as_json = _json.dumps(dict(FIELDS, StreamEvent="stream-stopped"), indent=2).encode()
+    for body in (form, as_json):
+        sig = sign(private, ts, body)
+        webhooks.verify_signature(body, sig, str(ts), public, now=ts + 5)
+        assert webhooks.parse_status_callback(body).stopped
+        # the same fields re-serialised are other bytes: the signature no longer holds
+        other = _json.dumps(_json.loads(as_json)).encode() if body is as_json else \
+            urlencode(list(dict(FIELDS, StreamEvent="stream-stopped").items())[::-1]).encode()
+        assert other != body
+        with pytest.raises(webhooks.SignatureError, match="does not match"):
+            webhooks.verify_signature(other, sig, str(ts), public, now=ts + 5)

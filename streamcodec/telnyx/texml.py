@@ -43,16 +43,6 @@ BIDIRECTIONAL_CODECS = ("PCMU", "PCMA", "G722", "OPUS", "AMR-WB")
 BIDIRECTIONAL_RATES = (8000, 16000, 24000)
 METHODS = ("GET", "POST")
 
-#: Audio rates each playback codec can carry.  G.711 is 8 kHz and G.722 and
-#: AMR-WB are 16 kHz by definition; Opus encodes at any of the three.
-CODEC_RATES = {
-    "PCMU": (8000,),
-    "PCMA": (8000,),
-    "G722": (16000,),
-    "AMR-WB": (16000,),
-    "OPUS": (8000, 16000, 24000),
-}
-
 #: XML 1.0 forbids these characters even as references.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _INDENT = "  "
@@ -138,6 +128,13 @@ def _choice(value: Any, allowed: Iterable[Any], what: str, fold=str.lower) -> An
     raise ValueError(f"{what} must be one of {shown}; got {value!r}")
 
 
+def _rate(value: Any, allowed: tuple[int, ...], what: str) -> int:
+    """A rate in Hz from the allowed ones; a string of digits is taken too."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return _choice(value, allowed, what)
+
+
 def _url(value: Any, schemes: tuple[str, ...], what: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a string URL, not {type(value).__name__}")
@@ -185,9 +182,15 @@ class Stream(Element):
         ``PCMU`` (default) ``PCMA G722 OPUS AMR-WB``; only with
         ``bidirectional_mode="rtp"``.
     bidirectional_sampling_rate : int, optional
-        8000 (default), 16000 or 24000; only with ``bidirectional_mode="rtp"``,
-        and one the codec carries (G.711 8000; G722 and AMR-WB 16000; OPUS
-        any).
+        8000 (default), 16000 or 24000; only with ``bidirectional_mode="rtp"``.
+        The verb allows any listed codec with any listed rate, and so does
+        this builder.  What plays well: the verb does not say what a rate
+        other than the codec's own means for G.711 (8 kHz audio by
+        definition) or G.722 and AMR-WB (16 kHz), and
+        :class:`~streamcodec.telnyx.MediaStream` encodes those at their own
+        rate only; declare PCMU/PCMA with 8000 and G722/AMR-WB with 16000
+        unless you have checked what Telnyx does with another pair.  OPUS
+        carries any of the three.
     status_callback : str, optional
         ``http://`` or ``https://`` URL for stream-started/stopped/failed.
     status_callback_method : str, optional
@@ -228,22 +231,13 @@ class Stream(Element):
                 raise ValueError(
                     f"{key} is used only with bidirectional_mode='rtp' "
                     f"(got bidirectional_mode={bidirectional_mode!r}; Telnyx's default is mp3)")
-        play_codec = "PCMU"
         if bidirectional_codec is not None:
-            play_codec = _choice(bidirectional_codec, BIDIRECTIONAL_CODECS, "bidirectional_codec")
-            attrs.append(("bidirectionalCodec", play_codec))
+            attrs.append(("bidirectionalCodec", _choice(
+                bidirectional_codec, BIDIRECTIONAL_CODECS, "bidirectional_codec")))
         if bidirectional_sampling_rate is not None:
-            if isinstance(bidirectional_sampling_rate, str) and \
-                    bidirectional_sampling_rate.strip().isdigit():
-                bidirectional_sampling_rate = int(bidirectional_sampling_rate)
-            rate = _choice(bidirectional_sampling_rate, BIDIRECTIONAL_RATES,
-                           "bidirectional_sampling_rate")
-            if rate not in CODEC_RATES[play_codec]:
-                raise ValueError(
-                    f"bidirectional_codec {play_codec} carries audio at "
-                    f"{' or '.join(map(str, CODEC_RATES[play_codec]))} Hz; "
-                    f"bidirectional_sampling_rate={rate} does not fit it")
-            attrs.append(("bidirectionalSamplingRate", str(rate)))
+            attrs.append(("bidirectionalSamplingRate", str(_rate(
+                bidirectional_sampling_rate, BIDIRECTIONAL_RATES,
+                "bidirectional_sampling_rate"))))
         if status_callback is not None:
             attrs.append(("statusCallback", _url(status_callback, ("http", "https"),
                                                  "status_callback")))

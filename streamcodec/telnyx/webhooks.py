@@ -2,11 +2,17 @@
 Ed25519 signature.
 
 Telnyx calls the ``statusCallback`` URL of a ``<Stream>`` when the stream
-starts, stops or fails, form-encoded in a POST body (or as a GET query
-string with ``statusCallbackMethod="GET"``)::
+starts, stops or fails, with these fields::
 
     AccountSid CallSid CallSidLegacy StreamEvent StreamName StreamSid
     Timestamp StreamError
+
+Telnyx's callback reference ("TeXML Stream" webhook) declares a
+form-encoded POST body (a GET query string with
+``statusCallbackMethod="GET"``), while its ``<Stream>`` verb page shows the
+same callbacks as a JSON object; :func:`parse_status_callback` takes either.
+``StreamEvent`` is ``stream-started``, ``stream-stopped``, or for a failure
+``stream-failed`` (verb page) or ``stream-error`` (callback reference).
 
 Each request carries ``telnyx-timestamp`` (Unix seconds) and
 ``telnyx-signature-ed25519`` (base64 Ed25519 signature of
@@ -29,6 +35,10 @@ from urllib.parse import parse_qsl
 from .messages import ProtocolError
 
 __all__ = [
+    "ERROR",
+    "FAILED",
+    "STARTED",
+    "STOPPED",
     "SignatureError",
     "StreamError",
     "StreamStatus",
@@ -88,23 +98,39 @@ class StreamStatus:
         return self.event in (FAILED, ERROR)
 
 
+def _one_value(key: str, value: Any) -> Optional[str]:
+    """One field's value as str; None when the field is to be left out."""
+    if isinstance(value, (list, tuple)):           # a web framework's multi-dict
+        if len(set(map(repr, value))) > 1:
+            raise ProtocolError(f"field {key!r} has several different values: {value!r}")
+        if not value:
+            return None
+        value = value[0]
+    if value is None:                              # JSON null: the field is absent
+        return None
+    if isinstance(value, dict):                    # JSON object (e.g. StreamError): its text
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        raise ProtocolError(f"field {key!r} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _mapping_fields(fields: Mapping[Any, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in fields.items():
+        text = _one_value(str(key), value)
+        if text is not None:
+            out[str(key)] = text
+    return out
+
+
 def _fields(body_or_query: Union[str, bytes, bytearray, Mapping[str, Any]]) -> dict[str, str]:
-    """Form/query text or a mapping to one str value per name."""
+    """Form/query text, a JSON object's text, or a mapping to one str value
+    per name."""
     if isinstance(body_or_query, Mapping):
-        out: dict[str, str] = {}
-        for key, value in body_or_query.items():
-            if isinstance(value, (list, tuple)):
-                if len(set(value)) > 1:
-                    raise ProtocolError(f"field {key!r} has several different values: {value!r}")
-                if not value:
-                    continue
-                value = value[0]
-            if isinstance(value, bytes):
-                value = value.decode("utf-8", "replace")
-            if not isinstance(value, str):
-                raise ProtocolError(f"field {key!r} must be a string, got {type(value).__name__}")
-            out[str(key)] = value
-        return out
+        return _mapping_fields(body_or_query)
     if isinstance(body_or_query, (bytes, bytearray)):
         try:
             body_or_query = bytes(body_or_query).decode("utf-8")
@@ -113,7 +139,18 @@ def _fields(body_or_query: Union[str, bytes, bytearray, Mapping[str, Any]]) -> d
     if not isinstance(body_or_query, str):
         raise TypeError("body_or_query must be str, bytes or a mapping, "
                         f"not {type(body_or_query).__name__}")
-    text = body_or_query.strip()
+    text = body_or_query.lstrip("\ufeff").strip()
+    # A form body cannot start with "{" or "[" (form-encoding escapes them):
+    # those are JSON.
+    if text.startswith(("{", "[")):
+        try:
+            parsed = json.loads(text)
+        except ValueError as exc:
+            raise ProtocolError(f"callback body is not valid JSON: {exc}") from None
+        if not isinstance(parsed, dict):
+            raise ProtocolError("a JSON callback body must be a JSON object, "
+                                f"not {type(parsed).__name__}")
+        return _mapping_fields(parsed)
     if text.startswith("?"):
         text = text[1:]
     try:
@@ -121,7 +158,7 @@ def _fields(body_or_query: Union[str, bytes, bytearray, Mapping[str, Any]]) -> d
                           errors="strict")
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"callback is not form-encoded: {exc}") from None
-    out = {}
+    out: dict[str, str] = {}
     for key, value in pairs:
         if key in out and out[key] != value:
             raise ProtocolError(f"field {key!r} appears twice with different values")
@@ -166,9 +203,12 @@ def parse_status_callback(body_or_query: Union[str, bytes, bytearray, Mapping[st
     Parameters
     ----------
     body_or_query : str, bytes or mapping
-        The form-encoded POST body, the GET query string (with or without a
-        leading ``?``), or a mapping of the fields a web framework already
-        parsed (values may be one-element lists).
+        The raw POST body, form-encoded or a JSON object (told apart by its
+        first character); the GET query string (with or without a leading
+        ``?``); or a mapping of the fields a web framework already parsed
+        (form values may be one-element lists; a parsed JSON object works
+        too).  JSON ``null`` counts as absent; a JSON object as a value
+        (``StreamError``) is kept as its JSON text.
 
     Returns
     -------
@@ -178,8 +218,10 @@ def parse_status_callback(body_or_query: Union[str, bytes, bytearray, Mapping[st
     Raises
     ------
     ProtocolError
-        Not form-encoded, ``StreamEvent`` missing, a field repeated with
-        different values, or a ``Timestamp`` that is not ISO 8601.
+        Neither form-encoded nor a JSON object, not UTF-8, ``StreamEvent``
+        missing, a value that is not a string (JSON numbers and booleans
+        included), a field repeated with different values, or a
+        ``Timestamp`` that is not ISO 8601.
     """
     fields = _fields(body_or_query)
     event = fields.get("StreamEvent")
@@ -237,7 +279,8 @@ def verify_signature(body: Union[str, bytes, bytearray], signature: Union[str, b
     Parameters
     ----------
     body : str or bytes
-        The raw request body exactly as received (str is encoded as UTF-8).
+        The raw request body exactly as received, form-encoded or JSON (str
+        is encoded as UTF-8); verify before parsing.
         For a GET callback, pass what Telnyx signed (the query string).
     signature : str or bytes
         The ``telnyx-signature-ed25519`` header (base64).
