@@ -205,8 +205,9 @@ def encode(pcm: Any, rate: int, bitrate: int = 64) -> bytes:
         Its sample rate, one an MP3 frame can declare (8000, 11025, 12000,
         16000, 22050, 24000, 32000, 44100, 48000); the file is at that rate.
     bitrate : int
-        kbit/s, 8 to 320 (default 64); LAME takes the nearest the rate's
-        MPEG version allows (MPEG-2 and 2.5: at most 160).
+        kbit/s, 8 to 320 (default 64); LAME takes the nearest its tables
+        allow for the rate: 32 to 320 at 32000-48000 Hz (MPEG-1), 8 to 160
+        at 16000-24000 Hz (MPEG-2), 8 to 64 at 8000-12000 Hz (MPEG-2.5).
 
     Returns
     -------
