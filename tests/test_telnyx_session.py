@@ -507,7 +507,7 @@ class FakeClock:
 def test_mp3_mode_one_message_per_second():
     clock = FakeClock()
     s = MediaStream(mp3=True, clock=clock)
-    mp3 = b"ID3\x04\x00" + bytes(200)
+    mp3 = b"ID3\x04" + bytes(6) + (b"\xff\xfb\x90\xc4" + bytes(413)) * 2  # ID3, two MP3 frames
     msg = s.play_mp3(mp3)
     assert base64.b64decode(json.loads(msg)["media"]["payload"]) == mp3
     clock.t += 0.4
@@ -516,7 +516,7 @@ def test_mp3_mode_one_message_per_second():
         s.play_mp3(mp3)
     assert info.value.retry_after == pytest.approx(0.6)
     clock.t += 0.6
-    frame_sync = b"\xff\xfb\x90\x00" + bytes(100)
+    frame_sync = b"\xff\xfb\x90\xc4" + bytes(413)     # one whole 128 kbit/s frame
     assert s.play_mp3(frame_sync)
     with pytest.raises(ValueError, match="not an MP3"):
         clock.t += 5

@@ -6,11 +6,13 @@
   (:func:`parse`) and the JSON frames sent back (:func:`media_message`,
   :func:`mark_message`, :func:`clear_message`).
 - :mod:`~streamcodec.telnyx.texml`: TeXML ``<Stream>`` documents.
+- :mod:`~streamcodec.telnyx.call_control`: the ``stream_*`` fields of Call
+  Control dial / answer / streaming_start commands.
 - :mod:`~streamcodec.telnyx.webhooks`: stream status callbacks and their
   Ed25519 signatures.
 """
 
-from . import messages, texml, webhooks
+from . import call_control, messages, texml, webhooks
 from .messages import (
     Connected,
     Dtmf,

@@ -921,25 +921,62 @@ class MediaStream:
         Raises
         ------
         ValueError
-            Not MP3 mode, or ``data`` does not start like an MP3 file (an
-            ID3 tag or an MPEG audio frame header).
+            Not MP3 mode, or ``data`` is not an MP3 file: after any ID3v2
+            tags, a valid layer III frame header (version, layer, bitrate
+            and sample-rate index not reserved), the whole frame, and a valid
+            next frame when more follows (:func:`streamcodec.telnyx.mp3.check`).
         MP3RateLimitError
             Called too soon.
         """
+        from . import mp3 as _mp3               # loaded for MP3 mode only
         if not self.mp3:
             raise ValueError("play_mp3() needs an MP3-mode stream (MediaStream(mp3=True))")
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"MP3 data must be bytes, not {type(data).__name__}")
-        head = bytes(data[:3])
-        if not (head == b"ID3" or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)):
-            raise ValueError("data is not an MP3 file: it starts with neither an ID3 tag nor "
-                             "an MPEG audio frame header")
+        try:
+            _mp3.check(data)
+        except ValueError as exc:
+            raise ValueError(f"data is not an MP3 file: {exc}") from None
         wait = self.mp3_wait()
         if wait > 0:
             raise MP3RateLimitError(wait)
         message = media_message(data)
         self._last_mp3 = self._clock()
         return message
+
+    def play_mp3_pcm(self, pcm: Any, rate: int, bitrate: int = 64) -> str:
+        """Encode PCM as one MP3 file and wrap it like :meth:`play_mp3`.
+
+        For MP3 mode when the text-to-speech gives PCM.  Needs ``lameenc``
+        (``pip install 'streamcodec[mp3]'``).  The same one-message-per-
+        ``mp3_interval`` limit holds; a call too soon raises before encoding.
+
+        Parameters
+        ----------
+        pcm : bytes, bytearray, memoryview or numpy int16 array
+            16-bit mono PCM, not empty.
+        rate : int
+            Its rate, one MP3 carries (8000, 11025, 12000, 16000, 22050,
+            24000, 32000, 44100, 48000); the file is at that rate.
+        bitrate : int
+            kbit/s (default 64); see :func:`streamcodec.telnyx.mp3.encode`.
+            LAME's encoder delay adds about 1100 samples (69 ms at 16 kHz)
+            of silence before the audio.
+
+        Raises
+        ------
+        ImportError
+            ``lameenc`` is missing.
+        ValueError, TypeError
+            Not MP3 mode, bad PCM, rate or bitrate.
+        MP3RateLimitError
+            Called too soon.
+        """
+        from . import mp3 as _mp3
+        if not self.mp3:
+            raise ValueError("play_mp3_pcm() needs an MP3-mode stream (MediaStream(mp3=True))")
+        wait = self.mp3_wait()
+        if wait > 0:
+            raise MP3RateLimitError(wait)
+        return self.play_mp3(_mp3.encode(pcm, rate, bitrate))
 
 
 def _positive_int(value: Any, what: str) -> int:
