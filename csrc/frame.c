@@ -456,12 +456,16 @@ static int scan_uint(cursor *c, int64_t *out)
     p += quoted;
     const uint8_t *digits = p;
     int64_t v = 0;
-    while (p < end && is_digit(*p) && p - digits <= MAX_DIGITS) {
+    /* at most MAX_DIGITS digits are accumulated, so v stays below 10^18:
+     * the count is checked before each multiplication, never after */
+    while (p < end && is_digit(*p)) {
+        if (p - digits == MAX_DIGITS)
+            return OTHER;
         v = v * 10 + (*p - '0');
         p++;
     }
     size_t n = (size_t)(p - digits);
-    if (n == 0 || n > MAX_DIGITS)
+    if (n == 0)
         return OTHER;
     if (quoted) {
         if (p >= end || *p != '"')

@@ -19,6 +19,7 @@ from typing import Any, Callable, Optional, Union
 
 from .._buffers import pcm_view
 from .._codecs import Decoder, Encoder, codec_info, normalize_codec
+from .._resample import Resampler
 from .._core import ffi, lib
 from .._errors import CorruptPayloadError, check
 from . import messages as _m
@@ -57,6 +58,10 @@ _object_new = object.__new__
 #: sequence_number, timestamp, payload_len, stream_id_same.
 _outputs = struct.Struct("=7q").unpack_from
 _media_out = lib.sc_frame_media_out
+#: Largest chunk number taken (18 digits, what the C scanner reads): at 50
+#: frames a second a call never gets near it, and chunk arithmetic stays
+#: inside the int64 the C path keeps it in.
+_MAX_CHUNK = 10 ** 18 - 1
 #: Telnyx sends "inbound" and "outbound"; more names than this is garbage.
 _MAX_TRACKS = 4
 
@@ -290,6 +295,7 @@ class MediaStream:
 
         self._encoder: Optional[Encoder] = None
         self._encoder_rate: Optional[int] = None
+        self._pre: Optional[Resampler] = None
         if not self.mp3:
             self._set_encoder(self.playback_rate)
         self._sent_packets = 0
@@ -368,7 +374,11 @@ class MediaStream:
                 fields["pcm"] = self._pcm_bytes[0:2 * samples]
                 fields["concealed"] = False
                 return [media]
-            return self._media_info(data)
+            try:
+                return self._media_info(data)
+            except ProtocolError:
+                self.rejected += 1    # counted as the json.loads path counts it
+                raise
         return self._general(message)
 
     def _reject(self, size: int) -> list:
@@ -386,7 +396,13 @@ class MediaStream:
 
     def _set_stream_id(self, stream_id: Optional[str]) -> None:
         self._stream_id_text = stream_id
-        text = (stream_id or "").encode("utf-8", "surrogatepass")
+        if stream_id is None:
+            # no expected id: C then never reports "same", so a message's
+            # own stream_id ('' included) is read from it, as json.loads does
+            self._stream_id = ffi.NULL
+            self._in.stream_id, self._in.stream_id_cap = ffi.NULL, 0
+            return
+        text = stream_id.encode("utf-8", "surrogatepass")
         self._stream_id = ffi.new("uint8_t[]", text or b"\0")
         self._in.stream_id, self._in.stream_id_cap = self._stream_id, len(text)
 
@@ -502,15 +518,16 @@ class MediaStream:
             self.rejected += 1
             raise ProtocolError(f"start.media_format.channels={fmt.channels}: Telnyx streams "
                                 "are mono")
-        # Build one decoder up front so a codec this build lacks fails here.
-        self._decoder_options = {"codec_rate": fmt.sample_rate} if codec == "L16" else {}
+        # Build one decoder up front so a codec this build lacks fails here,
+        # before anything of the session changes.
+        options = {"codec_rate": fmt.sample_rate} if codec == "L16" else {}
         try:
-            Decoder(codec, rate=self.rate, **self._decoder_options)
+            Decoder(codec, rate=self.rate, **options)
         except ValueError as exc:
             self.rejected += 1
             raise ProtocolError(f"cannot decode {codec} at {fmt.sample_rate} Hz to PCM at "
                                 f"{self.rate} Hz: {exc}") from None
-        self.start, self.codec = start, codec
+        self.start, self.codec, self._decoder_options = start, codec, options
         self._fec = codec == "OPUS"
         self._tracks = {}
         for i in range(len(_FAST_TRACKS)):
@@ -552,6 +569,9 @@ class MediaStream:
             name = body.get("track") if isinstance(body, dict) else None
             return self._bad_payload(self._track(name if isinstance(name, str) else "inbound"),
                                      str(exc))
+        if media.chunk > _MAX_CHUNK:
+            raise ProtocolError(f"field 'media.chunk' is out of range: {media.chunk} "
+                                f"(at most {_MAX_CHUNK}, 18 digits)")
         track = self._track(media.track)
         if not media.payload:
             return self._bad_payload(track, "field 'media.payload' is empty")
@@ -657,7 +677,7 @@ class MediaStream:
                 except ValueError:
                     pcm = None
             if pcm is None:
-                pcm = track.decoder.conceal(track.frame_samples)
+                pcm = self._conceal_frame(track)
             track.concealed += 1
             timestamp = None
             if track.last_ts is not None and after.timestamp is not None:
@@ -665,6 +685,20 @@ class MediaStream:
                 timestamp = track.last_ts + (after.timestamp - track.last_ts) * (i + 1) // span
             out.append(Media(track=track.name, chunk=first + i, timestamp=timestamp,
                              payload=b"", stream_id=after.stream_id, pcm=pcm, concealed=True))
+
+    def _conceal_frame(self, track: _Track) -> bytes:
+        """PCM standing in for one lost frame of ``track``: as long as the
+        last frame at the codec's rate, so its length follows the resampler's
+        phase like a decoded frame's (at 11025 Hz a 20 ms PCMU frame is 220
+        or 221 samples) and it never has to be exact; never raises."""
+        state = track.decoder._state
+        n = lib.sc_decoder_conceal_frame(state, self._pcm, self._in.pcm_cap)
+        if n == lib.SC_EBUFFER:
+            self._grow_pcm(lib.sc_decoder_conceal_frame_bound(state))
+            n = lib.sc_decoder_conceal_frame(state, self._pcm, self._in.pcm_cap)
+        if n < 0:   # the codec could not (out of memory): silence of a frame's length
+            return bytes(2 * track.frame_samples)
+        return self._pcm_bytes[0:2 * n]
 
     def _deliver(self, track: _Track, media: Media, out: list[Media]) -> None:
         try:
@@ -676,7 +710,7 @@ class MediaStream:
             if self.strict:
                 raise PayloadError(f"media chunk {media.chunk} of track {track.name!r}: {exc}") \
                     from None
-            pcm = track.decoder.conceal(track.frame_samples)
+            pcm = self._conceal_frame(track)
             track.concealed += 1
             out.append(Media(track=track.name, chunk=media.chunk, timestamp=media.timestamp,
                              payload=b"", sequence_number=media.sequence_number,
@@ -713,14 +747,21 @@ class MediaStream:
                 raise ValueError(f"{codec} carries audio at {native} Hz; "
                                  f"playback_rate={rate} does not fit it")
 
-    def _set_encoder(self, rate: int) -> None:
-        """A fresh encoder for PCM at ``rate``, with the C buffers the
-        outbound path writes into."""
+    def _new_encoder(self, rate: int) -> tuple[Encoder, Optional[Resampler]]:
+        """The encoder (and resampler before it, when one is needed) taking
+        PCM at ``rate``; ValueError for a rate that cannot be played, with
+        nothing of the session changed."""
         options = {}
         if self.playback_codec in ("L16", "OPUS"):
             options["codec_rate"] = self.playback_rate
+        pre, encoder_rate = None, rate
         try:
-            encoder = Encoder(self.playback_codec, rate=rate, ptime=self.playback_ptime,
+            if rate != self.playback_rate and rate * self.playback_ptime % 1000:
+                # No whole number of samples per message at this rate (11025
+                # Hz: 20 ms is 220.5): resample to the codec's rate first and
+                # cut the messages there.
+                pre, encoder_rate = Resampler(rate, self.playback_rate), self.playback_rate
+            encoder = Encoder(self.playback_codec, rate=encoder_rate, ptime=self.playback_ptime,
                               **options)
         except ValueError as exc:
             if rate != self.playback_rate:
@@ -728,8 +769,16 @@ class MediaStream:
                     f"cannot play PCM at {rate} Hz as {self.playback_codec} at "
                     f"{self.playback_rate} Hz: {exc}") from None
             raise
-        packet = rate * self.playback_ptime // 1000
-        self._encoder, self._encoder_rate, self._packet = encoder, rate, packet
+        return encoder, pre
+
+    def _set_encoder(self, rate: int,
+                     chain: Optional[tuple[Encoder, Optional[Resampler]]] = None) -> None:
+        """Play PCM at ``rate`` from now on with a fresh encoder (``chain``
+        from :meth:`_new_encoder` when already built), and the C buffers the
+        outbound path writes into."""
+        encoder, pre = self._new_encoder(rate) if chain is None else chain
+        packet = encoder.rate * self.playback_ptime // 1000
+        self._encoder, self._encoder_rate, self._packet, self._pre = encoder, rate, packet, pre
         bound = check(lib.sc_encoder_bound(encoder._state, packet), self.playback_codec)
         self._scratch = ffi.new("uint8_t[]", bound)
         self._message_len = lib.sc_frame_media_len(bound)
@@ -806,15 +855,19 @@ class MediaStream:
         """
         if self.mp3:
             raise ValueError("this stream plays MP3 (mp3=True): use play_mp3()")
-        out: Optional[list[str]] = None
-        if rate is not None and rate != self._encoder_rate:
-            rate = _positive_int(rate, "rate")
-            out = self.flush_playback()
-            self._set_encoder(rate)
         if type(pcm) is bytes and not len(pcm) & 1:
             data, n = pcm, len(pcm) >> 1          # passed to C as it is
         else:
-            data, n = pcm_view(pcm)
+            data, n = pcm_view(pcm)               # checked before anything changes
+        out: Optional[list[str]] = None
+        if rate is not None and rate != self._encoder_rate:
+            # build (and so validate) the new encoder before the held audio goes
+            chain = self._new_encoder(_positive_int(rate, "rate"))
+            out = self.flush_playback()
+            self._set_encoder(rate, chain)
+        if self._pre is not None:
+            data = self._pre.process(pcm)
+            n = len(data) >> 1
         packet, held = self._packet, self._held_n
         if not held and n == packet:              # the common case: one packet in, one out
             size = _media_out(self._out_ctx, data, n)
