@@ -594,6 +594,12 @@ static int scan_media_object(cursor *c, scanned *out, unsigned *seen)
             } else if (TAKE(c, "outbound")) {
                 out->track = 1;
                 rc = OK;
+            } else if (TAKE(c, "inbound_track")) {   /* the TeXML spelling */
+                out->track = 0;
+                rc = OK;
+            } else if (TAKE(c, "outbound_track")) {
+                out->track = 1;
+                rc = OK;
             }
             break;
         default:
@@ -718,7 +724,8 @@ int sc_frame_media_in(sc_frame_in *f, const uint8_t *msg, size_t len)
         int64_t n = sc_decoder_decode(d, f->payload, (size_t)got, f->pcm, f->pcm_cap);
         if (n >= 0) {
             f->samples = n;
-            f->next_chunk[s.track] = s.chunk + 1;
+            int64_t stride = f->stride[s.track];
+            f->next_chunk[s.track] = s.chunk + (stride > 0 && stride <= 1000 ? stride : 1);
         } else {
             f->decode_error = n;
         }

@@ -322,7 +322,7 @@ def slow_variant(msg: str) -> str:
 
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["inbound", "outbound", "inbound", "outbound",
-                                           "x", "y", "z"]),
+                                           "inbound_track", "x", "y", "z"]),
                           st.integers(1, 12),
                           st.sampled_from([SID, SID, SID, "", "other", None]),
                           st.sampled_from(["full", "full", "full", "empty", "huge-chunk"])),

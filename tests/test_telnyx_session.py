@@ -852,3 +852,90 @@ def test_failed_rate_change_keeps_the_held_audio():
     reference = MediaStream()
     expected = reference.play(tone(30, rate=24000), 24000) + reference.flush_playback()
     assert first + rest == expected
+
+
+# ---------------------------------------------------------------- chunk numbering of both tracks
+
+def both_tracks_msgs(numbering, frames=50, lost=(), swaps=()):
+    """Both tracks' media messages as they arrive (inbound then outbound,
+    each 20 ms frame), with chunk counting per track or shared by the two
+    tracks; `lost` drops (track, frame index) pairs, `swaps` exchanges the
+    messages at two arrival positions."""
+    data = {t: ulaw_frames(frames, seed=i + 1) for i, t in enumerate(("inbound", "outbound"))}
+    msgs, meta = [], []
+    for i in range(frames):
+        for k, t in enumerate(("inbound", "outbound")):
+            chunk = i + 1 if numbering == "per-track" else 2 * i + 1 + k
+            if (t, i) in lost:
+                continue
+            msgs.append(media_msg(data[t][i], chunk, track=t, ts=1000 + 20 * i))
+            meta.append((t, i))
+    for a, b in swaps:
+        msgs[a], msgs[b] = msgs[b], msgs[a]
+    return msgs, data
+
+
+@pytest.mark.parametrize("numbering", ["per-track", "shared"])
+def test_both_tracks_either_numbering_gives_every_frame_once(numbering):
+    msgs, data = both_tracks_msgs(numbering, swaps=[(10, 12), (41, 43), (70, 71)])
+    s = session(rate=8000)
+    s.feed(start_msg())
+    out = feed_all(s, msgs) + s.drain()
+    for t in ("inbound", "outbound"):
+        mine = [m for m in out if m.track == t]
+        assert len(mine) == 50 and not any(m.concealed for m in mine)
+        assert [m.pcm for m in mine] == [ulaw_ref(f) for f in data[t]]
+        assert [m.timestamp for m in mine] == [1000 + 20 * i for i in range(50)]
+        st_ = s.stats[t]
+        assert (st_.received, st_.lost, st_.concealed, st_.too_late) == (50, 0, 0, 0)
+        # in-order frames of the learned stride take the C path again
+        assert s._tracks[t].stride == (1 if numbering == "per-track" else 2)
+
+
+@pytest.mark.parametrize("numbering", ["per-track", "shared"])
+def test_both_tracks_either_numbering_conceals_a_real_gap(numbering):
+    msgs, data = both_tracks_msgs(numbering, lost={("inbound", 10), ("outbound", 20),
+                                                   ("outbound", 21)}, swaps=[(30, 32)])
+    s = session(rate=8000)
+    s.feed(start_msg())
+    out = feed_all(s, msgs) + s.drain()
+    step = 1 if numbering == "per-track" else 2
+    for t, gap in (("inbound", [10]), ("outbound", [20, 21])):
+        mine = [m for m in out if m.track == t]
+        assert len(mine) == 50
+        assert [i for i, m in enumerate(mine) if m.concealed] == gap
+        first = mine[0].chunk
+        assert [m.chunk for m in mine] == [first + step * i for i in range(50)]
+        assert [m.pcm for i, m in enumerate(mine) if i not in gap] == \
+            [ulaw_ref(f) for i, f in enumerate(data[t]) if i not in gap]
+        assert (s.stats[t].lost, s.stats[t].concealed) == (len(gap), len(gap))
+
+
+@pytest.mark.parametrize("slow", [False, True])
+def test_texml_track_names_are_the_two_tracks(slow):
+    s = session()
+    s.feed(start_msg())
+    frames = ulaw_frames(2)
+    msgs = [media_msg(frames[0], 1, track="inbound_track"),
+            media_msg(frames[1], 1, track="outbound_track")]
+    if slow:   # an escaped field: the json.loads path
+        msgs = [m[:-1] + ',"x":"\\u0041"}' for m in msgs]
+    out = feed_all(s, msgs)
+    assert [m.track for m in out] == ["inbound", "outbound"]
+    assert set(s.stats) == {"inbound", "outbound"}
+
+
+def test_error_frames_reach_the_app():
+    s = session()
+    s.feed(start_msg())
+    (bare,) = s.feed('{"event":"error"}')
+    assert isinstance(bare, telnyx.Error) and bare.raw == {"event": "error"}
+    (other,) = s.feed('{"event":"error","error":{"code":"42","detail":"d"}}')
+    assert (other.code, other.detail) == (42, "d")
+    assert s.rejected == 0
+
+
+def test_l16_byteorder_choice_is_checked():
+    assert MediaStream().l16_byteorder == "big"
+    with pytest.raises(ValueError, match="l16_byteorder"):
+        MediaStream(l16_byteorder="middle")
