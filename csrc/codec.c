@@ -37,6 +37,7 @@ struct sc_decoder {
     sc_params params;   /* with codec_rate resolved to the native rate */
     void *codec;        /* ops->dec_size() bytes */
     sc_rate_bridge bridge;  /* codec_rate -> rate */
+    int64_t last_native;    /* codec-rate samples of the last payload decoded, 0 before */
 };
 
 struct sc_encoder {
@@ -201,7 +202,7 @@ static int64_t decode_resampled(sc_decoder *d, const uint8_t *payload, size_t le
 {
     sc_rate_bridge *b = &d->bridge;
     const sc_codec_ops *ops = d->ops;
-    int64_t written = 0;
+    int64_t written = 0, native = 0;
     if (ops->unit_bytes > 0 && ops->unit_samples > 0) {
         size_t units = b->scratch_cap / (size_t)ops->unit_samples;
         size_t slice = units * (size_t)ops->unit_bytes;
@@ -215,7 +216,10 @@ static int64_t decode_resampled(sc_decoder *d, const uint8_t *payload, size_t le
             if (w < 0)
                 return w;
             written += w;
+            native += n;
         }
+        if (native > 0)
+            d->last_native = native;
         return written;
     }
     int64_t bound = ops->dec_bound(d->codec, payload, len);
@@ -227,6 +231,8 @@ static int64_t decode_resampled(sc_decoder *d, const uint8_t *payload, size_t le
     int64_t n = ops->decode(d->codec, payload, len, b->scratch, b->scratch_cap);
     if (n < 0)
         return n;
+    if (n > 0)
+        d->last_native = n;
     return sc_resampler_process(b->rs, b->scratch, (size_t)n, out, cap);
 }
 
@@ -238,31 +244,20 @@ int64_t sc_decoder_decode(sc_decoder *d, const uint8_t *payload, size_t len,
         return bound;
     if ((uint64_t)bound > cap)
         return SC_EBUFFER;
-    if (!d->bridge.rs)
-        return d->ops->decode(d->codec, payload, len, out, cap);
+    if (!d->bridge.rs) {
+        int64_t n = d->ops->decode(d->codec, payload, len, out, cap);
+        if (n > 0)
+            d->last_native = n;
+        return n;
+    }
     return decode_resampled(d, payload, len, out, cap);
 }
 
-int64_t sc_decoder_conceal(sc_decoder *d, size_t n, int16_t *out, size_t cap)
+/* Conceal m codec-rate samples through the resampler into out (room for
+ * sc_resampler_out_count(m) samples, checked by the caller). */
+static int64_t conceal_native(sc_decoder *d, int64_t m, int16_t *out, size_t cap)
 {
-    if (n > cap)
-        return SC_EBUFFER;
     sc_rate_bridge *b = &d->bridge;
-    if (!b->rs)
-        return d->ops->conceal(d->codec, n, out, cap);
-    /* the codec-rate count m whose resampled length is exactly n */
-    if (n > ((size_t)1 << 32))
-        return SC_EARG;
-    int64_t guess = (int64_t)n * b->down / b->up;
-    int64_t m = -1;
-    for (int64_t k = guess > 2 ? guess - 2 : 0; k <= guess + 2; k++) {
-        if (sc_resampler_out_count(b->rs, (size_t)k) == (int64_t)n) {
-            m = k;
-            break;
-        }
-    }
-    if (m < 0)
-        return SC_EARG;   /* n is not a whole number of codec-rate samples */
     const sc_codec_ops *ops = d->ops;
     int64_t written = 0;
     if (!(ops->unit_bytes > 0 && ops->unit_samples > 0)) {
@@ -286,6 +281,59 @@ int64_t sc_decoder_conceal(sc_decoder *d, size_t n, int16_t *out, size_t cap)
         done += (int64_t)k;
     }
     return written;
+}
+
+int64_t sc_decoder_conceal(sc_decoder *d, size_t n, int16_t *out, size_t cap)
+{
+    if (n > cap)
+        return SC_EBUFFER;
+    sc_rate_bridge *b = &d->bridge;
+    if (!b->rs)
+        return d->ops->conceal(d->codec, n, out, cap);
+    /* the codec-rate count m whose resampled length is exactly n */
+    if (n > ((size_t)1 << 32))
+        return SC_EARG;
+    int64_t guess = (int64_t)n * b->down / b->up;
+    int64_t m = -1;
+    for (int64_t k = guess > 2 ? guess - 2 : 0; k <= guess + 2; k++) {
+        if (sc_resampler_out_count(b->rs, (size_t)k) == (int64_t)n) {
+            m = k;
+            break;
+        }
+    }
+    if (m < 0)
+        return SC_EARG;   /* n is not a whole number of codec-rate samples */
+    return conceal_native(d, m, out, cap);
+}
+
+/* Codec-rate samples one concealed frame takes: the last payload's, or
+ * 20 ms; whole units of a sample codec (G722 pairs). */
+static int64_t conceal_frame_native(const sc_decoder *d)
+{
+    int64_t m = d->last_native > 0 ? d->last_native : d->params.codec_rate / 50;
+    int32_t unit = d->ops->unit_samples;
+    if (unit > 1)
+        m -= m % unit;
+    return m > 0 ? m : (unit > 1 ? unit : 1);
+}
+
+int64_t sc_decoder_conceal_frame_bound(const sc_decoder *d)
+{
+    int64_t m = conceal_frame_native(d);
+    return d->bridge.rs ? sc_resampler_out_count(d->bridge.rs, (size_t)m) : m;
+}
+
+int64_t sc_decoder_conceal_frame(sc_decoder *d, int16_t *out, size_t cap)
+{
+    int64_t m = conceal_frame_native(d);
+    int64_t bound = sc_decoder_conceal_frame_bound(d);
+    if (bound < 0)
+        return bound;
+    if ((uint64_t)bound > cap)
+        return SC_EBUFFER;
+    if (!d->bridge.rs)
+        return d->ops->conceal(d->codec, (size_t)m, out, cap);
+    return conceal_native(d, m, out, cap);
 }
 
 int64_t sc_decoder_recover(sc_decoder *d, const uint8_t *next, size_t len,

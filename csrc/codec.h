@@ -62,8 +62,18 @@ int64_t sc_decoder_bound(const sc_decoder *d, const uint8_t *payload, size_t len
  * SC_EBUFFER nothing was consumed and the state is unchanged. */
 int64_t sc_decoder_decode(sc_decoder *d, const uint8_t *payload, size_t len,
                           int16_t *out, size_t cap);
-/* Synthesise n samples (API rate) for lost audio and keep the state sane. */
+/* Synthesise n samples (API rate) for lost audio and keep the state sane.
+ * SC_EARG when no whole number of codec-rate samples resamples to exactly n
+ * (at 11025 Hz a 20 ms PCMU frame is 220 or 221 samples, by phase). */
 int64_t sc_decoder_conceal(sc_decoder *d, size_t n, int16_t *out, size_t cap);
+/* Synthesise one frame for a lost payload: as many codec-rate samples as
+ * the last payload decoded held (20 ms before the first), resampled to the
+ * API rate as a decoded payload would be, so the count follows the
+ * resampler's phase and never has to be exact.  Returns samples written, or
+ * SC_EBUFFER (state unchanged) when cap is short of
+ * sc_decoder_conceal_frame_bound(d). */
+int64_t sc_decoder_conceal_frame(sc_decoder *d, int16_t *out, size_t cap);
+int64_t sc_decoder_conceal_frame_bound(const sc_decoder *d);
 /* The frame lost just before `next` (the payload that followed the gap),
  * rebuilt from the in-band redundancy `next` carries (OPUS FEC), or by loss
  * concealment when it carries none; decode `next` itself afterwards as

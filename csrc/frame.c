@@ -456,12 +456,16 @@ static int scan_uint(cursor *c, int64_t *out)
     p += quoted;
     const uint8_t *digits = p;
     int64_t v = 0;
-    while (p < end && is_digit(*p) && p - digits <= MAX_DIGITS) {
+    /* at most MAX_DIGITS digits are accumulated, so v stays below 10^18:
+     * the count is checked before each multiplication, never after */
+    while (p < end && is_digit(*p)) {
+        if (p - digits == MAX_DIGITS)
+            return OTHER;
         v = v * 10 + (*p - '0');
         p++;
     }
     size_t n = (size_t)(p - digits);
-    if (n == 0 || n > MAX_DIGITS)
+    if (n == 0)
         return OTHER;
     if (quoted) {
         if (p >= end || *p != '"')
@@ -590,6 +594,12 @@ static int scan_media_object(cursor *c, scanned *out, unsigned *seen)
             } else if (TAKE(c, "outbound")) {
                 out->track = 1;
                 rc = OK;
+            } else if (TAKE(c, "inbound_track")) {   /* the TeXML spelling */
+                out->track = 0;
+                rc = OK;
+            } else if (TAKE(c, "outbound_track")) {
+                out->track = 1;
+                rc = OK;
             }
             break;
         default:
@@ -714,7 +724,8 @@ int sc_frame_media_in(sc_frame_in *f, const uint8_t *msg, size_t len)
         int64_t n = sc_decoder_decode(d, f->payload, (size_t)got, f->pcm, f->pcm_cap);
         if (n >= 0) {
             f->samples = n;
-            f->next_chunk[s.track] = s.chunk + 1;
+            int64_t stride = f->stride[s.track];
+            f->next_chunk[s.track] = s.chunk + (stride > 0 && stride <= 1000 ? stride : 1);
         } else {
             f->decode_error = n;
         }

@@ -51,6 +51,9 @@ typedef struct sc_frame_in {
     int64_t decode_error;     /* the decoder's negative code when it refused the payload, else 0 */
     /* inputs */
     int64_t next_chunk[2];    /* per track: the chunk to decode next; negative: any */
+    int64_t stride[2];        /* per track: chunk step between its frames (1 when each
+                               * track counts its own; about 2 when the counter is
+                               * shared by both tracks); 0 is taken as 1 */
     sc_decoder *decoders[2];  /* per track; NULL: parse only */
     const uint8_t *stream_id;
     size_t stream_id_cap;     /* length of `stream_id` */
@@ -71,7 +74,8 @@ int64_t sc_base64_decode(const char *in, size_t n, uint8_t *out, size_t cap);
 /*
  * One inbound media message.  The frame is decoded when its track's decoder
  * is not NULL and its chunk is next_chunk[track] (or next_chunk[track] is
- * negative: nothing released yet); then next_chunk[track] becomes chunk + 1.
+ * negative: nothing released yet); then next_chunk[track] becomes
+ * chunk + stride[track].
  * Returns SC_FRAME_MEDIA with the outputs filled, SC_FRAME_OTHER (nothing
  * changed), or SC_EARG.  A payload larger than payload_cap gives
  * SC_FRAME_OTHER; a decoder error or a full `pcm` gives samples = -1 with

@@ -320,23 +320,44 @@ def slow_variant(msg: str) -> str:
     return msg[:-1] + ',"x":"\\u0041"}'
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["inbound", "outbound"]), st.integers(1, 12)),
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["inbound", "outbound", "inbound", "outbound",
+                                           "inbound_track", "x", "y", "z"]),
+                          st.integers(1, 12),
+                          st.sampled_from([SID, SID, SID, "", "other", None]),
+                          st.sampled_from(["full", "full", "full", "empty", "huge-chunk"])),
                 max_size=40),
-       st.integers(0, 3))
-def test_session_fast_and_general_paths_agree(arrivals, window):
-    start = json.dumps({"event": "start", "stream_id": SID, "start": {
-        "media_format": {"encoding": "PCMA", "sample_rate": 8000}}})
-    msgs = [json.dumps({"event": "media", "sequence_number": str(i), "stream_id": SID,
-                        "media": {"track": t, "chunk": str(c), "timestamp": str(20 * c),
-                                  "payload": base64.b64encode(bytes([c]) * 160).decode()}})
-            for i, (t, c) in enumerate(arrivals)]
+       st.integers(0, 3), st.booleans(), st.sampled_from([SID, None, ""]))
+def test_session_fast_and_general_paths_agree(arrivals, window, strict, start_id):
+    """The C fast path and the json.loads path give the same events, the same
+    ProtocolErrors and the same counters (stats and rejected)."""
+    start = {"event": "start", "start": {"media_format": {"encoding": "PCMA",
+                                                          "sample_rate": 8000}}}
+    if start_id is not None:
+        start["stream_id"] = start_id
+    msgs = []
+    for i, (track, c, sid, kind) in enumerate(arrivals):
+        payload = b"" if kind == "empty" else bytes([c]) * 160
+        frame = {"event": "media", "sequence_number": str(i),
+                 "media": {"track": track, "chunk": str(10 ** 18 + c if kind == "huge-chunk"
+                                                       else c),
+                           "timestamp": str(20 * c),
+                           "payload": base64.b64encode(payload).decode()}}
+        if sid is not None:
+            frame["stream_id"] = sid
+        msgs.append(json.dumps(frame))
     results = []
     for variant in (lambda m: m, slow_variant):
-        s = MediaStream(rate=8000, reorder_window=window)
-        s.feed(variant(start))
-        out = [ev for m in msgs for ev in s.feed(variant(m))] + s.drain()
-        results.append((out, s.stats))
+        s = MediaStream(rate=8000, reorder_window=window, strict=strict)
+        s.feed(variant(json.dumps(start)))
+        out = []
+        for m in msgs:
+            try:
+                out.append(s.feed(variant(m)))
+            except messages.ProtocolError as exc:
+                out.append(f"{type(exc).__name__}: {exc}")
+        out.append(s.drain())
+        results.append((out, s.stats, s.rejected))
     assert results[0] == results[1]
 
 
@@ -401,6 +422,67 @@ def _corpus() -> bytes:
         i = rng.randrange(len(msg))
         lines.append(b"M " + msg[:i] + bytes([rng.choice(odd)]) + msg[i + 1:])
     return b"\n".join(lines) + b"\n"
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler")
+def test_long_numbers_scan_without_signed_overflow(tmp_path):
+    """19- and 20-digit numbers (chunk, timestamp, sequence_number) are
+    handed to json.loads without ever overflowing int64 in the scanner: the
+    harness is built with UBSan trapping on signed overflow."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    csrc = os.path.join(repo, "csrc")
+    (tmp_path / "h.c").write_text(HARNESS)
+    sources = [os.path.join(csrc, f) for f in sorted(os.listdir(csrc)) if f.endswith(".c")]
+    exe = tmp_path / "h-ubsan"
+    subprocess.run(["cc", "-O1", "-std=c11", "-fsanitize=signed-integer-overflow",
+                    "-fno-sanitize-recover=all", "-I", csrc, str(tmp_path / "h.c"), *sources,
+                    "-lm", "-o", str(exe)], check=True)
+    numbers = ["9" * 18, "1" + "0" * 18, "9" * 19, "9223372036854775807", "9223372036854775808",
+               "9" * 20, "1" + "0" * 19]
+    lines = []
+    for number in numbers:
+        for key in ("chunk", "timestamp"):
+            for quoted in ('"%s"', "%s"):
+                media = {"chunk": "1", "payload": "AAAA", key: "@"}
+                text = json.dumps({"event": "media", "media": media}).replace(
+                    '"@"', quoted % number)
+                lines.append("M " + text)
+        lines.append("M " + json.dumps({"event": "media", "sequence_number": number,
+                                        "media": {"chunk": "1", "payload": "AAAA"}}))
+    run = subprocess.run([str(exe)], input="\n".join(lines).encode() + b"\n",
+                         capture_output=True)
+    assert run.returncode == 0, run.stderr.decode()
+    results = run.stdout.decode().splitlines()
+    assert len(results) == len(lines)
+    for line, result in zip(lines, results):
+        rc = int(result.split()[0])
+        digits = max(len(t) for t in line.replace('"', " ").replace(",", " ").replace(
+            ":", " ").replace("}", " ").split() if t.isdigit())
+        # up to 18 digits the scanner reads the number; longer ones go to json.loads
+        assert rc == (lib.SC_FRAME_MEDIA if digits <= 18 else lib.SC_FRAME_OTHER), line
+
+
+@pytest.mark.parametrize("number", ["9" * 18, "9" * 19, "9223372036854775807", "9" * 20])
+def test_long_numbers_same_through_both_paths(number):
+    """Through the session, a long chunk/sequence_number/timestamp gives what
+    the json.loads path gives: the same event, or the same ProtocolError."""
+    start = json.dumps({"event": "start", "stream_id": SID, "start": {
+        "media_format": {"encoding": "PCMU", "sample_rate": 8000}}})
+    payload = base64.b64encode(bytes(160)).decode()
+    for key in ("chunk", "timestamp", "sequence_number"):
+        media = {"track": "inbound", "chunk": "5", "timestamp": "100", "payload": payload}
+        frame = {"event": "media", "stream_id": SID, "media": media}
+        (media if key != "sequence_number" else frame)[key] = number
+        outcomes = []
+        for variant in (lambda m: m, slow_variant):
+            s = MediaStream(rate=8000)
+            s.feed(start)
+            try:
+                got = s.feed(variant(json.dumps(frame)))
+            except messages.ProtocolError as exc:
+                got = type(exc).__name__ + str(exc)
+            outcomes.append((got, s.stats, s.rejected))
+        assert outcomes[0] == outcomes[1], key
 
 
 @pytest.mark.skipif(os.uname().machine != "x86_64" or shutil.which("cc") is None,

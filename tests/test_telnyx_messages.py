@@ -141,8 +141,6 @@ def test_dtmf_mark_error_stop():
     ('{"event":"dtmf"}', "dtmf"),
     ('{"event":"mark","mark":{"name":5}}', "mark.name"),
     ('{"event":"mark"}', "mark"),
-    ('{"event":"error"}', "payload"),
-    ('{"event":"error","payload":{"title":3}}', "payload.title"),
     ('{"event":"stop","stop":[]}', "stop"),
 ])
 def test_other_frames_strict(text, field):
@@ -201,3 +199,31 @@ def test_events_are_frozen():
     ev = m.parse('{"event":"dtmf","dtmf":{"digit":"1"}}')
     with pytest.raises(AttributeError):
         ev.digit = "2"
+
+
+@pytest.mark.parametrize("text, code, title, detail", [
+    ('{"event":"error"}', None, None, None),
+    ('{"event":"error","payload":{"code":100003,"title":"Malformed frame"}}',
+     100003, "Malformed frame", None),
+    ('{"event":"error","payload":{"code":"100003","title":3,"detail":"d"}}', 100003, None, "d"),
+    ('{"event":"error","error":{"code":7,"title":"t","detail":"d"}}', 7, "t", "d"),
+    ('{"event":"error","code":-2,"title":"top level"}', -2, "top level", None),
+    ('{"event":"error","payload":"text","stream_id":5,"sequence_number":"x"}', None, None, None),
+    ('{"event":"error","payload":[1],"code":true}', None, None, None),
+])
+def test_error_frames_are_lenient(text, code, title, detail):
+    """Telnyx does not pin the shape of error frames down: whatever it sends
+    reaches the app as an Error (raw always), never a ProtocolError."""
+    ev = m.parse(text)
+    assert isinstance(ev, m.Error)
+    assert (ev.code, ev.title, ev.detail) == (code, title, detail)
+    assert ev.raw == json.loads(text)
+
+
+@pytest.mark.parametrize("name, track", [("inbound_track", "inbound"),
+                                         ("outbound_track", "outbound"),
+                                         ("inbound", "inbound"), ("other", "other")])
+def test_texml_track_names_map_to_the_media_track(name, track):
+    text = json.dumps({"event": "media", "media": {"track": name, "chunk": "1",
+                                                   "payload": "AAAA"}})
+    assert m.parse(text).track == track

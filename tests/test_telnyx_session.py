@@ -703,3 +703,239 @@ def test_configure_without_start_frame_decodes_media_like_start():
         MediaStream().configure("GSM", 8000)
     g722 = MediaStream(rate=16000)
     assert g722.configure("G722").media_format.sample_rate == 16000
+
+
+# ---------------------------------------------------------------- every rate survives
+
+def _codec_payloads(codec, frames, seed):
+    """20 ms payloads of `codec` with some odd sizes where the codec has
+    sample units (PCMU/PCMA/G722: 159..161 bytes; L16: an odd length, which
+    the codec refuses and the session conceals in place)."""
+    from streamcodec.signals import speech_like
+    if codec in ("OPUS", "AMR-WB"):
+        return encoded(codec, 16000, frames)
+    rng = np.random.default_rng(seed)
+    sizes = rng.choice([160, 161, 159, 80, 163], frames)
+    if codec == "L16":
+        pcm = speech_like(frames * 0.02, rate=8000, seed=seed)
+        out = [pcm[160 * i:160 * (i + 1)].astype(">i2").tobytes() for i in range(frames)]
+        out[3] = out[3][:-1]                                  # odd: refused, concealed
+        return out
+    return [bytes(rng.integers(0, 256, int(n), dtype=np.uint8)) for n in sizes]
+
+
+_WIRE_RATE = {"PCMU": 8000, "PCMA": 8000, "G722": 8000, "OPUS": 48000, "AMR-WB": 16000,
+              "L16": 8000}
+
+
+@pytest.mark.parametrize("rate", sc.SUPPORTED_RATES)
+@pytest.mark.parametrize("codec", ["PCMU", "PCMA", "G722", "OPUS", "AMR-WB", "L16"])
+def test_every_rate_survives_loss_and_odd_payloads(codec, rate):
+    """Concealment never raises into feed(): at 11025 Hz a 20 ms frame is
+    220 or 221 samples and an odd payload size makes other counts, none of
+    which conceal(n) can always make exactly."""
+    frames = _codec_payloads(codec, 30, seed=rate)
+    s = session(rate=rate, reorder_window=2)
+    s.feed(start_msg(codec, _WIRE_RATE[codec]))
+    arrival = [c for c in range(1, 31) if c % 7 not in (3, 4)]    # gaps of two
+    arrival[5], arrival[6] = arrival[6], arrival[5]
+    out = feed_all(s, [media_msg(frames[c - 1], c) for c in arrival])
+    out += s.feed('{"event":"stop"}')
+    assert isinstance(out[-1], telnyx.Stop)
+    media = out[:-1]
+    assert [m.chunk for m in media] == list(range(1, 31))
+    st_ = s.stats["inbound"]
+    assert st_.lost == 30 - len(arrival) == 8
+    assert st_.concealed == st_.lost + st_.bad
+    # every frame is about 20 ms (odd payloads: a sample or two either way)
+    for m in media:
+        assert abs(len(m.pcm) // 2 - rate / 50) <= rate / 50 / 2 + 2, (m.chunk, len(m.pcm))
+    # and the session keeps taking messages
+    assert s.feed('{"event":"dtmf","dtmf":{"digit":"1"}}')[0].digit == "1"
+
+
+@pytest.mark.parametrize("codec, playback_rate", [("PCMU", 8000), ("G722", 16000),
+                                                  ("OPUS", 16000), ("AMR-WB", 16000),
+                                                  ("L16", 16000)])
+def test_play_at_every_rate(codec, playback_rate):
+    """PCM at any supported rate plays, also where 20 ms is not a whole
+    number of samples (11025 Hz: 220.5)."""
+    from streamcodec.signals import speech_like
+    for rate in sc.SUPPORTED_RATES:
+        s = MediaStream(rate=16000, playback_codec=codec, playback_rate=playback_rate)
+        pcm = speech_like(0.5, rate=rate, seed=1)
+        msgs, pos = [], 0
+        for size in (333, 1, 4000, rate // 50, 2 * rate // 50 + 7, len(pcm)):
+            msgs += s.play(pcm[pos:pos + size], rate)
+            pos += size
+        msgs += s.flush_playback()
+        assert s.sent_ms == 20 * len(msgs)
+        assert 500 <= s.sent_ms <= 540, (rate, s.sent_ms)
+        wire = payloads(msgs)
+        decoder = sc.Decoder(codec, rate=playback_rate, **(
+            {"codec_rate": playback_rate} if codec == "L16" else {}))
+        decoded = b"".join(decoder.decode(p) for p in wire)
+        assert len(decoded) == 2 * playback_rate * s.sent_ms // 1000
+        # the audio got through: the signal's level, not silence
+        level = np.sqrt(np.mean(np.frombuffer(decoded, np.int16).astype(float) ** 2))
+        reference = np.sqrt(np.mean(pcm.astype(float) ** 2))
+        assert 0.5 * reference < level < 1.5 * reference, (rate, level, reference)
+
+
+# ---------------------------------------------------------------- refused input changes nothing
+
+def test_chunk_out_of_range_is_a_protocol_error():
+    s = session()
+    s.feed(start_msg())
+    for chunk in (2 ** 63 - 1, 10 ** 18):
+        with pytest.raises(ProtocolError, match="media.chunk"):
+            s.feed(media_msg(b"\x00" * 160, chunk, seq=7, ts=140))
+    assert s.rejected == 2
+    # the largest chunk taken works, and so does the stream after it
+    out = feed_all(s, [media_msg(b"\x00" * 160, 10 ** 18 - 2, seq=8, ts=160),
+                       media_msg(b"\x00" * 160, 10 ** 18 - 1, seq=9, ts=180)])
+    assert [m.chunk for m in out] == [10 ** 18 - 2, 10 ** 18 - 1]
+    (stop,) = s.feed('{"event":"stop"}')
+    assert isinstance(stop, telnyx.Stop)
+
+
+def test_refused_second_start_changes_nothing():
+    s = session(rate=8000)
+    s.feed(start_msg("L16", 8000))
+    pcm = np.arange(160, dtype=np.int16)
+    (m,) = s.feed(media_msg(pcm.astype(">i2").tobytes(), 1))
+    with pytest.raises(ProtocolError, match="11111"):
+        s.feed(start_msg("L16", 11111))
+    assert s.codec == "L16" and s.start.media_format.sample_rate == 8000
+    # a track that begins now still decodes L16 at the 8000 Hz of the start in force
+    (m,) = s.feed(media_msg(pcm.astype(">i2").tobytes(), 1, track="outbound"))
+    assert np.array_equal(np.frombuffer(m.pcm, np.int16), pcm)
+
+
+def test_stream_id_read_from_the_message_when_start_had_none():
+    s = session()
+    s.feed(json.dumps({"event": "start", "start": {"media_format": {"encoding": "PCMU",
+                                                                    "sample_rate": 8000}}}))
+    frame = {"event": "media", "stream_id": "", "media": {"chunk": "1", "payload": "AAAA"}}
+    (m,) = s.feed(json.dumps(frame))
+    assert m.stream_id == "" == telnyx.parse(json.dumps(frame)).stream_id
+    del frame["stream_id"]
+    frame["media"]["chunk"] = "2"
+    (m,) = s.feed(json.dumps(frame))
+    assert m.stream_id is None
+
+
+def test_fast_path_protocol_errors_are_counted():
+    s = session(strict=True)
+    s.feed(start_msg())
+    with pytest.raises(telnyx.PayloadError, match="empty"):
+        s.feed(media_msg(b"", 1))              # the scanner reads it; Python refuses it
+    assert s.rejected == 1
+    for t in ("a", "b", "c"):                  # with "inbound": four tracks
+        s.feed(media_msg(b"\x00" * 160, 1, track=t))
+    with pytest.raises(ProtocolError, match="tracks"):
+        s.feed(media_msg(b"\x00" * 160, 1, track="outbound"))
+    assert s.rejected == 2
+
+
+def test_failed_rate_change_keeps_the_held_audio():
+    s = MediaStream()
+    first = s.play(tone(30, rate=24000), 24000)        # 20 ms out, 10 ms held
+    assert len(first) == 1 and s.sent_ms == 20
+    with pytest.raises(ValueError, match="11111"):
+        s.play(tone(20), 11111)
+    with pytest.raises(ValueError, match="odd"):
+        s.play(b"\x00" * 3, 16000)
+    assert s.sent_ms == 20                               # nothing counted, nothing lost
+    rest = s.flush_playback()
+    assert len(rest) == 1 and s.sent_ms == 40
+    reference = MediaStream()
+    expected = reference.play(tone(30, rate=24000), 24000) + reference.flush_playback()
+    assert first + rest == expected
+
+
+# ---------------------------------------------------------------- chunk numbering of both tracks
+
+def both_tracks_msgs(numbering, frames=50, lost=(), swaps=()):
+    """Both tracks' media messages as they arrive (inbound then outbound,
+    each 20 ms frame), with chunk counting per track or shared by the two
+    tracks; `lost` drops (track, frame index) pairs, `swaps` exchanges the
+    messages at two arrival positions."""
+    data = {t: ulaw_frames(frames, seed=i + 1) for i, t in enumerate(("inbound", "outbound"))}
+    msgs, meta = [], []
+    for i in range(frames):
+        for k, t in enumerate(("inbound", "outbound")):
+            chunk = i + 1 if numbering == "per-track" else 2 * i + 1 + k
+            if (t, i) in lost:
+                continue
+            msgs.append(media_msg(data[t][i], chunk, track=t, ts=1000 + 20 * i))
+            meta.append((t, i))
+    for a, b in swaps:
+        msgs[a], msgs[b] = msgs[b], msgs[a]
+    return msgs, data
+
+
+@pytest.mark.parametrize("numbering", ["per-track", "shared"])
+def test_both_tracks_either_numbering_gives_every_frame_once(numbering):
+    msgs, data = both_tracks_msgs(numbering, swaps=[(10, 12), (41, 43), (70, 71)])
+    s = session(rate=8000)
+    s.feed(start_msg())
+    out = feed_all(s, msgs) + s.drain()
+    for t in ("inbound", "outbound"):
+        mine = [m for m in out if m.track == t]
+        assert len(mine) == 50 and not any(m.concealed for m in mine)
+        assert [m.pcm for m in mine] == [ulaw_ref(f) for f in data[t]]
+        assert [m.timestamp for m in mine] == [1000 + 20 * i for i in range(50)]
+        st_ = s.stats[t]
+        assert (st_.received, st_.lost, st_.concealed, st_.too_late) == (50, 0, 0, 0)
+        # in-order frames of the learned stride take the C path again
+        assert s._tracks[t].stride == (1 if numbering == "per-track" else 2)
+
+
+@pytest.mark.parametrize("numbering", ["per-track", "shared"])
+def test_both_tracks_either_numbering_conceals_a_real_gap(numbering):
+    msgs, data = both_tracks_msgs(numbering, lost={("inbound", 10), ("outbound", 20),
+                                                   ("outbound", 21)}, swaps=[(30, 32)])
+    s = session(rate=8000)
+    s.feed(start_msg())
+    out = feed_all(s, msgs) + s.drain()
+    step = 1 if numbering == "per-track" else 2
+    for t, gap in (("inbound", [10]), ("outbound", [20, 21])):
+        mine = [m for m in out if m.track == t]
+        assert len(mine) == 50
+        assert [i for i, m in enumerate(mine) if m.concealed] == gap
+        first = mine[0].chunk
+        assert [m.chunk for m in mine] == [first + step * i for i in range(50)]
+        assert [m.pcm for i, m in enumerate(mine) if i not in gap] == \
+            [ulaw_ref(f) for i, f in enumerate(data[t]) if i not in gap]
+        assert (s.stats[t].lost, s.stats[t].concealed) == (len(gap), len(gap))
+
+
+@pytest.mark.parametrize("slow", [False, True])
+def test_texml_track_names_are_the_two_tracks(slow):
+    s = session()
+    s.feed(start_msg())
+    frames = ulaw_frames(2)
+    msgs = [media_msg(frames[0], 1, track="inbound_track"),
+            media_msg(frames[1], 1, track="outbound_track")]
+    if slow:   # an escaped field: the json.loads path
+        msgs = [m[:-1] + ',"x":"\\u0041"}' for m in msgs]
+    out = feed_all(s, msgs)
+    assert [m.track for m in out] == ["inbound", "outbound"]
+    assert set(s.stats) == {"inbound", "outbound"}
+
+
+def test_error_frames_reach_the_app():
+    s = session()
+    s.feed(start_msg())
+    (bare,) = s.feed('{"event":"error"}')
+    assert isinstance(bare, telnyx.Error) and bare.raw == {"event": "error"}
+    (other,) = s.feed('{"event":"error","error":{"code":"42","detail":"d"}}')
+    assert (other.code, other.detail) == (42, "d")
+    assert s.rejected == 0
+
+
+def test_l16_byteorder_choice_is_checked():
+    assert MediaStream().l16_byteorder == "big"
+    with pytest.raises(ValueError, match="l16_byteorder"):
+        MediaStream(l16_byteorder="middle")

@@ -363,6 +363,11 @@ def _start(frame: dict) -> Start:
     )
 
 
+#: Track names as TeXML spells them (``track="inbound_track"``), for the
+#: names media frames carry.
+_TRACK_NAMES = {"inbound_track": "inbound", "outbound_track": "outbound"}
+
+
 def _media(frame: dict) -> Media:
     media = _obj(frame, "media", "media")
     stream_id, seq = _common(frame)
@@ -370,7 +375,7 @@ def _media(frame: dict) -> Media:
         raise ProtocolError("field 'media.payload' is missing")
     track = _str(media, "track", "media.track")
     return Media(
-        track="inbound" if track is None else track,
+        track="inbound" if track is None else _TRACK_NAMES.get(track, track),
         chunk=_int(media, "chunk", "media.chunk", required=True),
         timestamp=_int(media, "timestamp", "media.timestamp"),
         payload=decode_payload(media["payload"]),
@@ -393,13 +398,36 @@ def _mark(frame: dict) -> Mark:
                 stream_id=stream_id, sequence_number=seq, raw=frame)
 
 
+def _lenient_int(value: Any) -> Optional[int]:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        digits = text[1:] if text[:1] == "-" else text
+        if digits.isascii() and digits.isdigit() and len(digits) <= 19:
+            return int(text)
+    return None
+
+
 def _error(frame: dict) -> Error:
-    payload = _obj(frame, "payload", "payload")
-    stream_id, seq = _common(frame)
-    return Error(code=_int(payload, "code", "payload.code", signed=True),
-                 title=_str(payload, "title", "payload.title"),
-                 detail=_str(payload, "detail", "payload.detail"),
-                 stream_id=stream_id, sequence_number=seq, raw=frame)
+    """Error frames are read leniently (Telnyx does not pin their shape down):
+    code/title/detail from ``payload``, else from ``error``, else from the
+    frame itself; a field that is absent or of another type is None.  Never
+    a ProtocolError: the app always hears that Telnyx reported a problem."""
+    fields: Mapping[str, Any] = frame
+    for key in ("payload", "error"):
+        value = frame.get(key)
+        if isinstance(value, dict):
+            fields = value
+            break
+    text = lambda key: fields.get(key) if isinstance(fields.get(key), str) else None  # noqa: E731
+    stream_id = frame.get("stream_id")
+    return Error(code=_lenient_int(fields.get("code")), title=text("title"),
+                 detail=text("detail"),
+                 stream_id=stream_id if isinstance(stream_id, str) else None,
+                 sequence_number=_lenient_int(frame.get("sequence_number")), raw=frame)
 
 
 def _stop(frame: dict) -> Stop:

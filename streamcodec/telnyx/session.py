@@ -19,6 +19,7 @@ from typing import Any, Callable, Optional, Union
 
 from .._buffers import pcm_view
 from .._codecs import Decoder, Encoder, codec_info, normalize_codec
+from .._resample import Resampler
 from .._core import ffi, lib
 from .._errors import CorruptPayloadError, check
 from . import messages as _m
@@ -57,6 +58,13 @@ _object_new = object.__new__
 #: sequence_number, timestamp, payload_len, stream_id_same.
 _outputs = struct.Struct("=7q").unpack_from
 _media_out = lib.sc_frame_media_out
+#: Largest chunk number taken (18 digits, what the C scanner reads): at 50
+#: frames a second a call never gets near it, and chunk arithmetic stays
+#: inside the int64 the C path keeps it in.
+_MAX_CHUNK = 10 ** 18 - 1
+#: Largest chunk step between two frames of one track taken as "the next
+#: frame" (a counter shared by both tracks steps by about 2).
+_MAX_STRIDE = 4
 #: Telnyx sends "inbound" and "outbound"; more names than this is garbage.
 _MAX_TRACKS = 4
 
@@ -126,26 +134,30 @@ _COUNTERS = ("received", "late", "too_late", "duplicate", "lost", "concealed", "
 
 class _Track:
     """Reorder state and decoder of one track.  ``expected`` (the next chunk
-    to release) lives in a C int64 cell that sc_frame_media_in() reads and
-    advances: negative means nothing released yet."""
+    to release) and ``stride`` (the chunk step between this track's frames)
+    live in C int64 cells that sc_frame_media_in() reads, and advances
+    ``expected`` by ``stride``: negative ``expected`` means nothing released
+    yet.  The last chunk released is ``expected - stride``."""
 
-    __slots__ = ("name", "decoder", "cells", "index", "pending", "history",
+    __slots__ = ("name", "decoder", "cells", "strides", "index", "pending", "history",
                  "frame_samples", "last_chunk", "last_ts", "suspect") + _COUNTERS
 
     def __init__(self, name: str, decoder: Decoder, frame_samples: int,
-                 cells: Any = None, index: int = 0):
+                 cells: Any = None, strides: Any = None, index: int = 0):
         self.name = name
         self.decoder = decoder
         for counter in _COUNTERS:
             setattr(self, counter, 0)
         self.cells = ffi.new("int64_t[1]", [-1]) if cells is None else cells
+        self.strides = ffi.new("int64_t[1]", [1]) if strides is None else strides
         self.index = index
         self.cells[index] = -1
+        self.strides[index] = 1
         self.pending: dict[int, Media] = {}   # arrived ahead of `expected`, not decoded
         self.history = [-1] * (_HISTORY_MASK + 1)  # slot chunk & mask: that chunk arrived
         self.frame_samples = frame_samples    # PCM samples of the last decoded frame
         self.last_chunk = -1                  # highest chunk received
-        self.last_ts: Optional[int] = None
+        self.last_ts: Optional[int] = None    # media.timestamp (ms) of the last frame released
         self.suspect: Optional[Media] = None  # a far-off frame awaiting confirmation
 
     @property
@@ -156,6 +168,14 @@ class _Track:
     @expected.setter
     def expected(self, value: int) -> None:
         self.cells[self.index] = value
+
+    @property
+    def stride(self) -> int:
+        return self.strides[self.index]
+
+    @stride.setter
+    def stride(self, value: int) -> None:
+        self.strides[self.index] = value
 
 
 class MediaStream:
@@ -201,14 +221,21 @@ class MediaStream:
         Seconds between MP3 messages (default 1.0).
     clock : callable
         Monotonic clock in seconds, for the MP3 rate limit.
+    l16_byteorder : str
+        Byte order of L16 samples on the wire, both ways: ``"big"`` (the
+        default: network order, as RFC 3551 defines L16) or ``"little"`` for
+        peers that send little-endian.
 
     Notes
     -----
     **Bad input.**  :meth:`feed` raises :class:`ProtocolError` (and counts
     it in :attr:`rejected`) for a message that is longer than
     ``max_message_bytes``, not JSON, not an object with a string
-    ``event``, missing or mistyping a field its event needs, media before
-    ``start``, or a ``start`` whose encoding streamcodec does not know.  A
+    ``event``, missing or mistyping a field its event needs, a ``chunk``
+    above 10**18 - 1, media before ``start``, or a ``start`` whose encoding
+    streamcodec does not know (that ``start`` then changes nothing).
+    ``error`` frames are read leniently and always give an
+    :class:`~streamcodec.telnyx.Error`.  A
     media frame whose payload is empty, not base64 or rejected by the codec
     is a counted drop (``stats[track].bad``) unless ``strict``.  Either way
     the session's state is unchanged and the next message is handled
@@ -220,8 +247,20 @@ class MediaStream:
     ``reorder_window`` later frames are waiting, or on ``stop`` /
     :meth:`drain`, with the codec's concealment (OPUS rebuilds the frame
     just before the next one from that frame's in-band FEC when it carries
-    some).  Chunk numbers are taken to count each track's frames
-    separately, as Telnyx numbers them.
+    some).  Telnyx does not say whether ``chunk`` counts each track's frames
+    or both tracks' together, so each track learns its stride: a frame
+    whose ``timestamp`` (ms) is one frame after the last one released
+    follows it whatever its chunk step (up to 4), and that step becomes the
+    track's stride (1 per track, 2 for a shared counter).  A gap is filled
+    with as many frames as the chunks say are missing, or fewer when the
+    timestamps say so.  Without timestamps, chunks alone decide.  Track
+    names ``inbound_track``/``outbound_track`` (TeXML's spelling) are
+    ``inbound``/``outbound``.
+
+    **Concealment** never raises: a lost frame is replaced by as many
+    samples at the codec's rate as the last frame had, resampled like a
+    decoded one (so its length follows the resampler's phase: 220 or 221
+    samples for 20 ms at 11025 Hz).
 
     **Fast path.**  A media message that is the next frame of its track
     takes one C call (csrc/frame.c): the JSON is scanned, the payload
@@ -244,13 +283,17 @@ class MediaStream:
                  max_message_bytes: int = 1 << 18, playback_ptime: int = 20,
                  mp3: bool = False, *, conceal_limit: int = 10, max_jump: int = 500,
                  strict: bool = False, mp3_interval: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, l16_byteorder: str = "big"):
         self.rate = _positive_int(rate, "rate")
         self.reorder_window = _count(reorder_window, "reorder_window")
         self.max_message_bytes = _positive_int(max_message_bytes, "max_message_bytes")
         self.conceal_limit = _count(conceal_limit, "conceal_limit")
         self.max_jump = _positive_int(max_jump, "max_jump")
         self.strict = bool(strict)
+        if l16_byteorder not in ("big", "little"):
+            raise ValueError("l16_byteorder must be 'big' (network order, RFC 3551) or "
+                             f"'little', got {l16_byteorder!r}")
+        self.l16_byteorder = l16_byteorder
         self.mp3 = bool(mp3)
         self.mp3_interval = float(mp3_interval)
         self._clock = clock
@@ -290,6 +333,7 @@ class MediaStream:
 
         self._encoder: Optional[Encoder] = None
         self._encoder_rate: Optional[int] = None
+        self._pre: Optional[Resampler] = None
         if not self.mp3:
             self._set_encoder(self.playback_rate)
         self._sent_packets = 0
@@ -368,7 +412,11 @@ class MediaStream:
                 fields["pcm"] = self._pcm_bytes[0:2 * samples]
                 fields["concealed"] = False
                 return [media]
-            return self._media_info(data)
+            try:
+                return self._media_info(data)
+            except ProtocolError:
+                self.rejected += 1    # counted as the json.loads path counts it
+                raise
         return self._general(message)
 
     def _reject(self, size: int) -> list:
@@ -386,7 +434,13 @@ class MediaStream:
 
     def _set_stream_id(self, stream_id: Optional[str]) -> None:
         self._stream_id_text = stream_id
-        text = (stream_id or "").encode("utf-8", "surrogatepass")
+        if stream_id is None:
+            # no expected id: C then never reports "same", so a message's
+            # own stream_id ('' included) is read from it, as json.loads does
+            self._stream_id = ffi.NULL
+            self._in.stream_id, self._in.stream_id_cap = ffi.NULL, 0
+            return
+        text = stream_id.encode("utf-8", "surrogatepass")
         self._stream_id = ffi.new("uint8_t[]", text or b"\0")
         self._in.stream_id, self._in.stream_id_cap = self._stream_id, len(text)
 
@@ -502,22 +556,32 @@ class MediaStream:
             self.rejected += 1
             raise ProtocolError(f"start.media_format.channels={fmt.channels}: Telnyx streams "
                                 "are mono")
-        # Build one decoder up front so a codec this build lacks fails here.
-        self._decoder_options = {"codec_rate": fmt.sample_rate} if codec == "L16" else {}
+        # Build one decoder up front so a codec this build lacks fails here,
+        # before anything of the session changes.
+        options = self._l16_options(fmt.sample_rate) if codec == "L16" else {}
         try:
-            Decoder(codec, rate=self.rate, **self._decoder_options)
+            Decoder(codec, rate=self.rate, **options)
         except ValueError as exc:
             self.rejected += 1
             raise ProtocolError(f"cannot decode {codec} at {fmt.sample_rate} Hz to PCM at "
                                 f"{self.rate} Hz: {exc}") from None
-        self.start, self.codec = start, codec
+        self.start, self.codec, self._decoder_options = start, codec, options
         self._fec = codec == "OPUS"
         self._tracks = {}
         for i in range(len(_FAST_TRACKS)):
             self._in.decoders[i] = ffi.NULL
             self._next[i] = -1
+            self._in.stride[i] = 1
             self._fast[i] = None
         self._set_stream_id(start.stream_id)
+
+    def _l16_options(self, codec_rate: int) -> dict[str, Any]:
+        """Decoder/Encoder options of L16 on this stream: its rate on the
+        wire, and the byte order when it is not the network order."""
+        options: dict[str, Any] = {"codec_rate": codec_rate}
+        if self.l16_byteorder != "big":
+            options["byteorder"] = self.l16_byteorder
+        return options
 
     def _track(self, name: str) -> _Track:
         track = self._tracks.get(name)
@@ -528,7 +592,8 @@ class MediaStream:
             decoder = Decoder(self.codec, rate=self.rate, **self._decoder_options)
             if name in _FAST_TRACKS:
                 index = _FAST_TRACKS.index(name)
-                track = _Track(name, decoder, self.rate // 50, self._next, index)
+                track = _Track(name, decoder, self.rate // 50, self._next, self._in.stride,
+                               index)
                 self._in.decoders[index] = decoder._state
                 self._fast[index] = track
             else:
@@ -552,6 +617,9 @@ class MediaStream:
             name = body.get("track") if isinstance(body, dict) else None
             return self._bad_payload(self._track(name if isinstance(name, str) else "inbound"),
                                      str(exc))
+        if media.chunk > _MAX_CHUNK:
+            raise ProtocolError(f"field 'media.chunk' is out of range: {media.chunk} "
+                                f"(at most {_MAX_CHUNK}, 18 digits)")
         track = self._track(media.track)
         if not media.payload:
             return self._bad_payload(track, "field 'media.payload' is empty")
@@ -580,7 +648,7 @@ class MediaStream:
             self._delivered(track, media, pcm, out)
             self._release(track, out, force=False)
             return out
-        if chunk < expected:
+        if chunk <= expected - track.stride:       # at or before the last one released
             if track.history[chunk & _HISTORY_MASK] == chunk:
                 track.duplicate += 1
             else:
@@ -593,19 +661,39 @@ class MediaStream:
             track.late += 1
         else:
             track.last_chunk = chunk
-        if chunk == expected and not track.pending:
+        if not track.pending and self._follows(track, media):
             self._deliver(track, media, out)
-            track.expected = chunk + 1
+            track.expected = chunk + track.stride
             return out
         track.pending[chunk] = media
         self._release(track, out, force=False)
         return out
 
+    def _follows(self, track: _Track, media: Media) -> bool:
+        """Whether ``media`` is the frame right after the last one released:
+        its chunk is the expected one, or (when the stride is not yet known:
+        a chunk counter shared by both tracks steps by about 2 per track)
+        its ``timestamp`` is one frame after the last one's.  Then the
+        track's stride becomes the step seen."""
+        chunk, expected = media.chunk, track.expected
+        if chunk == expected:
+            return True
+        ts, last_ts = media.timestamp, track.last_ts
+        if ts is None or last_ts is None:
+            return False
+        released = expected - track.stride
+        step = chunk - released
+        frame_ms = 1000 * track.frame_samples / self.rate
+        if 0 < step <= _MAX_STRIDE and 0 < ts - last_ts <= 1.5 * frame_ms:
+            track.stride = step
+            return True
+        return False
+
     def _far_off(self, track: _Track, media: Media) -> list[Media]:
         """A chunk far from the expected one: believe it only when the next
         frame follows it (the numbering restarted or jumped)."""
         suspect = track.suspect
-        if suspect is None or media.chunk != suspect.chunk + 1:
+        if suspect is None or not 0 < media.chunk - suspect.chunk <= _MAX_STRIDE:
             if suspect is not None:
                 track.too_late += 1
             track.suspect = media
@@ -614,36 +702,42 @@ class MediaStream:
         track.resync += 1
         out: list[Media] = []
         self._release(track, out, force=True)
-        track.expected = suspect.chunk
         track.last_chunk = suspect.chunk
         track.history[:] = [-1] * len(track.history)
         self._deliver(track, suspect, out)
         self._deliver(track, media, out)
-        track.expected = track.last_chunk = media.chunk
-        track.expected += 1
+        track.stride = media.chunk - suspect.chunk
+        track.last_chunk = media.chunk
+        track.expected = media.chunk + track.stride
         return out
 
     def _release(self, track: _Track, out: list[Media], force: bool) -> None:
         pending = track.pending
         while pending:
-            chunk = track.expected
-            media = pending.pop(chunk, None)
-            if media is not None:
-                self._deliver(track, media, out)
-                track.expected = chunk + 1
-                continue
-            if not force and len(pending) <= self.reorder_window:
-                return
             following = min(pending)
-            self._conceal(track, chunk, following, pending[following], out)
-            track.expected = following
+            media = pending[following]
+            if not self._follows(track, media):
+                if not force and len(pending) <= self.reorder_window:
+                    return
+                self._conceal(track, media, out)
+            del pending[following]
+            self._deliver(track, media, out)
+            track.expected = following + track.stride
 
-    def _conceal(self, track: _Track, first: int, following: int, after: Media,
-                 out: list[Media]) -> None:
-        gap = following - first
+    def _conceal(self, track: _Track, after: Media, out: list[Media]) -> None:
+        """Fill the gap before ``after``: as many frames as the chunks say
+        are missing, or fewer when the timestamps say so (they cross-check
+        the stride)."""
+        stride = track.stride
+        released = track.expected - stride
+        gap = max(0, (after.chunk - released) // stride - 1)
+        last_ts, ts = track.last_ts, after.timestamp
+        if last_ts is not None and ts is not None and ts > last_ts and track.frame_samples:
+            by_time = round((ts - last_ts) * self.rate / (1000 * track.frame_samples)) - 1
+            gap = max(0, min(gap, by_time))
         track.lost += gap
         history = track.history
-        for chunk in range(first, min(following, first + len(history))):
+        for chunk in range(released + 1, min(after.chunk, released + 1 + len(history))):
             history[chunk & _HISTORY_MASK] = -1
         filled = min(gap, self.conceal_limit)
         for i in range(filled):
@@ -657,14 +751,28 @@ class MediaStream:
                 except ValueError:
                     pcm = None
             if pcm is None:
-                pcm = track.decoder.conceal(track.frame_samples)
+                pcm = self._conceal_frame(track)
             track.concealed += 1
             timestamp = None
-            if track.last_ts is not None and after.timestamp is not None:
-                span = following - first + 1
-                timestamp = track.last_ts + (after.timestamp - track.last_ts) * (i + 1) // span
-            out.append(Media(track=track.name, chunk=first + i, timestamp=timestamp,
-                             payload=b"", stream_id=after.stream_id, pcm=pcm, concealed=True))
+            if last_ts is not None and ts is not None:
+                timestamp = last_ts + (ts - last_ts) * (i + 1) // (gap + 1)
+            out.append(Media(track=track.name, chunk=released + stride * (i + 1),
+                             timestamp=timestamp, payload=b"", stream_id=after.stream_id,
+                             pcm=pcm, concealed=True))
+
+    def _conceal_frame(self, track: _Track) -> bytes:
+        """PCM standing in for one lost frame of ``track``: as long as the
+        last frame at the codec's rate, so its length follows the resampler's
+        phase like a decoded frame's (at 11025 Hz a 20 ms PCMU frame is 220
+        or 221 samples) and it never has to be exact; never raises."""
+        state = track.decoder._state
+        n = lib.sc_decoder_conceal_frame(state, self._pcm, self._in.pcm_cap)
+        if n == lib.SC_EBUFFER:
+            self._grow_pcm(lib.sc_decoder_conceal_frame_bound(state))
+            n = lib.sc_decoder_conceal_frame(state, self._pcm, self._in.pcm_cap)
+        if n < 0:   # the codec could not (out of memory): silence of a frame's length
+            return bytes(2 * track.frame_samples)
+        return self._pcm_bytes[0:2 * n]
 
     def _deliver(self, track: _Track, media: Media, out: list[Media]) -> None:
         try:
@@ -676,7 +784,7 @@ class MediaStream:
             if self.strict:
                 raise PayloadError(f"media chunk {media.chunk} of track {track.name!r}: {exc}") \
                     from None
-            pcm = track.decoder.conceal(track.frame_samples)
+            pcm = self._conceal_frame(track)
             track.concealed += 1
             out.append(Media(track=track.name, chunk=media.chunk, timestamp=media.timestamp,
                              payload=b"", sequence_number=media.sequence_number,
@@ -713,14 +821,23 @@ class MediaStream:
                 raise ValueError(f"{codec} carries audio at {native} Hz; "
                                  f"playback_rate={rate} does not fit it")
 
-    def _set_encoder(self, rate: int) -> None:
-        """A fresh encoder for PCM at ``rate``, with the C buffers the
-        outbound path writes into."""
-        options = {}
-        if self.playback_codec in ("L16", "OPUS"):
+    def _new_encoder(self, rate: int) -> tuple[Encoder, Optional[Resampler]]:
+        """The encoder (and resampler before it, when one is needed) taking
+        PCM at ``rate``; ValueError for a rate that cannot be played, with
+        nothing of the session changed."""
+        options: dict[str, Any] = {}
+        if self.playback_codec == "L16":
+            options = self._l16_options(self.playback_rate)
+        elif self.playback_codec == "OPUS":
             options["codec_rate"] = self.playback_rate
+        pre, encoder_rate = None, rate
         try:
-            encoder = Encoder(self.playback_codec, rate=rate, ptime=self.playback_ptime,
+            if rate != self.playback_rate and rate * self.playback_ptime % 1000:
+                # No whole number of samples per message at this rate (11025
+                # Hz: 20 ms is 220.5): resample to the codec's rate first and
+                # cut the messages there.
+                pre, encoder_rate = Resampler(rate, self.playback_rate), self.playback_rate
+            encoder = Encoder(self.playback_codec, rate=encoder_rate, ptime=self.playback_ptime,
                               **options)
         except ValueError as exc:
             if rate != self.playback_rate:
@@ -728,8 +845,16 @@ class MediaStream:
                     f"cannot play PCM at {rate} Hz as {self.playback_codec} at "
                     f"{self.playback_rate} Hz: {exc}") from None
             raise
-        packet = rate * self.playback_ptime // 1000
-        self._encoder, self._encoder_rate, self._packet = encoder, rate, packet
+        return encoder, pre
+
+    def _set_encoder(self, rate: int,
+                     chain: Optional[tuple[Encoder, Optional[Resampler]]] = None) -> None:
+        """Play PCM at ``rate`` from now on with a fresh encoder (``chain``
+        from :meth:`_new_encoder` when already built), and the C buffers the
+        outbound path writes into."""
+        encoder, pre = self._new_encoder(rate) if chain is None else chain
+        packet = encoder.rate * self.playback_ptime // 1000
+        self._encoder, self._encoder_rate, self._packet, self._pre = encoder, rate, packet, pre
         bound = check(lib.sc_encoder_bound(encoder._state, packet), self.playback_codec)
         self._scratch = ffi.new("uint8_t[]", bound)
         self._message_len = lib.sc_frame_media_len(bound)
@@ -792,10 +917,15 @@ class MediaStream:
         pcm : bytes, bytearray, memoryview or numpy int16 array
             16-bit mono PCM.
         rate : int, optional
-            Its rate in Hz (default :attr:`playback_rate`); resampled to the
-            playback rate inside the encoder, state kept across calls.  When
-            the rate changes between calls, the audio still held at the old
-            rate is flushed (padded with silence) and a new encoder starts.
+            Its rate in Hz (default :attr:`playback_rate`), any of
+            :data:`streamcodec.SUPPORTED_RATES`; resampled to the playback
+            rate inside the encoder, state kept across calls (where
+            ``playback_ptime`` is not a whole number of samples at this
+            rate, 20 ms at 11025 Hz, it is resampled before the messages are
+            cut).  When the rate changes between calls, the audio still held
+            at the old rate is flushed (padded with silence) and a new
+            encoder starts; a rate that cannot be played raises ValueError
+            before anything held is touched.
 
         Returns
         -------
@@ -806,15 +936,19 @@ class MediaStream:
         """
         if self.mp3:
             raise ValueError("this stream plays MP3 (mp3=True): use play_mp3()")
-        out: Optional[list[str]] = None
-        if rate is not None and rate != self._encoder_rate:
-            rate = _positive_int(rate, "rate")
-            out = self.flush_playback()
-            self._set_encoder(rate)
         if type(pcm) is bytes and not len(pcm) & 1:
             data, n = pcm, len(pcm) >> 1          # passed to C as it is
         else:
-            data, n = pcm_view(pcm)
+            data, n = pcm_view(pcm)               # checked before anything changes
+        out: Optional[list[str]] = None
+        if rate is not None and rate != self._encoder_rate:
+            # build (and so validate) the new encoder before the held audio goes
+            chain = self._new_encoder(_positive_int(rate, "rate"))
+            out = self.flush_playback()
+            self._set_encoder(rate, chain)
+        if self._pre is not None:
+            data = self._pre.process(pcm)
+            n = len(data) >> 1
         packet, held = self._packet, self._held_n
         if not held and n == packet:              # the common case: one packet in, one out
             size = _media_out(self._out_ctx, data, n)
