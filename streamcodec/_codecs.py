@@ -490,14 +490,15 @@ class Encoder(_fast.EncoderBase):
     def _encode_other(self, pcm: Any) -> bytes:
         """encode() for what the C path does not take: numpy arrays (int16
         and float), other buffer types, odd addresses, partial frames."""
+        state = self._state
         data, n = encoder_pcm_view(pcm)
         self._whole_frames(n)
-        bound = lib.sc_encoder_bound(self._state, n)
+        bound = lib.sc_encoder_bound(state, n)
         if bound < 0:
             self._encode_failed(bound, n)
         if bound > self._cap:
             self._grow(bound)
-        out = lib.sc_encoder_encode(self._state, data, n, self._out, self._cap)
+        out = lib.sc_encoder_encode(state, data, n, self._out, self._cap)
         if out < 0:
             self._encode_failed(out, n)
         return self._out_bytes[0:out]
@@ -517,10 +518,11 @@ class Encoder(_fast.EncoderBase):
 
     def _encode_into_other(self, pcm: Any, out: Any) -> int:
         """encode_into() for what the C path does not take."""
+        state = self._state
         data, n = encoder_pcm_view(pcm)
         self._whole_frames(n)
         dest, cap = writable_view(out, (np.uint8, np.int8))
-        bound = lib.sc_encoder_bound(self._state, n)
+        bound = lib.sc_encoder_bound(state, n)
         if bound < 0:
             self._encode_failed(bound, n)
         if bound > cap:
@@ -528,7 +530,7 @@ class Encoder(_fast.EncoderBase):
                              f"need up to {bound}")
         if overlaps(dest, cap, data, 2 * n):  # never write over the input being read
             data = ffi.from_buffer("int16_t[]", ffi.buffer(data, 2 * n)[:])
-        got = lib.sc_encoder_encode(self._state, data, n, dest, cap)
+        got = lib.sc_encoder_encode(state, data, n, dest, cap)
         if got < 0:
             self._encode_failed(got, n)
         return got
