@@ -188,6 +188,38 @@ void sc_decoder_free(sc_decoder *d)
     free(d);
 }
 
+/* Re-run a codec's init on its block (see codec_ops.h): in place when the
+ * codec owns nothing outside it; otherwise into a fresh copy that replaces
+ * the old contents only once init succeeded. */
+static int codec_reinit(void *st, size_t size, const sc_params *p,
+                        int (*init)(void *, const sc_params *), void (*release)(void *))
+{
+    if (!release) {
+        if (size)
+            memset(st, 0, size);
+        return init(st, p);
+    }
+    void *fresh = calloc(1, size ? size : 1);
+    if (!fresh)
+        return SC_ENOMEM;
+    int rc = init(fresh, p);
+    if (rc >= 0) {
+        release(st);
+        memcpy(st, fresh, size);
+    }
+    free(fresh);
+    return rc;
+}
+
+int sc_decoder_reset(sc_decoder *d)
+{
+    int rc = codec_reinit(d->codec, d->ops->dec_size(&d->params), &d->params,
+                          d->ops->dec_init, d->ops->dec_free);
+    if (rc >= 0 && d->bridge.rs)
+        sc_resampler_reset(d->bridge.rs);
+    return rc < 0 ? rc : SC_OK;
+}
+
 int64_t sc_decoder_bound(const sc_decoder *d, const uint8_t *payload, size_t len)
 {
     int64_t bound = d->ops->dec_bound(d->codec, payload, len);
@@ -425,6 +457,15 @@ void sc_encoder_free(sc_encoder *e)
     bridge_close(&e->bridge);
     free(e->codec);
     free(e);
+}
+
+int sc_encoder_reset(sc_encoder *e)
+{
+    int rc = codec_reinit(e->codec, e->ops->enc_size(&e->params), &e->params,
+                          e->ops->enc_init, e->ops->enc_free);
+    if (rc >= 0 && e->bridge.rs)
+        sc_resampler_reset(e->bridge.rs);
+    return rc < 0 ? rc : SC_OK;
 }
 
 int64_t sc_encoder_quantum(const sc_encoder *e)

@@ -34,6 +34,7 @@ typedef struct sc_params {
     int32_t mode;        /* AMR-WB encoder mode 0..8 */
     int32_t octet_align; /* AMR-WB payload: 1 octet-aligned, 0 bandwidth-efficient, -1 auto (decoder) */
     int32_t quality;     /* resampler preset: 0 low-latency, 1 default, 2 high quality */
+    int32_t little_endian; /* L16 on the wire: 0 big-endian (network order, RFC 3551), 1 little */
 } sc_params;
 
 typedef struct sc_codec_info {
@@ -62,6 +63,12 @@ int64_t sc_decoder_bound(const sc_decoder *d, const uint8_t *payload, size_t len
  * SC_EBUFFER nothing was consumed and the state is unchanged. */
 int64_t sc_decoder_decode(sc_decoder *d, const uint8_t *payload, size_t len,
                           int16_t *out, size_t cap);
+/* Start a new stream with the same settings, without reallocating: the
+ * codec state as freshly created, the resampler's history cleared.  SC_OK,
+ * or a negative code (SC_ENOMEM when a codec library could not allocate;
+ * the old state is then kept). */
+int sc_decoder_reset(sc_decoder *d);
+int sc_encoder_reset(sc_encoder *e);
 /* Synthesise n samples (API rate) for lost audio and keep the state sane.
  * SC_EARG when no whole number of codec-rate samples resamples to exactly n
  * (at 11025 Hz a 20 ms PCMU frame is 220 or 221 samples, by phase). */

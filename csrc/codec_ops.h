@@ -6,6 +6,11 @@
  * codec.c allocates and hands to init(); free() releases anything the
  * codec's library allocated on its own (may be NULL).  All counts are in
  * native-rate samples.
+ *
+ * sc_*_reset() re-runs init() on the same block.  A codec with a free()
+ * (its library allocates) is initialised into a copy first and moved in
+ * only when that succeeded, so its block must hold no pointers into
+ * itself.
  */
 #ifndef SC_CODEC_OPS_H
 #define SC_CODEC_OPS_H

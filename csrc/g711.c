@@ -174,6 +174,49 @@ void sc_host_to_l16(const int16_t *SC_RESTRICT pcm, size_t n_samples, uint8_t *S
     }
 }
 
+SC_SIMD_CLONES
+void sc_l16le_to_host(const uint8_t *SC_RESTRICT wire, size_t n_samples, int16_t *SC_RESTRICT out)
+{
+    for (size_t i = 0; i < n_samples; i++)
+        out[i] = (int16_t)(uint16_t)(((uint16_t)wire[2 * i + 1] << 8) | wire[2 * i]);
+}
+
+SC_SIMD_CLONES
+void sc_host_to_l16le(const int16_t *SC_RESTRICT pcm, size_t n_samples, uint8_t *SC_RESTRICT wire)
+{
+    for (size_t i = 0; i < n_samples; i++) {
+        uint16_t u = (uint16_t)pcm[i];
+        wire[2 * i] = (uint8_t)(u & 0xFF);
+        wire[2 * i + 1] = (uint8_t)(u >> 8);
+    }
+}
+
+/* ---- float32 PCM ---- */
+
+SC_SIMD_CLONES
+int sc_pcm16_from_float(const float *SC_RESTRICT in, size_t n, int16_t *SC_RESTRICT out)
+{
+    /* Adding and subtracting 1.5 * 2^23 rounds a float of magnitude below
+     * 2^22 to an integer, ties to even, in the default rounding mode; the
+     * clamp comes first so the conversion to int is always in range.  A
+     * NaN or infinity makes x - x a NaN: it is counted and replaced by 0
+     * (converting it would be undefined). */
+    const float magic = 12582912.0f;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float x = in[i];
+        float d = x - x;
+        int finite = d == d;
+        bad |= !finite;
+        float v = finite ? x * 32768.0f : 0.0f;
+        v = v > 32767.0f ? 32767.0f : v;
+        v = v < -32768.0f ? -32768.0f : v;
+        v = (v + magic) - magic;
+        out[i] = (int16_t)(int32_t)v;
+    }
+    return bad ? SC_EARG : SC_OK;
+}
+
 /* ---- audioop sample widths ---- */
 
 /* Top 16 bits of a little- or big-endian sample of `width` bytes. */

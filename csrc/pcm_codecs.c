@@ -1,6 +1,8 @@
 /*
  * The sample codecs of g711.h as sc_codec_ops: PCMU, PCMA (8000 Hz,
- * stateless) and L16 (big-endian at the stream's own rate).  Concealment
+ * stateless) and L16 (at the stream's own rate; big-endian, network order,
+ * unless params->little_endian says the peer sends little-endian; the
+ * byte order is its only state).  Concealment
  * for these is silence: a stateless codec has nothing to extrapolate from,
  * and the decoder after a gap is exactly as good as before it.
  */
@@ -70,19 +72,37 @@ static int64_t l16_bound(const void *st, const uint8_t *payload, size_t len)
     return (len % 2) ? SC_ECORRUPT : (int64_t)(len / 2);
 }
 
+typedef struct {
+    int32_t little_endian;
+} l16_state;
+
+static size_t l16_size(const sc_params *p) { (void)p; return sizeof(l16_state); }
+
+static int l16_init(void *st, const sc_params *p)
+{
+    if (p->little_endian != 0 && p->little_endian != 1)
+        return SC_EARG;
+    ((l16_state *)st)->little_endian = p->little_endian;
+    return SC_OK;
+}
+
 static int64_t l16_decode(void *st, const uint8_t *in, size_t len, int16_t *out, size_t cap)
 {
-    (void)st;
     (void)cap;
-    sc_l16_to_host(in, len / 2, out);
+    if (((const l16_state *)st)->little_endian)
+        sc_l16le_to_host(in, len / 2, out);
+    else
+        sc_l16_to_host(in, len / 2, out);
     return (int64_t)(len / 2);
 }
 
 static int64_t l16_encode(void *st, const int16_t *pcm, size_t n, uint8_t *out, size_t cap)
 {
-    (void)st;
     (void)cap;
-    sc_host_to_l16(pcm, n, out);
+    if (((const l16_state *)st)->little_endian)
+        sc_host_to_l16le(pcm, n, out);
+    else
+        sc_host_to_l16(pcm, n, out);
     return 2 * (int64_t)n;
 }
 
@@ -107,8 +127,8 @@ const sc_codec_ops sc_pcma_ops = {
 const sc_codec_ops sc_l16_ops = {
     .info = { .native_rate = 0, .rtp_clock = 0, .frame_ms10 = 200, .available = 1 },
     .unit_bytes = 2, .unit_samples = 1,
-    .dec_size = no_size, .dec_init = no_init, .dec_free = NULL,
+    .dec_size = l16_size, .dec_init = l16_init, .dec_free = NULL,
     .dec_bound = l16_bound, .decode = l16_decode, .conceal = silence,
-    .enc_size = no_size, .enc_init = no_init, .enc_free = NULL,
+    .enc_size = l16_size, .enc_init = l16_init, .enc_free = NULL,
     .enc_frame = one_sample, .enc_bound = two_bytes_each, .encode = l16_encode,
 };

@@ -3,16 +3,25 @@
 The codec list, native rates and RTP clocks come from the C core
 (csrc/codec.c); this module only names them, checks arguments and owns the
 buffers, so a decode or encode of one RTP payload is one C call.
+
+The per-payload methods themselves (decode, decode_into, encode,
+encode_into) and transcode are C-API functions of streamcodec._fast, the
+C base classes here: they take the common case (bytes in, a result that
+fits) and call back into the ``_*_other`` / ``_*_failed`` methods below for
+every other input type and for every error, so the checks and messages
+live here only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
-from ._buffers import PCMLike, byte_view, pcm_view
+from . import _fast
+from ._buffers import (BytesLike, PCMLike, address, byte_view, encoder_pcm_view, overlaps,
+                       writable_view)
 from ._core import ffi, lib
 from ._errors import CodecUnavailableError, check
 from ._resample import QUALITIES, SUPPORTED_RATES
@@ -37,9 +46,6 @@ _RESAMPLER_PRESETS = QUALITIES
 
 #: PCM rate used when ``rate`` is not given and the codec has no fixed one.
 _DEFAULT_RATE = {"OPUS": 48000}
-
-#: The dtype of native 16-bit PCM arrays (taken as they are by Encoder.encode).
-_INT16 = np.dtype(np.int16)
 
 #: Opus frame durations an encoder can be set to, ms.
 OPUS_FRAME_MS = (2.5, 5, 10, 20, 40, 60)
@@ -131,6 +137,13 @@ def _set_octet_align(params: Any, value: Any) -> None:
     params.octet_align = -1 if value is None else int(bool(value))
 
 
+def _set_byteorder(params: Any, value: Any) -> None:
+    if value not in ("big", "little"):
+        raise ValueError(f"byteorder must be 'big' (network order, RFC 3551) or 'little', "
+                         f"got {value!r}")
+    params.little_endian = int(value == "little")
+
+
 #: Keyword options of Decoder/Encoder and how each lands in sc_params.  The
 #: C core range-checks them for the codec at hand (SC_EARG -> ValueError).
 _OPTION_SETTERS = {
@@ -143,6 +156,7 @@ _OPTION_SETTERS = {
     "mode": lambda p, v: setattr(p, "mode", _int_option("mode", v)),
     "octet_align": _set_octet_align,
     "quality": _set_quality,
+    "byteorder": _set_byteorder,
 }
 
 
@@ -207,14 +221,21 @@ def _make_params(name: str, rate: int | None, options: dict[str, Any]) -> Any:
     return params
 
 
-def _new(kind: str, codec_id: int, params: Any, name: str) -> Any:
+def _new(kind: str, codec_id: int, params: Any, name: str, owner: Any) -> Any:
+    """Create the C state and hand it to ``owner`` (the C base class frees
+    it with the object); returns a plain pointer for the cffi calls."""
     out = ffi.new(f"sc_{kind} **")
     check(getattr(lib, f"sc_{kind}_new")(codec_id, params, out),
           f"cannot create {name} {kind} at {params.rate} Hz")
-    return ffi.gc(out[0], getattr(lib, f"sc_{kind}_free"))
+    try:
+        owner._attach(address(out[0]))
+    except BaseException:
+        getattr(lib, f"sc_{kind}_free")(out[0])
+        raise
+    return out[0]
 
 
-class Decoder:
+class Decoder(_fast.DecoderBase):
     """RTP payloads of one stream in, 16-bit PCM at ``rate`` out.
 
     Parameters
@@ -234,7 +255,9 @@ class Decoder:
         (default) to infer it from each payload's length), ``quality``
         (resampler preset), ``bitrate`` (G722: 64000 default, or
         56000/48000 to decode the lower-rate modes, whose last one or two
-        code bits carry data).
+        code bits carry data), ``byteorder`` (L16: ``"big"``, the default,
+        network order as RFC 3551 has it, or ``"little"`` for peers that
+        send little-endian).
 
     One Decoder per stream and track: codecs such as G722 keep state
     between payloads.
@@ -252,11 +275,15 @@ class Decoder:
     takes whole 16 kHz sample pairs (an even count).
     """
 
+    if TYPE_CHECKING:  # defined in C (streamcodec/_fast.c), documented there
+        def decode(self, payload: BytesLike, /) -> bytes: ...
+        def decode_into(self, payload: BytesLike, out: Any, /) -> int: ...
+
     def __init__(self, codec: str, rate: int | None = None, **options: Any):
         self.codec = normalize_codec(codec)
         params = _make_params(self.codec, rate, options)
         self.rate: int = params.rate
-        self._state = _new("decoder", CODEC_IDS[self.codec], params, self.codec)
+        self._state = _new("decoder", CODEC_IDS[self.codec], params, self.codec, self)
         self._grow(960)
 
     def _grow(self, samples: int) -> None:
@@ -264,16 +291,9 @@ class Decoder:
         self._out = ffi.new("int16_t[]", samples)
         self._out_bytes = ffi.buffer(self._out)
 
-    def decode(self, payload: bytes | bytearray | memoryview) -> bytes:
-        """Decode one RTP payload (no RTP header) to PCM bytes."""
-        # Hot path: one C call into the buffer this decoder owns, one copy out.
-        if type(payload) is bytes:
-            n = lib.sc_decoder_decode(self._state, payload, len(payload), self._out, self._cap)
-            if n >= 0:
-                return self._out_bytes[0:2 * n]
-        return self._decode_general(payload)
-
-    def _decode_general(self, payload: Any) -> bytes:
+    def _decode_other(self, payload: Any) -> bytes:
+        """decode() for what the C path does not take: other buffer types,
+        payloads it found corrupt (to raise the error)."""
         data, size = byte_view(payload)
         n = lib.sc_decoder_decode(self._state, data, size, self._out, self._cap)
         if n == lib.SC_EBUFFER:
@@ -282,6 +302,40 @@ class Decoder:
             n = lib.sc_decoder_decode(self._state, data, size, self._out, self._cap)
         check(n, f"{self.codec} payload of {size} bytes")
         return self._out_bytes[0:2 * n]
+
+    def _decode_failed(self, code: int, size: int) -> NoReturn:
+        check(code, f"{self.codec} payload of {size} bytes")
+        raise AssertionError(f"decode failed with code {code}")  # check() raised already
+
+    def _decode_into_other(self, payload: Any, out: Any) -> int:
+        """decode_into() for what the C path does not take: numpy and
+        memoryview outputs, odd addresses, overlaps, errors."""
+        data, size = byte_view(payload)
+        dest, nbytes = writable_view(out, (np.int16,))
+        cap = nbytes // 2
+        bound = check(lib.sc_decoder_bound(self._state, data, size),
+                      f"{self.codec} payload of {size} bytes")
+        if bound > cap:
+            raise ValueError(f"out has room for {cap} samples; this {size}-byte {self.codec} "
+                             f"payload decodes to {bound} at {self.rate} Hz")
+        shared = not isinstance(data, bytes) and overlaps(dest, nbytes, data, size)
+        if address(dest) & 1 or shared:
+            # int16 goes to even addresses only, and never over its own input
+            if bound > self._cap:
+                self._grow(bound)
+            n = check(lib.sc_decoder_decode(self._state, data, size, self._out, self._cap),
+                      f"{self.codec} payload of {size} bytes")
+            ffi.memmove(dest, self._out, 2 * n)
+            return n
+        return check(lib.sc_decoder_decode(self._state, data, size, ffi.cast("int16_t *", dest),
+                                           cap),
+                     f"{self.codec} payload of {size} bytes")
+
+    def reset(self) -> None:
+        """Start a new stream with the same settings, without reallocating:
+        the codec state as freshly created and the resampler's history
+        cleared, so the next payload decodes as the first of a stream."""
+        check(lib.sc_decoder_reset(self._state), f"{self.codec} decoder reset")
 
     def conceal(self, n_samples: int) -> bytes:
         """PCM standing in for ``n_samples`` of lost audio, keeping the decoder
@@ -340,7 +394,7 @@ class Decoder:
         return f"Decoder({self.codec!r}, rate={self.rate})"
 
 
-class Encoder:
+class Encoder(_fast.EncoderBase):
     """16-bit PCM at ``rate`` in, RTP payloads out.
 
     Parameters
@@ -375,8 +429,19 @@ class Encoder:
         into every payload: 0..8, or 15 (default) for none; see
         :attr:`cmr`).  Frames are 20 ms; ``ptime`` 40 puts two in a payload.
 
-        ``quality``: resampler preset.
+        ``quality``: resampler preset.  ``byteorder`` (L16): ``"big"``
+        (default, network order) or ``"little"``.
+
+    PCM may also be a numpy float32 array at full scale +-1.0, as soundfile
+    gives it: ``x * 32768`` rounded to nearest and saturated, so 1.0 gives
+    32767 and int16 samples divided by 32768 come back exactly (float64
+    arrays are taken as float32 first; NaN or infinity: ValueError).
     """
+
+    if TYPE_CHECKING:  # defined in C (streamcodec/_fast.c), documented there
+        quantum: int
+        def encode(self, pcm: PCMLike, /) -> bytes: ...
+        def encode_into(self, pcm: PCMLike, out: Any, /) -> int: ...
 
     def __init__(self, codec: str, rate: int | None = None, *, ptime: float | None = None,
                  **options: Any):
@@ -395,9 +460,8 @@ class Encoder:
             raise ValueError(
                 f"an OPUS payload is one Opus packet of "
                 f"{', '.join(f'{ms:g}' for ms in _OPUS_PACKET_MS)} ms; got ptime={ptime!r}")
-        self._state = _new("encoder", CODEC_IDS[self.codec], params, self.codec)
-        #: input samples in one whole codec frame; encode() takes multiples
-        self.quantum: int = lib.sc_encoder_quantum(self._state)
+        # _attach sets quantum: input samples in one whole codec frame
+        self._state = _new("encoder", CODEC_IDS[self.codec], params, self.codec, self)
         packet = self.rate * ptime / 1000
         if packet != int(packet) or int(packet) % self.quantum:
             raise ValueError(
@@ -417,55 +481,79 @@ class Encoder:
         self._out = ffi.new("uint8_t[]", nbytes)
         self._out_bytes = ffi.buffer(self._out)
 
-    def encode(self, pcm: PCMLike) -> bytes:
-        """Encode whole frames of PCM into one RTP payload.
-
-        Raises ValueError when ``pcm`` is not a whole number of frames
-        (``quantum`` samples); use :meth:`packetize` to buffer remainders.
-        """
-        # Hot path: bytes go to C as they are (CPython keeps their data
-        # aligned), a 1-D native int16 array as a plain view of its buffer;
-        # one call, one copy out.  Anything else is checked by pcm_view.
-        kind = type(pcm)
-        if kind is bytes and not len(pcm) & 1:
-            data, n = pcm, len(pcm) >> 1
-        elif (kind is np.ndarray and pcm.dtype is _INT16 and pcm.ndim == 1
-              and pcm.flags.c_contiguous):
-            data, n = ffi.from_buffer(pcm), len(pcm)
-        else:
-            data, n = pcm_view(pcm)
-        out = lib.sc_encoder_encode(self._state, data, n, self._out, self._cap)
-        if out >= 0:
-            return self._out_bytes[0:out]
+    def _whole_frames(self, n: int) -> None:
         if n % self.quantum:
             raise ValueError(
                 f"{self.codec} encodes whole frames of {self.quantum} samples at "
                 f"{self.rate} Hz; got {n} samples")
-        if out == lib.SC_EBUFFER:
-            self._grow(check(lib.sc_encoder_bound(self._state, n), self.codec))
-            out = lib.sc_encoder_encode(self._state, data, n, self._out, self._cap)
-        if out == lib.SC_EARG and self.codec == "OPUS":
+
+    def _encode_other(self, pcm: Any) -> bytes:
+        """encode() for what the C path does not take: numpy arrays (int16
+        and float), other buffer types, odd addresses, partial frames."""
+        state = self._state
+        data, n = encoder_pcm_view(pcm)
+        self._whole_frames(n)
+        bound = lib.sc_encoder_bound(state, n)
+        if bound < 0:
+            self._encode_failed(bound, n)
+        if bound > self._cap:
+            self._grow(bound)
+        out = lib.sc_encoder_encode(state, data, n, self._out, self._cap)
+        if out < 0:
+            self._encode_failed(out, n)
+        return self._out_bytes[0:out]
+
+    def _encode_failed(self, code: int, n: int) -> NoReturn:
+        """Raise the error for C's return code ``code`` on ``n`` samples."""
+        if code == lib.SC_EARG and self.codec == "OPUS":
             raise ValueError(
                 f"an OPUS payload is one Opus packet: {n} samples are {1000 * n / self.rate:g} ms, "
                 f"not one of {', '.join(f'{ms:g}' for ms in _OPUS_PACKET_MS)} ms")
-        if out == lib.SC_EARG and self.codec == "AMR-WB":
+        if code == lib.SC_EARG and self.codec == "AMR-WB":
             raise ValueError(
                 f"an AMR-WB payload holds at most {lib.SC_AMRWB_MAX_FRAMES} frames "
                 f"({lib.SC_AMRWB_MAX_FRAMES // 50} s); got {n // self.quantum}")
-        check(out, f"{self.codec} encode of {n} samples")
-        return self._out_bytes[0:out]
+        check(code, f"{self.codec} encode of {n} samples")
+        raise AssertionError(f"encode failed with code {code}")  # check() raised already
+
+    def _encode_into_other(self, pcm: Any, out: Any) -> int:
+        """encode_into() for what the C path does not take."""
+        state = self._state
+        data, n = encoder_pcm_view(pcm)
+        self._whole_frames(n)
+        dest, cap = writable_view(out, (np.uint8, np.int8))
+        bound = lib.sc_encoder_bound(state, n)
+        if bound < 0:
+            self._encode_failed(bound, n)
+        if bound > cap:
+            raise ValueError(f"out has room for {cap} bytes; {n} samples of {self.codec} "
+                             f"need up to {bound}")
+        if overlaps(dest, cap, data, 2 * n):  # never write over the input being read
+            data = ffi.from_buffer("int16_t[]", ffi.buffer(data, 2 * n)[:])
+        got = lib.sc_encoder_encode(state, data, n, dest, cap)
+        if got < 0:
+            self._encode_failed(got, n)
+        return got
+
+    def reset(self) -> None:
+        """Start a new stream with the same settings, without reallocating:
+        the codec state as freshly created, the resampler's history cleared
+        and what :meth:`packetize` held dropped."""
+        check(lib.sc_encoder_reset(self._state), f"{self.codec} encoder reset")
+        self._pending.clear()
 
     def packetize(self, pcm: PCMLike) -> list[bytes]:
         """Append PCM and return one payload per ``ptime`` of audio now whole;
         the remainder waits for the next call or :meth:`flush`."""
-        data, n = pcm_view(pcm)
+        data, n = encoder_pcm_view(pcm)
         self._pending += ffi.buffer(data, 2 * n)
         step = self._packet_bytes
         whole = len(self._pending) - len(self._pending) % step
-        packets = [self.encode(memoryview(self._pending)[i:i + step])
-                   for i in range(0, whole, step)]
+        if not whole:
+            return []
+        ready = bytes(self._pending[:whole])  # bytes slices take encode's C path
         del self._pending[:whole]
-        return packets
+        return [self.encode(ready[i:i + step]) for i in range(0, whole, step)]
 
     def flush(self) -> list[bytes]:
         """Encode what :meth:`packetize` holds, padded with silence to a whole
@@ -499,12 +587,9 @@ class Encoder:
         return f"Encoder({self.codec!r}, rate={self.rate}, ptime={self.ptime})"
 
 
-def transcode(payload: bytes | bytearray | memoryview, src: str, dst: str) -> bytes:
-    """Convert one RTP payload from codec ``src`` to codec ``dst``.
-
-    PCMU and PCMA convert directly by table; other pairs decode and
-    re-encode at the destination codec's rate with fresh codec state.
-    """
+def _transcode_other(payload: BytesLike, src: str, dst: str) -> bytes:
+    """transcode() for what the C path does not take: other spellings and
+    buffer types, other codecs."""
     src_name, dst_name = normalize_codec(src), normalize_codec(dst)
     data, size = byte_view(payload)
     if src_name == dst_name:
@@ -516,3 +601,14 @@ def transcode(payload: bytes | bytearray | memoryview, src: str, dst: str) -> by
         return ffi.buffer(out)[:]
     encoder = Encoder(dst_name)
     return encoder.encode(Decoder(src_name, rate=encoder.rate).decode(payload))
+
+
+_fast.register("transcode", _transcode_other)
+
+if TYPE_CHECKING:
+    def transcode(payload: BytesLike, src: str, dst: str) -> bytes:
+        """Convert one RTP payload from codec ``src`` to codec ``dst``."""
+else:
+    # PCMU <-> PCMA on bytes in C (streamcodec/_fast.c, documented there),
+    # everything else through _transcode_other
+    transcode = _fast.transcode

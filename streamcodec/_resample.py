@@ -25,10 +25,11 @@ and below 0.00001 dB (high-quality).
 from __future__ import annotations
 
 from math import gcd
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
+from . import _fast
 from ._buffers import pcm_view, scratch
 from ._core import ffi, lib
 from ._errors import check
@@ -48,15 +49,6 @@ def _supported_rates() -> tuple[int, ...]:
 SUPPORTED_RATES: tuple[int, ...] = _supported_rates()
 
 _alloc = ffi.new_allocator(should_clear_after_alloc=False)
-_process_i16 = lib.sc_resampler_process
-_process_bytes = lib.sc_resampler_process_bytes
-_EBUFFER = lib.SC_EBUFFER
-_INT16 = np.dtype(np.int16)
-_ndarray = np.ndarray
-
-#: Bytes of output area kept after the C state for the per-message path:
-#: 8192 samples, 170 ms at 48 kHz (longer chunks take the general path).
-_AREA_BYTES = 16384
 
 PCMInput = Union[bytes, bytearray, memoryview, np.ndarray]
 
@@ -82,6 +74,12 @@ def _check_float(rc: int, n: int) -> int:
     return check(rc, f"resampler, {n} samples")
 
 
+def _float_input(x: np.ndarray) -> np.ndarray:
+    """A float32 array C can read as ``float *``: contiguous and aligned."""
+    x = np.ascontiguousarray(x)
+    return x if x.flags.aligned else x.copy()
+
+
 def check_quality(value: Any) -> int:
     """Return the C preset number for a ``quality=`` name."""
     if not isinstance(value, str) or value not in QUALITIES:
@@ -90,7 +88,7 @@ def check_quality(value: Any) -> int:
     return QUALITIES[value]
 
 
-class Resampler:
+class Resampler(_fast.ResamplerBase):
     """Streaming resampler with exact output lengths and no withholding.
 
     Parameters
@@ -107,9 +105,12 @@ class Resampler:
     1-D numpy int16 array) and returns bytes, or a numpy float32 array and
     returns a float32 array (any scale, finite; no clipping).  State is
     kept between calls; nothing is ever dropped or cleared behind your back.
-    bytes and numpy int16 chunks take the fastest path (0.5-0.9 us per
-    20 ms chunk at 8/16/24 kHz on the development machine).
+    bytes chunks take the fastest path, a C-API call (streamcodec/_fast.c)
+    with no Python in between.
     """
+
+    if TYPE_CHECKING:  # defined in C (streamcodec/_fast.c), documented there
+        def process(self, pcm: PCMInput, /) -> bytes | np.ndarray: ...
 
     def __init__(self, in_rate: int, out_rate: int, quality: str = "default"):
         self.in_rate = check_rate(in_rate, "in_rate")
@@ -118,17 +119,10 @@ class Resampler:
         preset = check_quality(quality)
         size = check(lib.sc_resampler_get_size(self.in_rate, self.out_rate, preset),
                      "resampler")
-        # The state block, then an output area that sc_resampler_process_bytes
-        # writes into: the per-message call then takes three arguments and
-        # its result is one slice of this buffer.
-        self._mem = ffi.new("char[]", size + _AREA_BYTES)
-        self._st = ffi.cast("sc_resampler *", self._mem)
-        check(lib.sc_resampler_init(self._st, size + _AREA_BYTES, self.in_rate, self.out_rate,
-                                    preset),
+        # The state block belongs to the C base class, which frees it.
+        self._st = ffi.cast("sc_resampler *", self._alloc(size))
+        check(lib.sc_resampler_init(self._st, size, self.in_rate, self.out_rate, preset),
               f"resampler {self.in_rate} -> {self.out_rate} Hz")
-        off = check(lib.sc_resampler_out_area(self._st), "resampler")
-        self._area = ffi.buffer(self._mem + off, size + _AREA_BYTES - off)
-        self._float = False
         self._grow(256)   # the general path's output buffer; grows on demand
 
     def _grow(self, samples: int) -> None:
@@ -149,48 +143,9 @@ class Resampler:
             raise ValueError(f"n must be a non-negative int, got {n!r}")
         return check(lib.sc_resampler_out_count(self._st, int(n)), "resampler")
 
-    def process(self, pcm: PCMInput) -> bytes | np.ndarray:
-        """Resample the next chunk of the stream.
-
-        Parameters
-        ----------
-        pcm : bytes, bytearray, memoryview or numpy.ndarray
-            16-bit native-endian samples, or a 1-D numpy float32 array of
-            finite values.
-
-        Returns
-        -------
-        bytes or numpy.ndarray
-            Every output sample the input so far determines:
-            ``out_count(n)`` samples, as bytes of int16 (rounded to nearest,
-            saturated) or a float32 array when the input was float32.
-
-        Raises
-        ------
-        TypeError
-            For anything but the types above (other dtypes included).
-        ValueError
-            For an odd byte count, a multi-dimensional array, or float32
-            samples that are NaN or infinite; nothing is consumed then.
-        """
-        # The common cases first, with as little Python as possible: this
-        # runs once per 20 ms message.  A numpy chunk is copied to bytes
-        # (tobytes costs less than wrapping it with ffi.from_buffer), and
-        # bytes go through the void pointer as they are.
-        if type(pcm) is _ndarray and pcm.dtype is _INT16 and pcm.ndim == 1:
-            pcm = pcm.tobytes()
-        elif type(pcm) is not bytes:
-            return self._process_other(pcm)
-        got = _process_bytes(self._st, pcm, len(pcm))
-        if got >= 0:
-            self._float = False
-            return self._area[0:got]
-        return self._process_other(pcm)
-
     def _process_other(self, pcm: Any) -> bytes | np.ndarray:
-        """process() for everything but the per-message case: float32
-        arrays, other buffer types, chunks too long for the output area, and
-        the clear errors for bad input."""
+        """process() for everything but bytes: numpy arrays, other buffer
+        types, and the clear errors for bad input."""
         if isinstance(pcm, np.ndarray):
             if pcm.dtype == np.float32:
                 return self._process_float(pcm)
@@ -198,11 +153,14 @@ class Resampler:
                 raise TypeError(
                     f"pcm array must have dtype int16 (returns bytes) or float32 (returns "
                     f"float32), not {pcm.dtype}")
+            if pcm.ndim == 1:
+                # a copy to bytes costs less than wrapping the array for cffi
+                return self.process(pcm.tobytes())
         data, n = pcm_view(pcm)
         count = check(lib.sc_resampler_out_count(self._st, n), "resampler")
         if count > self._cap:
             self._grow(count)
-        out = check(_process_i16(self._st, data, n, self._out, self._cap),
+        out = check(lib.sc_resampler_process(self._st, data, n, self._out, self._cap),
                     f"resampler, {n} samples")
         self._float = False
         return self._out_bytes[0:2 * out]
@@ -210,7 +168,7 @@ class Resampler:
     def _process_float(self, x: np.ndarray) -> np.ndarray:
         if x.ndim != 1:
             raise ValueError(f"pcm array must be one-dimensional (mono), not {x.ndim}-D")
-        x = np.ascontiguousarray(x)
+        x = _float_input(x)
         n = x.shape[0]
         count = check(lib.sc_resampler_out_count(self._st, n), "resampler")
         y = np.empty(count, dtype=np.float32)
@@ -280,7 +238,7 @@ def resample(pcm: PCMInput, in_rate: int, out_rate: int,
     else:
         if pcm.ndim != 1:
             raise ValueError(f"pcm array must be one-dimensional (mono), not {pcm.ndim}-D")
-        x = np.ascontiguousarray(pcm)
+        x = _float_input(pcm)
         data, n = ffi.from_buffer("float[]", x), x.shape[0]
     g = gcd(r.in_rate, r.out_rate)
     up, down = r.out_rate // g, r.in_rate // g

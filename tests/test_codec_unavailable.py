@@ -65,7 +65,9 @@ def bare_package(tmp_path_factory) -> pathlib.Path:
         os.chdir(cwd)
     package = tmp / "site" / "streamcodec"
     package.mkdir(parents=True)
-    for source in pathlib.Path(streamcodec.__file__).parent.glob("*.py"):
+    installed = pathlib.Path(streamcodec.__file__).parent
+    # the Python files, and _fast, which links no library (it calls _core's functions)
+    for source in [*installed.glob("*.py"), *installed.glob("_fast.*.so")]:
         shutil.copy(source, package / source.name)
     shutil.copy(library, package / library.name)
     return package.parent

@@ -141,7 +141,9 @@ def test_bad_pcm_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="odd count"):
         enc.encode(b"\x00\x01\x02")
     with pytest.raises(TypeError, match="int16"):
-        enc.encode(np.zeros(4, dtype=np.float32))
+        enc.encode(np.zeros(4, dtype=np.int32))
+    with pytest.raises(TypeError, match="int16, float32 or float64"):
+        enc.encode(np.zeros(4, dtype=np.float16))
     with pytest.raises(ValueError, match="C-contiguous"):
         enc.encode(np.zeros(8, dtype=np.int16)[::2])
     with pytest.raises(ValueError, match="one-dimensional"):

@@ -1,0 +1,896 @@
+/*
+ * streamcodec._fast: the per-frame entry points as plain CPython calls.
+ *
+ * Why this exists.  A cffi call, the Python method around it and the bytes
+ * built from its output cost about 300 ns, more than G.711 itself on a
+ * 20 ms frame, while audioop's functions are a single C-API call.  This
+ * module gives the hottest small calls that shape: Decoder.decode and
+ * decode_into, Encoder.encode and encode_into, Resampler.process,
+ * transcode and the four G.711 functions of streamcodec.audioop.
+ *
+ * It holds no codec.  It calls the very functions of csrc/ that the cffi
+ * extension _core was built from, through their addresses, which the
+ * Python layer hands to bind() at import (see streamcodec/_buffers.py):
+ * one implementation of each codec, two ways to call it, and tests that
+ * prove both give the same bytes.
+ *
+ * Each entry point takes only its common case: bytes input (a bytearray
+ * too, while small enough to keep the GIL), arguments of the exact
+ * expected types, a result that fits.  Everything else (other buffer
+ * types, numpy, float32, bad arguments, errors and their messages) goes
+ * to the Python implementation that was there before, which the Python
+ * layer registers: a "fallback" method of the subclass (_decode_other,
+ * _decode_failed, ...) or a module function given to register().  So every
+ * check and message lives in one place, in Python.
+ *
+ * Written against the limited C API of CPython 3.10 (abi3), so one wheel
+ * serves every CPython from 3.10 on.  That API has no buffer protocol
+ * before 3.11, which is why only bytes and bytearray are read here.
+ */
+#ifndef Py_LIMITED_API
+#define Py_LIMITED_API 0x030A0000
+#endif
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "g711.h"
+#include "resample.h"
+
+/* Inputs of at least this many bytes are converted with the GIL released
+ * (bytes only: a bytearray could be resized by another thread meanwhile,
+ * so a large one goes to the Python path, whose cffi call holds a buffer
+ * export and releases the GIL).  Below it, the release costs more than the
+ * work: 4 KiB is a quarter second of G.711. */
+#define NOGIL_BYTES 4096
+
+/* ---- the C core's functions, bound at import ---- */
+
+#define CORE_FUNCTIONS(X) \
+    X(sc_decoder_bound) X(sc_decoder_decode) X(sc_decoder_free) \
+    X(sc_encoder_bound) X(sc_encoder_encode) X(sc_encoder_quantum) X(sc_encoder_free) \
+    X(sc_resampler_out_count) X(sc_resampler_process) \
+    X(sc_ulaw_decode) X(sc_alaw_decode) X(sc_ulaw_encode_audioop) X(sc_alaw_encode) \
+    X(sc_ulaw_to_alaw) X(sc_alaw_to_ulaw) X(sc_g711_encode_width) X(sc_g711_decode_width)
+
+/* Each field has the type of the header's declaration, so a change there
+ * cannot go unnoticed here. */
+static struct {
+#define FIELD(name) __typeof__(name) *name;
+    CORE_FUNCTIONS(FIELD)
+#undef FIELD
+} core;
+
+/* Until bind() succeeded every entry point takes the Python path. */
+static int core_ready;
+
+/* ---- the Python implementations this module falls back to ---- */
+
+enum { FB_TRANSCODE, FB_ULAW2LIN, FB_ALAW2LIN, FB_LIN2ULAW, FB_LIN2ALAW, FB_COUNT };
+static const char *const fallback_names[FB_COUNT] = {
+    "transcode", "ulaw2lin", "alaw2lin", "lin2ulaw", "lin2alaw",
+};
+static PyObject *fallbacks[FB_COUNT];
+
+/* Method names of the subclasses' Python paths, interned at import. */
+static PyObject *s_decode_other, *s_decode_failed, *s_decode_into_other;
+static PyObject *s_encode_other, *s_encode_failed, *s_encode_into_other;
+static PyObject *s_process_other;
+
+/* Call fallback `which` with the arguments as given (keywords included). */
+static PyObject *call_fallback(int which, PyObject *const *args, Py_ssize_t nargs,
+                               PyObject *kwnames)
+{
+    PyObject *fn = fallbacks[which];
+    if (!fn) {
+        PyErr_Format(PyExc_RuntimeError, "streamcodec._fast: no Python implementation "
+                     "of %s registered", fallback_names[which]);
+        return NULL;
+    }
+    Py_ssize_t nkw = kwnames ? PyTuple_Size(kwnames) : 0;
+    PyObject *tuple = PyTuple_New(nargs);
+    if (!tuple)
+        return NULL;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        Py_INCREF(args[i]);
+        PyTuple_SetItem(tuple, i, args[i]);
+    }
+    PyObject *kwargs = NULL;
+    if (nkw) {
+        kwargs = PyDict_New();
+        for (Py_ssize_t i = 0; kwargs && i < nkw; i++) {
+            if (PyDict_SetItem(kwargs, PyTuple_GetItem(kwnames, i), args[nargs + i]) < 0)
+                Py_CLEAR(kwargs);
+        }
+        if (!kwargs) {
+            Py_DECREF(tuple);
+            return NULL;
+        }
+    }
+    PyObject *result = PyObject_Call(fn, tuple, kwargs);
+    Py_DECREF(tuple);
+    Py_XDECREF(kwargs);
+    return result;
+}
+
+/* ---- reading arguments ---- */
+
+/* Point at the bytes of a bytes object, or of a bytearray below
+ * NOGIL_BYTES.  Returns 1, or 0 for anything else (the Python path). */
+static int read_view(PyObject *obj, const char **data, Py_ssize_t *len)
+{
+    if (PyBytes_CheckExact(obj)) {
+        char *p;
+        if (PyBytes_AsStringAndSize(obj, &p, len) < 0) {
+            PyErr_Clear();
+            return 0;
+        }
+        *data = p;
+        return 1;
+    }
+    if (PyByteArray_CheckExact(obj)) {
+        Py_ssize_t n = PyByteArray_Size(obj);
+        if (n >= NOGIL_BYTES)
+            return 0;
+        *data = PyByteArray_AsString(obj);
+        *len = n;
+        return 1;
+    }
+    return 0;
+}
+
+/* An output bytearray: pointer and size, or 0 for the Python path. */
+static int write_view(PyObject *obj, char **data, Py_ssize_t *len)
+{
+    if (!PyByteArray_CheckExact(obj))
+        return 0;
+    *data = PyByteArray_AsString(obj);
+    *len = PyByteArray_Size(obj);
+    return 1;
+}
+
+static int aligned2(const void *p) { return ((uintptr_t)p & 1) == 0; }
+
+/* Whether [a, a + na) and [b, b + nb) share a byte: an output that
+ * overlaps its input takes the Python path, which copies the input. */
+static int overlap(const void *a, Py_ssize_t na, const void *b, Py_ssize_t nb)
+{
+    uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    return x < y + (uintptr_t)nb && y < x + (uintptr_t)na;
+}
+
+/* self.<name>(*args) */
+static PyObject *call_method(PyObject *self, PyObject *name, PyObject *const *args,
+                             Py_ssize_t nargs)
+{
+    PyObject *fn = PyObject_GetAttr(self, name);
+    if (!fn)
+        return NULL;
+    PyObject *tuple = PyTuple_New(nargs);
+    if (!tuple) {
+        Py_DECREF(fn);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        Py_INCREF(args[i]);
+        PyTuple_SetItem(tuple, i, args[i]);
+    }
+    PyObject *result = PyObject_Call(fn, tuple, NULL);
+    Py_DECREF(tuple);
+    Py_DECREF(fn);
+    return result;
+}
+
+/* An exact int in 1..4 (an audioop sample width); 0 otherwise. */
+static int read_width(PyObject *obj, int *width)
+{
+    if (!PyLong_CheckExact(obj))
+        return 0;
+    int overflow;
+    long v = PyLong_AsLongAndOverflow(obj, &overflow);
+    if (overflow || v < 1 || v > 4) {
+        PyErr_Clear();
+        return 0;
+    }
+    *width = (int)v;
+    return 1;
+}
+
+/* A result of `nbytes` bytes that C fills in place: a fresh bytes object is
+ * not shared yet, so writing into it is allowed. */
+static PyObject *new_bytes(int64_t nbytes, char **data)
+{
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)nbytes);
+    if (out)
+        *data = PyBytes_AsString(out);
+    return out;
+}
+
+/* Bytes holding the first `used` of `filled`'s bytes (filled is consumed). */
+static PyObject *shrink(PyObject *filled, const char *data, int64_t used)
+{
+    PyObject *out = PyBytes_FromStringAndSize(data, (Py_ssize_t)used);
+    Py_DECREF(filled);
+    return out;
+}
+
+static PyObject *call_failed(PyObject *self, PyObject *method, int64_t code, Py_ssize_t size)
+{
+    PyObject *c = PyLong_FromLongLong(code);
+    PyObject *n = PyLong_FromSsize_t(size);
+    PyObject *r = (c && n) ? PyObject_CallMethodObjArgs(self, method, c, n, NULL) : NULL;
+    Py_XDECREF(c);
+    Py_XDECREF(n);
+    return r;
+}
+
+/* Take ownership of a C object whose address the Python layer created. */
+static int read_address(PyObject *arg, void **out)
+{
+    if (!core_ready) {
+        PyErr_SetString(PyExc_RuntimeError, "streamcodec._fast is not bound to the C core");
+        return -1;
+    }
+    void *p = PyLong_AsVoidPtr(arg);
+    if (!p) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "a NULL address");
+        return -1;
+    }
+    *out = p;
+    return 0;
+}
+
+static void heap_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    freefunc tp_free = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+    tp_free(self);
+    Py_DECREF(tp);
+}
+
+/* ---- DecoderBase ---- */
+
+typedef struct {
+    PyObject_HEAD
+    sc_decoder *st;
+} FastDecoder;
+
+static void decoder_dealloc(PyObject *self)
+{
+    FastDecoder *d = (FastDecoder *)self;
+    if (d->st)
+        core.sc_decoder_free(d->st);
+    d->st = NULL;
+    heap_dealloc(self);
+}
+
+static PyObject *decoder_attach(PyObject *self, PyObject *arg)
+{
+    FastDecoder *d = (FastDecoder *)self;
+    void *p;
+    if (d->st) {
+        PyErr_SetString(PyExc_RuntimeError, "this decoder already has its C state");
+        return NULL;
+    }
+    if (read_address(arg, &p) < 0)
+        return NULL;
+    d->st = p;
+    Py_RETURN_NONE;
+}
+
+static PyObject *decoder_decode(PyObject *self, PyObject *payload)
+{
+    FastDecoder *d = (FastDecoder *)self;
+    const char *in;
+    Py_ssize_t len;
+    if (!core_ready || !d->st || !read_view(payload, &in, &len))
+        return PyObject_CallMethodObjArgs(self, s_decode_other, payload, NULL);
+    int64_t bound = core.sc_decoder_bound(d->st, (const uint8_t *)in, (size_t)len);
+    if (bound < 0 || bound > PY_SSIZE_T_MAX / 2)
+        return PyObject_CallMethodObjArgs(self, s_decode_other, payload, NULL);
+    char *pcm;
+    PyObject *out = new_bytes(2 * bound, &pcm);
+    if (!out)
+        return NULL;
+    int64_t n;
+    if (len >= NOGIL_BYTES) {
+        Py_BEGIN_ALLOW_THREADS
+        n = core.sc_decoder_decode(d->st, (const uint8_t *)in, (size_t)len, (int16_t *)pcm,
+                                   (size_t)bound);
+        Py_END_ALLOW_THREADS
+    } else {
+        n = core.sc_decoder_decode(d->st, (const uint8_t *)in, (size_t)len, (int16_t *)pcm,
+                                   (size_t)bound);
+    }
+    if (n == bound)
+        return out;
+    if (n >= 0)
+        return shrink(out, pcm, 2 * n);
+    Py_DECREF(out);
+    return call_failed(self, s_decode_failed, n, len);
+}
+
+static PyObject *decoder_decode_into(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    FastDecoder *d = (FastDecoder *)self;
+    const char *in;
+    char *out;
+    Py_ssize_t len, cap;
+    if (nargs != 2 || !core_ready || !d->st || !read_view(args[0], &in, &len)
+        || !write_view(args[1], &out, &cap) || !aligned2(out) || overlap(in, len, out, cap))
+        goto other;
+    int64_t bound = core.sc_decoder_bound(d->st, (const uint8_t *)in, (size_t)len);
+    if (bound < 0 || bound > cap / 2)
+        goto other;
+    int64_t n = core.sc_decoder_decode(d->st, (const uint8_t *)in, (size_t)len,
+                                       (int16_t *)out, (size_t)(cap / 2));
+    if (n < 0)
+        return call_failed(self, s_decode_failed, n, len);
+    return PyLong_FromLongLong(n);
+other:
+    return call_method(self, s_decode_into_other, args, nargs);
+}
+
+static PyMethodDef decoder_methods[] = {
+    {"_attach", decoder_attach, METH_O,
+     "_attach($self, address, /)\n--\n\n"
+     "Take ownership of the sc_decoder at this address (internal; once)."},
+    {"decode", decoder_decode, METH_O,
+     "decode($self, payload, /)\n--\n\n"
+     "Decode one RTP payload (no RTP header) to PCM bytes.\n\n"
+     "Parameters\n----------\npayload : bytes, bytearray or memoryview\n"
+     "    One RTP payload of this decoder's codec.\n\n"
+     "Returns\n-------\nbytes\n    16-bit native-endian PCM at ``rate``.\n\n"
+     "Raises\n------\nCorruptPayloadError\n    When the payload cannot be decoded "
+     "(the decoder state is unchanged).\nTypeError\n    For objects that are not "
+     "byte buffers."},
+    {"decode_into", (PyCFunction)(void (*)(void))decoder_decode_into, METH_FASTCALL,
+     "decode_into($self, payload, out, /)\n--\n\n"
+     "Decode one RTP payload into a buffer you own; returns the samples written.\n\n"
+     "Parameters\n----------\npayload : bytes, bytearray or memoryview\n"
+     "    One RTP payload of this decoder's codec.\nout : writable buffer\n"
+     "    bytearray, writable memoryview, or numpy int16 array (C-contiguous): room\n"
+     "    for the samples, 2 bytes each, from its start.  Any alignment.\n\n"
+     "Returns\n-------\nint\n    Samples written to the start of ``out`` (the rest is "
+     "untouched).\n\n"
+     "Raises\n------\nValueError\n    When ``out`` is too small for this payload or "
+     "read-only (nothing is\n    decoded then).\nTypeError\n    When ``out`` is not a "
+     "writable buffer, or an array of another dtype.\nCorruptPayloadError\n"
+     "    When the payload cannot be decoded."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot decoder_slots[] = {
+    {Py_tp_dealloc, decoder_dealloc},
+    {Py_tp_methods, decoder_methods},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_doc, "The C half of streamcodec.Decoder: its per-payload calls."},
+    {0, NULL},
+};
+
+static PyType_Spec decoder_spec = {
+    "streamcodec._fast.DecoderBase", sizeof(FastDecoder), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, decoder_slots,
+};
+
+/* ---- EncoderBase ---- */
+
+typedef struct {
+    PyObject_HEAD
+    sc_encoder *st;
+    long long quantum;   /* input samples in one whole frame */
+} FastEncoder;
+
+static void encoder_dealloc(PyObject *self)
+{
+    FastEncoder *e = (FastEncoder *)self;
+    if (e->st)
+        core.sc_encoder_free(e->st);
+    e->st = NULL;
+    heap_dealloc(self);
+}
+
+static PyObject *encoder_attach(PyObject *self, PyObject *arg)
+{
+    FastEncoder *e = (FastEncoder *)self;
+    void *p;
+    if (e->st) {
+        PyErr_SetString(PyExc_RuntimeError, "this encoder already has its C state");
+        return NULL;
+    }
+    if (read_address(arg, &p) < 0)
+        return NULL;
+    e->st = p;
+    e->quantum = core.sc_encoder_quantum(e->st);
+    Py_RETURN_NONE;
+}
+
+/* The samples of a PCM argument the C path takes: even length, 2-byte
+ * aligned, whole frames.  Returns the count, or -1 for the Python path. */
+static Py_ssize_t pcm_samples(FastEncoder *e, PyObject *pcm, const char **data)
+{
+    Py_ssize_t len;
+    if (!core_ready || !e->st || !read_view(pcm, data, &len) || (len & 1) || !aligned2(*data))
+        return -1;
+    Py_ssize_t n = len / 2;
+    return (e->quantum > 0 && n % e->quantum == 0) ? n : -1;
+}
+
+static PyObject *encoder_encode(PyObject *self, PyObject *pcm)
+{
+    FastEncoder *e = (FastEncoder *)self;
+    const char *in;
+    Py_ssize_t n = pcm_samples(e, pcm, &in);
+    int64_t bound = n < 0 ? -1 : core.sc_encoder_bound(e->st, (size_t)n);
+    if (bound < 0 || bound > PY_SSIZE_T_MAX)
+        return PyObject_CallMethodObjArgs(self, s_encode_other, pcm, NULL);
+    char *payload;
+    PyObject *out = new_bytes(bound, &payload);
+    if (!out)
+        return NULL;
+    int64_t got;
+    if (2 * n >= NOGIL_BYTES) {
+        Py_BEGIN_ALLOW_THREADS
+        got = core.sc_encoder_encode(e->st, in, (size_t)n, (uint8_t *)payload, (size_t)bound);
+        Py_END_ALLOW_THREADS
+    } else {
+        got = core.sc_encoder_encode(e->st, in, (size_t)n, (uint8_t *)payload, (size_t)bound);
+    }
+    if (got == bound)
+        return out;
+    if (got >= 0)
+        return shrink(out, payload, got);
+    Py_DECREF(out);
+    return call_failed(self, s_encode_failed, got, n);
+}
+
+static PyObject *encoder_encode_into(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    FastEncoder *e = (FastEncoder *)self;
+    const char *in;
+    char *out;
+    Py_ssize_t cap, n = nargs == 2 ? pcm_samples(e, args[0], &in) : -1;
+    if (n < 0 || !write_view(args[1], &out, &cap) || overlap(in, 2 * n, out, cap))
+        goto other;
+    int64_t bound = core.sc_encoder_bound(e->st, (size_t)n);
+    if (bound < 0 || bound > cap)
+        goto other;
+    int64_t got = core.sc_encoder_encode(e->st, in, (size_t)n, (uint8_t *)out, (size_t)cap);
+    if (got < 0)
+        return call_failed(self, s_encode_failed, got, n);
+    return PyLong_FromLongLong(got);
+other:
+    return call_method(self, s_encode_into_other, args, nargs);
+}
+
+static PyMemberDef encoder_members[] = {
+    {"quantum", T_LONGLONG, offsetof(FastEncoder, quantum), READONLY,
+     "Input samples in one whole codec frame; encode() takes multiples of it."},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyMethodDef encoder_methods[] = {
+    {"_attach", encoder_attach, METH_O,
+     "_attach($self, address, /)\n--\n\n"
+     "Take ownership of the sc_encoder at this address (internal; once)."},
+    {"encode", encoder_encode, METH_O,
+     "encode($self, pcm, /)\n--\n\n"
+     "Encode whole frames of PCM into one RTP payload.\n\n"
+     "Parameters\n----------\npcm : bytes, bytearray, memoryview or numpy.ndarray\n"
+     "    16-bit native-endian samples at ``rate`` (a numpy int16 array, or a\n"
+     "    float32/float64 array at full scale +-1.0, rounded and saturated), a\n"
+     "    whole number of frames (``quantum`` samples).\n\n"
+     "Returns\n-------\nbytes\n    One RTP payload.\n\n"
+     "Raises\n------\nValueError\n    When ``pcm`` is not a whole number of frames "
+     "(use packetize() to\n    buffer remainders), has an odd byte count, or float "
+     "samples that are\n    NaN or infinite.\nTypeError\n    For anything that is not PCM."},
+    {"encode_into", (PyCFunction)(void (*)(void))encoder_encode_into, METH_FASTCALL,
+     "encode_into($self, pcm, out, /)\n--\n\n"
+     "Encode whole frames of PCM into a buffer you own; returns the bytes written.\n\n"
+     "Parameters\n----------\npcm : bytes, bytearray, memoryview or numpy.ndarray\n"
+     "    As for encode().\nout : writable buffer\n"
+     "    bytearray, writable memoryview, or numpy uint8/int8 array (C-contiguous)\n"
+     "    with room for the payload (``bound(len(pcm))`` bytes is always enough).\n\n"
+     "Returns\n-------\nint\n    Payload bytes written to the start of ``out``.\n\n"
+     "Raises\n------\nValueError\n    When ``out`` is too small or read-only (nothing "
+     "is encoded then), or\n    for the reasons encode() gives.\nTypeError\n"
+     "    When ``out`` is not a writable buffer, or an array of another dtype."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot encoder_slots[] = {
+    {Py_tp_dealloc, encoder_dealloc},
+    {Py_tp_methods, encoder_methods},
+    {Py_tp_members, encoder_members},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_doc, "The C half of streamcodec.Encoder: its per-frame calls."},
+    {0, NULL},
+};
+
+static PyType_Spec encoder_spec = {
+    "streamcodec._fast.EncoderBase", sizeof(FastEncoder), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, encoder_slots,
+};
+
+/* ---- ResamplerBase ---- */
+
+typedef struct {
+    PyObject_HEAD
+    sc_resampler *st;   /* a block this object allocated and frees */
+    char is_float;      /* the last process() call took float32 (flush returns float32) */
+} FastResampler;
+
+static void resampler_dealloc(PyObject *self)
+{
+    FastResampler *r = (FastResampler *)self;
+    free(r->st);
+    r->st = NULL;
+    heap_dealloc(self);
+}
+
+static PyObject *resampler_alloc(PyObject *self, PyObject *arg)
+{
+    FastResampler *r = (FastResampler *)self;
+    if (r->st) {
+        PyErr_SetString(PyExc_RuntimeError, "this resampler already has its state block");
+        return NULL;
+    }
+    Py_ssize_t size = PyLong_AsSsize_t(arg);
+    if (size < 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "a negative size");
+        return NULL;
+    }
+    r->st = calloc(1, size ? (size_t)size : 1);
+    if (!r->st)
+        return PyErr_NoMemory();
+    return PyLong_FromVoidPtr(r->st);
+}
+
+static PyObject *resampler_process(PyObject *self, PyObject *pcm)
+{
+    FastResampler *r = (FastResampler *)self;
+    const char *in;
+    Py_ssize_t len;
+    if (!core_ready || !r->st || !read_view(pcm, &in, &len) || (len & 1) || !aligned2(in))
+        return PyObject_CallMethodObjArgs(self, s_process_other, pcm, NULL);
+    size_t n = (size_t)len / 2;
+    int64_t count = core.sc_resampler_out_count(r->st, n);
+    if (count < 0 || count > PY_SSIZE_T_MAX / 2)
+        return PyObject_CallMethodObjArgs(self, s_process_other, pcm, NULL);
+    char *data;
+    PyObject *out = new_bytes(2 * count, &data);
+    if (!out)
+        return NULL;
+    int64_t got;
+    if (len >= NOGIL_BYTES) {
+        Py_BEGIN_ALLOW_THREADS
+        got = core.sc_resampler_process(r->st, (const int16_t *)in, n, (int16_t *)data,
+                                        (size_t)count);
+        Py_END_ALLOW_THREADS
+    } else {
+        got = core.sc_resampler_process(r->st, (const int16_t *)in, n, (int16_t *)data,
+                                        (size_t)count);
+    }
+    if (got != count) {   /* cannot happen: out_count() is exact */
+        Py_DECREF(out);
+        return PyObject_CallMethodObjArgs(self, s_process_other, pcm, NULL);
+    }
+    r->is_float = 0;
+    return out;
+}
+
+static PyMemberDef resampler_members[] = {
+    {"_float", T_BOOL, offsetof(FastResampler, is_float), 0,
+     "Whether the last process() call took float32 (internal)."},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyMethodDef resampler_methods[] = {
+    {"_alloc", resampler_alloc, METH_O,
+     "_alloc($self, size, /)\n--\n\n"
+     "Allocate the zeroed state block this object owns; returns its address "
+     "(internal; once)."},
+    {"process", resampler_process, METH_O,
+     "process($self, pcm, /)\n--\n\n"
+     "Resample the next chunk of the stream.\n\n"
+     "Parameters\n----------\npcm : bytes, bytearray, memoryview or numpy.ndarray\n"
+     "    16-bit native-endian samples, or a 1-D numpy float32 array of\n"
+     "    finite values.\n\n"
+     "Returns\n-------\nbytes or numpy.ndarray\n"
+     "    Every output sample the input so far determines: ``out_count(n)``\n"
+     "    samples, as bytes of int16 (rounded to nearest, saturated) or a\n"
+     "    float32 array when the input was float32.\n\n"
+     "Raises\n------\nTypeError\n    For anything but the types above (other dtypes "
+     "included).\nValueError\n    For an odd byte count, a multi-dimensional array, or "
+     "float32\n    samples that are NaN or infinite; nothing is consumed then."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot resampler_slots[] = {
+    {Py_tp_dealloc, resampler_dealloc},
+    {Py_tp_methods, resampler_methods},
+    {Py_tp_members, resampler_members},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_doc, "The C half of streamcodec.Resampler: its per-chunk call."},
+    {0, NULL},
+};
+
+static PyType_Spec resampler_spec = {
+    "streamcodec._fast.ResamplerBase", sizeof(FastResampler), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, resampler_slots,
+};
+
+/* ---- streamcodec.audioop's G.711 functions and transcode ---- */
+
+/* law: 0 mu-law, 1 A-law. */
+static PyObject *g711_expand(int law, int which, PyObject *const *args, Py_ssize_t nargs)
+{
+    const char *in;
+    Py_ssize_t len;
+    int width;
+    if (!core_ready || nargs != 2 || !read_view(args[0], &in, &len)
+        || !read_width(args[1], &width) || len > PY_SSIZE_T_MAX / width)
+        return call_fallback(which, args, nargs, NULL);
+    char *data;
+    PyObject *out = new_bytes((int64_t)len * width, &data);
+    if (!out)
+        return NULL;
+    PyThreadState *ts = len >= NOGIL_BYTES ? PyEval_SaveThread() : NULL;
+    if (width == 2)
+        (law ? core.sc_alaw_decode : core.sc_ulaw_decode)((const uint8_t *)in, (size_t)len,
+                                                         (int16_t *)data);
+    else
+        core.sc_g711_decode_width(law, (const uint8_t *)in, (size_t)len, width,
+                                  (uint8_t *)data);
+    if (ts)
+        PyEval_RestoreThread(ts);
+    return out;
+}
+
+static PyObject *g711_compress(int law, int which, PyObject *const *args, Py_ssize_t nargs)
+{
+    const char *in;
+    Py_ssize_t len;
+    int width;
+    if (!core_ready || nargs != 2 || !read_view(args[0], &in, &len)
+        || !read_width(args[1], &width) || len % width || (width == 2 && !aligned2(in)))
+        return call_fallback(which, args, nargs, NULL);
+    Py_ssize_t n = len / width;
+    char *data;
+    PyObject *out = new_bytes(n, &data);
+    if (!out)
+        return NULL;
+    PyThreadState *ts = len >= NOGIL_BYTES ? PyEval_SaveThread() : NULL;
+    if (width == 2)
+        (law ? core.sc_alaw_encode : core.sc_ulaw_encode_audioop)((const int16_t *)in,
+                                                                 (size_t)n, (uint8_t *)data);
+    else
+        core.sc_g711_encode_width(law, (const uint8_t *)in, (size_t)n, width, (uint8_t *)data);
+    if (ts)
+        PyEval_RestoreThread(ts);
+    return out;
+}
+
+static PyObject *fast_ulaw2lin(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)m;
+    return g711_expand(0, FB_ULAW2LIN, args, nargs);
+}
+
+static PyObject *fast_alaw2lin(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)m;
+    return g711_expand(1, FB_ALAW2LIN, args, nargs);
+}
+
+static PyObject *fast_lin2ulaw(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)m;
+    return g711_compress(0, FB_LIN2ULAW, args, nargs);
+}
+
+static PyObject *fast_lin2alaw(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)m;
+    return g711_compress(1, FB_LIN2ALAW, args, nargs);
+}
+
+/* 0 for "PCMU", 1 for "PCMA" spelled exactly so, else -1. */
+static int g711_name(PyObject *name)
+{
+    if (!PyUnicode_CheckExact(name))
+        return -1;
+    if (PyUnicode_CompareWithASCIIString(name, "PCMU") == 0)
+        return 0;
+    if (PyUnicode_CompareWithASCIIString(name, "PCMA") == 0)
+        return 1;
+    return -1;
+}
+
+static PyObject *fast_transcode(PyObject *m, PyObject *const *args, Py_ssize_t nargs,
+                                PyObject *kwnames)
+{
+    (void)m;
+    const char *in;
+    Py_ssize_t len;
+    int src, dst;
+    if (!core_ready || nargs != 3 || (kwnames && PyTuple_Size(kwnames))
+        || !PyBytes_CheckExact(args[0]) || (src = g711_name(args[1])) < 0
+        || (dst = g711_name(args[2])) < 0 || !read_view(args[0], &in, &len))
+        return call_fallback(FB_TRANSCODE, args, nargs, kwnames);
+    if (src == dst) {   /* bytes are immutable: the payload itself is the answer */
+        Py_INCREF(args[0]);
+        return args[0];
+    }
+    char *data;
+    PyObject *out = new_bytes(len, &data);
+    if (!out)
+        return NULL;
+    PyThreadState *ts = len >= NOGIL_BYTES ? PyEval_SaveThread() : NULL;
+    (src == 0 ? core.sc_ulaw_to_alaw : core.sc_alaw_to_ulaw)((const uint8_t *)in, (size_t)len,
+                                                            (uint8_t *)data);
+    if (ts)
+        PyEval_RestoreThread(ts);
+    return out;
+}
+
+/* ---- binding ---- */
+
+static PyObject *fast_bind(PyObject *m, PyObject *table)
+{
+    (void)m;
+    if (!PyDict_Check(table)) {
+        PyErr_SetString(PyExc_TypeError, "bind() takes a dict of name -> address");
+        return NULL;
+    }
+    __typeof__(core) fresh;
+#define TAKE(name) { \
+        PyObject *v = PyDict_GetItemString(table, #name); \
+        if (!v) { \
+            PyErr_SetString(PyExc_KeyError, #name); \
+            return NULL; \
+        } \
+        void *p = PyLong_AsVoidPtr(v); \
+        if (!p) { \
+            if (!PyErr_Occurred()) \
+                PyErr_SetString(PyExc_ValueError, "NULL address for " #name); \
+            return NULL; \
+        } \
+        fresh.name = (__typeof__(name) *)p; }
+    CORE_FUNCTIONS(TAKE)
+#undef TAKE
+    if (core_ready) {   /* once bound, stay bound to the same functions */
+        if (memcmp(&fresh, &core, sizeof core) != 0) {
+            PyErr_SetString(PyExc_RuntimeError, "streamcodec._fast is bound to another C core");
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    }
+    core = fresh;
+    core_ready = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *fast_register(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)m;
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyCallable_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "register(name, function)");
+        return NULL;
+    }
+    for (int i = 0; i < FB_COUNT; i++) {
+        if (PyUnicode_CompareWithASCIIString(args[0], fallback_names[i]) == 0) {
+            PyObject *old = fallbacks[i];
+            Py_INCREF(args[1]);
+            fallbacks[i] = args[1];
+            Py_XDECREF(old);
+            Py_RETURN_NONE;
+        }
+    }
+    PyErr_Format(PyExc_ValueError, "no fast path named %R", args[0]);
+    return NULL;
+}
+
+#define FASTCALL(f) (PyCFunction)(void (*)(void))(f)
+
+static PyMethodDef module_methods[] = {
+    {"bind", fast_bind, METH_O,
+     "bind(table, /)\n--\n\n"
+     "Bind to the C core: a dict of each name in CORE_FUNCTIONS -> its address "
+     "in the cffi extension (internal)."},
+    {"register", FASTCALL(fast_register), METH_FASTCALL,
+     "register(name, function, /)\n--\n\n"
+     "Register the Python implementation a module-level fast path falls back to "
+     "(internal)."},
+    {"ulaw2lin", FASTCALL(fast_ulaw2lin), METH_FASTCALL,
+     "ulaw2lin(fragment, width, /)\n--\n\n"
+     "Convert 8-bit mu-law to samples of ``width`` bytes, as audioop.ulaw2lin."},
+    {"alaw2lin", FASTCALL(fast_alaw2lin), METH_FASTCALL,
+     "alaw2lin(fragment, width, /)\n--\n\n"
+     "Convert 8-bit A-law to samples of ``width`` bytes, as audioop.alaw2lin."},
+    {"lin2ulaw", FASTCALL(fast_lin2ulaw), METH_FASTCALL,
+     "lin2ulaw(fragment, width, /)\n--\n\n"
+     "Convert samples of ``width`` bytes to 8-bit mu-law, as audioop.lin2ulaw\n"
+     "(audioop's rounding of negative samples included)."},
+    {"lin2alaw", FASTCALL(fast_lin2alaw), METH_FASTCALL,
+     "lin2alaw(fragment, width, /)\n--\n\n"
+     "Convert samples of ``width`` bytes to 8-bit A-law, as audioop.lin2alaw."},
+    {"transcode", FASTCALL(fast_transcode), METH_FASTCALL | METH_KEYWORDS,
+     "transcode(payload, src, dst)\n--\n\n"
+     "Convert one RTP payload from codec ``src`` to codec ``dst``.\n\n"
+     "PCMU and PCMA convert directly by table; other pairs decode and\n"
+     "re-encode at the destination codec's rate with fresh codec state.\n\n"
+     "Parameters\n----------\npayload : bytes, bytearray or memoryview\n"
+     "    One RTP payload of ``src``.\nsrc, dst : str\n    Codec names, any case.\n\n"
+     "Returns\n-------\nbytes\n    The payload in ``dst``."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef fast_module = {
+    PyModuleDef_HEAD_INIT, "streamcodec._fast",
+    "The per-frame entry points of streamcodec as plain CPython calls "
+    "(see streamcodec/_fast.c).",
+    -1, module_methods, NULL, NULL, NULL, NULL,
+};
+
+static int add_type(PyObject *module, PyType_Spec *spec, const char *name)
+{
+    PyObject *type = PyType_FromSpec(spec);
+    if (!type)
+        return -1;
+    if (PyModule_AddObject(module, name, type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    return 0;
+}
+
+PyMODINIT_FUNC PyInit__fast(void)
+{
+#define INTERN(var, text) if (!(var = PyUnicode_InternFromString(text))) return NULL;
+    INTERN(s_decode_other, "_decode_other")
+    INTERN(s_decode_failed, "_decode_failed")
+    INTERN(s_decode_into_other, "_decode_into_other")
+    INTERN(s_encode_other, "_encode_other")
+    INTERN(s_encode_failed, "_encode_failed")
+    INTERN(s_encode_into_other, "_encode_into_other")
+    INTERN(s_process_other, "_process_other")
+#undef INTERN
+    PyObject *module = PyModule_Create(&fast_module);
+    if (!module)
+        return NULL;
+    static const char *const core_names[] = {
+#define NAME(name) #name,
+        CORE_FUNCTIONS(NAME)
+#undef NAME
+    };
+    const Py_ssize_t count = (Py_ssize_t)(sizeof core_names / sizeof *core_names);
+    PyObject *names = PyTuple_New(count);
+    for (Py_ssize_t i = 0; names && i < count; i++) {
+        PyObject *s = PyUnicode_FromString(core_names[i]);
+        if (!s)
+            Py_CLEAR(names);
+        else
+            PyTuple_SetItem(names, i, s);
+    }
+    if (!names || PyModule_AddObject(module, "CORE_FUNCTIONS", names) < 0) {
+        Py_XDECREF(names);
+        Py_DECREF(module);
+        return NULL;
+    }
+    if (PyModule_AddIntConstant(module, "NOGIL_BYTES", NOGIL_BYTES) < 0
+        || add_type(module, &decoder_spec, "DecoderBase") < 0
+        || add_type(module, &encoder_spec, "EncoderBase") < 0
+        || add_type(module, &resampler_spec, "ResamplerBase") < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}
