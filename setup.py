@@ -1,5 +1,50 @@
-from setuptools import setup
+"""Build glue that pyproject.toml cannot declare: the cffi extension, what the
+wheel leaves out and adds, and its stable-ABI tag.  Everything else is in
+pyproject.toml."""
 
-# Everything declarative lives in pyproject.toml; setup.py exists because the
-# cffi extension is declared through setuptools' cffi_modules hook.
-setup(cffi_modules=["streamcodec/_build.py:ffibuilder"])
+import importlib.util
+import os
+import shutil
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _load_build_script():
+    spec = importlib.util.spec_from_file_location(
+        "streamcodec_build", os.path.join(HERE, "streamcodec", "_build.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class BuildPy(build_py):
+    """streamcodec/_build.py is the cffi build script: the sdist needs it, an
+    installed package does not (exclude-package-data applies to data files,
+    not modules, hence this filter).  When the static codec libraries are
+    linked in, their license texts go into the package (codec-licenses/),
+    as their licenses ask of binary distributions."""
+
+    def find_package_modules(self, package, package_dir):
+        modules = super().find_package_modules(package, package_dir)
+        return [m for m in modules if (m[0], m[1]) != ("streamcodec", "_build")]
+
+    def run(self):
+        super().run()
+        prefix = _load_build_script().codec_prefix()
+        licenses = prefix and os.path.join(prefix, "share", "licenses")
+        if licenses and os.path.isdir(licenses):
+            target = os.path.join(self.build_lib, "streamcodec", "codec-licenses")
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(licenses, target)
+
+
+setup(
+    cffi_modules=["streamcodec/_build.py:make_builder"],
+    cmdclass={"build_py": BuildPy},
+    # _core uses only the stable ABI (cffi builds it with Py_LIMITED_API): one
+    # wheel, tagged cp310-abi3, for CPython 3.10 and every later version.
+    options={"bdist_wheel": {"py_limited_api": "cp310"}},
+)
