@@ -2,10 +2,19 @@
 
 The cdef is the text between ``cffi:begin`` and ``cffi:end`` in each header
 of csrc/, so the binding mirrors the C headers one to one; every ``.c`` file
-in csrc/ is compiled into the one extension.  Optional codec libraries are
-probed by compiling and linking a tiny program: where one is missing the
-package still builds, the codec reports itself unavailable, and constructing
-it names the Debian package to install.
+in csrc/ is compiled into the one extension.
+
+The codec libraries (libopus, libopencore-amrwb, libvo-amrwbenc) come from
+one of two places, chosen by :func:`codec_prefix`:
+
+- static archives that ``scripts/build-codec-libs.sh`` built from pinned
+  release tarballs (the distributable wheel): linked into the extension
+  itself, their symbols kept private to it;
+- the system's shared libraries (distributions, ``pip install .`` on a
+  machine with Debian's -dev packages): each is probed by compiling and
+  linking a tiny program; where one is missing the package still builds, the
+  codec reports itself unavailable, and constructing it names the Debian
+  package to install.
 """
 
 from __future__ import annotations
@@ -30,7 +39,45 @@ OPTIONAL_LIBRARIES = [
     ("SC_HAVE_AMRWB_ENC", "vo-amrwbenc/enc_if.h", "vo-amrwbenc", "libvo-amrwbenc-dev"),
 ]
 
+# macro -> (static archive, header) that scripts/build-codec-libs.sh installs
+STATIC_LIBRARIES = {
+    "SC_HAVE_OPUS": ("libopus.a", "opus/opus.h"),
+    "SC_HAVE_AMRWB_DEC": ("libopencore-amrwb.a", "opencore-amrwb/dec_if.h"),
+    "SC_HAVE_AMRWB_ENC": ("libvo-amrwbenc.a", "vo-amrwbenc/enc_if.h"),
+}
+# where scripts/build-codec-libs.sh installs when given no PREFIX
+DEFAULT_CODEC_PREFIX = os.path.join(ROOT, "build", "codec-libs")
+
 CFLAGS = ["-O3", "-std=c11", "-Wall", "-Wextra", "-fno-strict-aliasing"]
+
+
+def _static_complete(prefix: str) -> bool:
+    return all(os.path.isfile(os.path.join(prefix, "lib", archive))
+               and os.path.isfile(os.path.join(prefix, "include", header))
+               for archive, header in STATIC_LIBRARIES.values())
+
+
+def codec_prefix() -> str | None:
+    """The prefix whose static codec libraries to link, or None for the
+    system's shared ones.
+
+    ``STREAMCODEC_CODEC_PREFIX=DIR`` names it (it must hold all three, else
+    the build stops); ``STREAMCODEC_CODEC_PREFIX=system`` asks for the system
+    libraries; unset, :data:`DEFAULT_CODEC_PREFIX` is used once
+    ``scripts/build-codec-libs.sh`` has filled it, the system otherwise.
+    """
+    asked = os.environ.get("STREAMCODEC_CODEC_PREFIX", "")
+    if asked == "system":
+        return None
+    if asked:
+        prefix = os.path.abspath(asked)
+        if not _static_complete(prefix):
+            raise RuntimeError(
+                f"STREAMCODEC_CODEC_PREFIX={asked}: expected lib/ "
+                f"{', '.join(a for a, _ in STATIC_LIBRARIES.values())} and their headers "
+                f"there; run scripts/build-codec-libs.sh {asked}")
+        return prefix
+    return DEFAULT_CODEC_PREFIX if _static_complete(DEFAULT_CODEC_PREFIX) else None
 
 
 def _rel(path: str) -> str:
@@ -75,24 +122,43 @@ def _probe_optional():
     return defines, libraries
 
 
+def _static_link(prefix: str) -> dict:
+    """Extension arguments that link the prefix's archives by full path (so
+    no -l search can pick a shared copy) and keep their symbols local to
+    _core: another libopus in the same process (PyAV's, a ctypes binding's)
+    can neither take over ours nor be taken over."""
+    print(f"streamcodec: linking the static codec libraries in {prefix}", file=sys.stderr)
+    return dict(
+        define_macros=[(macro, "1") for macro in STATIC_LIBRARIES],
+        include_dirs=[os.path.join(prefix, "include")],
+        extra_objects=[os.path.join(prefix, "lib", a) for a, _ in STATIC_LIBRARIES.values()],
+        libraries=["m"],
+        extra_link_args=["-Wl,--exclude-libs,ALL"],
+    )
+
+
 def make_builder() -> FFI:
+    """The FFI for streamcodec._core (setup.py's cffi_modules calls this)."""
     builder = FFI()
     builder.cdef(_cdef_text())
-    defines, libraries = _probe_optional()
+    prefix = codec_prefix()
+    if prefix is not None:
+        link = _static_link(prefix)
+    else:
+        defines, libraries = _probe_optional()
+        link = dict(define_macros=defines, include_dirs=[], extra_objects=[],
+                    libraries=libraries + ["m"], extra_link_args=[])
     headers = sorted(os.path.basename(h) for h in glob.glob(os.path.join(CSRC, "*.h")))
     builder.set_source(
         "streamcodec._core",
         "\n".join(f'#include "{h}"' for h in headers),
         sources=[_rel(c) for c in sorted(glob.glob(os.path.join(CSRC, "*.c")))],
-        include_dirs=[_rel(CSRC)],
-        define_macros=defines,
-        libraries=libraries + ["m"],
+        include_dirs=link.pop("include_dirs") + [_rel(CSRC)],
         extra_compile_args=CFLAGS,
+        **link,
     )
     return builder
 
 
-ffibuilder = make_builder()
-
 if __name__ == "__main__":
-    ffibuilder.compile(verbose=True)
+    make_builder().compile(verbose=True)
