@@ -30,7 +30,6 @@ from pipecat.frames.frames import (
     Frame,
     InputAudioRawFrame,
     InputDTMFFrame,
-    InterruptionFrame,
     OutputAudioRawFrame,
 )
 from pipecat.pipeline.pipeline import Pipeline
@@ -48,12 +47,13 @@ class CallLog:
     """What the bot saw of one call."""
 
     stream_id: str = ""
-    encoding: str = ""
+    encoding: str = ""               # what Telnyx sends
+    playback_codec: str = ""         # what the bot sends back
     samples_in: int = 0              # audio received, at the pipeline's rate
     audio_frames: int = 0            # InputAudioRawFrames
     first_frame_samples: Optional[int] = None
     keys: list = field(default_factory=list)
-    interruptions: int = 0           # InterruptionFrames that reached the output
+    interruptions: int = 0           # times the bot interrupted itself
     media: dict = field(default_factory=dict)   # the serializer's per-track counters
 
 
@@ -80,9 +80,8 @@ class Echo(FrameProcessor):
         if isinstance(frame, InputDTMFFrame):
             self.log.keys.append(frame.button.value)
             if frame.button.value == "#":
+                self.log.interruptions += 1
                 await self.broadcast_interruption()
-        elif isinstance(frame, InterruptionFrame) and direction == FrameDirection.DOWNSTREAM:
-            self.log.interruptions += 1
         await self.push_frame(frame, direction)
 
 
@@ -92,7 +91,9 @@ def create_app(*, playback_codec: str = "PCMU", playback_rate: int = 8000,
     """The FastAPI application: a WebSocket endpoint at ``/ws``.
 
     ``playback_codec`` / ``playback_rate`` are the stream's
-    ``bidirectionalCodec`` / ``bidirectionalSamplingRate``; the pipeline
+    ``bidirectionalCodec`` / ``bidirectionalSamplingRate`` (a call may name
+    its own in the stream URL: ``/ws?playback_codec=OPUS&playback_rate=16000``,
+    as the TeXML that starts it sets them); the pipeline
     hears the caller at ``sample_rate`` and plays at ``out_sample_rate``
     (default the same).  Each call's :class:`CallLog` is appended to
     ``calls`` when it ends."""
@@ -103,16 +104,19 @@ def create_app(*, playback_codec: str = "PCMU", playback_rate: int = 8000,
     @app.websocket("/ws")
     async def stream(websocket: WebSocket) -> None:
         await websocket.accept()
+        codec = websocket.query_params.get("playback_codec", playback_codec)
+        rate = int(websocket.query_params.get("playback_rate", playback_rate))
         _, call = await parse_telephony_websocket(websocket)   # reads connected + start
-        log = CallLog(stream_id=call["stream_id"], encoding=call["outbound_encoding"])
+        log = CallLog(stream_id=call["stream_id"], encoding=call["outbound_encoding"],
+                      playback_codec=codec)
         serializer = TelnyxFrameSerializer(
             stream_id=call["stream_id"],
             outbound_encoding=call["outbound_encoding"],   # what Telnyx sends
-            inbound_encoding=playback_codec,               # what we send back
+            inbound_encoding=codec,                        # what we send back
             call_control_id=call["call_id"],
-            params=TelnyxFrameSerializer.InputParams(telnyx_sample_rate=playback_rate,
+            params=TelnyxFrameSerializer.InputParams(telnyx_sample_rate=rate,
                                                      auto_hang_up=False))
-        opus = playback_codec.upper() == "OPUS"
+        opus = codec.upper() == "OPUS"
         transport = FastAPIWebsocketTransport(websocket, FastAPIWebsocketParams(
             audio_in_enabled=True, audio_out_enabled=True, add_wav_header=False,
             serializer=serializer,
@@ -135,7 +139,7 @@ def create_app(*, playback_codec: str = "PCMU", playback_rate: int = 8000,
         finally:
             log.media = serializer.stats
             calls.append(log)
-            logger.info(f"call {log.stream_id}: {log.encoding} in, {playback_codec} out, "
+            logger.info(f"call {log.stream_id}: {log.encoding} in, {codec} out, "
                         f"{log.samples_in / sample_rate:.2f} s heard, keys {''.join(log.keys)}")
 
     return app
