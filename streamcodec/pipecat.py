@@ -22,6 +22,7 @@ the codec of the audio Telnyx sends (``start.media_format.encoding``),
 
 from __future__ import annotations
 
+from binascii import a2b_base64, b2a_base64
 from typing import Optional
 
 try:
@@ -44,7 +45,6 @@ except ImportError as exc:   # pragma: no cover - exercised in a subprocess by t
 from . import amrwb
 from ._codecs import codec_info, normalize_codec
 from .telnyx import Dtmf, Error, Media, MediaStream, ProtocolError, clear_message, media_message
-from .telnyx.messages import decode_payload
 
 __all__ = ["TelnyxFrameSerializer"]
 
@@ -56,6 +56,7 @@ _CONCATENATE = ("PCMU", "PCMA", "G722", "L16")
 #: The media messages MediaStream.play writes: this prefix, the base64 payload, '"}}'.
 _MEDIA_PREFIX = '{"event":"media","media":{"payload":"'
 _MEDIA_SUFFIX = '"}}'
+_PREFIX_LEN, _SUFFIX_LEN = len(_MEDIA_PREFIX), len(_MEDIA_SUFFIX)
 
 
 class TelnyxFrameSerializer(_StockTelnyxSerializer):
@@ -206,7 +207,8 @@ class TelnyxFrameSerializer(_StockTelnyxSerializer):
                 "audio_out_end_silence_secs=0)")
         payloads = [_payload_of(m) for m in messages]
         if codec in _CONCATENATE:
-            return media_message(b"".join(payloads))
+            return _MEDIA_PREFIX + b2a_base64(b"".join(payloads), newline=False).decode("ascii") \
+                + _MEDIA_SUFFIX
         first = amrwb.unpack(payloads[0])     # AMR-WB: one payload, several frames
         frames = [frame for p in payloads for frame in amrwb.unpack(p).frames]
         return media_message(amrwb.pack(frames, cmr=first.cmr, octet_align=first.octet_align))
@@ -245,7 +247,8 @@ class TelnyxFrameSerializer(_StockTelnyxSerializer):
 
 
 def _payload_of(message: str) -> bytes:
-    """The RTP payload of a media message MediaStream.play wrote."""
+    """The RTP payload of a media message MediaStream.play wrote (its own
+    base64: no need to validate it again)."""
     if not (message.startswith(_MEDIA_PREFIX) and message.endswith(_MEDIA_SUFFIX)):
         raise AssertionError(f"not a media message from MediaStream.play: {message[:60]!r}")
-    return decode_payload(message[len(_MEDIA_PREFIX):-len(_MEDIA_SUFFIX)])
+    return a2b_base64(message[_PREFIX_LEN:-_SUFFIX_LEN])
