@@ -1,0 +1,165 @@
+"""An echo bot on pipecat that takes Telnyx calls in every codec, through
+streamcodec's TelnyxFrameSerializer.
+
+FastAPI serves the WebSocket Telnyx streams to; pipecat's runner reads the
+``connected`` and ``start`` frames, then pipecat's FastAPIWebsocketTransport
+runs a pipeline that plays the caller's audio back to them.  Pressing ``#``
+interrupts the bot: pipecat's InterruptionFrame, which the serializer sends
+to Telnyx as ``clear``.
+
+Run it, and call it locally with streamcodec's Telnyx stand-in::
+
+    python examples/pipecat_echo.py --port 8765 --playback-codec G722
+    streamcodec simulate ws://127.0.0.1:8765/ws --codec PCMA --playback-codec G722 \\
+        --dtmf 12 --out heard.wav
+
+Needs ``pip install 'streamcodec[pipecat]' fastapi uvicorn``.  OPUS playback
+(``--playback-codec OPUS``) runs the transport with 20 ms output chunks: Telnyx
+plays one 20 ms Opus packet per message.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from typing import Optional
+
+from fastapi import FastAPI, WebSocket
+from loguru import logger
+from pipecat.frames.frames import (
+    Frame,
+    InputAudioRawFrame,
+    InputDTMFFrame,
+    OutputAudioRawFrame,
+)
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.runner.utils import parse_telephony_websocket
+from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
+from pipecat.workers.runner import WorkerRunner
+
+from streamcodec.pipecat import TelnyxFrameSerializer
+
+
+@dataclass
+class CallLog:
+    """What the bot saw of one call."""
+
+    stream_id: str = ""
+    encoding: str = ""               # what Telnyx sends
+    playback_codec: str = ""         # what the bot sends back
+    samples_in: int = 0              # audio received, at the pipeline's rate
+    audio_frames: int = 0            # InputAudioRawFrames
+    first_frame_samples: Optional[int] = None
+    keys: list = field(default_factory=list)
+    interruptions: int = 0           # times the bot interrupted itself
+    media: dict = field(default_factory=dict)   # the serializer's per-track counters
+
+
+class Echo(FrameProcessor):
+    """Plays every InputAudioRawFrame back; ``#`` interrupts."""
+
+    def __init__(self, log: CallLog):
+        super().__init__()
+        self.log = log
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, InputAudioRawFrame):
+            log = self.log
+            samples = len(frame.audio) // 2
+            if log.first_frame_samples is None:
+                log.first_frame_samples = samples
+            log.samples_in += samples
+            log.audio_frames += 1
+            await self.push_frame(OutputAudioRawFrame(audio=frame.audio,
+                                                      sample_rate=frame.sample_rate,
+                                                      num_channels=1))
+            return
+        if isinstance(frame, InputDTMFFrame):
+            self.log.keys.append(frame.button.value)
+            if frame.button.value == "#":
+                self.log.interruptions += 1
+                await self.broadcast_interruption()
+        await self.push_frame(frame, direction)
+
+
+def create_app(*, playback_codec: str = "PCMU", playback_rate: int = 8000,
+               sample_rate: int = 16000, out_sample_rate: Optional[int] = None,
+               calls: Optional[list] = None) -> FastAPI:
+    """The FastAPI application: a WebSocket endpoint at ``/ws``.
+
+    ``playback_codec`` / ``playback_rate`` are the stream's
+    ``bidirectionalCodec`` / ``bidirectionalSamplingRate`` (a call may name
+    its own in the stream URL: ``/ws?playback_codec=OPUS&playback_rate=16000``,
+    as the TeXML that starts it sets them); the pipeline
+    hears the caller at ``sample_rate`` and plays at ``out_sample_rate``
+    (default the same).  Each call's :class:`CallLog` is appended to
+    ``calls`` when it ends."""
+    app = FastAPI()
+    calls = calls if calls is not None else []
+    app.state.calls = calls
+
+    @app.websocket("/ws")
+    async def stream(websocket: WebSocket) -> None:
+        await websocket.accept()
+        codec = websocket.query_params.get("playback_codec", playback_codec)
+        rate = int(websocket.query_params.get("playback_rate", playback_rate))
+        _, call = await parse_telephony_websocket(websocket)   # reads connected + start
+        log = CallLog(stream_id=call["stream_id"], encoding=call["outbound_encoding"],
+                      playback_codec=codec)
+        serializer = TelnyxFrameSerializer(
+            stream_id=call["stream_id"],
+            outbound_encoding=call["outbound_encoding"],   # what Telnyx sends
+            inbound_encoding=codec,                        # what we send back
+            call_control_id=call["call_id"],
+            params=TelnyxFrameSerializer.InputParams(telnyx_sample_rate=rate,
+                                                     auto_hang_up=False))
+        opus = codec.upper() == "OPUS"
+        transport = FastAPIWebsocketTransport(websocket, FastAPIWebsocketParams(
+            audio_in_enabled=True, audio_out_enabled=True, add_wav_header=False,
+            serializer=serializer,
+            # Telnyx plays OPUS as one 20 ms packet per message.
+            audio_out_10ms_chunks=2 if opus else 4,
+            audio_out_end_silence_secs=0 if opus else 2))
+        worker = PipelineWorker(
+            Pipeline([transport.input(), Echo(log), transport.output()]),
+            params=PipelineParams(audio_in_sample_rate=sample_rate,
+                                  audio_out_sample_rate=out_sample_rate or sample_rate))
+
+        @transport.event_handler("on_client_disconnected")
+        async def on_client_disconnected(transport, websocket):
+            await worker.cancel()
+
+        runner = WorkerRunner(handle_sigint=False)
+        await runner.add_workers(worker)
+        try:
+            await runner.run()
+        finally:
+            log.media = serializer.stats
+            calls.append(log)
+            logger.info(f"call {log.stream_id}: {log.encoding} in, {codec} out, "
+                        f"{log.samples_in / sample_rate:.2f} s heard, keys {''.join(log.keys)}")
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--playback-codec", default="PCMU", help="bidirectionalCodec")
+    parser.add_argument("--playback-rate", type=int, default=8000,
+                        help="bidirectionalSamplingRate, for OPUS and L16 (default 8000)")
+    parser.add_argument("--sample-rate", type=int, default=16000,
+                        help="the pipeline's audio rate (default 16000)")
+    args = parser.parse_args()
+    import uvicorn
+    app = create_app(playback_codec=args.playback_codec, playback_rate=args.playback_rate,
+                     sample_rate=args.sample_rate)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

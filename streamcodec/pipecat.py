@@ -1,0 +1,254 @@
+"""pipecat's Telnyx serializer, backed by streamcodec.
+
+A drop-in for :class:`pipecat.serializers.telnyx.TelnyxFrameSerializer`:
+same constructor, same parameters, same hang-up on ``EndFrame`` /
+``CancelFrame``; change one import::
+
+    from streamcodec.pipecat import TelnyxFrameSerializer   # was: pipecat.serializers.telnyx
+
+Inside is one :class:`streamcodec.telnyx.MediaStream`, so every codec Telnyx
+offers (PCMU, PCMA, G722, OPUS, AMR-WB, L16) works both ways, media frames
+are put back in chunk order with gaps concealed, only the caller's track
+becomes :class:`~pipecat.frames.frames.InputAudioRawFrame`, and resampling
+returns all its audio at once (no stream resampler holding back the first
+messages).
+
+pipecat names the directions from Telnyx's side: ``outbound_encoding`` is
+the codec of the audio Telnyx sends (``start.media_format.encoding``),
+``inbound_encoding`` the codec of the audio sent back to Telnyx
+(``bidirectionalCodec``).  Needs the ``pipecat`` extra
+(``pip install 'streamcodec[pipecat]'``).
+"""
+
+from __future__ import annotations
+
+from binascii import a2b_base64, b2a_base64
+from typing import Optional
+
+try:
+    from loguru import logger
+    from pipecat.audio.dtmf.types import KeypadEntry
+    from pipecat.frames.frames import (
+        AudioRawFrame,
+        Frame,
+        InputAudioRawFrame,
+        InputDTMFFrame,
+        InterruptionFrame,
+    )
+    from pipecat.processors.frame_processor import FrameProcessorSetup
+    from pipecat.serializers.telnyx import TelnyxFrameSerializer as _StockTelnyxSerializer
+except ImportError as exc:   # pragma: no cover - exercised in a subprocess by the tests
+    raise ImportError(
+        "streamcodec.pipecat needs pipecat-ai (>= 1.14): pip install 'streamcodec[pipecat]' "
+        f"({exc})") from exc
+
+from . import amrwb
+from ._codecs import codec_info, normalize_codec
+from .telnyx import Dtmf, Error, Media, MediaStream, ProtocolError, clear_message, media_message
+
+__all__ = ["TelnyxFrameSerializer"]
+
+#: Codecs whose audio rate on the wire is set by the stream (bidirectionalSamplingRate);
+#: the others carry one fixed rate.
+_VARIABLE_RATE = ("OPUS", "L16")
+#: Codecs whose 20 ms payloads, laid end to end, are one longer payload.
+_CONCATENATE = ("PCMU", "PCMA", "G722", "L16")
+#: The media messages MediaStream.play writes: this prefix, the base64 payload, '"}}'.
+_MEDIA_PREFIX = '{"event":"media","media":{"payload":"'
+_MEDIA_SUFFIX = '"}}'
+_PREFIX_LEN, _SUFFIX_LEN = len(_MEDIA_PREFIX), len(_MEDIA_SUFFIX)
+
+
+class TelnyxFrameSerializer(_StockTelnyxSerializer):
+    """Frames between pipecat and a Telnyx media stream, through streamcodec.
+
+    Parameters
+    ----------
+    stream_id : str
+        Telnyx's ``stream_id``.
+    outbound_encoding : str
+        Codec of the audio Telnyx sends (``start.media_format.encoding``):
+        PCMU, PCMA, G722, OPUS, AMR-WB or L16, any case.
+    inbound_encoding : str
+        Codec of the audio sent to Telnyx (the stream's
+        ``bidirectionalCodec``).
+    call_control_id, api_key : str, optional
+        For the hang-up through Telnyx's REST API on ``EndFrame`` /
+        ``CancelFrame`` (``auto_hang_up``, default on); required then, as in
+        pipecat.
+    params : TelnyxFrameSerializer.InputParams, optional
+        pipecat's parameters (this class's :class:`InputParams` adds three;
+        pipecat's own ``InputParams`` is accepted too).
+
+    Notes
+    -----
+    **Rates.**  Audio reaches the pipeline at ``params.sample_rate`` or the
+    pipeline's ``audio_in_sample_rate``; audio frames to send may come at any
+    rate.  ``telnyx_sample_rate`` is the stream's
+    ``bidirectionalSamplingRate`` for OPUS and L16 playback (8000, 16000,
+    24000, ...); PCMU and PCMA always carry 8 kHz and G722 and AMR-WB 16 kHz,
+    whatever it says.
+
+    **One message per frame.**  pipecat sends what :meth:`serialize` returns
+    as one WebSocket message, and its transport hands over 40 ms per call
+    (``audio_out_10ms_chunks=4``).  PCMU, PCMA, G722 and L16 send all of a
+    frame's audio in one media message, AMR-WB one multi-frame RFC 4867
+    payload.  Telnyx plays OPUS as one 20 ms packet per message, so OPUS
+    playback needs ``FastAPIWebsocketParams(audio_out_10ms_chunks=2,
+    audio_out_end_silence_secs=0)``; a frame longer than 20 ms raises
+    ``ValueError`` saying so.  A frame shorter than 20 ms is held until the
+    next one completes the packet.
+
+    **Bad input.**  A message that is not a Telnyx frame (not JSON, missing
+    fields, media before the codec is known) is logged and skipped; bad
+    payloads are concealed and counted in :attr:`stats`.
+    """
+
+    class InputParams(_StockTelnyxSerializer.InputParams):
+        """pipecat's parameters for the Telnyx serializer, and three more.
+
+        Parameters
+        ----------
+        audio_track : str
+            The track whose media becomes ``InputAudioRawFrame``: ``"inbound"``
+            (default: the caller) or ``"outbound"`` (with
+            ``stream_track="both_tracks"``, the other leg).  Media of other
+            tracks is decoded and counted but not passed on.
+        outbound_sample_rate : int, optional
+            Rate of the audio Telnyx sends (``start.media_format.sample_rate``),
+            needed for L16 only; default ``telnyx_sample_rate``.
+        reorder_window : int
+            Frames a missing chunk may be overtaken by before it is concealed
+            (default 3, up to 60 ms of added delay, only while one is missing).
+        """
+
+        audio_track: str = "inbound"
+        outbound_sample_rate: Optional[int] = None
+        reorder_window: int = 3
+
+    def __init__(self, stream_id: str, outbound_encoding: str, inbound_encoding: str,
+                 call_control_id: Optional[str] = None, api_key: Optional[str] = None,
+                 params: Optional[_StockTelnyxSerializer.InputParams] = None):
+        params = params or TelnyxFrameSerializer.InputParams()
+        super().__init__(stream_id, outbound_encoding, inbound_encoding,
+                         call_control_id=call_control_id, api_key=api_key, params=params)
+        self._receive_codec = normalize_codec(outbound_encoding)
+        self._send_codec = normalize_codec(inbound_encoding)
+        self._audio_track = getattr(params, "audio_track", "inbound")
+        if self._audio_track not in ("inbound", "outbound"):
+            raise ValueError(f"audio_track must be 'inbound' or 'outbound', "
+                             f"got {self._audio_track!r}")
+        self._reorder_window = getattr(params, "reorder_window", 3)
+        self._receive_rate = getattr(params, "outbound_sample_rate", None) \
+            or self._wire_rate(self._receive_codec)
+        self._playback_rate = self._wire_rate(self._send_codec)
+        # Built now so a wrong codec or rate fails here; rebuilt at the
+        # pipeline's input rate by setup(), before any message.
+        self._sample_rate = params.sample_rate or 16000
+        self._stream = self._new_stream(self._sample_rate)
+
+    def _wire_rate(self, codec: str) -> int:
+        if codec in _VARIABLE_RATE:
+            return self._telnyx_sample_rate
+        return codec_info(codec).native_rate
+
+    def _new_stream(self, rate: int) -> MediaStream:
+        stream = MediaStream(rate=rate, playback_codec=self._send_codec,
+                             playback_rate=self._playback_rate,
+                             reorder_window=self._reorder_window)
+        # pipecat's runner has read Telnyx's `start` frame: set the codec it named.
+        stream.configure(self._receive_codec,
+                         self._receive_rate if self._receive_codec in _VARIABLE_RATE else None,
+                         stream_id=self._stream_id)
+        return stream
+
+    @property
+    def stream(self) -> MediaStream:
+        """The :class:`~streamcodec.telnyx.MediaStream` inside."""
+        return self._stream
+
+    @property
+    def stats(self):
+        """Per-track media counters (received, late, lost, concealed, ...):
+        :attr:`MediaStream.stats <streamcodec.telnyx.MediaStream.stats>`."""
+        return self._stream.stats
+
+    async def setup(self, setup: FrameProcessorSetup) -> None:
+        """Take the pipeline's input rate (both transports call this)."""
+        await super().setup(setup)
+        if self._stream.rate != self._sample_rate:
+            self._stream = self._new_stream(self._sample_rate)
+
+    async def serialize(self, frame: Frame) -> str | bytes | None:
+        """One frame for Telnyx: audio becomes one media message in the
+        playback codec, ``InterruptionFrame`` a ``clear``; ``EndFrame`` /
+        ``CancelFrame`` (hang-up) and transport messages as in pipecat."""
+        if isinstance(frame, AudioRawFrame):
+            if frame.num_channels != 1:
+                raise ValueError(f"Telnyx streams are mono; got an audio frame with "
+                                 f"{frame.num_channels} channels")
+            return self._one_message(self._stream.play(frame.audio, frame.sample_rate))
+        if isinstance(frame, InterruptionFrame):
+            self._stream.clear()
+            return clear_message()
+        return await super().serialize(frame)
+
+    def _one_message(self, messages: list[str]) -> Optional[str]:
+        """pipecat sends one message per frame: the 20 ms messages of one
+        frame, as one."""
+        if len(messages) <= 1:
+            return messages[0] if messages else None
+        codec = self._send_codec
+        if codec == "OPUS":
+            raise ValueError(
+                f"OPUS playback: an audio frame of {20 * len(messages)} ms, but Telnyx takes "
+                "one 20 ms Opus packet per message and pipecat sends one message per frame; "
+                "set FastAPIWebsocketParams(audio_out_10ms_chunks=2, "
+                "audio_out_end_silence_secs=0)")
+        payloads = [_payload_of(m) for m in messages]
+        if codec in _CONCATENATE:
+            return _MEDIA_PREFIX + b2a_base64(b"".join(payloads), newline=False).decode("ascii") \
+                + _MEDIA_SUFFIX
+        first = amrwb.unpack(payloads[0])     # AMR-WB: one payload, several frames
+        frames = [frame for p in payloads for frame in amrwb.unpack(p).frames]
+        return media_message(amrwb.pack(frames, cmr=first.cmr, octet_align=first.octet_align))
+
+    async def deserialize(self, data: str | bytes) -> Frame | None:
+        """One message from Telnyx: media of :attr:`InputParams.audio_track`
+        becomes ``InputAudioRawFrame`` at the pipeline's rate (the audio of
+        several frames at once when a reordered gap closes), ``dtmf`` an
+        ``InputDTMFFrame``; anything else gives None."""
+        try:
+            events = self._stream.feed(data)
+        except ProtocolError as exc:
+            logger.warning(f"{self}: skipped a message that is not a Telnyx frame: {exc}")
+            return None
+        if len(events) == 1:
+            event = events[0]
+            if type(event) is Media:
+                if event.track != self._audio_track or not event.pcm:
+                    return None
+                return InputAudioRawFrame(audio=event.pcm, sample_rate=self._sample_rate,
+                                          num_channels=1)
+            if isinstance(event, Dtmf):
+                try:
+                    return InputDTMFFrame(KeypadEntry(event.digit))
+                except ValueError:
+                    logger.debug(f"{self}: DTMF digit {event.digit!r} has no pipecat KeypadEntry")
+                    return None
+            if isinstance(event, Error):
+                logger.warning(f"{self}: Telnyx reported an error: {event}")
+            return None
+        pcm = b"".join(e.pcm for e in events
+                       if isinstance(e, Media) and e.track == self._audio_track)
+        if not pcm:
+            return None
+        return InputAudioRawFrame(audio=pcm, sample_rate=self._sample_rate, num_channels=1)
+
+
+def _payload_of(message: str) -> bytes:
+    """The RTP payload of a media message MediaStream.play wrote (its own
+    base64: no need to validate it again)."""
+    if not (message.startswith(_MEDIA_PREFIX) and message.endswith(_MEDIA_SUFFIX)):
+        raise AssertionError(f"not a media message from MediaStream.play: {message[:60]!r}")
+    return a2b_base64(message[_PREFIX_LEN:-_SUFFIX_LEN])
