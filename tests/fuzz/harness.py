@@ -1,0 +1,106 @@
+"""Running fuzz targets over inputs without atheris: the seed corpus plus
+seeded mutations, findings grouped by where they came from.
+
+Used by tests/test_fuzz_short.py and by ``tests/fuzz/run.py --no-atheris``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Optional
+
+import corpus
+import fuzz_targets
+
+#: Where reproducers of findings are written (one file per distinct finding).
+FINDINGS_DIR = os.environ.get("STREAMCODEC_FUZZ_FINDINGS",
+                              os.path.join(tempfile.gettempdir(), "streamcodec-fuzz-findings"))
+
+
+@dataclass
+class Found:
+    signature: str
+    message: str
+    data: bytes
+    path: Optional[str] = None
+    count: int = 1
+
+
+@dataclass
+class Report:
+    target: str
+    inputs: int = 0
+    findings: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        lines = [f"{self.target}: {len(self.findings)} distinct finding(s) in {self.inputs} inputs"]
+        for f in self.findings.values():
+            lines.append(f"- [{f.count}x] {f.signature}\n    {f.message[:600]}\n"
+                         f"    reproduce: python tests/fuzz/run.py {self.target} {f.path}")
+        return "\n".join(lines)
+
+
+def signature(exc: BaseException) -> str:
+    """Where a finding comes from: the exception class and the innermost
+    frame in streamcodec (or, for a Finding, the check that raised it)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if isinstance(exc, fuzz_targets.Finding):
+        last = frames[-1]
+        return f"Finding at {os.path.basename(last.filename)}:{last.lineno} ({last.name})"
+    ours = [f for f in frames if "streamcodec" in f.filename.replace("\\", "/").split("/tests/")[0]
+            and "/tests/" not in f.filename]
+    last = ours[-1] if ours else frames[-1]
+    return f"{type(exc).__name__} from {os.path.basename(last.filename)}:{last.lineno} ({last.name})"
+
+
+def save(target: str, data: bytes) -> str:
+    os.makedirs(FINDINGS_DIR, exist_ok=True)
+    path = os.path.join(FINDINGS_DIR, f"{target}-{hashlib.sha1(data).hexdigest()[:12]}")
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def run_one(target: str, data: bytes, report: Report) -> None:
+    report.inputs += 1
+    try:
+        fuzz_targets.TARGETS[target](data)
+    except Exception as exc:  # noqa: BLE001 - every escape is a finding
+        sig = signature(exc)
+        known = report.findings.get(sig)
+        if known is not None:
+            known.count += 1
+            if len(data) < len(known.data):       # keep the smallest reproducer
+                known.data, known.message = data, f"{type(exc).__name__}: {exc}"
+                known.path = save(target, data)
+            return
+        report.findings[sig] = Found(sig, f"{type(exc).__name__}: {exc}", data,
+                                     save(target, data))
+
+
+def run(target: str, mutations: int, seed: int = 0, seconds: Optional[float] = None,
+        rounds: int = 3) -> Report:
+    """Every seed of ``target``, then ``mutations`` mutated seeds (each 1 to
+    ``rounds`` stacked mutations, from ``random.Random(seed)``), or as many as
+    fit in ``seconds`` when that is given."""
+    report = Report(target)
+    seeds = [data for _, data in corpus.load(target)]
+    for data in seeds:
+        run_one(target, data, report)
+    rng = random.Random(seed)
+    text = target in corpus.TEXT_TARGETS
+    deadline = None if seconds is None else time.monotonic() + seconds
+    i = 0
+    while (i < mutations) if deadline is None else (time.monotonic() < deadline):
+        data = rng.choice(seeds)
+        for _ in range(rng.randint(1, rounds)):
+            data = corpus.mutate(data, rng, text)
+        run_one(target, data, report)
+        i += 1
+    return report
