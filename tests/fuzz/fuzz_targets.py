@@ -511,6 +511,14 @@ def target_encode(data: bytes) -> None:
     d = sc.Decoder(codec, rate=rate, **options)
     for payload in one:
         d.decode(payload)
+    # encode() hands the caller's buffer to C as it is: an odd address too
+    whole = len(pcm) // 2 // a.quantum * a.quantum
+    if whole:
+        c = sc.Encoder(codec, rate=rate, **options)
+        e = sc.Encoder(codec, rate=rate, **options)
+        if c.encode(pcm[:2 * whole]) != e.encode(_unaligned(pcm[:2 * whole])):
+            raise Finding(f"{codec} at {rate} Hz: encode() of {whole} samples at an odd address "
+                          "differs from the aligned input")
 
 
 def target_resample(data: bytes) -> None:

@@ -3,6 +3,7 @@
     python tests/fuzz/run.py TARGET FILE...            # replay; traceback per failing file
     python tests/fuzz/run.py TARGET --fuzz SECONDS     # atheris (coverage-guided), bounded
     python tests/fuzz/run.py TARGET --fuzz SECONDS --no-atheris   # seeded mutation only
+    python tests/fuzz/run.py all --sweep N             # every target: seeds + N mutations
 
 Targets: feed, diff, decode, encode, resample, amrwb (tests/fuzz/fuzz_targets.py).
 Fuzzing starts from tests/fuzz/corpus/TARGET and keeps what it grows in
@@ -84,11 +85,26 @@ def fuzz_plain(target: str, seconds: int) -> int:
     return 1 if report.findings else 0
 
 
+def sweep(targets: list[str], mutations: int) -> int:
+    """Every target over its seeds and ``mutations`` seeded mutations, for a
+    sanitizer build: findings are printed, and only a crash (the sanitizer
+    aborts the process) fails the run.  tests/test_fuzz_short.py is where
+    the same findings fail the suite."""
+    import harness
+
+    for target in targets:
+        report = harness.run(target, mutations, seed=20261202)
+        print(report.summary() if report.findings else f"{target}: {report.inputs} inputs, "
+              "nothing found", flush=True)
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("target", choices=TARGET_NAMES)
+    p.add_argument("target", choices=TARGET_NAMES + ("all",))
     p.add_argument("files", nargs="*", help="inputs to replay")
     p.add_argument("--fuzz", type=int, metavar="SECONDS", help="fuzz for this long")
+    p.add_argument("--sweep", type=int, metavar="N", help="seeds + N mutations, report only")
     p.add_argument("--no-atheris", action="store_true", help="seeded mutation, no coverage")
     p.add_argument("--work", help="corpus folder the run grows")
     p.add_argument("--artifacts", default=".", help="where atheris writes crash-* inputs")
@@ -108,6 +124,11 @@ def main() -> int:
         import corpus
         import fuzz_targets
     assert sorted(fuzz_targets.TARGETS) == sorted(TARGET_NAMES)
+    targets = list(TARGET_NAMES) if args.target == "all" else [args.target]
+    if args.sweep is not None:
+        return sweep(targets, args.sweep)
+    if args.target == "all":
+        p.error("'all' goes with --sweep")
     if args.fuzz is None:
         if not args.files:
             p.error("give inputs to replay, or --fuzz SECONDS")
