@@ -13,7 +13,10 @@ handshake and ``start`` and then misbehave:
 - ``--non-reading``: keep sending media, never read what the server plays
   back (its sends block once the socket buffers fill);
 - ``--abrupt``: close the TCP connection with a reset in the middle of a call;
-- ``--slowloris``: send the HTTP upgrade request one byte per second.
+- ``--slowloris``: send the HTTP upgrade request one byte per second;
+- ``--duplicate-token``: send the auth-token header twice (1008 expected).
+
+The server runs with an auth token; the healthy calls present it.
 
 Reported (one JSON line at the end and a table): for the healthy calls,
 frames lost (frames the caller sent, not withheld as "loss", that the server
@@ -25,7 +28,8 @@ server's RSS at start, peak and end.  The server's counters come from the
 line it logs per stream (``CallStats.summary``), matched by stream id.
 
 Sends traffic only to 127.0.0.1.  Exit status 1 when a healthy call lost
-frames or was dropped.
+frames or was dropped, a non-reading client was never dropped, or the
+duplicated token was answered other than with 1008 (or an HTTP refusal).
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ import time
 from typing import Any, Optional
 
 CODECS = ("PCMU", "PCMA", "G722", "OPUS", "AMR-WB", "L16")
+TOKEN = "soak-token"
+AUTH_HEADER = "x-telnyx-streaming-auth-token"
 SUMMARY = re.compile(
     r"stream (?P<id>\S+) from .*?inbound: (?P<received>\d+) received, (?P<lost>\d+) lost, "
     r"(?P<concealed>\d+) concealed, (?P<late>\d+) late, (?P<duplicate>\d+) duplicate, "
@@ -61,13 +67,15 @@ class Server:
 
     def __init__(self, args: argparse.Namespace):
         cmd = [sys.executable, "-m", "streamcodec", "serve", "--host", "127.0.0.1", "--port", "0",
-               "--rate", "16000", "--playback-codec", "PCMU", "--playback-rate", "8000"]
+               "--rate", "16000", "--playback-codec", "PCMU", "--playback-rate", "8000",
+               "--auth-token", TOKEN]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, bufsize=1)
         self.url: Optional[str] = None
         self.lines: list[str] = []
         self.summaries: dict[str, dict] = {}
         self.errors: list[str] = []
+        self.warnings: dict[str, list[str]] = {}   # stream id -> its first warnings
         ready = threading.Event()
 
         def read_stdout() -> None:
@@ -85,6 +93,11 @@ class Server:
                     self.summaries[m.group("id")] = m.groupdict()
                 elif " ERROR " in line or "Traceback" in line:
                     self.errors.append(line.strip())
+                w = re.search(r"stream (\S+): (.*)", line)
+                if w and " WARNING " in line:
+                    seen = self.warnings.setdefault(w.group(1), [])
+                    if len(seen) < 2:
+                        seen.append(w.group(2)[:200])
 
         threading.Thread(target=read_stdout, daemon=True).start()
         threading.Thread(target=read_stderr, daemon=True).start()
@@ -98,6 +111,12 @@ class Server:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1]) / 1024
         return 0.0
+
+    def cpu_s(self) -> float:
+        """CPU seconds the server process has used (user + system)."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -114,7 +133,16 @@ class Server:
 
 async def _worker_calls(url: str, first: int, count: int, seconds: float, ramp: float,
                         loss: float, reorder: float) -> list[dict]:
-    from streamcodec.simulate import simulate_call
+    import numpy as np
+
+    from streamcodec.signals import speech_like
+    from streamcodec.simulate import simulate_call, wire_rate
+
+    # The callers' audio, made once up front: speech_like() of a minute takes
+    # most of a second, which inside simulate_call would stall every other
+    # call of this process (its encode still does; issue 10).
+    audio = {rate: np.asarray(speech_like(seconds, rate, seed=first), np.int16)
+             for rate in {wire_rate(c) for c in CODECS}}
 
     async def one(i: int) -> dict:
         codec = CODECS[i % len(CODECS)]
@@ -122,19 +150,23 @@ async def _worker_calls(url: str, first: int, count: int, seconds: float, ramp: 
         sid = f"soak-{i}"
         t0 = time.monotonic()
         try:
-            r = await simulate_call(url, codec=codec, seconds=seconds, seed=i, realtime=True,
-                                    loss=loss, reorder=reorder, stream_id=sid,
+            rate = wire_rate(codec)
+            r = await simulate_call(url, audio[rate], rate, codec=codec, seed=i, realtime=True,
+                                    loss=loss, reorder=reorder, stream_id=sid, auth_token=TOKEN,
                                     timeout=seconds + 90)
         except Exception as exc:  # noqa: BLE001 - a failed call is a figure
             return {"id": sid, "codec": codec, "error": f"{type(exc).__name__}: {exc}",
                     "elapsed": time.monotonic() - t0}
+        # lost at the very start or end: the server cannot know they existed
+        lost = set(r.lost_chunks)
         trailing = 0
-        k = r.frames
-        while k in r.lost_chunks:            # lost at the very end: never known as lost
+        while r.frames - trailing in lost:
             trailing += 1
-            k -= 1
+        leading = 0
+        while leading + 1 in lost and leading < r.frames:
+            leading += 1
         return {"id": sid, "codec": codec, "frames": r.frames, "withheld": r.lost,
-                "withheld_trailing": trailing, "sent": r.sent, "close": r.close_code,
+                "withheld_unseen": trailing + leading, "sent": r.sent, "close": r.close_code,
                 "errors": r.errors[:3], "received_media": r.received_media,
                 "elapsed": r.elapsed}
 
@@ -170,10 +202,11 @@ def _host_port(url: str) -> tuple[str, int]:
     return m.group(1), int(m.group(2))
 
 
-def _handshake(host: str, port: int) -> bytes:
+def _handshake(host: str, port: int, tokens: int = 1) -> bytes:
     key = base64.b64encode(os.urandom(16)).decode()
+    auth = f"{AUTH_HEADER}: {TOKEN}\r\n" * tokens
     return (f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n{auth}"
             "Sec-WebSocket-Version: 13\r\n\r\n").encode()
 
 
@@ -195,7 +228,7 @@ async def _open(url: str, rcvbuf: Optional[int] = None):
 
 def _call_start(sid: str) -> list[str]:
     from streamcodec.simulate import connected_frame, start_frame
-    return [connected_frame(), start_frame(sid, 1, "PCMU", 8000)]
+    return [connected_frame(TOKEN), start_frame(sid, 1, "PCMU", 8000)]
 
 
 def _media(sid: str, k: int) -> str:
@@ -256,6 +289,39 @@ async def abrupt_client(url: str, n: int, after: float) -> dict:
     return {"id": sid, "frames_sent": k}
 
 
+async def duplicate_token_client(url: str, n: int) -> dict:
+    """The auth token header twice (issue 10 item 9): the close code the
+    server answers with (1008 wanted), or its HTTP status line."""
+    host, port = _host_port(url)
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(_handshake(host, port, tokens=2))
+    result: dict[str, Any] = {"id": f"duptoken-{n}"}
+    try:
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 15)
+        status = head.split(b"\r\n")[0].decode("latin-1")
+        result["status"] = status
+        if " 101 " in status:
+            for text in _call_start(result["id"]):
+                writer.write(_ws_frame(text))
+            while True:
+                b0, b1 = await asyncio.wait_for(reader.readexactly(2), 15)
+                size = b1 & 0x7F
+                if size == 126:
+                    size = struct.unpack("!H", await reader.readexactly(2))[0]
+                elif size == 127:
+                    size = struct.unpack("!Q", await reader.readexactly(8))[0]
+                body = await reader.readexactly(size)
+                if b0 & 0x0F == 8:
+                    result["close_code"] = struct.unpack("!H", body[:2])[0] if size >= 2 else None
+                    result["close_reason"] = body[2:].decode("utf-8", "replace")
+                    break
+    except (asyncio.TimeoutError, asyncio.IncompleteReadError, ConnectionError) as exc:
+        result["error"] = type(exc).__name__
+    finally:
+        writer.transport.abort()
+    return result
+
+
 async def slowloris_client(url: str, n: int, seconds: float) -> dict:
     """Sends the upgrade request one byte per second; returns when the server
     gave up on it."""
@@ -297,6 +363,8 @@ async def _hostile(url: str, args: argparse.Namespace) -> list[dict]:
         tasks.append(abrupt_client(url, n, 1.0 + (n % 10) * args.seconds / 12))
     for n in range(args.slowloris):
         tasks.append(slowloris_client(url, n, args.seconds))
+    for n in range(args.duplicate_token):
+        tasks.append(duplicate_token_client(url, n))
     return list(await asyncio.gather(*tasks, return_exceptions=True))
 
 
@@ -304,13 +372,15 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--calls", type=int, default=200)
     p.add_argument("--seconds", type=float, default=60.0, help="audio per call")
-    p.add_argument("--procs", type=int, default=4, help="client processes for the healthy calls")
-    p.add_argument("--ramp", type=float, default=10.0, help="seconds over which calls start")
+    p.add_argument("--procs", type=int, default=8, help="client processes for the healthy calls")
+    p.add_argument("--ramp", type=float, default=20.0, help="seconds over which calls start")
     p.add_argument("--loss", type=float, default=0.03)
     p.add_argument("--reorder", type=float, default=0.02)
     p.add_argument("--non-reading", type=int, default=5)
     p.add_argument("--abrupt", type=int, default=20)
     p.add_argument("--slowloris", type=int, default=3)
+    p.add_argument("--duplicate-token", type=int, default=2,
+                   help="clients sending the auth token header twice")
     p.add_argument("--json", help="also write the report here")
     # worker mode (internal)
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -325,6 +395,7 @@ def main() -> int:
     server = Server(args)
     time.sleep(1.0)
     rss_start = server.rss_mb()
+    cpu_start = server.cpu_s()
     rss_peak = [rss_start]
     stop_sampling = threading.Event()
 
@@ -359,20 +430,25 @@ def main() -> int:
     wall = time.monotonic() - t0
     time.sleep(3.0)                             # let the server log the last calls
     rss_end = server.rss_mb()
+    server_cpu = server.cpu_s() - cpu_start
+    clients_cpu = sum(getattr(os.times(), k) for k in ("children_user", "children_system"))
     stop_sampling.set()
     summaries = dict(server.summaries)
     server.stop()
 
     lost_frames = dropped = server_loss_mismatch = missing_log = 0
     per_codec: dict[str, list[int]] = {}
-    bad_calls = []
+    bad_calls: list[dict] = []
+    mismatches: list[dict] = []
+    handshake_timeouts = 0
     for c in calls:
         s = summaries.get(c["id"])
         ok = "error" not in c and c.get("close") == 1000 and not any(
             "did not finish" in e for e in c.get("errors", []))
         if not ok:
             dropped += 1
-            bad_calls.append(c)
+            handshake_timeouts += "opening handshake" in c.get("error", "")
+            bad_calls.append({**c, "server": s, "server_warnings": server.warnings.get(c["id"])})
             continue
         if s is None:
             missing_log += 1
@@ -381,8 +457,9 @@ def main() -> int:
         sent_distinct = c["frames"] - c["withheld"]
         lost = sent_distinct - delivered
         lost_frames += max(lost, 0)
-        if int(s["lost"]) != c["withheld"] - c["withheld_trailing"]:
+        if int(s["lost"]) != c["withheld"] - c["withheld_unseen"]:
             server_loss_mismatch += 1
+            mismatches.append({**c, "server": s})
         per_codec.setdefault(c["codec"], [0, 0])
         per_codec[c["codec"]][0] += 1
         per_codec[c["codec"]][1] += max(lost, 0)
@@ -396,28 +473,45 @@ def main() -> int:
     report = {
         "calls": args.calls, "seconds": args.seconds, "procs": args.procs, "wall_s": round(wall, 1),
         "healthy_frames_lost": lost_frames, "calls_dropped": dropped,
+        "calls_dropped_in_handshake": handshake_timeouts,
         "calls_without_server_log": missing_log, "server_loss_count_mismatch": server_loss_mismatch,
         "per_codec_calls_lost_frames": per_codec,
         "non_reading_dropped": [h["dropped_after"] for h in nonreading],
         "slowloris_dropped": [h["dropped_after"] for h in slow],
+        "duplicate_token_answers": [{k: v for k, v in h.items() if k != "id"} for h in hostile_ok
+                                    if h["id"].startswith("duptoken")],
         "abrupt_clients": args.abrupt, "abrupt_calls_logged_by_server": abrupt_logged,
         "hostile_errors": [repr(h) for h in hostile if not isinstance(h, dict)][:5],
+        "server_cpu_s": round(server_cpu, 1),
+        "server_cpu_share": round(server_cpu / wall, 2),
+        "client_processes_cpu_s": round(clients_cpu, 1),
+        "load_average_at_end": os.getloadavg(),
+        "dropped_reasons": sorted({c.get("error", f"close {c.get('close')} "
+                                   f"{c.get('errors', [])[:1]}")[:90] for c in bad_calls})[:8],
         "server_rss_mb": {"start": round(rss_start, 1), "peak": round(rss_peak[0], 1),
                           "end": round(rss_end, 1)},
         "server_errors": server.errors[:5],
-        "examples_of_bad_calls": bad_calls[:5],
+        "examples_of_bad_calls": bad_calls[:3],
+        "examples_of_loss_count_mismatch": mismatches[:3],
     }
     print(f"healthy calls: {args.calls} x {args.seconds:g} s, frames lost {lost_frames}, "
-          f"dropped {dropped}, server loss count != withheld in {server_loss_mismatch}")
+          f"dropped {dropped} ({handshake_timeouts} in the opening handshake), server loss count != withheld in {server_loss_mismatch}")
     print(f"non-reading clients dropped after (s): {report['non_reading_dropped']}")
     print(f"slowloris clients dropped after (s): {report['slowloris_dropped']}")
+    print(f"duplicated auth-token header answered with: {report['duplicate_token_answers']}")
     print(f"abrupt closes: {args.abrupt}, ended and logged by the server: {abrupt_logged}")
+    print(f"server CPU {server_cpu:.1f} s over {wall:.0f} s wall ({server_cpu / wall:.0%} of one "
+          f"core); client processes {clients_cpu:.1f} s; load average {os.getloadavg()[0]:.1f}")
     print(f"server RSS MB: start {rss_start:.1f}, peak {rss_peak[0]:.1f}, end {rss_end:.1f}")
     print(json.dumps(report))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(report, f, indent=1)
-    return 1 if lost_frames or dropped else 0
+            json.dump({**report, "bad_calls": bad_calls, "loss_count_mismatches": mismatches},
+                      f, indent=1)
+    hostile_failed = (any(h["dropped_after"] is None for h in nonreading)
+                      or any(h.get("close_code") != 1008 and " 101 " in h.get("status", " 101 ")
+                             for h in hostile_ok if h["id"].startswith("duptoken")))
+    return 1 if lost_frames or dropped or hostile_failed else 0
 
 
 if __name__ == "__main__":

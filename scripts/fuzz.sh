@@ -55,6 +55,10 @@ for target in "${TARGETS[@]}"; do
             --fuzz "$SECONDS_PER" --no-atheris > "$OUT/$target.log" 2>&1 || rc=$?
         head -20 "$OUT/$target.log" >&2
     fi
+    if [ "$rc" = 0 ] && [ -d "$WORK/$target" ]; then
+        # a leak too slow for -rss_limit_mb: replay what the run grew, watching RSS
+        "$PY" "$ROOT/tests/fuzz/run.py" "$target" --leak-check "$WORK/$target" >&2 || rc=$?
+    fi
     if [ "$rc" != 0 ]; then
         failed+=("$target")
         echo "fuzz.sh: $target FOUND something (exit $rc); log $OUT/$target.log" >&2

@@ -84,6 +84,40 @@ def run_one(target: str, data: bytes, report: Report) -> None:
                                      save(target, data))
 
 
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def leak_check(target: str, inputs: list[bytes], rounds: int = 4,
+               limit_mb: float = 8.0) -> Optional[str]:
+    """Replay ``inputs`` ``rounds`` times after a warm-up round; a leak is
+    RSS that grows every round and by more than ``limit_mb`` in all.
+    Returns a description of the leak, or None."""
+    function = fuzz_targets.TARGETS[target]
+
+    def replay() -> None:
+        for data in inputs:
+            try:
+                function(data)
+            except Exception:  # noqa: BLE001 - findings are reported elsewhere
+                pass
+
+    replay()
+    seen = [rss_mb()]
+    for _ in range(rounds):
+        replay()
+        seen.append(rss_mb())
+    growth = seen[-1] - seen[0]
+    if growth > limit_mb and all(b > a for a, b in zip(seen, seen[1:])):
+        return (f"{target}: RSS grew {growth:.1f} MB over {rounds} replays of {len(inputs)} "
+                f"inputs ({', '.join(f'{v:.1f}' for v in seen)} MB)")
+    return None
+
+
 def run(target: str, mutations: int, seed: int = 0, seconds: Optional[float] = None,
         rounds: int = 3) -> Report:
     """Every seed of ``target``, then ``mutations`` mutated seeds (each 1 to

@@ -4,6 +4,7 @@
     python tests/fuzz/run.py TARGET --fuzz SECONDS     # atheris (coverage-guided), bounded
     python tests/fuzz/run.py TARGET --fuzz SECONDS --no-atheris   # seeded mutation only
     python tests/fuzz/run.py all --sweep N             # every target: seeds + N mutations
+    python tests/fuzz/run.py TARGET --leak-check DIR... # replay a corpus 4 times: RSS must not grow
 
 Targets: feed, diff, decode, encode, resample, amrwb (tests/fuzz/fuzz_targets.py).
 Fuzzing starts from tests/fuzz/corpus/TARGET and keeps what it grows in
@@ -105,6 +106,8 @@ def main() -> int:
     p.add_argument("files", nargs="*", help="inputs to replay")
     p.add_argument("--fuzz", type=int, metavar="SECONDS", help="fuzz for this long")
     p.add_argument("--sweep", type=int, metavar="N", help="seeds + N mutations, report only")
+    p.add_argument("--leak-check", action="store_true",
+                   help="replay the files (or folders) given, watching RSS")
     p.add_argument("--no-atheris", action="store_true", help="seeded mutation, no coverage")
     p.add_argument("--work", help="corpus folder the run grows")
     p.add_argument("--artifacts", default=".", help="where atheris writes crash-* inputs")
@@ -129,6 +132,22 @@ def main() -> int:
         return sweep(targets, args.sweep)
     if args.target == "all":
         p.error("'all' goes with --sweep")
+    if args.leak_check:
+        import harness
+
+        files = []
+        for path in args.files or [os.path.join(HERE, "corpus", args.target)]:
+            if os.path.isdir(path):
+                files += [os.path.join(path, n) for n in sorted(os.listdir(path))]
+            else:
+                files.append(path)
+        inputs = []
+        for path in files[:2000]:
+            with open(path, "rb") as f:
+                inputs.append(f.read())
+        leak = harness.leak_check(args.target, inputs)
+        print(leak or f"{args.target}: no growth over 4 replays of {len(inputs)} inputs")
+        return 1 if leak else 0
     if args.fuzz is None:
         if not args.files:
             p.error("give inputs to replay, or --fuzz SECONDS")
