@@ -8,6 +8,7 @@
  * time (ifunc), because baseline SSE2 has no per-lane variable shift.
  */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(SC_NO_CLONES)
+#define SC_HAVE_CLONES 1
 #define SC_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
 #define SC_SIMD_CLONES
@@ -115,10 +116,21 @@ void sc_alaw_encode(const int16_t *SC_RESTRICT pcm, size_t n, uint8_t *SC_RESTRI
         out[i] = alaw_one(pcm[i]);
 }
 
-/* Decoding computes what the tables hold: arithmetic vectorises (16 lanes
- * per AVX2 register) where a table lookup runs one sample at a time. */
-SC_SIMD_CLONES
-void sc_ulaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
+/* Decoding computes what the tables hold: arithmetic vectorises where a
+ * table lookup runs one sample at a time.  Each decoder comes in two forms
+ * that give the same bits:
+ *
+ *  - shift16: 16-bit lanes shifted by the segment.  AVX-512BW has that
+ *    per-lane variable shift (32 samples per instruction); AVX2 and SSE2
+ *    have none for 16-bit lanes, and there gcc leaves this loop scalar.
+ *  - pow2: the shift as a multiplication by a power of two made in a
+ *    float's exponent field (exact: every product is below 2^24), in
+ *    32-bit lanes, which vectorises on SSE2 and AVX2 alike.
+ *
+ * The AVX-512BW machine code is the first where the CPU has it (chosen at
+ * run time by gcc builds, at compile time by -march), the second otherwise. */
+static inline void ulaw_decode_shift16(const uint8_t *SC_RESTRICT codes, size_t n,
+                                       int16_t *SC_RESTRICT out)
 {
     for (size_t i = 0; i < n; i++) {
         uint16_t u = (uint16_t)(~codes[i] & 0x7F);
@@ -127,8 +139,8 @@ void sc_ulaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_REST
     }
 }
 
-SC_SIMD_CLONES
-void sc_alaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
+static inline void alaw_decode_shift16(const uint8_t *SC_RESTRICT codes, size_t n,
+                                       int16_t *SC_RESTRICT out)
 {
     for (size_t i = 0; i < n; i++) {
         uint16_t c = codes[i];
@@ -144,6 +156,105 @@ void sc_alaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_REST
         out[i] = (int16_t)(uint16_t)((mag ^ neg) - neg);
     }
 }
+
+static inline float pow2f(uint32_t e) /* 2^e for small e, exactly */
+{
+    union { uint32_t u; float f; } v;
+    v.u = (e + 127) << 23;
+    return v.f;
+}
+
+static inline void ulaw_decode_pow2(const uint8_t *SC_RESTRICT codes, size_t n,
+                                    int16_t *SC_RESTRICT out)
+{
+    for (size_t i = 0; i < n; i++) {
+        int32_t c = codes[i];
+        int32_t u = ~c & 0x7F;
+        /* ((mantissa << 3) + 0x84) << segment, less the bias 0x84 */
+        int32_t mag = (int32_t)((float)(((u & 15) << 3) + 0x84) * pow2f((uint32_t)u >> 4)) - 0x84;
+        int32_t neg = (c >> 7) - 1; /* all ones for negative codes */
+        out[i] = (int16_t)((mag ^ neg) - neg);
+    }
+}
+
+static inline void alaw_decode_pow2(const uint8_t *SC_RESTRICT codes, size_t n,
+                                    int16_t *SC_RESTRICT out)
+{
+    for (size_t i = 0; i < n; i++) {
+        int32_t c = codes[i];
+        int32_t a = (c ^ 0x55) & 0x7F;
+        int32_t seg = a >> 4;
+        /* segment 0 is ((a & 15) << 4) + 8; the others add the implicit
+         * leading 1 (0x100) and double with each segment after the first */
+        int32_t above0 = -(int32_t)(seg != 0);
+        int32_t lin = ((a & 15) << 4) + 8 + (0x100 & above0);
+        int32_t mag = (int32_t)((float)lin * pow2f((uint32_t)(seg + above0)));
+        int32_t neg = (c >> 7) - 1; /* all ones for negative codes */
+        out[i] = (int16_t)((mag ^ neg) - neg);
+    }
+}
+
+#if defined(SC_HAVE_CLONES)
+__attribute__((target("arch=x86-64-v4")))
+static void ulaw_decode_v4(const uint8_t *codes, size_t n, int16_t *out)
+{
+    ulaw_decode_shift16(codes, n, out);
+}
+
+__attribute__((target("arch=x86-64-v4")))
+static void alaw_decode_v4(const uint8_t *codes, size_t n, int16_t *out)
+{
+    alaw_decode_shift16(codes, n, out);
+}
+
+__attribute__((target_clones("avx2", "default")))
+static void ulaw_decode_v3(const uint8_t *codes, size_t n, int16_t *out)
+{
+    ulaw_decode_pow2(codes, n, out);
+}
+
+__attribute__((target_clones("avx2", "default")))
+static void alaw_decode_v3(const uint8_t *codes, size_t n, int16_t *out)
+{
+    alaw_decode_pow2(codes, n, out);
+}
+
+void sc_ulaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
+{
+    if (__builtin_cpu_supports("avx512bw"))
+        ulaw_decode_v4(codes, n, out);
+    else
+        ulaw_decode_v3(codes, n, out);
+}
+
+void sc_alaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
+{
+    if (__builtin_cpu_supports("avx512bw"))
+        alaw_decode_v4(codes, n, out);
+    else
+        alaw_decode_v3(codes, n, out);
+}
+#elif defined(__AVX512BW__)
+void sc_ulaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
+{
+    ulaw_decode_shift16(codes, n, out);
+}
+
+void sc_alaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
+{
+    alaw_decode_shift16(codes, n, out);
+}
+#else
+void sc_ulaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
+{
+    ulaw_decode_pow2(codes, n, out);
+}
+
+void sc_alaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
+{
+    alaw_decode_pow2(codes, n, out);
+}
+#endif
 
 void sc_ulaw_to_alaw(const uint8_t *SC_RESTRICT in, size_t n, uint8_t *SC_RESTRICT out)
 {
