@@ -12,6 +12,9 @@ Rows:
   ours takes as they are and soxr's user must first wrap with
   ``np.frombuffer`` (counted in soxr's time; the ``.tobytes()`` its output
   would need to be sent on is not);
+- the per-call cut: one 20 ms bytes chunk through ``Resampler.process``
+  (a C-API call, streamcodec/_fast.c) against the cffi path kept for other
+  input types, ns per call: the same C function, only the call around it;
 - latency: our filter delay (we withhold nothing) vs the audio soxr's
   stream withholds, measured by feeding 20 ms chunks of a tone and counting
   the input that went in before the first non-empty output (HQ and VHQ).
@@ -125,6 +128,16 @@ def rows(quick: bool) -> list[Row]:
         out.append(Row("resample stream, 20 ms bytes messages", _name(a, b),
                        "soxr HQ (np.frombuffer)", len(x) / t_soxr / 1e6, len(x) / t_ours / 1e6,
                        "Msamples/s"))
+    # The per-call cut of streamcodec._fast: one 20 ms bytes chunk through the
+    # C-API method and through the cffi path kept for other input types.
+    for a, b in SIX:
+        chunk = speech_level_noise(0.02, a).tobytes()
+        r = sc.Resampler(a, b)
+        number = 2000 if quick else 20000
+        slow = best_seconds(lambda: r._process_other(chunk), number, repeat)
+        fast = best_seconds(lambda: r.process(chunk), number, repeat)
+        out.append(Row("resample 20 ms call: C-API vs cffi path", _name(a, b), "cffi path",
+                       slow * 1e9, fast * 1e9, "ns/call", higher_is_better=False))
     for a, b in SIX:
         ours_ms = 1000 * sc.Resampler(a, b).delay / b
         for q in ("HQ", "VHQ"):

@@ -47,3 +47,34 @@ def test_transcode_frame(benchmark):
     payload = sc.Encoder("PCMU").encode(FRAME)
     benchmark.group = "g711-frame"
     assert len(benchmark(sc.transcode, payload, "PCMU", "PCMA")) == 160
+
+
+@pytest.mark.parametrize("codec", ["PCMU", "PCMA"])
+def test_decode_into_frame(benchmark, codec):
+    payload = sc.Encoder(codec).encode(FRAME)
+    dec, out = sc.Decoder(codec), bytearray(320)
+    benchmark.group = "g711-frame"
+    assert benchmark(dec.decode_into, payload, out) == 160
+
+
+@pytest.mark.parametrize("codec", ["PCMU", "PCMA"])
+def test_encode_into_frame(benchmark, codec):
+    enc, out = sc.Encoder(codec), bytearray(160)
+    benchmark.group = "g711-frame"
+    assert benchmark(enc.encode_into, FRAME, out) == 160
+
+
+@pytest.mark.parametrize("name", ["ulaw2lin", "alaw2lin", "lin2ulaw", "lin2alaw"])
+def test_dropin_frame(benchmark, name):
+    from streamcodec import audioop
+    data = FRAME[:160] if name.endswith("2lin") else FRAME
+    benchmark.group = "g711-frame"
+    assert len(benchmark(getattr(audioop, name), data, 2)) in (160, 320)
+
+
+def test_l16_frame(benchmark):
+    enc, dec = sc.Encoder("L16"), sc.Decoder("L16")
+    wire = enc.encode(FRAME)
+    benchmark.group = "g711-frame"
+    assert benchmark(lambda: dec.decode(enc.encode(FRAME))) == FRAME
+    assert dec.decode(wire) == FRAME

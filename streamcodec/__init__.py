@@ -12,7 +12,10 @@ OPUS, AMR-WB, L16) one RTP payload per C call::
     r = sc.Resampler(8000, 16000)    # streaming, exact lengths, 2.5 ms delay
 
 PCM is signed 16-bit native-endian mono; inputs may be bytes, bytearray,
-memoryview or numpy int16 arrays, outputs are bytes.
+memoryview or numpy int16 arrays (encoders also take float32 at full scale
++-1.0), outputs are bytes, or your own buffer with ``decode_into`` /
+``encode_into``.  ``from streamcodec import audioop`` replaces the standard
+library's audioop module, removed in Python 3.13.
 """
 
 from ._codecs import CodecInfo, Decoder, Encoder, codec_info, codecs, normalize_codec, transcode

@@ -44,6 +44,9 @@ _PACKAGE_HINT = {
 
 _RESAMPLER_PRESETS = QUALITIES
 
+#: numpy int16, compared by identity on the per-frame path (== is slow)
+_INT16 = np.dtype(np.int16)
+
 #: PCM rate used when ``rate`` is not given and the codec has no fixed one.
 _DEFAULT_RATE = {"OPUS": 48000}
 
@@ -491,6 +494,11 @@ class Encoder(_fast.EncoderBase):
         """encode() for what the C path does not take: numpy arrays (int16
         and float), other buffer types, odd addresses, partial frames."""
         state = self._state
+        if (type(pcm) is np.ndarray and pcm.dtype is _INT16 and pcm.ndim == 1
+                and pcm.flags.c_contiguous):
+            # a copy to bytes (contiguous, aligned) costs less than wrapping
+            # the array for cffi, and takes the C path
+            return self.encode(pcm.tobytes())
         data, n = encoder_pcm_view(pcm)
         self._whole_frames(n)
         bound = lib.sc_encoder_bound(state, n)

@@ -322,8 +322,10 @@ static PyObject *decoder_decode_into(PyObject *self, PyObject *const *args, Py_s
     const char *in;
     char *out;
     Py_ssize_t len, cap;
+    /* the output is a bytearray, so the GIL stays held: small inputs only */
     if (nargs != 2 || !core_ready || !d->st || !read_view(args[0], &in, &len)
-        || !write_view(args[1], &out, &cap) || !aligned2(out) || overlap(in, len, out, cap))
+        || len >= NOGIL_BYTES || !write_view(args[1], &out, &cap) || !aligned2(out)
+        || overlap(in, len, out, cap))
         goto other;
     int64_t bound = core.sc_decoder_bound(d->st, (const uint8_t *)in, (size_t)len);
     if (bound < 0 || bound > cap / 2)
@@ -456,7 +458,9 @@ static PyObject *encoder_encode_into(PyObject *self, PyObject *const *args, Py_s
     const char *in;
     char *out;
     Py_ssize_t cap, n = nargs == 2 ? pcm_samples(e, args[0], &in) : -1;
-    if (n < 0 || !write_view(args[1], &out, &cap) || overlap(in, 2 * n, out, cap))
+    /* the output is a bytearray, so the GIL stays held: small inputs only */
+    if (n < 0 || 2 * n >= NOGIL_BYTES || !write_view(args[1], &out, &cap)
+        || overlap(in, 2 * n, out, cap))
         goto other;
     int64_t bound = core.sc_encoder_bound(e->st, (size_t)n);
     if (bound < 0 || bound > cap)

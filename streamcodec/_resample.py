@@ -49,6 +49,8 @@ def _supported_rates() -> tuple[int, ...]:
 SUPPORTED_RATES: tuple[int, ...] = _supported_rates()
 
 _alloc = ffi.new_allocator(should_clear_after_alloc=False)
+#: numpy int16, compared by identity on the per-chunk path (== is slow)
+_INT16 = np.dtype(np.int16)
 
 PCMInput = Union[bytes, bytearray, memoryview, np.ndarray]
 
@@ -146,6 +148,10 @@ class Resampler(_fast.ResamplerBase):
     def _process_other(self, pcm: Any) -> bytes | np.ndarray:
         """process() for everything but bytes: numpy arrays, other buffer
         types, and the clear errors for bad input."""
+        if type(pcm) is np.ndarray and pcm.dtype is _INT16 and pcm.ndim == 1:
+            # a copy to bytes (contiguous, aligned) costs less than wrapping
+            # the array for cffi, and takes the C path
+            return self.process(pcm.tobytes())
         if isinstance(pcm, np.ndarray):
             if pcm.dtype == np.float32:
                 return self._process_float(pcm)
@@ -153,9 +159,6 @@ class Resampler(_fast.ResamplerBase):
                 raise TypeError(
                     f"pcm array must have dtype int16 (returns bytes) or float32 (returns "
                     f"float32), not {pcm.dtype}")
-            if pcm.ndim == 1:
-                # a copy to bytes costs less than wrapping the array for cffi
-                return self.process(pcm.tobytes())
         data, n = pcm_view(pcm)
         count = check(lib.sc_resampler_out_count(self._st, n), "resampler")
         if count > self._cap:
