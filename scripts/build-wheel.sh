@@ -15,8 +15,8 @@
 #
 # Idempotent and cached (STREAMCODEC_CACHE, default ~/.cache/streamcodec): the
 # tools venv, the codec libraries (scripts/build-codec-libs.sh's stamps) and
-# the finished wheel, keyed by the sdist's file contents, the zig version and
-# the libraries built; an unchanged tree costs a few seconds.
+# the finished wheel, keyed by the contents of the files that go into it, the
+# zig version and the libraries built; an unchanged tree costs a few seconds.
 set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: scripts/build-wheel.sh OUTDIR" >&2; exit 2; }
@@ -62,8 +62,9 @@ libs_start=$SECONDS
 CC="$ZIGCC" bash "$ROOT/scripts/build-codec-libs.sh" "$PREFIX"
 log "codec libraries ready in $((SECONDS - libs_start)) s ($PREFIX)"
 
-# 4. The sdist, and the cache key: its files' contents (not the tarball,
-#    whose timestamps change), the compiler and the libraries.
+# 4. The sdist, and the cache key: the contents of its files that go into the
+#    wheel (not the tarball, whose timestamps change), the compiler and the
+#    libraries.
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 "$TOOLS/bin/python" -m build --sdist --outdir "$WORK/sdist" "$ROOT" >"$WORK/sdist.log" 2>&1 \
@@ -75,9 +76,13 @@ sdist, target, zig, stamps = sys.argv[1:]
 h = hashlib.sha256(f"{target} zig {zig}\n".encode())
 for stamp in sorted(pathlib.Path(stamps).iterdir()):
     h.update(stamp.read_bytes())
+# what goes into the wheel (the sdist's tests and scripts do not)
+wheel_inputs = ("csrc/", "streamcodec/", "setup.py", "pyproject.toml", "README.md", "LICENSE",
+                "MANIFEST.in")
 with tarfile.open(sdist) as tar:
     for member in sorted((m for m in tar.getmembers() if m.isfile()), key=lambda m: m.name):
-        h.update(member.name.encode() + b"\0" + tar.extractfile(member).read())
+        if member.name.split("/", 1)[-1].startswith(wheel_inputs):
+            h.update(member.name.encode() + b"\0" + tar.extractfile(member).read())
 print(h.hexdigest()[:20])
 EOF
 )"
