@@ -32,12 +32,12 @@ CFLAGS_ALL="-O2 -fPIC ${CODEC_CFLAGS:-}"
 JOBS="$(nproc 2>/dev/null || echo 2)"
 
 # name | version | SHA-256 of the release tarball | upstream URL | Debian source package
-# | configure options.  libopus 1.5.2 over bookworm's 1.3.1: see README "How it is
+# | the part of the tree to build ("." for all) | configure options.  libopus 1.5.2 over bookworm's 1.3.1: see README "How it is
 # built" for the PESQ and concealment figures that chose it.
 LIBRARIES=(
-"opus|1.5.2|65c1d2f78b9f2fb20082c38cbe47c951ad5839345876e46941612ee87f9a7ce1|https://downloads.xiph.org/releases/opus/opus-1.5.2.tar.gz|opus|--disable-doc --disable-extra-programs"
-"opencore-amr|0.1.6|483eb4061088e2b34b358e47540b5d495a96cd468e361050fae615b1809dc4a1|https://downloads.sourceforge.net/project/opencore-amr/opencore-amr/opencore-amr-0.1.6.tar.gz|opencore-amr|--disable-amrnb-encoder --disable-amrnb-decoder"
-"vo-amrwbenc|0.1.3|5652b391e0f0e296417b841b02987d3fd33e6c0af342c69542cbb016a71d9d4e|https://downloads.sourceforge.net/project/opencore-amr/vo-amrwbenc/vo-amrwbenc-0.1.3.tar.gz|vo-amrwbenc|"
+"opus|1.5.2|65c1d2f78b9f2fb20082c38cbe47c951ad5839345876e46941612ee87f9a7ce1|https://downloads.xiph.org/releases/opus/opus-1.5.2.tar.gz|opus|.|--disable-doc --disable-extra-programs"
+"opencore-amr|0.1.6|483eb4061088e2b34b358e47540b5d495a96cd468e361050fae615b1809dc4a1|https://downloads.sourceforge.net/project/opencore-amr/opencore-amr/opencore-amr-0.1.6.tar.gz|opencore-amr|amrwb|"
+"vo-amrwbenc|0.1.3|5652b391e0f0e296417b841b02987d3fd33e6c0af342c69542cbb016a71d9d4e|https://downloads.sourceforge.net/project/opencore-amr/vo-amrwbenc/vo-amrwbenc-0.1.3.tar.gz|vo-amrwbenc|.|"
 )
 # the suite whose source packages carry those versions (Debian 13)
 DEBIAN_SUITE=trixie
@@ -50,7 +50,7 @@ die() { log "error: $*"; exit 1; }
 if [ -n "${OPUS_VERSION_OVERRIDE:-}" ]; then
     # Only for the libopus comparison (scripts/compare-libopus.py): bookworm's 1.3.1.
     [ "$OPUS_VERSION_OVERRIDE" = 1.3.1 ] || die "OPUS_VERSION_OVERRIDE knows only 1.3.1"
-    LIBRARIES[0]="opus|1.3.1|65b58e1e25b2a114157014736a3d9dfeaad8d41be1c8179866f144a2fb44ff9d|https://downloads.xiph.org/releases/opus/opus-1.3.1.tar.gz|opus|--disable-doc --disable-extra-programs"
+    LIBRARIES[0]="opus|1.3.1|65b58e1e25b2a114157014736a3d9dfeaad8d41be1c8179866f144a2fb44ff9d|https://downloads.xiph.org/releases/opus/opus-1.3.1.tar.gz|opus|.|--disable-doc --disable-extra-programs"
     DEBIAN_SUITE_OPUS=bookworm
 fi
 
@@ -137,10 +137,10 @@ tarball() {  # tarball NAME VERSION SHA URL PACKAGE SUITE -> sets TARBALL to the
 
 mkdir -p "$PREFIX/.stamps" "$PREFIX/share/licenses"
 for entry in "${LIBRARIES[@]}"; do
-    IFS='|' read -r name version sha url package options <<<"$entry"
+    IFS='|' read -r name version sha url package subdir options <<<"$entry"
     suite="$DEBIAN_SUITE"
     [ "$name" = opus ] && suite="${DEBIAN_SUITE_OPUS:-$DEBIAN_SUITE}"
-    stamp_text="$name $version $sha | CC=$CC | CFLAGS=$CFLAGS_ALL | $options"
+    stamp_text="$name $version $sha | CC=$CC | CFLAGS=$CFLAGS_ALL | $subdir $options"
     stamp="$PREFIX/.stamps/$name"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$stamp_text" ]; then
         log "$name $version: already built in $PREFIX"
@@ -159,8 +159,9 @@ for entry in "${LIBRARIES[@]}"; do
             --with-pic --disable-dependency-tracking CC="$CC" CFLAGS="$CFLAGS_ALL" \
             CXX="${CXX:-c++}" CXXFLAGS="$CFLAGS_ALL" $options >"$work/configure.log" 2>&1 \
             || { tail -n 30 "$work/configure.log" config.log >&2; exit 1; }
-        make -j"$JOBS" >"$work/make.log" 2>&1 || { tail -n 40 "$work/make.log" >&2; exit 1; }
-        make install >>"$work/make.log" 2>&1 || { tail -n 20 "$work/make.log" >&2; exit 1; }
+        # (opencore-amr: only its AMR-WB decoder, not the AMR-NB codec beside it)
+        make -C "$subdir" -j"$JOBS" >"$work/make.log" 2>&1 || { tail -n 40 "$work/make.log" >&2; exit 1; }
+        make -C "$subdir" install >>"$work/make.log" 2>&1 || { tail -n 20 "$work/make.log" >&2; exit 1; }
         mkdir -p "$PREFIX/share/licenses/$name"
         for f in ${LICENSE_FILES[$name]}; do cp "$f" "$PREFIX/share/licenses/$name/$f"; done
     )

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Idempotent set-up on a fresh Debian machine (root, Python >= 3.10, gcc):
 # the codec libraries from Debian, a virtual environment in .venv, and
-# streamcodec built from this checkout with its test, bench, server, asgi and
-# demo extras.
+# streamcodec built from this checkout with the EXTRAS below.
+# PYTHON picks the interpreter, STREAMCODEC_VENV the venv (scripts/test.sh
+# makes .venv-3.13 and .venv-3.10 this way).
 # Sourced by scripts/demo.sh and scripts/test.sh; safe to run again.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${STREAMCODEC_VENV:-$ROOT/.venv}"
 PYTHON="${PYTHON:-python3}"
+# The package's extras the venv gets (pyproject.toml [project.optional-dependencies]).
+EXTRAS="test,bench,server,asgi,demo"
 
 # Libraries streamcodec links (OPUS, AMR-WB) and tools its tests compare with.
 DEBIAN_PACKAGES=(gcc python3-dev python3-venv libopus-dev libopencore-amrwb-dev
@@ -31,5 +34,5 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 # Build and install from this checkout (not editable: tests use what users get).
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check "$ROOT[test,bench,server,asgi,demo]"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check "$ROOT[$EXTRAS]"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --force-reinstall "$ROOT"

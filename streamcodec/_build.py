@@ -124,16 +124,21 @@ def _probe_optional():
 
 def _static_link(prefix: str) -> dict:
     """Extension arguments that link the prefix's archives by full path (so
-    no -l search can pick a shared copy) and keep their symbols local to
-    _core: another libopus in the same process (PyAV's, a ctypes binding's)
-    can neither take over ours nor be taken over."""
+    no -l search can pick a shared copy) and export nothing but the module's
+    init function: the codec libraries' symbols stay local to _core, so
+    another libopus in the same process (PyAV's, a ctypes binding's) can
+    neither take over ours nor be taken over.  (A version script rather than
+    --exclude-libs, which zig cc does not pass on.)"""
     print(f"streamcodec: linking the static codec libraries in {prefix}", file=sys.stderr)
+    exports = os.path.join(tempfile.mkdtemp(prefix="streamcodec-build-"), "exports.map")
+    with open(exports, "w") as f:
+        f.write("{ global: PyInit__core; local: *; };\n")
     return dict(
         define_macros=[(macro, "1") for macro in STATIC_LIBRARIES],
         include_dirs=[os.path.join(prefix, "include")],
         extra_objects=[os.path.join(prefix, "lib", a) for a, _ in STATIC_LIBRARIES.values()],
         libraries=["m"],
-        extra_link_args=["-Wl,--exclude-libs,ALL"],
+        extra_link_args=[f"-Wl,--version-script={exports}"],
     )
 
 
