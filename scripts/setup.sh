@@ -31,5 +31,5 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 # Build and install from this checkout (not editable: tests use what users get).
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check "$ROOT[test,bench,server,asgi,demo]"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check "$ROOT[test,bench,server,asgi,demo,fast]"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --force-reinstall "$ROOT"
