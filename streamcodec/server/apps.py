@@ -4,6 +4,8 @@ serve``), per-call playback options, and loading ``--app module:function``."""
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from typing import Any, Awaitable, Callable
 
 from ..telnyx.messages import Media, Start, Stop
@@ -92,15 +94,26 @@ def playback_from_parameters(start: Start) -> dict:
 
 
 def load_app(spec: str) -> App:
-    """Import ``"module:function"`` (or ``"module.function"``) as an application."""
+    """Import ``"module:function"`` (or ``"module.function"``) as an
+    application.  The working directory comes first on ``sys.path``, as
+    uvicorn does, so ``--app mybot:app`` finds ``./mybot.py``."""
     module_name, sep, attr = spec.partition(":")
     if not sep:
         module_name, _, attr = spec.rpartition(".")
     if not module_name or not attr:
         raise ValueError(f"--app must look like 'module:function', got {spec!r}")
+    here = os.getcwd()
+    if here not in sys.path and "" not in sys.path:
+        sys.path.insert(0, here)
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
+        if exc.name == "streamcodec._core" or "streamcodec._core" in str(exc):
+            raise ValueError(
+                f"cannot import {module_name!r} for --app {spec}: {exc}. A streamcodec source "
+                "tree without its compiled core was imported instead of the installed "
+                "package: install it (pip install . or pip install streamcodec) and run from "
+                "a folder outside the source tree") from None
         raise ValueError(f"cannot import {module_name!r} for --app {spec}: {exc}") from None
     try:
         app = getattr(module, attr)
