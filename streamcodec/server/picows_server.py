@@ -47,6 +47,9 @@ def _frame_header(size: int) -> bytes:
 
 _LISTENER: Any = None
 
+#: Seconds to wait for the peer's close frame after ours.
+_CLOSE_WAIT = 2.0
+
 #: Most frames held back for one write while a read is being handled.
 _HOLD_MAX = 8
 
@@ -187,6 +190,13 @@ def _define_listener() -> Any:
             if not ws.is_close_frame_sent:
                 self._close_code = code
                 ws.send_close(WSCloseCode(code), reason.encode()[:123])
+            # The closing handshake: wait for the peer's close frame (then
+            # on_ws_frame disconnects) so that it reads ours before the TCP
+            # link goes; a peer that does not answer is cut off.
+            try:
+                await asyncio.wait_for(asyncio.shield(ws.wait_disconnected()), _CLOSE_WAIT)
+            except asyncio.TimeoutError:
+                pass
             ws.disconnect()                      # graceful: what is buffered goes first
 
         def abort(self) -> None:
