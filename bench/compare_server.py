@@ -1,104 +1,184 @@
-"""CPU per concurrent call through an echo server on loopback, and where it
-goes: streamcodec's reference server (StreamServer, MediaStream) against
-the same echo written on plain ``websockets`` with the per-message path of
-DESIGN.md (json + base64 + audioop + soxr VHQ).
+"""Server CPU per real-time call, measured as a user would: each server in
+its own process, the load generator in another (bench/server_worker.py
+load: picows client on uvloop, real-time pace), PCMU calls echoed back.
 
-Each server runs alone in its own process (bench/server_worker.py) on
-127.0.0.1; this process places N simulated PCMU calls at real-time pace
-(streamcodec.simulate) against it.  The server process's CPU time over the
-calls, divided by calls x seconds of audio, is the figure; the codec path's
-own CPU (thread time around MediaStream.feed/play, or around the peer's
-json/base64/audioop/soxr calls) gives its share, and the rest is the
-WebSocket library, asyncio and the application.  A third run of our server
-under cProfile splits its own time by package (cProfile inflates Python
-code more than C calls; the unprofiled split is the one to quote).
+Servers, all in one run:
+
+- the peer glue: plain websockets + json + base64 + audioop + soxr VHQ
+  (DESIGN.md's per-message path), app at 16 kHz, PCMU 8 kHz back;
+- ours: ``streamcodec serve`` (echo app at 16 kHz, PCMU 8 kHz playback,
+  marks every second) on websockets, on picows + uvloop, under uvicorn
+  (ASGI), and picows + uvloop with ``--workers 2`` (CPU of both workers);
+- the floor: a picows + uvloop echo that parses no JSON and copies the
+  payload text into its reply.
+
+Per server: CPU seconds of the server's processes (utime + stime from
+/proc, children included) over the load, per call-second of audio; calls
+per core (1000 / that); p50/p99 time from a media message sent to its echo
+received; frames not echoed.  Linux only (/proc).
+
+    python bench/compare_server.py [--quick] [--calls 100,300] [--seconds 10]
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
+import time
 
 from report import Row
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+TICK = os.sysconf("SC_CLK_TCK")
+
+#: name -> command line of the server process.
+SERVERS = {
+    "peer glue (ws+json+audioop+soxr)": [sys.executable, os.path.join(HERE, "server_worker.py"),
+                                         "peer"],
+    "ours, websockets": [sys.executable, "-m", "streamcodec", "serve", "--transport", "websockets",
+                         "--loop", "asyncio"],
+    "ours, picows + uvloop": [sys.executable, "-m", "streamcodec", "serve", "--transport",
+                              "picows", "--loop", "uvloop"],
+    "ours, uvicorn (ASGI)": [sys.executable, "-m", "streamcodec", "serve", "--transport", "asgi",
+                             "--loop", "uvloop"],
+    "ours, picows + uvloop, --workers 2": [sys.executable, "-m", "streamcodec", "serve",
+                                           "--transport", "picows", "--loop", "uvloop",
+                                           "--workers", "2"],
+    "floor (picows+uvloop, no JSON)": [sys.executable, os.path.join(HERE, "server_worker.py"),
+                                       "floor"],
+}
+SERVE_ARGS = ["--port", "0", "--rate", "16000", "--playback-codec", "PCMU",
+              "--playback-rate", "8000", "--quiet"]
 
 
-def _serve_and_call(kind: str, calls: int, seconds: float, profile: bool = False) -> dict:
-    from streamcodec.simulate import simulate_call
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants."""
+    out = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            for child in f.read().split():
+                out += _tree(int(child))
+    except OSError:
+        pass
+    return out
 
-    args = [sys.executable, os.path.join(HERE, "server_worker.py"), kind, str(calls)]
-    if profile:
-        args.append("--profile")
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+def _cpu(pids: list[int]) -> float:
+    """utime + stime of ``pids``, seconds."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / TICK
+
+
+def measure(name: str, calls: int, seconds: float) -> dict:
+    """Start server ``name``, load it, stop it; the figures."""
+    args = SERVERS[name] + (SERVE_ARGS if "streamcodec" in SERVERS[name] else [])
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         line = proc.stdout.readline()
-        if line.startswith("{"):               # the worker cannot run this kind
-            return json.loads(line)
-        if not line.startswith("PORT"):
-            out, err = proc.communicate(timeout=10)
-            raise RuntimeError(f"{kind} server did not start: {line}{out}{err}")
-        url = f"ws://127.0.0.1:{int(line.split()[1])}"
-
-        async def place_calls():
-            return await asyncio.gather(*(
-                simulate_call(url, codec="PCMU", seconds=seconds, realtime=True, seed=i,
-                              playback_codec="PCMU", linger_idle=0.3, timeout=60 + 2 * seconds)
-                for i in range(calls)))
-
-        results = asyncio.run(asyncio.wait_for(place_calls(), 120 + 3 * seconds))
-        out, err = proc.communicate(timeout=60)
+        if line.startswith("{"):                       # the peer cannot run here
+            return {"name": name, "error": json.loads(line).get("error")}
+        m = re.search(r"PORT (\d+)|listening on ws://127\.0\.0\.1:(\d+)", line)
+        if not m:
+            return {"name": name, "error": f"did not start: {line.strip()!r}"}
+        url = f"ws://127.0.0.1:{m.group(1) or m.group(2)}"
+        time.sleep(0.5)                                # workers settle
+        pids = _tree(proc.pid)
+        cpu0, t0 = _cpu(pids), time.monotonic()
+        load = subprocess.run([sys.executable, os.path.join(HERE, "server_worker.py"), "load",
+                               url, str(calls), str(seconds)],
+                              capture_output=True, text=True, timeout=seconds + 120)
+        cpu = _cpu(pids) - cpu0
+        wall = time.monotonic() - t0
     finally:
-        if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
             proc.kill()
-            proc.communicate()
-    report = json.loads(out.strip().splitlines()[-1])
-    report["heard"] = sum(r.received_media for r in results)
-    report["sent"] = sum(r.sent for r in results)
-    report["closed_ok"] = all(r.close_code == 1000 for r in results)
+            proc.wait()
+    if load.returncode != 0:
+        return {"name": name, "error": load.stderr.strip().splitlines()[-1:]}
+    report = json.loads(load.stdout.strip().splitlines()[-1])
+    report.update(name=name, cpu_s=cpu, wall_s=wall, processes=len(pids),
+                  ms_per_call_s=1000 * cpu / (calls * seconds))
+    report["calls_per_core"] = 1000 / report["ms_per_call_s"] if cpu > 0 else None
     return report
 
 
+def run_all(calls_list: list[int], seconds: float) -> list[dict]:
+    results = []
+    for calls in calls_list:
+        for name in SERVERS:
+            results.append(measure(name, calls, seconds))
+            r = results[-1]
+            if "error" in r:
+                print(f"{calls:>4} calls  {name:<38} {r['error']}", file=sys.stderr, flush=True)
+            else:
+                print(f"{calls:>4} calls  {name:<38} {r['ms_per_call_s']:6.2f} ms CPU/call-s  "
+                      f"{r['calls_per_core']:6.0f} calls/core  p50 {r['p50_ms']:6.1f} ms  "
+                      f"p99 {r['p99_ms']:6.1f} ms  lost {r['lost']}/{r['sent']}  "
+                      f"generator late p99 {r['send_late_p99_ms']:.1f} ms",
+                      file=sys.stderr, flush=True)
+    return results
+
+
+def table(results: list[dict]) -> str:
+    """The README's table: one line per server and load."""
+    peer = {r["calls"]: r for r in results if r["name"].startswith("peer") and "error" not in r}
+    lines = ["| calls | server | ms CPU per call-second | calls per core | vs peer glue "
+             "| p50 / p99 echo latency | frames not echoed |",
+             "|---:|---|---:|---:|---:|---:|---:|"]
+    for r in results:
+        if "error" in r:
+            lines.append(f"| {r.get('calls', '?')} | {r['name']} | {r['error']} | | | | |")
+            continue
+        base = peer.get(r["calls"])
+        ratio = f"{base['ms_per_call_s'] / r['ms_per_call_s']:.2f}x" if base else "-"
+        lines.append(f"| {r['calls']} | {r['name']} | {r['ms_per_call_s']:.2f} | "
+                     f"{r['calls_per_core']:.0f} | {ratio} | {r['p50_ms']:.1f} / "
+                     f"{r['p99_ms']:.1f} ms | {r['lost']} of {r['sent']} |")
+    return "\n".join(lines)
+
+
 def rows(quick: bool) -> list[Row]:
-    calls, seconds = (20, 3.0) if quick else (50, 10.0)
-    group = f"Echo server, {calls} concurrent PCMU calls x {seconds:g} s, real time, loopback"
-    call_seconds = calls * seconds
-    ours = _serve_and_call("streamcodec", calls, seconds)
-    peer = _serve_and_call("peer", calls, seconds)
+    """For bench/report.py: one row per server at one load."""
+    calls, seconds = (20, 3.0) if quick else (100, 10.0)
+    group = f"Echo server, {calls} real-time PCMU calls x {seconds:g} s, own process"
+    results = run_all([calls], seconds)
+    peer = next((r for r in results if r["name"].startswith("peer") and "error" not in r), None)
     out = []
-    peer_name = f"ws+json+audioop+{'soxr' if peer.get('resampler', '').startswith('soxr') else 'ratecv'}"
-    if "error" in peer:
-        peer = None
-    per_call = lambda r: 1000 * r["cpu_s"] / call_seconds       # ms of CPU per call-second
-    codec_per_call = lambda r: r["codec_ns"] / 1e6 / call_seconds
-    out.append(Row(group, "server CPU per call", peer_name,
-                   per_call(peer) if peer else None, per_call(ours), "ms CPU/call-s",
-                   higher_is_better=False,
-                   note=f"ours: {ours['messages_in']} msgs in, {ours['messages_out']} out, "
-                        f"{ours['lost']} lost"))
-    out.append(Row(group, "codec path CPU per call", peer_name,
-                   codec_per_call(peer) if peer else None, codec_per_call(ours),
-                   "ms CPU/call-s", higher_is_better=False,
-                   note="ours: MediaStream.feed + play; peer: json+base64+audioop+soxr"))
-    out.append(Row(group, "per message, codec path", peer_name,
-                   peer["codec_ns"] / 1000 / (peer["messages_in"] + peer["messages_out"])
-                   if peer else None,
-                   ours["codec_ns"] / 1000 / (ours["messages_in"] + ours["messages_out"]),
-                   "us/msg", higher_is_better=False))
-    share = lambda r: 100 * r["codec_ns"] / 1e9 / r["cpu_s"]
-    out.append(Row(group, "codec path share of server CPU", peer_name, None, None, "%",
-                   note=f"ours {share(ours):.0f}% in streamcodec, {100 - share(ours):.0f}% "
-                        f"websockets+asyncio+app"
-                        + (f"; peer {share(peer):.0f}% in json/base64/audioop/soxr" if peer else "")))
-    profiled = _serve_and_call("streamcodec", calls, seconds, profile=True)
-    parts = ", ".join(f"{k} {v:.0f}%" for k, v in profiled["profile"].items() if v >= 1)
-    out.append(Row(group, "cProfile own time, ours", "-", None, None, "%", note=parts))
+    for r in results[1:]:
+        if "error" in r:
+            out.append(Row(group, r["name"], "peer glue", None, None, "ms CPU/call-s",
+                           note=str(r["error"])))
+            continue
+        out.append(Row(group, r["name"], "peer glue", peer["ms_per_call_s"] if peer else None,
+                       r["ms_per_call_s"], "ms CPU/call-s", higher_is_better=False,
+                       note=f"p50/p99 {r['p50_ms']:.1f}/{r['p99_ms']:.1f} ms, "
+                            f"{r['lost']} of {r['sent']} not echoed"))
     return out
 
 
 if __name__ == "__main__":
-    from report import print_rows
-    print_rows(rows("--quick" in sys.argv))
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="20 calls x 3 s")
+    parser.add_argument("--calls", default="100,300", help="concurrent calls, comma-separated")
+    parser.add_argument("--seconds", type=float, default=10.0, help="audio per call")
+    args = parser.parse_args()
+    if args.quick:
+        calls_list, seconds = [20], 3.0
+    else:
+        calls_list, seconds = [int(c) for c in args.calls.split(",")], args.seconds
+    print(table(run_all(calls_list, seconds)))

@@ -1,16 +1,23 @@
-"""Echo server in its own process for bench/compare_server.py.
+"""The processes of bench/compare_server.py other than ``streamcodec serve``.
 
-    python server_worker.py KIND CALLS [--profile]
+    python server_worker.py peer [--profile]     # the glue a user would write
+    python server_worker.py floor                # the transport's floor
+    python server_worker.py load URL CALLS SECONDS   # the load generator
 
-KIND is ``streamcodec`` (StreamServer, app at 16 kHz, playback PCMU 8 kHz)
-or ``peer`` (plain websockets with json + base64 + audioop + soxr, the
-per-message path of DESIGN.md, same echo).  Prints ``PORT <n>`` once
-listening; after CALLS streams have ended (or 300 s) prints one JSON line:
-the process CPU seconds from the first connection to the last stream's end,
-the CPU nanoseconds spent in the codec path (streamcodec's MediaStream, or
-the peer's json/base64/audioop/soxr calls), message counts, and with
-``--profile`` a cProfile breakdown of own time by package.  Listens on
-127.0.0.1 only.
+``peer`` is the echo on plain websockets with json + base64 + audioop +
+soxr VHQ (the per-message path of DESIGN.md: app at 16 kHz, PCMU 8 kHz
+back).  ``floor`` is a bare echo on picows + uvloop that parses no JSON and
+decodes nothing: it copies each media message's payload text into a reply,
+the kernel's and the event loop's share of any server.  Both print ``PORT
+<n>`` once listening on 127.0.0.1 and serve until SIGTERM (``peer
+--profile`` then prints its cProfile split as one JSON line).
+
+``load`` places CALLS concurrent PCMU calls of SECONDS at real-time pace
+(picows client, uvloop when installed: the cheapest generator, so that it
+keeps pace), one timer callback per frame, and prints one JSON line: frames
+sent and echoed, the p50/p99 time from a media message sent to its echo
+(the i-th media message back answers the i-th sent), and how late the
+generator itself sent (p99), which says whether it kept pace.
 """
 
 from __future__ import annotations
@@ -20,13 +27,13 @@ import base64
 import cProfile
 import json
 import pstats
+import signal
 import sys
 import time
 
 from peers import audioop, soxr
 
 APP_RATE = 16000
-LIMIT_S = 300.0
 
 
 class Tally:
@@ -77,37 +84,6 @@ def breakdown(profile: cProfile.Profile) -> dict:
         totals[key] = totals.get(key, 0.0) + tottime
     whole = sum(totals.values()) or 1.0
     return {k: round(100 * v / whole, 1) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
-
-
-async def run_streamcodec(tally: Tally):
-    from streamcodec import telnyx
-    from streamcodec.server import StreamServer
-
-    async def app(call):
-        tally.begin()
-        async for event in call:
-            if isinstance(event, telnyx.Media) and event.track == "inbound":
-                await call.play(event.pcm, call.rate)
-
-    server = StreamServer(app, rate=APP_RATE, playback_codec="PCMU", playback_rate=8000)
-    await server.start()
-    print("PORT", server.port, flush=True)
-    tally.begin()
-    seen = 0
-    deadline = time.monotonic() + LIMIT_S
-    try:
-        while len(server.finished) < tally.calls and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
-        tally.cpu = time.process_time() - tally.cpu_start
-    finally:
-        await server.close()
-    for stats in list(server.finished):
-        seen += 1
-        tally.codec_ns += stats.cpu_in_ns + stats.cpu_out_ns
-        tally.messages_in += stats.cpu_in_messages
-        tally.messages_out += stats.cpu_out_messages
-        tally.lost += sum(t.lost for t in stats.tracks.values())
-    return seen
 
 
 async def run_peer(tally: Tally):
@@ -165,43 +141,173 @@ async def run_peer(tally: Tally):
 
     server = await serve(handler, "127.0.0.1", 0, compression=None, max_size=1 << 16)
     print("PORT", server.sockets[0].getsockname()[1], flush=True)
-    tally.begin()
-    try:
-        await asyncio.wait_for(tally.done.wait(), LIMIT_S)
-    finally:
-        server.close()
-        await server.wait_closed()
+    await _until_sigterm()
+    server.close()
+    await server.wait_closed()
     return tally.ended
 
 
+async def _until_sigterm() -> None:
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+
+
+# ----------------------------------------------------------------------------
+# The floor: picows + uvloop, no JSON, no codec
+# ----------------------------------------------------------------------------
+
+
+async def run_floor() -> None:
+    from picows import WSListener, WSMsgType, ws_create_server
+
+    TEXT = WSMsgType.TEXT
+    head, tail = b'{"event":"media","media":{"payload":"', b'"}}'
+
+    class Echo(WSListener):
+        def on_ws_frame(self, transport, frame):
+            if frame.msg_type is not TEXT:
+                return
+            data = frame.get_payload_as_bytes()
+            at = data.find(b'"payload":"')
+            if at < 0:                        # connected, start, stop: nothing back
+                if b'"stop"' in data:
+                    transport.send_close()
+                    transport.disconnect()
+                return
+            at += 11
+            transport.send(TEXT, head + data[at:data.index(b'"', at)] + tail)
+
+    server = await ws_create_server(lambda request: Echo(), "127.0.0.1", 0)
+    print("PORT", server.sockets[0].getsockname()[1], flush=True)
+    await _until_sigterm()
+    server.close()
+
+
+# ----------------------------------------------------------------------------
+# The load generator
+# ----------------------------------------------------------------------------
+
+
+async def run_load(url: str, calls: int, seconds: float) -> dict:
+    from picows import WSListener, WSMsgType, ws_connect
+
+    from streamcodec import Encoder
+    from streamcodec.signals import speech_like
+    from streamcodec.simulate import connected_frame, media_frame, start_frame, stop_frame
+
+    loop = asyncio.get_running_loop()
+    clock = time.perf_counter          # uvloop's loop.time() has 1 ms steps
+    n = int(round(seconds / 0.020))
+    # One second of speech-like PCMU, its 50 payloads reused round the call.
+    payloads = Encoder("PCMU", rate=8000).packetize(speech_like(1.0, 8000, seed=1))
+    TEXT = WSMsgType.TEXT
+    latencies: list[float] = []
+    lateness: list[float] = []
+    totals = {"sent": 0, "echoed": 0, "closed_ok": 0}
+
+    class Caller(WSListener):
+        def __init__(self, index: int):
+            self.sid = f"load-{index}"
+            self.sent_at: list[float] = []
+            self.echoed = 0
+            self.done = loop.create_future()
+
+        def on_ws_connected(self, transport):
+            self.transport = transport
+            transport.send(TEXT, connected_frame().encode())
+            transport.send(TEXT, start_frame(self.sid, 1, "PCMU", 8000).encode())
+            # Calls start spread over one frame interval, as real calls do.
+            self.t0 = loop.time() + 0.020 * (hash(self.sid) % 1000) / 1000
+            loop.call_at(self.t0, self.send_next)
+
+        def send_next(self):
+            k = len(self.sent_at)
+            if self.transport.is_disconnected:
+                return
+            if k == n:
+                self.transport.send(TEXT, stop_frame(self.sid, k + 2).encode())
+                loop.call_later(1.0, self.hang_up)
+                return
+            lateness.append(loop.time() - (self.t0 + 0.020 * k))
+            now = clock()
+            self.transport.send(TEXT, media_frame(self.sid, k + 2, "inbound", k + 1, 20 * k,
+                                                  payloads[k % len(payloads)]).encode())
+            self.sent_at.append(now)
+            loop.call_at(self.t0 + 0.020 * (k + 1), self.send_next)
+
+        def on_ws_frame(self, transport, frame):
+            if frame.msg_type is WSMsgType.CLOSE:
+                totals["closed_ok"] += frame.get_close_code().value == 1000
+                transport.disconnect()
+                return
+            if frame.msg_type is TEXT and b'"media"' in frame.get_payload_as_bytes()[:20]:
+                if self.echoed < len(self.sent_at):
+                    latencies.append(clock() - self.sent_at[self.echoed])
+                self.echoed += 1
+
+        def hang_up(self):
+            self.transport.disconnect()
+
+        def on_ws_disconnected(self, transport):
+            if not self.done.done():
+                self.done.set_result(None)
+
+    async def one(index: int) -> Caller:
+        _, caller = await ws_connect(lambda: Caller(index), url, max_frame_size=1 << 20)
+        await asyncio.wait_for(caller.done, seconds + 30)
+        return caller
+
+    done = await asyncio.gather(*(one(i) for i in range(calls)))
+    for caller in done:
+        totals["sent"] += len(caller.sent_at)
+        totals["echoed"] += min(caller.echoed, len(caller.sent_at))
+    latencies.sort()
+    lateness.sort()
+    pick = lambda xs, q: 1000 * xs[min(len(xs) - 1, int(q * len(xs)))] if xs else None
+    return {"calls": calls, "seconds": seconds, **totals,
+            "lost": totals["sent"] - totals["echoed"],
+            "p50_ms": pick(latencies, 0.50), "p99_ms": pick(latencies, 0.99),
+            "send_late_p99_ms": pick(lateness, 0.99)}
+
+
 def main(argv: list[str]) -> int:
-    kind, calls = argv[0], int(argv[1])
+    kind = argv[0]
+    if kind == "load":
+        url, calls, seconds = argv[1], int(argv[2]), float(argv[3])
+        report = _run(run_load(url, calls, seconds))
+        print(json.dumps(report), flush=True)
+        return 0
+    if kind == "floor":
+        _run(run_floor())
+        return 0
+    if kind != "peer":
+        raise SystemExit(f"unknown kind {kind!r}")
+    if audioop is None:
+        print(json.dumps({"error": "audioop is not installed"}), flush=True)
+        return 1
     # CPU time, not wall time: waiting in epoll must not count.
     profile = cProfile.Profile(time.process_time) if "--profile" in argv else None
-    tally = Tally(calls)
-    if kind == "streamcodec":
-        coro = run_streamcodec(tally)
-    elif kind == "peer":
-        if audioop is None:
-            print(json.dumps({"error": "audioop is not installed"}), flush=True)
-            return 1
-        coro = run_peer(tally)
-    else:
-        raise SystemExit(f"unknown kind {kind!r}")
     if profile is not None:
         profile.enable()
-    seen = asyncio.run(coro)
+    asyncio.run(run_peer(Tally(0)))
     if profile is not None:
         profile.disable()
-    report = {"kind": kind, "calls": seen, "cpu_s": getattr(tally, "cpu", None),
-              "codec_ns": tally.codec_ns, "messages_in": tally.messages_in,
-              "messages_out": tally.messages_out, "lost": tally.lost,
-              "resampler": "soxr VHQ" if soxr else "audioop.ratecv"}
-    if profile is not None:
-        report["profile"] = breakdown(profile)
-    print(json.dumps(report), flush=True)
+        print(json.dumps({"profile": breakdown(profile)}), flush=True)
     return 0
+
+
+def _run(coro):
+    """On uvloop when installed (the floor and the generator are meant to be
+    as cheap as the machine allows)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+

@@ -71,46 +71,39 @@ def cmd_transcode(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import asyncio
     import logging
 
-    from .server import StreamServer, echo_app, load_app
+    from .server import echo_app, load_app
+    from .server.run import ServeOptions, serve
 
     logging.basicConfig(level=logging.INFO if not args.quiet else logging.WARNING,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+                        format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
     app = load_app(args.app) if args.app else echo_app
-    server = StreamServer(app, host=args.host, port=args.port, rate=args.rate,
-                          playback_codec=args.playback_codec, playback_rate=args.playback_rate,
-                          auth_token=args.auth_token or os.environ.get("STREAMCODEC_AUTH_TOKEN"),
-                          max_message_bytes=args.max_message_bytes)
+    token = args.auth_token or os.environ.get("STREAMCODEC_AUTH_TOKEN")
+    options = ServeOptions(
+        app=app, app_name=args.app or "echo", transport=args.transport, loop=args.loop,
+        host=args.host, port=args.port, workers=args.workers, certfile=args.certfile,
+        keyfile=args.keyfile, duration=args.duration,
+        handler_options=dict(rate=args.rate, playback_codec=args.playback_codec,
+                             playback_rate=args.playback_rate, auth_token=token,
+                             max_message_bytes=args.max_message_bytes,
+                             write_timeout=args.write_timeout, idle_timeout=args.idle_timeout))
+    # Fail here, with a clear message, when the settings are wrong.
+    from .server import CallHandler
+    CallHandler(app, **options.handler_options)
 
-    async def run() -> None:
-        import signal
-
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, stop.set)
-            except (NotImplementedError, RuntimeError):  # not on this platform
-                pass
-        async with server:
-            print(f"streamcodec serve: listening on {server.url} "
-                  f"(app {args.app or 'echo'}, PCM at {args.rate} Hz, playback "
-                  f"{server.defaults['playback_codec']} at {args.playback_rate} Hz"
-                  f"{', auth token required' if server.auth_token else ''}); Ctrl-C stops",
-                  flush=True)
-            try:
-                await asyncio.wait_for(stop.wait(), args.duration)
-            except asyncio.TimeoutError:
-                pass
-        print(f"streamcodec serve: stopped after {len(server.finished)} streams", flush=True)
+    def announce(url: str, how: str) -> None:
+        print(f"streamcodec serve: listening on {url} ({how}; app {options.app_name}, PCM at "
+              f"{args.rate} Hz, playback {args.playback_codec.upper()} at {args.playback_rate} Hz"
+              f"{', auth token required' if token else ''}); GET /healthz answers 200; "
+              f"Ctrl-C stops", flush=True)
 
     try:
-        asyncio.run(run())
+        code = serve(options, announce)
     except KeyboardInterrupt:
-        pass
-    return 0
+        code = 0
+    print("streamcodec serve: stopped", flush=True)
+    return code
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -249,6 +242,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bidirectionalSamplingRate (default 8000)")
     p.add_argument("--max-message-bytes", type=int, default=1 << 16,
                    help="largest message accepted (default 65536)")
+    p.add_argument("--transport", default="auto", choices=["auto", "picows", "websockets", "asgi"],
+                   help="WebSocket library (default: the fastest installed: picows, "
+                   "then websockets; asgi runs the ASGI adapter under uvicorn)")
+    p.add_argument("--loop", default="auto", choices=["auto", "uvloop", "asyncio"],
+                   help="event loop (default uvloop when installed)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes sharing the port (SO_REUSEPORT; default 1)")
+    p.add_argument("--certfile", help="PEM certificate (chain): serve wss://")
+    p.add_argument("--keyfile", help="PEM private key of --certfile (if not in it)")
+    p.add_argument("--write-timeout", type=float, default=5.0,
+                   help="drop a call whose peer takes nothing written for this long "
+                   "(seconds, default 5)")
+    p.add_argument("--idle-timeout", type=float, default=30.0,
+                   help="close a call without media for this long after start "
+                   "(seconds, default 30)")
     p.add_argument("--duration", type=float, help="stop after this many seconds")
     p.add_argument("--quiet", action="store_true", help="log warnings only")
     p.set_defaults(func=cmd_serve)

@@ -33,7 +33,9 @@ line of per-stream counters when each stream ends.
 from .apps import EchoApp, echo_app, load_app, playback_from_parameters
 from .asgi import ASGIStreamApp
 from .call import Call
-from .handler import CallHandler
+from .handler import CallHandler, Connection
+from .listening import ListeningServer
+from .picows_server import PicowsServer, require_picows
 from .stats import CallStats
 from .transport import AUTH_HEADER
 from .websockets_server import StreamServer, require_websockets
@@ -44,10 +46,14 @@ __all__ = [
     "Call",
     "CallHandler",
     "CallStats",
+    "Connection",
+    "ListeningServer",
+    "PicowsServer",
     "StreamServer",
     "EchoApp",
     "echo_app",
     "load_app",
     "playback_from_parameters",
+    "require_picows",
     "require_websockets",
 ]

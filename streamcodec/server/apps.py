@@ -4,6 +4,8 @@ serve``), per-call playback options, and loading ``--app module:function``."""
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from typing import Any, Awaitable, Callable
 
 from ..telnyx.messages import Media, Start, Stop
@@ -14,7 +16,9 @@ App = Callable[[Call], Awaitable[Any]]
 
 class EchoApp:
     """Play back what the caller says (the inbound track) as it arrives,
-    with a mark after every second of echoed audio.
+    with a mark after every second of echoed audio.  It answers each
+    message inside the server's read pass (:meth:`Call.listen`), the
+    cheapest shape an application can take.
 
     Custom parameter ``echo_rate`` (Hz) makes the application hand its PCM
     to :meth:`Call.play` at that rate, as a text-to-speech engine working at
@@ -42,20 +46,30 @@ class EchoApp:
                 resampler = Resampler(call.rate, play_rate)
         heard: list[bytes] = []
         frames = 0
+
+        def on_event(event: Any) -> None:
+            # Runs in the server's read pass: answer at once, no task switch.
+            nonlocal frames
+            if type(event) is Media:
+                if event.track != "inbound":
+                    return
+                pcm = event.pcm
+                if self.record:
+                    heard.append(pcm)
+                if resampler is not None:
+                    pcm = resampler.process(pcm)
+                call.play_nowait(pcm, play_rate)
+                frames += 1
+                if frames % 50 == 0:
+                    call.mark_nowait(f"echo-{frames // 50}s")
+            elif isinstance(event, Stop):
+                if resampler is not None:
+                    call.play_nowait(resampler.flush(), play_rate)
+                call.flush_nowait()
+
         try:
-            async for event in call:
-                if isinstance(event, Media) and event.track == "inbound":
-                    if self.record:
-                        heard.append(event.pcm)
-                    pcm = event.pcm if resampler is None else resampler.process(event.pcm)
-                    await call.play(pcm, play_rate)
-                    frames += 1
-                    if frames % 50 == 0:
-                        await call.mark(f"echo-{frames // 50}s")
-                elif isinstance(event, Stop):
-                    if resampler is not None:
-                        await call.play(resampler.flush(), play_rate)
-                    await call.flush()
+            await call.listen(on_event)
+            await call.flush()             # wait until the last echo has been sent
         finally:
             if self.record:
                 self.recordings[call.stream_id or ""] = b"".join(heard)
@@ -80,15 +94,26 @@ def playback_from_parameters(start: Start) -> dict:
 
 
 def load_app(spec: str) -> App:
-    """Import ``"module:function"`` (or ``"module.function"``) as an application."""
+    """Import ``"module:function"`` (or ``"module.function"``) as an
+    application.  The working directory comes first on ``sys.path``, as
+    uvicorn does, so ``--app mybot:app`` finds ``./mybot.py``."""
     module_name, sep, attr = spec.partition(":")
     if not sep:
         module_name, _, attr = spec.rpartition(".")
     if not module_name or not attr:
         raise ValueError(f"--app must look like 'module:function', got {spec!r}")
+    here = os.getcwd()
+    if here not in sys.path and "" not in sys.path:
+        sys.path.insert(0, here)
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
+        if exc.name == "streamcodec._core" or "streamcodec._core" in str(exc):
+            raise ValueError(
+                f"cannot import {module_name!r} for --app {spec}: {exc}. A streamcodec source "
+                "tree without its compiled core was imported instead of the installed "
+                "package: install it (pip install . or pip install streamcodec) and run from "
+                "a folder outside the source tree") from None
         raise ValueError(f"cannot import {module_name!r} for --app {spec}: {exc}") from None
     try:
         app = getattr(module, attr)

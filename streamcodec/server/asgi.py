@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Callable, Optional, Union
 
 from .handler import CallHandler
 from .stats import CallStats
-from .transport import CLOSE_NORMAL, CLOSE_TOO_BIG, Closed, Transport
+from .transport import CLOSE_NORMAL, CLOSE_TOO_BIG, HEALTH_PATH, Closed, QueuedTransport
 
 
-class _ASGITransport(Transport):
+class _ASGITransport(QueuedTransport):
     def __init__(self, scope: dict, receive: Callable, send: Callable, max_size: int):
+        super().__init__()
         self._scope, self._receive, self._send = scope, receive, send
         self._max_size = max_size
         self._gone = False
         self._code: Optional[int] = None
+        self._reader: Optional[asyncio.Task] = None
         client = scope.get("client")
         self.peer = f"{client[0]}:{client[1]}" if client else ""
-        self._headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                         for k, v in scope.get("headers", [])}
 
     async def recv(self) -> Union[str, bytes, None]:
         while not self._gone:
@@ -38,7 +39,7 @@ class _ASGITransport(Transport):
                     self._code = message.get("code", CLOSE_NORMAL)
         return None
 
-    async def send(self, text: str) -> None:
+    async def _send_one(self, text: str) -> None:
         if self._gone:
             raise Closed()
         try:
@@ -64,6 +65,16 @@ class _ASGITransport(Transport):
         except Exception:  # the peer left first
             pass
 
+    def abort(self) -> None:
+        # ASGI cannot reach the socket: stop reading and return from the
+        # ASGI call, after which the server drops the connection.
+        self._gone = True
+        if self._reader is not None:
+            self._reader.cancel()
+
+    def backlog(self) -> int:
+        return self.queued()
+
     async def accept(self) -> bool:
         message = await self._receive()
         if message["type"] != "websocket.connect":
@@ -72,8 +83,9 @@ class _ASGITransport(Transport):
         await self._send({"type": "websocket.accept"})
         return True
 
-    def header(self, name: str) -> Optional[str]:
-        return self._headers.get(name.lower())
+    def headers(self, name: str) -> list[str]:
+        key = name.lower().encode("latin-1")
+        return [v.decode("latin-1") for k, v in self._scope.get("headers", []) if k.lower() == key]
 
     @property
     def close_code(self) -> Optional[int]:
@@ -91,7 +103,14 @@ class ASGIStreamApp(CallHandler):
     Serve it directly (``uvicorn.run(ASGIStreamApp(app), host="127.0.0.1")``),
     mount it in Starlette (``WebSocketRoute("/stream", ASGIStreamApp(app))``),
     or call :meth:`handle` from a FastAPI websocket route with its
-    ``WebSocket``.  HTTP requests get 426 Upgrade Required.
+    ``WebSocket``.  HTTP ``GET /healthz`` gets 200, other HTTP requests 426
+    Upgrade Required.  On lifespan shutdown the open calls are closed with
+    1001 and their counters logged.
+
+    The per-stream summaries are logged at INFO on the ``streamcodec.server``
+    logger; uvicorn configures only its own loggers, so enable it, e.g.
+    ``logging.basicConfig(level=logging.INFO)`` or uvicorn's
+    ``--log-config`` with a ``streamcodec.server`` entry.
     """
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
@@ -99,10 +118,13 @@ class ASGIStreamApp(CallHandler):
         if kind == "websocket":
             transport = _ASGITransport(scope, receive, send, self.max_message_bytes)
             if await transport.accept():
-                await self.run(transport)
+                await self._serve(transport)
         elif kind == "http":
-            body = b"streamcodec: this endpoint takes Telnyx media-stream WebSockets\n"
-            await send({"type": "http.response.start", "status": 426,
+            if scope.get("path") == HEALTH_PATH:
+                status, body = 200, b"ok\n"
+            else:
+                status, body = 426, b"streamcodec: this endpoint takes Telnyx media-stream WebSockets\n"
+            await send({"type": "http.response.start", "status": status,
                         "headers": [(b"content-type", b"text/plain"), (b"upgrade", b"websocket"),
                                     (b"content-length", str(len(body)).encode())]})
             await send({"type": "http.response.body", "body": body})
@@ -112,6 +134,7 @@ class ASGIStreamApp(CallHandler):
                 if message["type"] == "lifespan.startup":
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
+                    await self.shutdown()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
 
@@ -120,4 +143,14 @@ class ASGIStreamApp(CallHandler):
         transport = _ASGITransport(websocket.scope, websocket.receive, websocket.send,
                                    self.max_message_bytes)
         await websocket.accept()
-        return await self.run(transport)
+        return await self._serve(transport)
+
+    async def _serve(self, transport: _ASGITransport) -> CallStats:
+        connection = self.connect(transport)
+        transport._reader = asyncio.current_task()
+        try:
+            await transport.read_into(connection, transport.recv)
+        except asyncio.CancelledError:
+            if not transport.gone:     # not our abort: the server is cancelling us
+                raise
+        return connection.stats

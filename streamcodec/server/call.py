@@ -1,14 +1,23 @@
-"""The call as the application sees it: its events and its playback."""
+"""The call as the application sees it: its events and its playback.
+
+Events reach the application one of two ways.  ``async for event in call``
+queues them (bounded; a full queue pauses reading, then drops media).
+``await call.listen(callback)`` hands each one to ``callback(event)`` in
+the same pass that read it, with no task switch: with the ``*_nowait``
+playback methods, an application that answers at once (an echo, a
+forwarder to a speech engine with its own queue) costs no coroutine per
+message.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 from ..telnyx.messages import Media, Start, Stop
 from ..telnyx.session import MediaStream
-from .stats import _TIMER_COST, CallStats, _cpu_ns
+from .stats import _TIMER_COST, CPU_SAMPLE_MASK, CallStats, _cpu_ns
 from .transport import CLOSE_NORMAL, Closed, log
 
 if TYPE_CHECKING:
@@ -39,12 +48,13 @@ class Call:
         self._events: deque = deque()
         self._queue_size = queue_size
         self._overflow_wait = overflow_wait
-        self._overflowing = False
-        self._space = asyncio.Event()
-        self._wakeup = asyncio.Event()
+        self._overflowing = False       # dropping media until the app catches up
+        self._held: Optional[asyncio.TimerHandle] = None   # reading paused, until
+        self._waiter: Optional[asyncio.Future] = None      # the app waits for an event
+        self._listener: Optional[Callable[[Any], Any]] = None
+        self._end_waiter: Optional[asyncio.Future] = None
         self._ended = False
         self._stop: Optional[Stop] = None
-        self._send_lock = asyncio.Lock()
         self._closed = False
 
     # -- identity -------------------------------------------------------
@@ -87,95 +97,179 @@ class Call:
         return self
 
     async def __anext__(self) -> Any:
+        events = self._events
         while True:
-            if self._events:
-                event = self._events.popleft()
-                self._space.set()
+            if events:
+                event = events.popleft()
+                if self._held is not None and len(events) < self._queue_size:
+                    self._release()
+                elif self._overflowing and len(events) < self._queue_size // 2:
+                    self._overflowing = False
                 return event
             if self._ended:
                 if self._stop is not None:
                     stop, self._stop = self._stop, None
                     return stop
                 raise StopAsyncIteration
-            self._wakeup.clear()
-            await self._wakeup.wait()
-
-    async def _put(self, event: Any) -> None:
-        """Queue an event for the application.  When the queue is full the
-        reader waits (TCP backpressure) up to ``overflow_wait`` seconds; an
-        application still behind then loses media events (counted in
-        ``stats.overflow``) until it has caught up to half the bound."""
-        events = self._events
-        limit = self._queue_size if isinstance(event, Media) else 2 * self._queue_size
-        if self._overflowing and len(events) < self._queue_size // 2:
-            self._overflowing = False
-        if len(events) >= limit and not self._overflowing:
-            self._space.clear()
+            self._waiter = asyncio.get_running_loop().create_future()
             try:
-                await asyncio.wait_for(self._space.wait(), self._overflow_wait)
-            except asyncio.TimeoutError:
-                self._overflowing = True
-                log.warning("stream %s: application is %d events behind; dropping events",
-                            self.stream_id, len(events))
-        if len(events) >= limit:
-            self.stats.overflow += 1
+                await self._waiter
+            finally:
+                self._waiter = None
+
+    async def listen(self, callback: Callable[[Any], Any]) -> None:
+        """Hand every event to ``callback(event)`` (a plain function) as soon
+        as it is read, instead of queueing it for ``async for``; returns once
+        the call has ended (after the ``Stop``, if one came).
+
+        ``callback`` runs inside the server's read pass: it must not block;
+        it answers with :meth:`play_nowait`, :meth:`mark_nowait`,
+        :meth:`flush_nowait` and :meth:`clear_nowait`.  An exception it
+        raises ends the call like one raised by the application.
+        """
+        events = self._events
+        while events:                   # what arrived before listen()
+            callback(events.popleft())
+        if self._held is not None:
+            self._release()
+        self._listener = callback
+        if not self._ended:
+            self._end_waiter = asyncio.get_running_loop().create_future()
+            await self._end_waiter
+        if self._stop is not None:
+            stop, self._stop = self._stop, None
+            callback(stop)
+
+    def _deliver(self, events: list) -> None:
+        """Events from one message, in order (the connection's read pass)."""
+        listener = self._listener
+        if listener is not None:
+            for event in events:
+                listener(event)
             return
-        events.append(event)
-        self._wakeup.set()
+        queue = self._events
+        bound = self._queue_size
+        for event in events:
+            limit = bound if type(event) is Media else 2 * bound
+            if len(queue) >= limit:
+                if self._overflowing:
+                    self.stats.overflow += 1
+                    continue
+                self._hold()
+            queue.append(event)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _hold(self) -> None:
+        """The application is a queue behind: pause reading (TCP
+        backpressure) for up to ``overflow_wait`` seconds."""
+        if self._held is None:
+            self._transport.pause_reading()
+            self._held = asyncio.get_running_loop().call_later(self._overflow_wait,
+                                                               self._give_up_holding)
+
+    def _give_up_holding(self) -> None:
+        self._held = None
+        self._overflowing = True
+        log.warning("stream %s: application is %d events behind; dropping events",
+                    self.stream_id, len(self._events))
+        self._transport.resume_reading()
+
+    def _release(self) -> None:
+        if self._held is not None:
+            self._held.cancel()
+            self._held = None
+            self._transport.resume_reading()
 
     def _end(self, stop: Optional[Stop] = None) -> None:
+        """No more events: ``stop`` (when it came) is the last."""
+        if self._ended:
+            return
         if stop is not None:
             self._stop = stop
         self._ended = True
-        self._wakeup.set()
+        if self._held is not None:
+            self._held.cancel()
+            self._held = None
+        for waiter in (self._waiter, self._end_waiter):
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
     # -- playback -------------------------------------------------------
 
-    async def play(self, pcm: Any, rate: Optional[int] = None) -> int:
+    def play_nowait(self, pcm: Any, rate: Optional[int] = None) -> int:
         """Encode ``pcm`` (16-bit mono at ``rate`` Hz, default the playback
-        rate) in the playback codec and send it.
+        rate) in the playback codec and write it to the connection.
 
-        Returns the number of media messages sent (audio that does not fill
-        a whole message waits for the next call, :meth:`flush` or
-        :meth:`mark`); 0 once the connection is gone.
+        Returns the number of media messages written (audio that does not
+        fill a whole message waits for the next call, :meth:`flush_nowait`
+        or :meth:`mark_nowait`); 0 once the connection is gone.
         """
-        async with self._send_lock:
-            if self._closed:
-                return 0
-            t0 = _cpu_ns()
+        if self._closed:
+            return 0
+        stats = self.stats
+        stats.play_calls += 1
+        if stats.play_calls & CPU_SAMPLE_MASK:      # the usual, untimed call
             frames = self.stream.play(pcm, rate)
-            self._account_out(t0, len(frames), len(frames))
-            return await self._send_all(frames)
+            stats.media_out += len(frames)
+            return self._write(frames)
+        t0 = _cpu_ns()
+        frames = self.stream.play(pcm, rate)
+        self._account_out(t0, len(frames), len(frames))
+        return self._write(frames)
+
+    def flush_nowait(self) -> int:
+        """Write the audio :meth:`play_nowait` still holds, padded with
+        silence."""
+        if self._closed:
+            return 0
+        t0 = _cpu_ns()
+        frames = self.stream.flush_playback()
+        self._account_out(t0, len(frames), len(frames))
+        return self._write(frames)
+
+    def mark_nowait(self, name: str) -> None:
+        """Write a mark after the audio played so far (flushing what
+        :meth:`play_nowait` holds); its echo arrives as a Mark event once
+        the caller has heard that audio."""
+        if self._closed:
+            return
+        t0 = _cpu_ns()
+        frames = self.stream.mark(name)
+        self._account_out(t0, len(frames), len(frames) - 1)
+        self.stats.marks_sent += 1
+        self._write(frames)
+
+    def clear_nowait(self) -> None:
+        """Make Telnyx drop the audio it has queued (barge-in)."""
+        if not self._closed:
+            self._write(self.stream.clear())
+
+    async def play(self, pcm: Any, rate: Optional[int] = None) -> int:
+        """:meth:`play_nowait`, then wait while the connection's send buffer
+        drains."""
+        sent = self.play_nowait(pcm, rate)
+        await self._drain()
+        return sent
 
     async def flush(self) -> int:
         """Send the audio :meth:`play` still holds, padded with silence."""
-        async with self._send_lock:
-            if self._closed:
-                return 0
-            t0 = _cpu_ns()
-            frames = self.stream.flush_playback()
-            self._account_out(t0, len(frames), len(frames))
-            return await self._send_all(frames)
+        sent = self.flush_nowait()
+        await self._drain()
+        return sent
 
     async def mark(self, name: str) -> None:
         """Send a mark after the audio played so far (flushing what
         :meth:`play` holds); its echo arrives as a Mark event once the
         caller has heard that audio."""
-        async with self._send_lock:
-            if self._closed:
-                return
-            t0 = _cpu_ns()
-            frames = self.stream.mark(name)
-            self._account_out(t0, len(frames), len(frames) - 1)
-            self.stats.marks_sent += 1
-            await self._send_all(frames)
+        self.mark_nowait(name)
+        await self._drain()
 
     async def clear(self) -> None:
         """Make Telnyx drop the audio it has queued (barge-in)."""
-        async with self._send_lock:
-            if self._closed:
-                return
-            await self._send_all(self.stream.clear())
+        self.clear_nowait()
+        await self._drain()
 
     async def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
         """Close the WebSocket."""
@@ -188,17 +282,26 @@ class Call:
         stats.cpu_out_messages += messages
         stats.media_out += media
 
-    async def _send_all(self, frames: list[str]) -> int:
-        sent = 0
+    def _write(self, frames: list[str]) -> int:
+        if not frames:
+            return 0
         try:
-            for frame in frames:
-                await self._transport.send(frame)
-                sent += 1
-                self.stats.bytes_out += len(frame)
+            self._transport.write(frames)
         except Closed:
             self._closed = True
-        self.stats.messages_out += sent
-        return sent
+            return 0
+        stats = self.stats
+        stats.messages_out += len(frames)
+        stats.bytes_out += sum(map(len, frames))
+        return len(frames)
+
+    async def _drain(self) -> None:
+        if self._closed:
+            return
+        try:
+            await self._transport.drain()
+        except Closed:
+            self._closed = True
 
     def __repr__(self) -> str:
         return (f"<Call {self.stream_id} {self.codec}->{self.rate} Hz, playback "

@@ -1,5 +1,6 @@
 """The handler every transport shares: the auth token, the ``start``
-frame, reading into the session, bounded queues, closing, counters."""
+frame, reading into the session, bounded queues, timeouts, closing,
+counters."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from ..telnyx import messages as _m
 from ..telnyx.messages import Connected, Media, ProtocolError, Start, Stop
 from ..telnyx.session import MediaStream
 from .call import Call
-from .stats import _TIMER_COST, CallStats, _cpu_ns
-from .transport import (AUTH_HEADER, CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_POLICY,
-                        CLOSE_PROTOCOL_ERROR, CLOSE_UNSUPPORTED, Transport, log)
+from .stats import _TIMER_COST, CPU_SAMPLE_MASK, CallStats, _cpu_ns
+from .transport import (AUTH_HEADER, CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_INTERNAL,
+                        CLOSE_NORMAL, CLOSE_POLICY, CLOSE_PROTOCOL_ERROR, CLOSE_UNSUPPORTED,
+                        Closed, Transport, log)
 
 App = Callable[[Call], Awaitable[Any]]
 SessionOptions = Union[Mapping[str, Any], Callable[[Start], Mapping[str, Any]], None]
@@ -59,6 +61,13 @@ class CallHandler:
     app_grace : float
         Seconds an application may keep running after its connection has
         gone before it is cancelled (default 30).
+    write_timeout : float
+        Seconds a peer may take nothing of what the server writes (its
+        send buffer does not shrink) before the call is dropped, counters
+        logged (default 5).
+    idle_timeout : float
+        Seconds without a media message, once ``start`` has come, before
+        the call is closed (default 30).
     history : int
         Finished calls kept in :attr:`finished`.
     """
@@ -68,7 +77,8 @@ class CallHandler:
                  auth_token: Optional[str] = None, max_message_bytes: int = 1 << 16,
                  queue_size: int = 250, overflow_wait: float = 1.0,
                  start_timeout: float = 10.0, max_rejected: int = 100,
-                 app_grace: float = 30.0, history: int = 1000):
+                 app_grace: float = 30.0, write_timeout: float = 5.0,
+                 idle_timeout: float = 30.0, history: int = 1000):
         if not callable(app):
             raise TypeError(f"app must be an async function of one Call, got {app!r}")
         if auth_token is not None and (not isinstance(auth_token, str) or not auth_token):
@@ -76,6 +86,10 @@ class CallHandler:
         if max_message_bytes <= 0 or queue_size <= 0 or max_rejected < 0:
             raise ValueError("max_message_bytes and queue_size must be positive, "
                              "max_rejected must be >= 0")
+        for name, value in (("start_timeout", start_timeout), ("write_timeout", write_timeout),
+                            ("idle_timeout", idle_timeout)):
+            if not value > 0:
+                raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
         self.app = app
         self.defaults = {"rate": rate, "playback_codec": playback_codec,
                          "playback_rate": playback_rate}
@@ -89,11 +103,14 @@ class CallHandler:
         self.start_timeout = start_timeout
         self.max_rejected = max_rejected
         self.app_grace = app_grace
+        self.write_timeout = write_timeout
+        self.idle_timeout = idle_timeout
         #: Counters of the calls that have ended, newest last.
         self.finished: deque[CallStats] = deque(maxlen=history)
         #: Connections open now.
         self.active = 0
         self._finished_event = asyncio.Event()
+        self._live: set[Connection] = set()
 
     def stats_for(self, stream_id: str) -> Optional[CallStats]:
         """The counters of a finished stream, by stream id."""
@@ -128,208 +145,377 @@ class CallHandler:
         options.setdefault("max_message_bytes", self.max_message_bytes)
         return options
 
+    def connect(self, transport: Transport) -> "Connection":
+        """A transport's new WebSocket (handshake done): the connection it
+        pushes messages into."""
+        return Connection(self, transport)
+
+    async def shutdown(self, timeout: float = 5.0) -> None:
+        """Close every open connection with 1001 (going away), give their
+        applications up to ``timeout`` seconds to finish, and wait until
+        every call's counters are logged."""
+        for connection in list(self._live):
+            connection.going_away(timeout)
+        deadline = time.monotonic() + timeout + 1.0
+        while self._live and time.monotonic() < deadline:
+            self._finished_event.clear()
+            try:
+                await asyncio.wait_for(self._finished_event.wait(), 0.1)
+            except asyncio.TimeoutError:
+                pass
+        for connection in list(self._live):      # still there: drop them
+            connection.transport.abort()
+            connection.on_gone()
+
     def _token_ok(self, presented: Any) -> bool:
         return isinstance(presented, str) and hmac.compare_digest(
             presented.encode("utf-8", "surrogatepass"), self.auth_token.encode("utf-8"))
 
-    async def run(self, transport: Transport) -> CallStats:
-        """Serve one connection until it ends; returns its counters."""
-        stats = CallStats(peer=transport.peer)
-        self.active += 1
+
+class Connection:
+    """One WebSocket from its handshake to its summary line.
+
+    The transport calls :meth:`on_message` for every whole message, in the
+    pass that read it, and :meth:`on_gone` once the link is closed.  Until
+    ``start`` the connection checks the auth token and skips (counts)
+    malformed frames; from ``start`` on every message goes through one
+    :meth:`MediaStream.feed` and its events to the :class:`Call`.  A
+    watchdog timer ends connections that never start, go idle, or stop
+    reading what the server writes.
+    """
+
+    def __init__(self, handler: CallHandler, transport: Transport):
+        self.handler = handler
+        self.transport = transport
+        self.stats = CallStats(peer=transport.peer)
+        self.stream: Optional[MediaStream] = None
+        self.call: Optional[Call] = None
+        self._task: Optional[asyncio.Task] = None
+        self._authorized = handler.auth_token is None
+        self._closing = False           # a close has been asked for
+        self._gone = False
+        self._finished = False
+        self._loop = asyncio.get_running_loop()
+        self._done = self._loop.create_future()
+        self._opened = self._loop.time()
+        self._media_seen = (0, self._opened)          # media_in, when it last moved
+        self._stall: Optional[tuple[int, float]] = None  # backlog, since when
+        self._grace: Optional[asyncio.TimerHandle] = None
+        self._cancelled = False          # we cancelled the application (out of grace)
+        self._tick = min(1.0, handler.start_timeout / 4, handler.write_timeout / 4,
+                         handler.idle_timeout / 4)
+        self._watch = self._loop.call_later(self._tick, self._watchdog)
+        handler.active += 1
+        handler._live.add(self)
+        if handler.auth_token is not None:
+            self._check_header()
+
+    # -- what the transport calls --------------------------------------
+
+    def on_message(self, message: Union[str, bytes]) -> None:
+        """One whole WebSocket message (text or binary)."""
+        stats = self.stats
+        stats.messages_in += 1
+        stats.bytes_in += len(message)
+        call = self.call
+        if call is None:
+            if not self._closing:
+                self._before_start(message)
+            return
+        if call._ended:
+            return                      # after stop, or while closing
+        # The CPU clock is a system call: time one message in CPU_SAMPLE.
+        timed = not stats.messages_in & CPU_SAMPLE_MASK
+        if timed:
+            t0 = _cpu_ns()
         try:
-            await self._run(transport, stats)
-        except Exception as exc:  # never let one connection take the server down
-            stats.error = f"{type(exc).__name__}: {exc}"
-            log.exception("stream %s: handler failed", stats.stream_id)
-            await self._close(transport, stats, CLOSE_INTERNAL, "internal error")
+            events = self.stream.feed(message)
+        except Exception as exc:
+            # ProtocolError as documented; a server must outlive any one
+            # bad frame, so anything else is skipped the same way.
+            self._reject(exc)
+            return
         finally:
-            self.active -= 1
-            stats.ended = time.monotonic()
-            if stats.close_code is None:
-                stats.close_code = transport.close_code
-            self.finished.append(stats)
-            self._finished_event.set()
-            log.info("%s", stats.summary())
-        return stats
-
-    async def _close(self, transport: Transport, stats: CallStats, code: int,
-                     reason: str) -> None:
-        if transport.gone:
-            # The peer left first: record how it left, send nothing.
-            if stats.close_code is None:
-                stats.close_code = transport.close_code or 1006
-            return
-        if stats.close_code is None:
-            stats.close_code, stats.close_reason = code, reason
+            if timed:
+                stats.cpu_in_ns += max(0, _cpu_ns() - t0 - _TIMER_COST)
+                stats.cpu_in_messages += 1
         try:
-            await transport.close(code, reason)
-        except Exception:  # already gone
-            pass
+            if len(events) == 1 and type(events[0]) is Media:     # the usual message
+                stats.media_in += 1
+                call._deliver(events)
+            elif events:
+                self._dispatch(call, events)
+        except Exception as exc:        # raised by the application's listener
+            self._app_failed(exc)
 
-    async def _await_start(self, transport: Transport,
-                           stats: CallStats) -> Optional[tuple[Start, Union[str, bytes]]]:
-        """Read frames until ``start``, checking the auth token; None when the
-        connection was refused or went away."""
-        token = self.auth_token
-        authorized = token is None
-        if token is not None:
-            presented = transport.header(AUTH_HEADER)
-            if presented is not None:
-                if not self._token_ok(presented):
-                    log.warning("refused %s: wrong %s header", transport.peer, AUTH_HEADER)
-                    await self._close(transport, stats, CLOSE_POLICY, "unauthorized")
-                    return None
-                authorized = True
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                await self._close(transport, stats, CLOSE_POLICY if not authorized
-                                  else CLOSE_PROTOCOL_ERROR, "no start frame in time")
-                return None
-            try:
-                message = await asyncio.wait_for(transport.recv(), remaining)
-            except asyncio.TimeoutError:
-                continue
-            if message is None:
-                return None
-            stats.messages_in += 1
-            stats.bytes_in += len(message)
-            try:
-                event = _m.parse_frame(_m.load(message))
-            except Exception as exc:  # ProtocolError, or any other fault of one frame: skipped
-                if not authorized:
-                    await self._close(transport, stats, CLOSE_POLICY, "unauthorized")
-                    return None
-                if not await self._reject(transport, stats, exc):
-                    return None
-                continue
-            if isinstance(event, Connected):
-                if token is not None:
-                    presented = event.raw.get(AUTH_HEADER)
-                    if presented is None and isinstance(event.raw.get("connected"), dict):
-                        presented = event.raw["connected"].get(AUTH_HEADER)
-                    if presented is not None and not self._token_ok(presented):
-                        authorized = False
-                    elif presented is not None:
-                        authorized = True
-                    if not authorized:
-                        log.warning("refused %s: missing or wrong streaming auth token",
-                                    transport.peer)
-                        await self._close(transport, stats, CLOSE_POLICY, "unauthorized")
-                        return None
-                continue
-            if not authorized:
-                log.warning("refused %s: no streaming auth token before %r", transport.peer,
-                            type(event).__name__)
-                await self._close(transport, stats, CLOSE_POLICY, "unauthorized")
-                return None
-            if isinstance(event, Start):
-                return event, message
-            if isinstance(event, Stop):
-                stats.stop_received = True
-                await self._close(transport, stats, CLOSE_NORMAL, "stopped before start")
-                return None
-            if not await self._reject(transport, stats,
-                                      ProtocolError(f"{type(event).__name__} before start")):
-                return None
-
-    async def _reject(self, transport: Transport, stats: CallStats, exc: Exception) -> bool:
-        """Count a malformed message; False when the connection was closed for
-        too many."""
-        stats.rejected += 1
-        if stats.rejected == 1:
-            log.warning("stream %s: malformed message skipped: %s", stats.stream_id, exc)
-        if stats.rejected > self.max_rejected:
-            await self._close(transport, stats, CLOSE_PROTOCOL_ERROR,
-                              f"more than {self.max_rejected} malformed messages")
-            return False
-        return True
-
-    async def _run(self, transport: Transport, stats: CallStats) -> None:
-        begun = await self._await_start(transport, stats)
-        if begun is None:
+    def on_gone(self) -> None:
+        """The link is closed (either side, or it broke)."""
+        if self._gone:
             return
-        start, message = begun
+        self._gone = True
+        call = self.call
+        if call is not None:
+            call._closed = True
+            self._end_events(call)
+        elif self._task is None:
+            self._finish()
+
+    async def wait_done(self) -> CallStats:
+        """Wait until the call has ended and its counters are logged."""
+        await asyncio.shield(self._done)
+        return self.stats
+
+    def going_away(self, grace: float) -> None:
+        """The server is shutting down: close with 1001."""
+        self._close_soon(CLOSE_GOING_AWAY, "server shutting down", grace)
+
+    # -- before start ----------------------------------------------------
+
+    def _check_header(self) -> None:
+        values = self.transport.headers(AUTH_HEADER)
+        if len(values) > 1:
+            log.warning("refused %s: %d %s headers (one expected)", self.transport.peer,
+                        len(values), AUTH_HEADER)
+            self._close_soon(CLOSE_POLICY, "unauthorized")
+        elif values:
+            if self.handler._token_ok(values[0]):
+                self._authorized = True
+            else:
+                log.warning("refused %s: wrong %s header", self.transport.peer, AUTH_HEADER)
+                self._close_soon(CLOSE_POLICY, "unauthorized")
+
+    def _before_start(self, message: Union[str, bytes]) -> None:
+        try:
+            event = _m.parse_frame(_m.load(message))
+        except Exception as exc:  # ProtocolError, or any other fault of one frame: skipped
+            if not self._authorized:
+                self._refuse_unauthorized("a malformed frame")
+            else:
+                self._reject(exc)
+            return
+        if isinstance(event, Connected):
+            if self.handler.auth_token is not None:
+                presented = event.raw.get(AUTH_HEADER)
+                if presented is None and isinstance(event.raw.get("connected"), dict):
+                    presented = event.raw["connected"].get(AUTH_HEADER)
+                if presented is not None:
+                    self._authorized = self.handler._token_ok(presented)
+                if not self._authorized:
+                    log.warning("refused %s: missing or wrong streaming auth token",
+                                self.transport.peer)
+                    self._close_soon(CLOSE_POLICY, "unauthorized")
+            return
+        if not self._authorized:
+            self._refuse_unauthorized(repr(type(event).__name__))
+        elif isinstance(event, Start):
+            self._begin(event, message)
+        elif isinstance(event, Stop):
+            self.stats.stop_received = True
+            self._close_soon(CLOSE_NORMAL, "stopped before start")
+        else:
+            self._reject(ProtocolError(f"{type(event).__name__} before start"))
+
+    def _refuse_unauthorized(self, what: str) -> None:
+        log.warning("refused %s: no streaming auth token before %s", self.transport.peer, what)
+        self._close_soon(CLOSE_POLICY, "unauthorized")
+
+    def _begin(self, start: Start, message: Union[str, bytes]) -> None:
+        stats = self.stats
         stats.stream_id = start.stream_id
         try:
-            stream = MediaStream(**self._options(start))
+            stream = MediaStream(**self.handler._options(start))
             stream.feed(message)
         except (ProtocolError, ValueError, TypeError) as exc:
             stats.error = str(exc)
             log.warning("stream %s: cannot serve it: %s", start.stream_id, exc)
-            await self._close(transport, stats, CLOSE_UNSUPPORTED, str(exc)[:120])
+            self._close_soon(CLOSE_UNSUPPORTED, str(exc)[:120])
             return
         stats.codec, stats.rate = stream.codec, stream.rate
         stats.playback_codec, stats.playback_rate = stream.playback_codec, stream.playback_rate
-        call = Call(transport, stream, start, stats, self.queue_size, self.overflow_wait)
-        reader = asyncio.create_task(self._read(transport, call))
-        app_task = asyncio.create_task(self.app(call))
-        try:
-            done, _ = await asyncio.wait({reader, app_task}, return_when=asyncio.FIRST_COMPLETED)
-            if app_task not in done:
-                # The connection ended first: the application sees the end of
-                # its events; give it a bounded time to finish.
-                done, _ = await asyncio.wait({app_task}, timeout=self.app_grace)
-                if not done:
-                    log.warning("stream %s: application still running %.0f s after the "
-                                "connection ended; cancelling it", stats.stream_id,
-                                self.app_grace)
-                    app_task.cancel()
-                    await asyncio.gather(app_task, return_exceptions=True)
-            exc = app_task.exception() if not app_task.cancelled() else None
-            if exc is not None:
-                stats.error = f"{type(exc).__name__}: {exc}"
-                log.error("stream %s: application raised", stats.stream_id,
-                          exc_info=(type(exc), exc, exc.__traceback__))
-                await self._close(transport, stats, CLOSE_INTERNAL, "application error")
-            else:
-                await self._close(transport, stats, CLOSE_NORMAL, "")
-        finally:
-            for task in (reader, app_task):
-                if not task.done():
-                    task.cancel()
-            await asyncio.gather(reader, app_task, return_exceptions=True)
-            call._closed = True
-            stats.tracks = dict(stream.stats)
+        self.stream = stream
+        self.call = Call(self.transport, stream, start, stats, self.handler.queue_size,
+                         self.handler.overflow_wait)
+        self._media_seen = (0, self._loop.time())
+        self._task = self._loop.create_task(self._serve(self.call))
 
-    async def _read(self, transport: Transport, call: Call) -> None:
-        stream, stats = call.stream, call.stats
+    # -- during the call -------------------------------------------------
+
+    def _dispatch(self, call: Call, events: list) -> None:
+        stats = self.stats
+        out = []
+        for event in events:
+            kind = type(event)
+            if kind is Media:
+                stats.media_in += 1
+            elif kind is Stop:
+                stats.stop_received = True
+                call._deliver(out)
+                call._end(event)
+                self._arm_grace(self.handler.app_grace)
+                return
+            elif kind is Connected or kind is Start:
+                continue                # repeated; the session has taken note
+            elif kind is _m.Dtmf:
+                stats.dtmf += 1
+            elif kind is _m.Mark:
+                stats.marks_echoed += 1
+            out.append(event)
+        call._deliver(out)
+
+    def _reject(self, exc: Exception) -> None:
+        """Count a malformed message; close with 1002 after too many."""
+        stats = self.stats
+        stats.rejected += 1
+        if stats.rejected == 1:
+            log.warning("stream %s: malformed message skipped: %s", stats.stream_id, exc)
+        if stats.rejected > self.handler.max_rejected:
+            self._close_soon(CLOSE_PROTOCOL_ERROR,
+                             f"more than {self.handler.max_rejected} malformed messages")
+
+    def _app_failed(self, exc: BaseException) -> None:
+        stats = self.stats
+        if stats.error is None:
+            stats.error = f"{type(exc).__name__}: {exc}"
+            log.error("stream %s: application raised", stats.stream_id,
+                      exc_info=(type(exc), exc, exc.__traceback__))
+        self._close_soon(CLOSE_INTERNAL, "application error")
+
+    def _end_events(self, call: Call) -> None:
         try:
-            while True:
-                message = await transport.recv()
-                if message is None:
-                    call._closed = True          # the peer has gone
-                    return
-                stats.messages_in += 1
-                stats.bytes_in += len(message)
-                t0 = _cpu_ns()
-                stats.cpu_in_messages += 1
-                try:
-                    events = stream.feed(message)
-                except Exception as exc:
-                    # ProtocolError as documented; a server must outlive any
-                    # one bad frame, so anything else is skipped the same way.
-                    stats.cpu_in_ns += max(0, _cpu_ns() - t0 - _TIMER_COST)
-                    if not await self._reject(transport, stats, exc):
-                        return
-                    continue
-                stats.cpu_in_ns += max(0, _cpu_ns() - t0 - _TIMER_COST)
-                for event in events:
-                    if isinstance(event, Media):
-                        stats.media_in += 1
-                        await call._put(event)
-                    elif isinstance(event, Stop):
-                        stats.stop_received = True
-                        call._end(event)
-                        return
-                    elif isinstance(event, (Connected, Start)):
-                        continue  # repeated; the session has taken note
-                    else:
-                        if isinstance(event, _m.Dtmf):
-                            stats.dtmf += 1
-                        elif isinstance(event, _m.Mark):
-                            stats.marks_echoed += 1
-                        await call._put(event)
-        finally:
             call._end()
+        except Exception as exc:
+            self._app_failed(exc)
+        self._arm_grace(self.handler.app_grace)
+
+    def _arm_grace(self, seconds: float) -> None:
+        """The events have ended: the application has ``seconds`` to finish."""
+        if self._grace is None and self._task is not None and not self._task.done():
+            self._grace = self._loop.call_later(seconds, self._out_of_grace, seconds)
+
+    def _out_of_grace(self, seconds: float) -> None:
+        if self._task is not None and not self._task.done():
+            log.warning("stream %s: application still running %.0f s after its events "
+                        "ended; cancelling it", self.stats.stream_id, seconds)
+            self._cancelled = True
+            self._task.cancel()
+
+    async def _serve(self, call: Call) -> None:
+        stats = self.stats
+        try:
+            try:
+                await self.handler.app(call)
+            except asyncio.CancelledError:
+                if not self._cancelled:
+                    raise
+            except Exception as exc:
+                self._app_failed(exc)
+            await self._close(CLOSE_NORMAL, "")
+        except asyncio.CancelledError:
+            pass
+        except Exception as exc:  # never let one connection take the server down
+            stats.error = stats.error or f"{type(exc).__name__}: {exc}"
+            log.exception("stream %s: handler failed", stats.stream_id)
+            self.transport.abort()
+        finally:
+            call._closed = True
+            stats.tracks = dict(self.stream.stats)
+            self._finish()
+
+    # -- closing ---------------------------------------------------------
+
+    def _close_soon(self, code: int, reason: str, grace: Optional[float] = None) -> None:
+        """Close from a callback (no awaiting there): the events end at once."""
+        if self._closing:
+            return
+        if self.stats.close_code is None and not self.transport.gone:
+            self.stats.close_code, self.stats.close_reason = code, reason
+        call = self.call
+        if call is not None:
+            call._closed = True
+            self._end_events(call)
+            if grace is not None:
+                self._arm_grace(grace)
+        self._closing = True
+        closing = self._loop.create_task(self._close_now(code, reason))
+        closing.add_done_callback(lambda _: self._finish() if self._task is None else None)
+
+    async def _close(self, code: int, reason: str) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        if self.stats.close_code is None and not self.transport.gone:
+            self.stats.close_code, self.stats.close_reason = code, reason
+        await self._close_now(code, reason)
+
+    async def _close_now(self, code: int, reason: str) -> None:
+        if self.transport.gone:
+            return
+        try:
+            # What the application wrote goes out before the close frame.
+            await asyncio.wait_for(self.transport.drain(), self.handler.write_timeout)
+        except (Closed, asyncio.TimeoutError):
+            pass
+        if self.transport.gone:
+            return
+        try:
+            await self.transport.close(code, reason)
+        except Exception:  # already gone
+            pass
+
+    def _watchdog(self) -> None:
+        """Every tick: no start in time, no media for idle_timeout, or a peer
+        that has taken nothing we wrote for write_timeout."""
+        if self._finished:
+            return
+        handler, now = self.handler, self._loop.time()
+        call = self.call
+        if not self._closing and not self._gone:
+            if call is None:
+                if now - self._opened >= handler.start_timeout:
+                    self._close_soon(CLOSE_PROTOCOL_ERROR if self._authorized else CLOSE_POLICY,
+                                     "no start frame in time")
+            elif not call._ended:
+                count, since = self._media_seen
+                if self.stats.media_in != count:
+                    self._media_seen = (self.stats.media_in, now)
+                elif now - since >= handler.idle_timeout:
+                    self.stats.error = f"idle: no media for {handler.idle_timeout:g} s"
+                    log.warning("stream %s: %s; closing", self.stats.stream_id, self.stats.error)
+                    self._close_soon(CLOSE_NORMAL, "idle timeout")
+        if not self._gone:
+            backlog = self.transport.backlog()
+            if backlog <= 0:
+                self._stall = None
+            elif self._stall is None or backlog < self._stall[0]:
+                self._stall = (backlog, now)          # new, or the peer took some
+            elif now - self._stall[1] >= handler.write_timeout:
+                self.stats.error = (f"write timeout: the peer took nothing for "
+                                    f"{handler.write_timeout:g} s ({backlog} B waiting)")
+                log.warning("stream %s: %s; dropping it", self.stats.stream_id, self.stats.error)
+                if self.stats.close_code is None:
+                    self.stats.close_code = CLOSE_ABNORMAL
+                self._closing = True
+                self.transport.abort()
+                self.on_gone()
+        self._watch = self._loop.call_later(self._tick, self._watchdog)
+
+    def _finish(self) -> None:
+        """Once: the summary line and the handler's books."""
+        if self._finished:
+            return
+        self._finished = True
+        self._watch.cancel()
+        if self._grace is not None:
+            self._grace.cancel()
+        stats, handler = self.stats, self.handler
+        stats.ended = time.monotonic()
+        if stats.close_code is None:
+            stats.close_code = self.transport.close_code or (CLOSE_ABNORMAL if self._gone
+                                                             else None)
+        handler.active -= 1
+        handler._live.discard(self)
+        handler.finished.append(stats)
+        handler._finished_event.set()
+        log.info("%s", stats.summary())
+        if not self._done.done():
+            self._done.set_result(None)

@@ -18,6 +18,10 @@ def _timer_cost() -> int:
 
 
 _cpu_ns = time.thread_time_ns
+
+#: The per-message CPU figures time one message in 8 (messages whose count
+#: has these bits clear): the thread CPU clock costs a system call.
+CPU_SAMPLE_MASK = 7
 _TIMER_COST = _timer_cost()
 
 
@@ -28,8 +32,10 @@ class CallStats:
     ``cpu_in_ns`` is the CPU time spent in
     :meth:`MediaStream.feed <streamcodec.telnyx.session.MediaStream.feed>`
     (JSON, base64, decode, resample), ``cpu_out_ns`` in ``play``/``mark``/
-    ``clear`` (resample, encode, base64, JSON); WebSocket framing is not
-    included (see bench/compare_server.py for the whole).
+    ``flush`` (resample, encode, base64, JSON), over the
+    ``cpu_in_messages`` / ``cpu_out_messages`` timed (one in 8: the clock is
+    a system call); WebSocket framing is not included (see
+    bench/compare_server.py for the whole).
     """
 
     peer: str = ""
@@ -46,6 +52,8 @@ class CallStats:
     """Media events handed to the application (concealed ones included)."""
     messages_out: int = 0
     media_out: int = 0
+    play_calls: int = 0
+    """Calls of :meth:`Call.play` / :meth:`Call.play_nowait`."""
     bytes_out: int = 0
     dtmf: int = 0
     marks_sent: int = 0

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
-from .handler import App, CallHandler
-from .transport import Closed, Transport, log
+from .listening import ListeningServer
+from .transport import HEALTH_PATH, Closed, QueuedTransport
 
 
 def require_websockets() -> None:
@@ -19,21 +19,24 @@ def require_websockets() -> None:
                           "(13 or newer): pip install 'streamcodec[server]'") from None
 
 
-class _WebsocketsTransport(Transport):
+class _WebsocketsTransport(QueuedTransport):
     def __init__(self, ws: Any):
+        super().__init__()
         from websockets.exceptions import ConnectionClosed
+        from websockets.protocol import State
         self._ws = ws
         self._ConnectionClosed = ConnectionClosed
+        self._CLOSED = State.CLOSED
         address = ws.remote_address
         self.peer = f"{address[0]}:{address[1]}" if address else ""
 
-    async def recv(self) -> Union[str, bytes, None]:
+    async def recv(self) -> Any:
         try:
             return await self._ws.recv()
         except self._ConnectionClosed:
             return None
 
-    async def send(self, text: str) -> None:
+    async def _send_one(self, text: str) -> None:
         try:
             await self._ws.send(text)
         except self._ConnectionClosed:
@@ -42,9 +45,15 @@ class _WebsocketsTransport(Transport):
     async def close(self, code: int, reason: str) -> None:
         await self._ws.close(code, reason)
 
-    def header(self, name: str) -> Optional[str]:
+    def abort(self) -> None:
+        self._ws.transport.abort()
+
+    def backlog(self) -> int:
+        return self._ws.transport.get_write_buffer_size() + self.queued()
+
+    def headers(self, name: str) -> list[str]:
         request = self._ws.request
-        return None if request is None else request.headers.get(name)
+        return [] if request is None else request.headers.get_all(name)
 
     @property
     def close_code(self) -> Optional[int]:
@@ -52,70 +61,38 @@ class _WebsocketsTransport(Transport):
 
     @property
     def gone(self) -> bool:
-        from websockets.protocol import State
-        return self._ws.state is State.CLOSED
+        return self._ws.state is self._CLOSED
 
 
-class StreamServer(CallHandler):
-    """The application served on the ``websockets`` library.
+class StreamServer(ListeningServer):
+    """The application served on the ``websockets`` library (see
+    :class:`~streamcodec.server.listening.ListeningServer` for the
+    parameters)."""
 
-    Parameters
-    ----------
-    app : async callable
-        ``async def app(call: Call)``.
-    host, port : str, int
-        Where to listen (default 127.0.0.1, an ephemeral port: see
-        :attr:`port` and :attr:`url` once started).
-    **options
-        :class:`CallHandler` options (``rate``, ``playback_codec``,
-        ``playback_rate``, ``auth_token``, ``max_message_bytes``, ...).
+    transport_name = "websockets"
 
-    Use ``async with StreamServer(app) as server:`` or ``await
-    server.start()`` / ``await server.close()``.
-    """
-
-    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, **options: Any):
-        super().__init__(app, **options)
-        self.host, self.port = host, port
-        self._server: Any = None
-
-    @property
-    def url(self) -> str:
-        """``ws://host:port`` of the running server."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ws://{host}:{self.port}"
-
-    async def start(self) -> "StreamServer":
+    async def _listen(self) -> Any:
         require_websockets()
         from websockets.asyncio.server import serve
-        self._server = await serve(
+
+        def health(connection: Any, request: Any) -> Any:
+            if request.path.partition("?")[0] == HEALTH_PATH:
+                return connection.respond(200, "ok\n")
+            return None
+
+        return await serve(
             self._handle, self.host, self.port,
             max_size=self.max_message_bytes,
             max_queue=32,             # frames buffered per connection before TCP backpressure
             compression=None,         # Telnyx does not negotiate it; it costs CPU
             ping_interval=20, ping_timeout=20, close_timeout=5,
+            process_request=health, ssl=self.ssl, reuse_port=self.reuse_port or None,
             logger=logging.getLogger("streamcodec.server.websockets"),
         )
-        self.port = self._server.sockets[0].getsockname()[1]
-        log.info("serving Telnyx media streams on %s", self.url)
-        return self
+
+    def _stop_listening(self, server: Any) -> None:
+        server.close(close_connections=False)     # shutdown() closes them, with counters
 
     async def _handle(self, ws: Any) -> None:
-        await self.run(_WebsocketsTransport(ws))
-
-    async def serve_forever(self) -> None:
-        if self._server is None:
-            await self.start()
-        await self._server.serve_forever()
-
-    async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-
-    async def __aenter__(self) -> "StreamServer":
-        return await self.start()
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.close()
+        transport = _WebsocketsTransport(ws)
+        await transport.read_into(self.connect(transport), transport.recv)
