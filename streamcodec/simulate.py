@@ -250,6 +250,37 @@ class _Player:
         return not self.pending and (not self.realtime or self.end <= time.monotonic())
 
 
+class _Payloads:
+    """One track's payloads, encoded one at a time as the sender needs them.
+
+    Encoding a whole call up front held the event loop (about 70 ms per
+    10 s OPUS call), so hundreds of calls simulated at once starved each
+    other's handshakes into timeouts."""
+
+    def __init__(self, codec: str, audio: np.ndarray, rate: int, wire: int,
+                 result: CallResult):
+        self._encoder = Encoder(codec, rate=rate, **_codec_options(codec, wire))
+        self._audio = audio
+        self._step = int(self._encoder.rate * self._encoder.ptime / 1000)   # samples per payload
+        self._pos = 0
+        self._result = result
+        self._count = -(-len(audio) // self._step)     # the last one padded with silence
+
+    def __len__(self) -> int:
+        return self._count
+
+    def next(self) -> bytes:
+        """The next payload, in order."""
+        if self._pos >= len(self._audio):
+            raise IndexError("no payloads left on this track")
+        piece = self._audio[self._pos:self._pos + self._step]
+        self._pos += self._step
+        t0 = time.perf_counter_ns()
+        out = self._encoder.packetize(piece) + self._encoder.flush()
+        self._result.encode_ns += time.perf_counter_ns() - t0
+        return out[0]
+
+
 def _connect_kwargs() -> dict:
     from websockets.asyncio.client import connect
     kwargs: dict[str, Any] = {"compression": None, "max_size": 1 << 22, "open_timeout": 10,
@@ -348,7 +379,9 @@ async def simulate_call(
     play_wire = wire_rate(playback_codec, playback_rate)
     if pcm is None:
         rate = wire
-        pcm = speech_like(seconds, rate, seed=seed)
+        # Synthesis takes ~15 ms per second of audio: in a worker thread (numpy
+        # releases the GIL) so that other calls on this event loop keep going.
+        pcm = await asyncio.to_thread(speech_like, seconds, rate, seed=seed)
     elif rate is None:
         raise ValueError("pass the rate of pcm")
     pcm = np.asarray(pcm, dtype=np.int16)
@@ -358,19 +391,12 @@ async def simulate_call(
     result = CallResult(stream_id=stream_id, codec=codec, codec_rate=wire, track=track,
                         input_rate=rate, heard_rate=heard_rate, reference=pcm)
 
-    # Encode every frame up front: the sender then only paces and sends.
-    def payloads(audio: np.ndarray) -> list[bytes]:
-        encoder = Encoder(codec, rate=rate, **_codec_options(codec, wire))
-        t0 = time.perf_counter_ns()
-        out = encoder.packetize(audio) + encoder.flush()
-        result.encode_ns += time.perf_counter_ns() - t0
-        return out
-
-    tracks = {"inbound": payloads(pcm)}
+    tracks = {"inbound": _Payloads(codec, pcm, rate, wire, result)}
     if track == "both_tracks":
-        other = outbound_pcm if outbound_pcm is not None else speech_like(
-            len(pcm) / rate, rate, seed=seed + 1)
-        tracks["outbound"] = payloads(np.asarray(other, dtype=np.int16))
+        other = outbound_pcm if outbound_pcm is not None else await asyncio.to_thread(
+            speech_like, len(pcm) / rate, rate, seed=seed + 1)
+        tracks["outbound"] = _Payloads(codec, np.asarray(other, dtype=np.int16), rate, wire,
+                                       result)
     result.frames = len(tracks["inbound"])
     decoder = Decoder(playback_codec, rate=heard_rate, **_codec_options(playback_codec, play_wire))
     player = _Player(realtime, heard_rate)
@@ -465,10 +491,12 @@ async def simulate_call(
                 if k in dtmf_at:
                     await send(dtmf_frame(stream_id, next_seq(), dtmf_at[k]))
                     result.dtmf_sent += 1
+                if not realtime:
+                    await asyncio.sleep(0)      # let the other calls on this loop run
                 for name, frames in tracks.items():
                     if k >= len(frames):
                         continue
-                    chunk = (k + 1, frames[k])
+                    chunk = (k + 1, frames.next())
                     if rng.random() < loss:
                         result.lost += 1
                         if name == "inbound":
