@@ -15,7 +15,7 @@ EXTRAS="test,bench,server,asgi,demo,fast"
 
 # Libraries streamcodec links (OPUS, AMR-WB) and tools its tests compare with.
 DEBIAN_PACKAGES=(gcc python3-dev python3-venv libopus-dev libopencore-amrwb-dev
-                 libvo-amrwbenc-dev libspandsp-dev)
+                 libvo-amrwbenc-dev libspandsp-dev espeak-ng)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import Decoder, Encoder, codecs, normalize_codec
 from .signals import snr_db, speech_like
+from .simulate import TRACKS
 from .wavio import read_wav, write_wav
 
 
@@ -112,7 +113,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     kwargs = dict(codec=args.codec, codec_rate=args.rate, track=args.track, loss=args.loss,
                   duplicate=args.duplicate, reorder=args.reorder, realtime=not args.fast,
                   dtmf=args.dtmf, playback_codec=args.playback_codec,
-                  playback_rate=args.playback_rate, auth_token=args.auth_token,
+                  playback_rate=args.playback_rate,
+                  auth_token=args.auth_token or os.environ.get("STREAMCODEC_AUTH_TOKEN"),
                   seed=args.seed, timeout=args.timeout)
     if args.param:
         params = {}
@@ -146,7 +148,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.out:
         write_wav(args.out, result.heard, result.heard_rate)
         print(f"wrote {args.out}")
-    if result.close_code not in (1000, None):
+    if result.playback_mismatch:
+        print(f"playback does not fit --playback-codec {normalize_codec(args.playback_codec)}: "
+              f"{result.playback_mismatch}; what codec does the server play back in?")
+    if result.close_code not in (1000, None) or result.playback_mismatch:
         return 1
     return 0
 
@@ -271,7 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=int, help="wire rate for OPUS/L16 (default 16000)")
     p.add_argument("--file", help="16-bit WAV to play (default: synthesized speech-like audio)")
     p.add_argument("--seconds", type=float, default=3.0, help="length of synthesized audio")
-    p.add_argument("--track", default="inbound", choices=["inbound", "both_tracks"])
+    p.add_argument("--track", default="inbound", choices=list(TRACKS),
+                   help="media tracks to send: inbound (default), outbound or both_tracks; "
+                   "TeXML's inbound_track / outbound_track too")
     p.add_argument("--loss", type=float, default=0.0, help="probability of losing a frame")
     p.add_argument("--duplicate", type=float, default=0.0, help="probability of a duplicate")
     p.add_argument("--reorder", type=float, default=0.0, help="probability of a swap")
@@ -279,7 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fast", action="store_true", help="as fast as possible, not real time")
     p.add_argument("--playback-codec", default="PCMU", help="codec the server plays back in")
     p.add_argument("--playback-rate", type=int, help="its rate (OPUS/L16; default 16000)")
-    p.add_argument("--auth-token", help="streaming auth token to present")
+    p.add_argument("--auth-token", help="streaming auth token to present, in the connected "
+                   "frame and the x-telnyx-streaming-auth-token header "
+                   "(default $STREAMCODEC_AUTH_TOKEN, else none)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE",
                    help="custom parameter in the start frame (repeatable)")
     p.add_argument("--seed", type=int, default=0, help="random seed (signal, loss)")

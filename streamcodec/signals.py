@@ -20,18 +20,41 @@ _BANDWIDTHS = (90.0, 110.0, 170.0)
 
 
 def _resonate(x: np.ndarray, freq: np.ndarray, bandwidth: float, rate: int) -> np.ndarray:
-    """Two-pole resonator with a time-varying centre frequency."""
+    """Two-pole resonator with a time-varying centre frequency, in numpy.
+
+    The resonance is the complex one-pole recursion ``z[n] = p[n] z[n-1] +
+    g x[n]`` with ``p[n] = r exp(i theta[n])``; ``Im(z e^{i theta}) / sin
+    theta`` is, for a fixed frequency, exactly the real two-pole resonator
+    ``y[n] = g x[n] + 2 r cos(theta) y[n-1] - r^2 y[n-2]``.  A one-pole
+    recursion solves with cumulative sums: within a block
+    ``z = P * cumsum(g x / P)`` with ``P`` the running product of the poles,
+    and a short loop carries each block's last value into the next.  Blocks
+    are short enough that ``1 / P`` stays below 1e6 (no loss of precision).
+    (A per-sample Python loop took ~60 ms per second of 16 kHz audio, which
+    held the event loop of every simulated call.)
+    """
+    n = len(x)
+    if n == 0:
+        return np.zeros(0)
     r = math.exp(-math.pi * bandwidth / rate)
-    a1 = (2 * r * np.cos(2 * np.pi * freq / rate)).tolist()
-    a2 = -r * r
-    gain = 1 - r
-    y = np.empty_like(x)
-    y1 = y2 = 0.0
-    for i, v in enumerate(x.tolist()):
-        y0 = gain * v + a1[i] * y1 + a2 * y2
-        y[i] = y0
-        y2, y1 = y1, y0
-    return y
+    block = max(16, min(4096, int(math.log(1e6) / -math.log(r))))
+    pad = (-n) % block
+    theta = 2 * np.pi * np.asarray(freq, dtype=np.float64) / rate
+    theta = np.concatenate([theta, np.full(pad, theta[-1])]).reshape(-1, block)
+    drive = np.concatenate([(1 - r) * np.asarray(x, dtype=np.float64), np.zeros(pad)])
+    # The running product of the poles is decay * exp(i * running sum of theta).
+    decay = r ** np.arange(1, block + 1)
+    turn = np.exp(1j * np.cumsum(theta, axis=1))
+    z = turn * np.cumsum(drive.reshape(-1, block) / decay * turn.conj(), axis=1)
+    z *= decay
+    # Each block starts from the previous block's last value: a scalar
+    # recursion over the blocks, then one vectorised correction.
+    last_pole = turn[:, -1] * decay[-1]
+    carries = np.zeros(len(z), dtype=complex)
+    for row in range(1, len(z)):
+        carries[row] = z[row - 1, -1] + last_pole[row - 1] * carries[row - 1]
+    z += (turn * decay) * carries[:, None]
+    return ((z * np.exp(1j * theta)).imag / np.sin(theta)).reshape(-1)[:n]
 
 
 def speech_like(seconds: float = 3.0, rate: int = 16000, seed: int = 0,

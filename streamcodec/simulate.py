@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import math
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ __all__ = [
     "dtmf_frame",
     "mark_frame",
     "media_frame",
+    "playback_misfit",
     "run_call",
     "simulate_call",
     "start_frame",
@@ -50,7 +52,13 @@ __all__ = [
 ]
 
 AUTH_HEADER = "x-telnyx-streaming-auth-token"
-TRACKS = ("inbound", "both_tracks")
+#: ``track`` values and the media tracks each sends: today's names and the
+#: TeXML / Call Control spellings (``inbound_track``, ...).
+TRACKS = {
+    "inbound": ("inbound",), "inbound_track": ("inbound",),
+    "outbound": ("outbound",), "outbound_track": ("outbound",),
+    "both_tracks": ("inbound", "outbound"),
+}
 
 
 # ----------------------------------------------------------------------------
@@ -155,7 +163,7 @@ class CallResult:
     lost: int = 0
     """Media frames withheld to simulate loss."""
     lost_chunks: list = field(default_factory=list)
-    """Inbound-track chunk numbers withheld."""
+    """Chunk numbers withheld on the track that carries ``pcm``."""
     duplicated: int = 0
     reordered: int = 0
     dtmf_sent: int = 0
@@ -169,6 +177,15 @@ class CallResult:
     clears: int = 0
     bad_frames: int = 0
     """Frames from the server that could not be read or decoded."""
+    undecodable: int = 0
+    """Played-back payloads the playback codec refused (counted in ``bad_frames`` too)."""
+    misfit_sizes: int = 0
+    """Played-back payloads that are not a whole number of the playback
+    codec's 20 ms frames (PCMU, PCMA, G722, L16)."""
+    playback_mismatch: Optional[str] = None
+    """Why the played-back payloads do not fit the playback codec the
+    caller was told (sizes, decode failures, or content that decodes as
+    another codec); None when they fit.  See :func:`playback_misfit`."""
     errors: list = field(default_factory=list)
     heard: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16), repr=False)
     heard_rate: int = 8000
@@ -183,6 +200,83 @@ class CallResult:
     @property
     def heard_seconds(self) -> float:
         return len(self.heard) / self.heard_rate if self.heard_rate else 0.0
+
+
+# ----------------------------------------------------------------------------
+# Does what the server plays back fit the codec the caller was told?
+# ----------------------------------------------------------------------------
+
+#: Codecs whose 20 ms payloads are 160 bytes: a server in one of them is
+#: heard by a caller told another one without any size or decode error.
+_SAME_SIZE = ("PCMU", "PCMA", "G722")
+#: The codes of the four quietest levels of each G.711 law (near silence).
+_QUIET_CODES = {"PCMU": (0xFF, 0x7F, 0xFE, 0x7E), "PCMA": (0xD5, 0x55, 0xD4, 0x54)}
+
+
+def _frame_bytes(codec: str, rate: int) -> Optional[int]:
+    """Bytes of one 20 ms payload, for the codecs that have a fixed size."""
+    if codec in _SAME_SIZE:
+        return 160
+    if codec == "L16":
+        return 2 * rate // 50
+    return None                                    # OPUS, AMR-WB: variable
+
+
+def _lag1_and_rms(payloads: Sequence[bytes], codec: str) -> tuple[float, float]:
+    """Lag-1 autocorrelation (mean removed) and RMS of the payloads decoded as ``codec``."""
+    decoder = Decoder(codec)
+    x = np.frombuffer(b"".join(decoder.decode(p) for p in payloads), np.int16).astype(np.float64)
+    x -= x.mean()
+    energy = float(np.dot(x, x))
+    lag1 = float(np.dot(x[1:], x[:-1])) / energy if energy else 1.0
+    return lag1, math.sqrt(energy / max(len(x), 1))
+
+
+def playback_misfit(payloads: Sequence[bytes], codec: str) -> Optional[str]:
+    """Why 160-byte payloads heard as ``codec`` (PCMU, PCMA or G722) look
+    like another of the three, or None.
+
+    PCMU, PCMA and G722 all make 160-byte payloads, and each decodes any
+    bytes, so a caller told the wrong one hears noise without an error.
+    The payloads are decoded as all three and compared; the told codec is
+    refused only when another one clearly fits better:
+
+    - the told decode is noise-like (lag-1 autocorrelation below 0.3) where
+      another is smooth (above 0.8), as audio is (and, for G722, not more
+      than twice as loud);
+    - told G722, the decode is loud (above -12 dBFS RMS) and three times
+      the level of a G.711 decode that is smooth (lag-1 above 0.5): G.711
+      bytes as G.722 codes come out near full scale;
+    - told PCMU or PCMA, at least 5 % of the bytes are the other law's
+      near-silence codes, four times more than the told law's (pauses and
+      zero crossings are what audio has most of).
+
+    Audio without structure (white noise, a single loud tone) may go
+    undetected; it is not refused.
+    """
+    if codec not in _SAME_SIZE or not payloads:
+        return None
+    data = b"".join(payloads)
+    decoded = {c: _lag1_and_rms(payloads, c) for c in _SAME_SIZE}
+    quiet = {c: sum(data.count(code) for code in codes) for c, codes in _QUIET_CODES.items()}
+    told_lag1, told_rms = decoded[codec]
+    for other in _SAME_SIZE:
+        if other == codec:
+            continue
+        lag1, rms = decoded[other]
+        # (Quiet G.711 noise decoded as G.722 can come out smooth, but many
+        # times louder than as G.711; real G.722 is not louder than that.)
+        if told_lag1 < 0.3 and lag1 > 0.8 and not (other == "G722" and rms > 2 * told_rms):
+            return (f"as {codec} they decode to noise (lag-1 correlation {told_lag1:.2f}); "
+                    f"as {other} to smooth audio ({lag1:.2f})")
+        if codec == "G722" and told_rms > 8231 and told_rms > 3 * rms and lag1 > 0.5:
+            return (f"as G722 they decode near full scale ({told_rms:.0f} RMS), "
+                    f"{told_rms / rms:.1f} times louder than as {other}")
+        if codec in quiet and other in quiet and quiet[other] >= 0.05 * len(data) \
+                and quiet[other] >= 4 * quiet[codec]:
+            return (f"{100 * quiet[other] / len(data):.0f} % of the bytes are {other}'s "
+                    f"near-silence codes, {100 * quiet[codec] / len(data):.1f} % {codec}'s")
+    return None
 
 
 class _Player:
@@ -250,6 +344,37 @@ class _Player:
         return not self.pending and (not self.realtime or self.end <= time.monotonic())
 
 
+class _Payloads:
+    """One track's payloads, encoded one at a time as the sender needs them.
+
+    Encoding a whole call up front held the event loop (about 70 ms per
+    10 s OPUS call), so hundreds of calls simulated at once starved each
+    other's handshakes into timeouts."""
+
+    def __init__(self, codec: str, audio: np.ndarray, rate: int, wire: int,
+                 result: CallResult):
+        self._encoder = Encoder(codec, rate=rate, **_codec_options(codec, wire))
+        self._audio = audio
+        self._step = int(self._encoder.rate * self._encoder.ptime / 1000)   # samples per payload
+        self._pos = 0
+        self._result = result
+        self._count = -(-len(audio) // self._step)     # the last one padded with silence
+
+    def __len__(self) -> int:
+        return self._count
+
+    def next(self) -> bytes:
+        """The next payload, in order."""
+        if self._pos >= len(self._audio):
+            raise IndexError("no payloads left on this track")
+        piece = self._audio[self._pos:self._pos + self._step]
+        self._pos += self._step
+        t0 = time.perf_counter_ns()
+        out = self._encoder.packetize(piece) + self._encoder.flush()
+        self._result.encode_ns += time.perf_counter_ns() - t0
+        return out[0]
+
+
 def _connect_kwargs() -> dict:
     from websockets.asyncio.client import connect
     kwargs: dict[str, Any] = {"compression": None, "max_size": 1 << 22, "open_timeout": 10,
@@ -301,9 +426,12 @@ async def simulate_call(
     codec_rate : int, optional
         Its rate on the wire, for OPUS and L16 (default 16000); the others
         have fixed rates.
-    track : {"inbound", "both_tracks"}
-        With ``both_tracks`` an outbound track is sent too (``outbound_pcm``,
-        default speech-like audio with ``seed + 1``), chunk-numbered on its own.
+    track : {"inbound", "outbound", "both_tracks", "inbound_track", "outbound_track"}
+        The media tracks to send (TeXML's spellings are accepted too).
+        ``pcm`` goes on the inbound track, or on the outbound one with
+        ``outbound``/``outbound_track``.  With ``both_tracks`` an outbound
+        track is sent too (``outbound_pcm``, default speech-like audio with
+        ``seed + 1``), chunk-numbered on its own.
     realtime : bool
         Pace media at 20 ms per frame (default: as fast as the server reads).
     loss, duplicate, reorder : float
@@ -327,8 +455,11 @@ async def simulate_call(
     timeout : float
         Hard limit on the whole call, seconds.
     """
-    from .server import require_websockets
-    require_websockets()
+    try:
+        import websockets.asyncio.client  # noqa: F401  (13 or newer)
+    except ImportError:
+        raise ImportError("the call simulator needs the websockets library (13 or newer): "
+                          "pip install 'streamcodec[server]'") from None
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
@@ -336,6 +467,7 @@ async def simulate_call(
     playback_codec = normalize_codec(playback_codec)
     if track not in TRACKS:
         raise ValueError(f"track must be one of {', '.join(TRACKS)}, got {track!r}")
+    names = TRACKS[track]
     if token_in not in ("both", "header", "connected"):
         raise ValueError(f"token_in must be 'both', 'header' or 'connected', got {token_in!r}")
     for name, p in (("loss", loss), ("duplicate", duplicate), ("reorder", reorder)):
@@ -348,7 +480,9 @@ async def simulate_call(
     play_wire = wire_rate(playback_codec, playback_rate)
     if pcm is None:
         rate = wire
-        pcm = speech_like(seconds, rate, seed=seed)
+        # Synthesis takes ~15 ms per second of audio: in a worker thread (numpy
+        # releases the GIL) so that other calls on this event loop keep going.
+        pcm = await asyncio.to_thread(speech_like, seconds, rate, seed=seed)
     elif rate is None:
         raise ValueError("pass the rate of pcm")
     pcm = np.asarray(pcm, dtype=np.int16)
@@ -358,22 +492,17 @@ async def simulate_call(
     result = CallResult(stream_id=stream_id, codec=codec, codec_rate=wire, track=track,
                         input_rate=rate, heard_rate=heard_rate, reference=pcm)
 
-    # Encode every frame up front: the sender then only paces and sends.
-    def payloads(audio: np.ndarray) -> list[bytes]:
-        encoder = Encoder(codec, rate=rate, **_codec_options(codec, wire))
-        t0 = time.perf_counter_ns()
-        out = encoder.packetize(audio) + encoder.flush()
-        result.encode_ns += time.perf_counter_ns() - t0
-        return out
-
-    tracks = {"inbound": payloads(pcm)}
-    if track == "both_tracks":
-        other = outbound_pcm if outbound_pcm is not None else speech_like(
-            len(pcm) / rate, rate, seed=seed + 1)
-        tracks["outbound"] = payloads(np.asarray(other, dtype=np.int16))
-    result.frames = len(tracks["inbound"])
+    tracks = {names[0]: _Payloads(codec, pcm, rate, wire, result)}
+    if len(names) == 2:
+        other = outbound_pcm if outbound_pcm is not None else await asyncio.to_thread(
+            speech_like, len(pcm) / rate, rate, seed=seed + 1)
+        tracks["outbound"] = _Payloads(codec, np.asarray(other, dtype=np.int16), rate, wire,
+                                       result)
+    result.frames = len(tracks[names[0]])
     decoder = Decoder(playback_codec, rate=heard_rate, **_codec_options(playback_codec, play_wire))
     player = _Player(realtime, heard_rate)
+    frame_bytes = _frame_bytes(playback_codec, play_wire)
+    sample: list[bytes] = []                  # the first played-back payloads
     rng = np.random.default_rng(seed + 7919)
     seq = 0
 
@@ -408,8 +537,16 @@ async def simulate_call(
                         if not isinstance(body, dict):
                             raise _m.ProtocolError("field 'media' must be an object")
                         payload = _m.decode_payload(body.get("payload"))
+                        if frame_bytes and len(payload) % frame_bytes:
+                            result.misfit_sizes += 1
+                        if len(sample) < 150:               # 3 s to judge the codec by
+                            sample.append(payload)
                         t0 = time.perf_counter_ns()
-                        audio = np.frombuffer(decoder.decode(payload), dtype=np.int16)
+                        try:
+                            audio = np.frombuffer(decoder.decode(payload), dtype=np.int16)
+                        except ValueError:
+                            result.undecodable += 1
+                            raise
                         result.decode_ns += time.perf_counter_ns() - t0
                         result.received_media += 1
                         player.add_audio(audio)
@@ -465,13 +602,15 @@ async def simulate_call(
                 if k in dtmf_at:
                     await send(dtmf_frame(stream_id, next_seq(), dtmf_at[k]))
                     result.dtmf_sent += 1
+                if not realtime:
+                    await asyncio.sleep(0)      # let the other calls on this loop run
                 for name, frames in tracks.items():
                     if k >= len(frames):
                         continue
-                    chunk = (k + 1, frames[k])
+                    chunk = (k + 1, frames.next())
                     if rng.random() < loss:
                         result.lost += 1
-                        if name == "inbound":
+                        if name == names[0]:
                             result.lost_chunks.append(chunk[0])
                         continue
                     if held[name] is None and k + 1 < len(frames) and rng.random() < reorder:
@@ -537,8 +676,24 @@ async def simulate_call(
         result.close_code = ws.close_code
         result.close_reason = ws.close_reason or ""
     result.heard = player.heard()
+    result.playback_mismatch = _judge_playback(result, sample, playback_codec, frame_bytes)
     result.elapsed = time.monotonic() - began
     return result
+
+
+def _judge_playback(result: CallResult, sample: Sequence[bytes], codec: str,
+                    frame_bytes: Optional[int]) -> Optional[str]:
+    """The reason the played-back payloads do not fit ``codec``, or None."""
+    if result.misfit_sizes:
+        sizes = sorted({len(p) for p in sample if frame_bytes and len(p) % frame_bytes})
+        return (f"{result.misfit_sizes} of {result.received_media + result.undecodable} "
+                f"payloads are not whole 20 ms {codec} frames of {frame_bytes} bytes "
+                f"(sizes {', '.join(map(str, sizes[:5]))})")
+    if result.undecodable:
+        return (f"{result.undecodable} of {result.received_media + result.undecodable} "
+                f"payloads could not be decoded as {codec}")
+    why = playback_misfit(sample, codec)
+    return None if why is None else f"the payloads do not fit {codec}: {why}"
 
 
 def run_call(url: str, **kwargs: Any) -> CallResult:

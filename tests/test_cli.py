@@ -17,6 +17,7 @@ from streamcodec.signals import speech_like
 from streamcodec.wavio import read_wav
 
 import g711_reference as g711
+from conftest import REPO
 from streamtest import available_codecs
 
 ORDER = ("PCMU", "PCMA", "G722", "OPUS", "AMR-WB", "L16")
@@ -153,3 +154,93 @@ def test_bench_runs_report_from_bench_dir(tmp_path):
                cwd=tmp_path, timeout=30)
     assert proc.returncode == 0, proc.stderr
     assert "report ran with ['--quick', '--only', 'server']" in proc.stdout
+
+
+# --------------------------------------------------------------------------
+# The README's command-line walk-through, run as written
+# --------------------------------------------------------------------------
+
+
+def _readme_command_lines() -> list[str]:
+    """The lines of the README's "Command line" code block, comments removed."""
+    with open(os.path.join(REPO, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    section = text.split("## Command line\n", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = []
+    for line in block.splitlines():
+        command = re.sub(r"\s+#.*$", "", line).strip()   # comments after two spaces
+        if command:
+            lines.append(command)
+    return lines
+
+
+def test_readme_walk_through_runs_as_written(tmp_path):
+    # serve --auth-token s3cret, then the README's simulate lines: they used
+    # to fail with 1008 (simulate did not read $STREAMCODEC_AUTH_TOKEN).
+    import shlex
+    import shutil
+    assert shutil.which("espeak-ng"), "scripts/setup.sh installs espeak-ng (Debian)"
+    lines = _readme_command_lines()
+    serve = next(line for line in lines if "serve --port 8765" in line)
+    exports = dict(line[len("export "):].split("=", 1) for line in lines
+                   if line.startswith("export "))
+    assert exports == {"STREAMCODEC_AUTH_TOKEN": "s3cret"} and "--auth-token s3cret" in serve
+    env = {**os.environ, **exports}
+    # As written, on a free port instead of 8765 (suites run side by side).
+    server, url = _start_server(tmp_path, *shlex.split(serve.replace("--port 8765", ""))[2:])
+    ran = []
+    try:
+        for line in lines:
+            words = shlex.split(line.replace("ws://127.0.0.1:8765", url))
+            if words[0] == "export" or words[:2] in (["streamcodec", "serve"],
+                                                     ["streamcodec", "demo"],
+                                                     ["streamcodec", "bench"]):
+                continue                  # set above / run by their own tests
+            if words[0] == "streamcodec":
+                words = [sys.executable, "-m", "streamcodec", *words[1:]]
+            proc = subprocess.run(words, cwd=tmp_path, capture_output=True, text=True,
+                                  timeout=120, env=env)
+            assert proc.returncode == 0, (line, proc.stdout, proc.stderr)
+            ran.append((line, proc.stdout))
+    finally:
+        _, log = _stop_server(server)
+    assert len(ran) == 8, [line for line, _ in ran]
+    simulated = [out for line, out in ran if "streamcodec simulate" in line]
+    assert len(simulated) == 2 and all("closed with 1000" in out for out in simulated)
+    pcm, rate = read_wav(tmp_path / "heard.wav")
+    said, said_rate = read_wav(tmp_path / "in.wav")
+    assert rate == 8000 and len(pcm) >= len(said) * 8000 // said_rate
+    assert "refused" not in log
+
+
+def test_simulate_presents_the_token_from_the_option_or_the_environment(tmp_path):
+    server, url = _start_server(tmp_path, "--auth-token", "s3cret")
+    bare = {k: v for k, v in os.environ.items() if k != "STREAMCODEC_AUTH_TOKEN"}
+    try:
+        by_env = cli("simulate", url, "--fast", "--seconds", "0.3", cwd=tmp_path, timeout=60,
+                     env={**bare, "STREAMCODEC_AUTH_TOKEN": "s3cret"})
+        by_option = cli("simulate", url, "--fast", "--seconds", "0.3", "--auth-token", "s3cret",
+                        cwd=tmp_path, timeout=60, env={**bare, "STREAMCODEC_AUTH_TOKEN": "x"})
+        wrong = cli("simulate", url, "--fast", "--seconds", "0.3", cwd=tmp_path, timeout=60,
+                    env={**bare, "STREAMCODEC_AUTH_TOKEN": "wrong"})
+    finally:
+        _stop_server(server)
+    assert by_env.returncode == 0 and "closed with 1000" in by_env.stdout, by_env.stdout
+    assert by_option.returncode == 0 and "closed with 1000" in by_option.stdout
+    assert wrong.returncode == 1 and "closed with 1008" in wrong.stdout
+
+
+def test_simulate_says_when_playback_does_not_fit_the_codec_it_was_told(tmp_path):
+    server, url = _start_server(tmp_path)           # plays back PCMU
+    try:
+        wrong = cli("simulate", url, "--fast", "--seconds", "1", "--playback-codec", "G722",
+                    cwd=tmp_path, timeout=60)
+        right = cli("simulate", url, "--fast", "--seconds", "1", "--track", "inbound_track",
+                    cwd=tmp_path, timeout=60)
+    finally:
+        _stop_server(server)
+    assert wrong.returncode == 1, wrong.stdout
+    assert "playback does not fit --playback-codec G722: the payloads do not fit G722" \
+        in wrong.stdout
+    assert right.returncode == 0 and "does not fit" not in right.stdout, right.stdout

@@ -289,3 +289,154 @@ def test_wire_rates():
     assert wire_rate("PCMU") == 8000 and wire_rate("pcma", 24000) == 8000
     assert wire_rate("G722") == 16000 and wire_rate("AMR-WB", 8000) == 16000
     assert wire_rate("L16", 24000) == 24000 and wire_rate("OPUS") == 16000
+
+
+# --------------------------------------------------------------------------
+# Many calls at once: encoding must not hold the event loop
+# --------------------------------------------------------------------------
+
+
+class _CountingEncoder(sc.Encoder):
+    """An Encoder that counts the payloads it has made, in ``made``."""
+
+    made: list = []
+
+    def encode(self, pcm):
+        _CountingEncoder.made.append(1)
+        return super().encode(pcm)
+
+
+def test_payloads_are_encoded_as_they_are_sent(monkeypatch):
+    # Encoding a whole call before connecting held the event loop ~70 ms per
+    # 10 s OPUS call: 200 concurrent calls then timed out in their handshakes.
+    # Counted when the server reads each frame of a paced 1 s call (50 frames).
+    import streamcodec.simulate as simulate
+    monkeypatch.setattr(simulate, "Encoder", _CountingEncoder)
+    monkeypatch.setattr(_CountingEncoder, "made", [])
+    made_at: dict[str, int] = {}
+
+    class Watching(Recorder):
+        async def handler(self, ws):
+            self.headers = dict(ws.request.headers)
+            async for message in ws:
+                frame = json.loads(message)
+                self.frames.append(frame)
+                made_at.setdefault(frame["event"], len(_CountingEncoder.made))
+                if frame["event"] == "stop":
+                    break
+            await ws.close()
+
+    async def main():
+        async with Watching() as rec:
+            return await simulate_call(rec.url, codec="OPUS", seconds=1.0, realtime=True,
+                                       linger_idle=0.01)
+
+    result = run(main())
+    assert result.frames == 50 and result.sent == 50
+    assert made_at["start"] <= 2, made_at          # was 50: the whole call up front
+    assert made_at["stop"] == 50
+
+
+def test_fifty_concurrent_opus_calls_all_complete():
+    # The bounded form of 200 concurrent OPUS calls (figure in the report):
+    # every call gets through its handshake and hears all of its echo.
+    from streamcodec.server import EchoApp, StreamServer
+
+    async def main():
+        async with StreamServer(EchoApp(), rate=16000, playback_codec="PCMU",
+                                playback_rate=8000) as server:
+            calls = [simulate_call(server.url, codec="OPUS", seconds=2.0, seed=i,
+                                   linger_idle=0.2, timeout=60) for i in range(50)]
+            return await asyncio.gather(*calls)
+
+    results = run(main(), timeout=120)
+    assert [r.close_code for r in results] == [1000] * 50
+    assert all(r.frames == 100 and r.sent == 100 for r in results)
+    assert all(r.received_media >= 100 and r.bad_frames == 0 for r in results)
+
+
+# --------------------------------------------------------------------------
+# Played-back audio in another codec than the caller was told
+# --------------------------------------------------------------------------
+
+
+def _played(codec, seconds=2.0, seed=5):
+    rate = 16000 if codec in ("G722", "L16", "OPUS", "AMR-WB") else 8000
+    encoder = sc.Encoder(codec, rate=rate)
+    return encoder.packetize(speech_like(seconds, rate, seed=seed)) + encoder.flush()
+
+
+def _hear(payloads, told, told_rate=None):
+    async def script(ws):
+        for p in payloads:
+            await ws.send(media_message(p))
+
+    async def main():
+        async with Recorder(script) as rec:
+            return await simulate_call(rec.url, codec="PCMU", seconds=0.4, playback_codec=told,
+                                       playback_rate=told_rate, linger_idle=0.3)
+
+    return run(main())
+
+
+@pytest.mark.parametrize("sent,told", [(a, b) for a in ("PCMU", "PCMA", "G722")
+                                       for b in ("PCMU", "PCMA", "G722")])
+def test_g711_and_g722_playback_is_judged_by_content(sent, told):
+    # All three make 160-byte payloads and decode any bytes: without a check
+    # the caller heard noise and the call "succeeded".
+    result = _hear(_played(sent), told)
+    assert result.received_media == 100 and result.misfit_sizes == 0
+    if sent == told:
+        assert result.playback_mismatch is None
+    else:
+        assert result.playback_mismatch.startswith(f"the payloads do not fit {told}:")
+
+
+def test_playback_of_the_wrong_size_or_undecodable_is_refused():
+    result = _hear(_played("PCMU"), "L16", 16000)           # 160 B against 640 B frames
+    assert result.misfit_sizes == 100
+    assert "100 of 100 payloads are not whole 20 ms L16 frames of 640 bytes (sizes 160)" \
+        in result.playback_mismatch
+    result = _hear(_played("G722"), "AMR-WB")
+    assert result.undecodable > 0 and result.bad_frames >= result.undecodable
+    assert "could not be decoded as AMR-WB" in result.playback_mismatch
+    result = _hear(_played("OPUS"), "OPUS", 16000)
+    assert result.playback_mismatch is None and result.undecodable == 0
+
+
+def test_playback_check_raises_no_false_alarm():
+    from streamcodec.signals import tone
+    from streamcodec.simulate import playback_misfit
+    rng = np.random.default_rng(0)
+    for codec, rate in (("PCMU", 8000), ("PCMA", 8000), ("G722", 16000)):
+        for audio in (speech_like(2.0, rate, seed=1), speech_like(2.0, rate, 2, level_dbfs=-35),
+                      tone(440, 1.0, rate, -20), tone(3000, 1.0, rate, -3),
+                      (rng.standard_normal(rate) * 300).astype(np.int16),
+                      np.clip(rng.standard_normal(rate) * 12000, -32768, 32767).astype(np.int16),
+                      np.zeros(rate, np.int16)):
+            payloads = sc.Encoder(codec).packetize(audio)
+            assert playback_misfit(payloads, codec) is None, (codec, audio[:4])
+
+
+@pytest.mark.parametrize("track,sent", [("inbound", {"inbound"}), ("inbound_track", {"inbound"}),
+                                        ("outbound", {"outbound"}),
+                                        ("outbound_track", {"outbound"}),
+                                        ("both_tracks", {"inbound", "outbound"})])
+def test_track_spellings_of_texml_are_accepted(track, sent):
+    pcm = speech_like(0.2, 8000, seed=6)
+
+    async def main():
+        async with Recorder() as rec:
+            result = await simulate_call(rec.url, pcm, 8000, track=track, loss=0.3, seed=2,
+                                         linger_idle=0.01)
+            return rec, result
+
+    rec, result = run(main())
+    media = [f["media"] for f in rec.events("media")]
+    assert {m["track"] for m in media} == sent
+    first = "outbound" if sent == {"outbound"} else "inbound"
+    chunks = {int(m["chunk"]) for m in media if m["track"] == first}
+    assert sorted(set(range(1, 11)) - chunks) == result.lost_chunks and result.frames == 10
+    mine = b"".join(base64.b64decode(m["payload"]) for m in media if m["track"] == first)
+    expected = bytes(g711.ulaw_encode(int(x)) for x in pcm)
+    assert mine == b"".join(expected[160 * (c - 1):160 * c] for c in sorted(chunks))
