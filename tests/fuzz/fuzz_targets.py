@@ -512,7 +512,10 @@ def target_decode(data: bytes) -> None:
 
 
 def _unaligned(pcm: bytes) -> memoryview:
-    """The same samples starting at an odd address."""
+    """The same samples starting at an odd address (AVOID_KNOWN: aligned, as
+    issue 10 item 4 has that filed)."""
+    if AVOID_KNOWN:
+        return memoryview(bytearray(pcm))
     buf = bytearray(len(pcm) + 1)
     buf[1:] = pcm
     return memoryview(buf)[1:]
