@@ -20,7 +20,9 @@ The server runs with an auth token; the healthy calls present it.
 
 Reported (one JSON line at the end and a table): for the healthy calls,
 frames lost (frames the caller sent, not withheld as "loss", that the server
-did not deliver to the application: must be 0), calls dropped (closed other
+did not deliver to the application: must be 0; those it dropped as arriving
+too late are shown apart: a reordered first frame is one, as the session
+starts at the first chunk it sees), calls dropped (closed other
 than 1000, or not finished within the time limit), the server's counted
 loss against what the callers withheld; how long the server took to drop
 each kind of hostile client (or that it never did within the run); the
@@ -436,7 +438,7 @@ def main() -> int:
     summaries = dict(server.summaries)
     server.stop()
 
-    lost_frames = dropped = server_loss_mismatch = missing_log = 0
+    lost_frames = dropped = server_loss_mismatch = missing_log = too_late = 0
     per_codec: dict[str, list[int]] = {}
     bad_calls: list[dict] = []
     mismatches: list[dict] = []
@@ -454,6 +456,7 @@ def main() -> int:
             missing_log += 1
             continue
         delivered = int(s["received"]) - int(s["duplicate"]) - int(s["too_late"]) - int(s["bad"])
+        too_late += int(s["too_late"])
         sent_distinct = c["frames"] - c["withheld"]
         lost = sent_distinct - delivered
         lost_frames += max(lost, 0)
@@ -472,7 +475,8 @@ def main() -> int:
                         and h["id"] in summaries)
     report = {
         "calls": args.calls, "seconds": args.seconds, "procs": args.procs, "wall_s": round(wall, 1),
-        "healthy_frames_lost": lost_frames, "calls_dropped": dropped,
+        "healthy_frames_lost": lost_frames,
+        "of_which_too_late": too_late, "calls_dropped": dropped,
         "calls_dropped_in_handshake": handshake_timeouts,
         "calls_without_server_log": missing_log, "server_loss_count_mismatch": server_loss_mismatch,
         "per_codec_calls_lost_frames": per_codec,
@@ -494,7 +498,8 @@ def main() -> int:
         "examples_of_bad_calls": bad_calls[:3],
         "examples_of_loss_count_mismatch": mismatches[:3],
     }
-    print(f"healthy calls: {args.calls} x {args.seconds:g} s, frames lost {lost_frames}, "
+    print(f"healthy calls: {args.calls} x {args.seconds:g} s, frames lost {lost_frames} "
+          f"({too_late} dropped as too late), "
           f"dropped {dropped} ({handshake_timeouts} in the opening handshake), server loss count != withheld in {server_loss_mismatch}")
     print(f"non-reading clients dropped after (s): {report['non_reading_dropped']}")
     print(f"slowloris clients dropped after (s): {report['slowloris_dropped']}")

@@ -49,13 +49,18 @@ if ! "$VENV/bin/python" -c "import pytest, hypothesis, websockets, cffi, setupto
 fi
 
 SRC="$(mktemp -d /tmp/streamcodec-asan-src.XXXXXX)"
-trap 'rm -rf "$SRC"' EXIT
+trap 'rm -rf "$SRC" "$SRC.log"' EXIT
 (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard --exclude=".venv*" | grep -zv '^tests/fuzz/corpus/' \
     | xargs -0 cp --parents -t "$SRC")
 echo "sanitize.sh: building with $SAN" >&2
-CFLAGS="$SAN" LDFLAGS="-fsanitize=address,undefined" \
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --force-reinstall \
-    --no-build-isolation "$SRC" 2>&1 | grep -v "^WARNING: Location" >&2 || true
+"$VENV/bin/python" -m pip uninstall -q -y streamcodec >/dev/null 2>&1 || true   # never test a stale build
+if ! CFLAGS="$SAN" LDFLAGS="-fsanitize=address,undefined" \
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+        --no-build-isolation "$SRC" > "$SRC.log" 2>&1; then
+    grep -v "^WARNING: Location" "$SRC.log" | tail -30 >&2
+    echo "sanitize.sh: the sanitizer build failed" >&2
+    exit 1
+fi
 # (found by path: importing it before LD_PRELOAD is set would abort)
 CORE="$(ls "$VENV"/lib/python*/site-packages/streamcodec/_core*.so 2>/dev/null | head -1)"
 if [ -z "$CORE" ] || ! nm -D "$CORE" | grep -q __asan_init; then
@@ -71,7 +76,7 @@ export PYTHONMALLOC=malloc   # every Python allocation visible to ASan
 cd "$ROOT"
 
 if [ ${#PYTEST_ARGS[@]} -gt 0 ]; then
-    exec "$VENV/bin/pytest" -q -p no:randomly "${PYTEST_ARGS[@]}"
+    exec "$VENV/bin/pytest" -q "${PYTEST_ARGS[@]}"
 fi
 status=0
 if [ "$QUICK" = 1 ]; then

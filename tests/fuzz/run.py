@@ -113,7 +113,7 @@ def main() -> int:
     p.add_argument("--artifacts", default=".", help="where atheris writes crash-* inputs")
     p.add_argument("--timeout", type=int, default=10, help="seconds one input may take")
     p.add_argument("--rss-limit-mb", type=int, default=2048)
-    args = p.parse_args()
+    args = p.parse_intermixed_args()
     global corpus, fuzz_targets
     if args.fuzz is not None and not args.no_atheris:
         import atheris
