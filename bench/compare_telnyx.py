@@ -144,10 +144,11 @@ def _per_message(run, count: int, repeat: int) -> float:
     return best_seconds(run, number=1, repeat=repeat) / count * 1e6
 
 
-def peer_inbound(msgs: list[str], native: int, peer_decode) -> list:
-    """The peer's per-message inbound path over ``msgs``."""
-    stream = soxr.ResampleStream(native, RATE, 1, "int16", quality="VHQ") \
-        if native != RATE else None
+def peer_inbound(msgs: list[str], native: int, peer_decode, stream=None) -> list:
+    """The peer's per-message inbound path over ``msgs`` (``stream``: its
+    resampler, made here when not given)."""
+    if stream is None and native != RATE:
+        stream = soxr.ResampleStream(native, RATE, 1, "int16", quality="VHQ")
     out = []
     for m in msgs:
         frame = json.loads(m)
@@ -159,18 +160,23 @@ def peer_inbound(msgs: list[str], native: int, peer_decode) -> list:
     return out
 
 
-def ours_feed(msgs: list[str], codec: str, native: int) -> list:
-    """MediaStream.feed over ``msgs`` (a fresh stream, as a new call)."""
+def new_stream(codec: str, native: int) -> telnyx.MediaStream:
     s = telnyx.MediaStream(rate=RATE)
     s.feed(start_message(codec, native))
-    feed = s.feed
+    return s
+
+
+def ours_feed(msgs: list[str], codec: str, native: int, stream=None) -> list:
+    """MediaStream.feed over ``msgs`` (a fresh stream, as a new call, when
+    ``stream`` is not given)."""
+    feed = (stream or new_stream(codec, native)).feed
     return [feed(m) for m in msgs]
 
 
-def peer_outbound(frames: list[bytes], playback_rate: int, peer_encode) -> list[str]:
+def peer_outbound(frames: list[bytes], playback_rate: int, peer_encode, stream=None) -> list[str]:
     """The peer's per-message outbound path over 20 ms frames at TTS_RATE."""
-    stream = soxr.ResampleStream(TTS_RATE, playback_rate, 1, "int16") \
-        if playback_rate != TTS_RATE else None
+    if stream is None and playback_rate != TTS_RATE:
+        stream = soxr.ResampleStream(TTS_RATE, playback_rate, 1, "int16")
     out = []
     for f in frames:
         low = stream.resample_chunk(np.frombuffer(f, np.int16)).tobytes() \
@@ -181,10 +187,10 @@ def peer_outbound(frames: list[bytes], playback_rate: int, peer_encode) -> list[
     return out
 
 
-def ours_play(frames: list[bytes], codec: str, playback_rate: int) -> list:
+def ours_play(frames: list[bytes], codec: str, playback_rate: int, stream=None) -> list:
     """MediaStream.play over 20 ms frames at TTS_RATE."""
-    s = telnyx.MediaStream(rate=RATE, playback_codec=codec, playback_rate=playback_rate)
-    play = s.play
+    play = (stream or telnyx.MediaStream(rate=RATE, playback_codec=codec,
+                                         playback_rate=playback_rate)).play
     return [play(f, TTS_RATE) for f in frames]
 
 
@@ -315,17 +321,33 @@ def _opus_rows(count: int, repeat: int) -> list[Row]:
 
 # ------------------------------------------------------------------ callgrind
 
-#: The PCMU paths counted by --callgrind: name -> (make input, run it).
+def _ulaw(p):
+    return audioop.ulaw2lin(p, 2)
+
+
+def _lin2ulaw(p):
+    return [audioop.lin2ulaw(p, 2)]
+
+
+def _inbound(n):
+    return media_messages("PCMU", n)
+
+
+#: The PCMU paths counted by --callgrind: name -> (make the input, make one
+#: pass's state (a new call's stream), run one pass).
 _COUNTED = {
-    "peer-inbound": (lambda n: media_messages("PCMU", n),
-                     lambda msgs: peer_inbound(msgs, 8000, lambda p: audioop.ulaw2lin(p, 2))),
-    "feed": (lambda n: media_messages("PCMU", n), lambda msgs: ours_feed(msgs, "PCMU", 8000)),
-    "peer-outbound": (tts_frames,
-                      lambda f: peer_outbound(f, 8000, lambda p: [audioop.lin2ulaw(p, 2)])),
-    "play": (tts_frames, lambda f: ours_play(f, "PCMU", 8000)),
-    "raw-inbound": (lambda n: media_messages("PCMU", n),
-                    lambda msgs: (RawInbound("PCMU", RATE).run(msgs))),
-    "raw-outbound": (tts_frames, lambda f: RawOutbound("PCMU", TTS_RATE, 8000).run(f)),
+    "peer-inbound": (_inbound, lambda: soxr.ResampleStream(8000, RATE, 1, "int16",
+                                                           quality="VHQ"),
+                     lambda msgs, st: peer_inbound(msgs, 8000, _ulaw, st)),
+    "feed": (_inbound, lambda: new_stream("PCMU", 8000),
+             lambda msgs, st: ours_feed(msgs, "PCMU", 8000, st)),
+    "raw-inbound": (_inbound, lambda: RawInbound("PCMU", RATE), lambda msgs, st: st.run(msgs)),
+    "peer-outbound": (tts_frames, lambda: soxr.ResampleStream(TTS_RATE, 8000, 1, "int16"),
+                      lambda frames, st: peer_outbound(frames, 8000, _lin2ulaw, st)),
+    "play": (tts_frames, lambda: telnyx.MediaStream(rate=RATE),
+             lambda frames, st: ours_play(frames, "PCMU", 8000, st)),
+    "raw-outbound": (tts_frames, lambda: RawOutbound("PCMU", TTS_RATE, 8000),
+                     lambda frames, st: st.run(frames)),
 }
 
 
@@ -345,7 +367,8 @@ def _instructions(target: str, passes: int) -> int:
         out = os.path.join(tmp, "cg.out")
         run = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
                               sys.executable, os.path.abspath(__file__), "--run", target,
-                              str(passes)], capture_output=True, text=True)
+                              str(passes)], capture_output=True, text=True,
+                             env=dict(os.environ, PYTHONHASHSEED="0"))
         if run.returncode:
             raise RuntimeError(run.stderr[-2000:])
         return int(re.search(r"Collected : (\d+)", run.stderr).group(1))
@@ -354,7 +377,9 @@ def _instructions(target: str, passes: int) -> int:
 def callgrind(targets=tuple(_COUNTED)) -> dict[str, float]:
     """Instructions per message of each counted path: the difference of a
     run of 4 passes and one of 1 pass over the same input, divided by the
-    messages of 3 passes, so start-up and input making cancel out."""
+    messages of 3 passes, so start-up, input making and making the streams
+    (four in both runs) cancel out.  The garbage collector is off during the
+    passes and hashing is seeded, so the counts repeat."""
     return {target: (_instructions(target, 4) - _instructions(target, 1))
             / (3 * _COUNTED_MESSAGES) for target in targets}
 
@@ -369,10 +394,14 @@ if __name__ == "__main__":
     parser.add_argument("--run", nargs=2, metavar=("TARGET", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
-        make, run = _COUNTED[args.run[0]]
+        make, setup, run = _COUNTED[args.run[0]]
         data = make(_COUNTED_MESSAGES)
-        for _ in range(int(args.run[1])):
-            run(data)
+        states = [setup() for _ in range(4)]     # made in every run: they cancel out
+        import gc
+        gc.collect()
+        gc.disable()    # collections would count more in the longer run, by heap size
+        for state in states[:int(args.run[1])]:
+            run(data, state)
     elif args.callgrind:
         counts = callgrind(tuple(args.only or _COUNTED))
         for target, ir in counts.items():
