@@ -282,11 +282,14 @@ class MediaStream:
 
     **Fast path.**  A media message that is the next frame of its track
     takes one C call (csrc/frame.c): the JSON is scanned, the payload
-    base64-decoded, decoded and resampled to :attr:`rate`.  Messages the
-    scanner is not sure about (escapes, non-ASCII, unexpected types,
-    duplicate keys), frames out of order and every other event go through
-    ``json.loads`` and give identical results.  :meth:`play` likewise
-    encodes and writes each message's JSON in one C call.
+    base64-decoded, decoded and resampled to :attr:`rate`, and the frame
+    counted and placed in its track's order there; Python only makes the
+    event.  Frames out of order or while others wait go through the reorder
+    window in Python; messages the scanner is not sure about (escapes,
+    non-ASCII, unexpected types, duplicate keys) and every other event go
+    through ``json.loads``; both give identical events and counters.
+    :meth:`play` likewise encodes and writes each message's JSON in one C
+    call.
 
     **Playback accounting.**  :attr:`sent_ms` counts the audio returned by
     :meth:`play` and friends since the stream began; a mark records that
