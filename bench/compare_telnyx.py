@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import struct
 
 import numpy as np
@@ -75,7 +76,8 @@ class RawInbound:
         f.payload, f.payload_cap, f.pcm, f.pcm_cap = self.payload, 1 << 16, self.pcm, 1 << 14
         f.stream_id, f.stream_id_cap = self.sid, len(SID)
         f.decoders[0] = self.decoder._state
-        f.next_chunk[0] = f.next_chunk[1] = -1
+        for t in f.tracks:
+            t.next_chunk, t.stride, t.last_chunk, t.last_ts = -1, 1, -1, -1
         self.view = ffi.buffer(f)
         self.pcm_bytes = ffi.buffer(self.pcm)
 
@@ -87,7 +89,7 @@ class RawInbound:
         a server would write it around the C call."""
         call, f, outputs, view, pcm = (lib.sc_frame_media_in, self.f, self._outputs, self.view,
                                        self.pcm_bytes)
-        media = lib.SC_FRAME_MEDIA
+        media = lib.SC_FRAME_NEXT
         out = []
         for message in messages:
             data = message.encode()
@@ -98,7 +100,8 @@ class RawInbound:
         return out
 
     def rewind(self):
-        self.f.next_chunk[0] = -1
+        t = self.f.tracks[0]
+        t.next_chunk = t.last_chunk = -1
 
 
 class RawOutbound:
@@ -141,82 +144,96 @@ def _per_message(run, count: int, repeat: int) -> float:
     return best_seconds(run, number=1, repeat=repeat) / count * 1e6
 
 
+def peer_inbound(msgs: list[str], native: int, peer_decode, stream=None) -> list:
+    """The peer's per-message inbound path over ``msgs`` (``stream``: its
+    resampler, made here when not given)."""
+    if stream is None and native != RATE:
+        stream = soxr.ResampleStream(native, RATE, 1, "int16", quality="VHQ")
+    out = []
+    for m in msgs:
+        frame = json.loads(m)
+        pcm = peer_decode(base64.b64decode(frame["media"]["payload"]))
+        if stream is not None:   # PCM bytes out, as ours (and as the framework does)
+            pcm = stream.resample_chunk(np.frombuffer(pcm, np.int16)).tobytes()
+        out.append((pcm, frame["media"]["track"], frame["media"]["chunk"],
+                    frame["sequence_number"]))
+    return out
+
+
+def new_stream(codec: str, native: int) -> telnyx.MediaStream:
+    s = telnyx.MediaStream(rate=RATE)
+    s.feed(start_message(codec, native))
+    return s
+
+
+def ours_feed(msgs: list[str], codec: str, native: int, stream=None) -> list:
+    """MediaStream.feed over ``msgs`` (a fresh stream, as a new call, when
+    ``stream`` is not given)."""
+    feed = (stream or new_stream(codec, native)).feed
+    return [feed(m) for m in msgs]
+
+
+def peer_outbound(frames: list[bytes], playback_rate: int, peer_encode, stream=None) -> list[str]:
+    """The peer's per-message outbound path over 20 ms frames at TTS_RATE."""
+    if stream is None and playback_rate != TTS_RATE:
+        stream = soxr.ResampleStream(TTS_RATE, playback_rate, 1, "int16")
+    out = []
+    for f in frames:
+        low = stream.resample_chunk(np.frombuffer(f, np.int16)).tobytes() \
+            if stream is not None else f
+        for payload in peer_encode(low):
+            out.append(json.dumps({"event": "media", "media": {
+                "payload": base64.b64encode(payload).decode()}}))
+    return out
+
+
+def ours_play(frames: list[bytes], codec: str, playback_rate: int, stream=None) -> list:
+    """MediaStream.play over 20 ms frames at TTS_RATE."""
+    play = (stream or telnyx.MediaStream(rate=RATE, playback_codec=codec,
+                                         playback_rate=playback_rate)).play
+    return [play(f, TTS_RATE) for f in frames]
+
+
+def tts_frames(count: int) -> list[bytes]:
+    pcm = speech_like(count * 0.02, rate=TTS_RATE, seed=2)
+    step = TTS_RATE // 50
+    return [pcm[i * step:(i + 1) * step].tobytes() for i in range(count)]
+
+
 def inbound_rows(codec: str, count: int, repeat: int, peer_decode, peer_name: str) -> list[Row]:
     group = f"Telnyx inbound {codec} -> PCM {RATE // 1000}k, 20 ms msg"
     msgs = media_messages(codec, count)
     native = sc.codec_info(codec).native_rate or RATE
-
-    def peer():
-        stream = soxr.ResampleStream(native, RATE, 1, "int16", quality="VHQ") \
-            if native != RATE else None
-        out = []
-        for m in msgs:
-            frame = json.loads(m)
-            pcm = peer_decode(base64.b64decode(frame["media"]["payload"]))
-            if stream is not None:   # PCM bytes out, as ours (and as the framework does)
-                pcm = stream.resample_chunk(np.frombuffer(pcm, np.int16)).tobytes()
-            out.append((pcm, frame["media"]["track"], frame["media"]["chunk"],
-                        frame["sequence_number"]))
-        return out
-
     raw = RawInbound(codec, RATE)
 
     def ours_raw():
         raw.rewind()
         raw.run(msgs)
 
-    def ours_feed():
-        s = telnyx.MediaStream(rate=RATE)
-        s.feed(start_message(codec, native))
-        feed = s.feed
-        for m in msgs:
-            feed(m)
-
-    peer_us = _per_message(peer, count, repeat)
+    peer_us = _per_message(lambda: peer_inbound(msgs, native, peer_decode), count, repeat)
     return [
         Row(group, "one C call", peer_name, peer_us, _per_message(ours_raw, count, repeat),
             "us/msg", higher_is_better=False),
         Row(group, "MediaStream.feed", peer_name, peer_us,
-            _per_message(ours_feed, count, repeat), "us/msg", higher_is_better=False),
+            _per_message(lambda: ours_feed(msgs, codec, native), count, repeat), "us/msg",
+            higher_is_better=False),
     ]
 
 
 def outbound_rows(codec: str, count: int, repeat: int, peer_encode, peer_name: str,
                   playback_rate: int) -> list[Row]:
     group = f"Telnyx outbound PCM {TTS_RATE // 1000}k -> {codec} msg, 20 ms"
-    pcm = speech_like(count * 0.02, rate=TTS_RATE, seed=2)
-    step = TTS_RATE // 50
-    frames = [pcm[i * step:(i + 1) * step].tobytes() for i in range(count)]
-
-    def peer():
-        stream = soxr.ResampleStream(TTS_RATE, playback_rate, 1, "int16") \
-            if playback_rate != TTS_RATE else None
-        out = []
-        for f in frames:
-            low = stream.resample_chunk(np.frombuffer(f, np.int16)).tobytes() \
-                if stream is not None else f
-            for payload in peer_encode(low):
-                out.append(json.dumps({"event": "media", "media": {
-                    "payload": base64.b64encode(payload).decode()}}))
-        return out
-
+    frames = tts_frames(count)
     raw = RawOutbound(codec, TTS_RATE, playback_rate)
-
-    def ours_raw():
-        raw.run(frames)
-
-    def ours_play():
-        s = telnyx.MediaStream(rate=RATE, playback_codec=codec, playback_rate=playback_rate)
-        play = s.play
-        for f in frames:
-            play(f, TTS_RATE)
-
-    peer_us = _per_message(peer, count, repeat)
+    peer_us = _per_message(lambda: peer_outbound(frames, playback_rate, peer_encode), count,
+                           repeat)
     return [
-        Row(group, "one C call", peer_name, peer_us, _per_message(ours_raw, count, repeat),
+        Row(group, "one C call", peer_name, peer_us, _per_message(lambda: raw.run(frames),
+                                                                   count, repeat),
             "us/msg", higher_is_better=False),
         Row(group, "MediaStream.play", peer_name, peer_us,
-            _per_message(ours_play, count, repeat), "us/msg", higher_is_better=False),
+            _per_message(lambda: ours_play(frames, codec, playback_rate), count, repeat),
+            "us/msg", higher_is_better=False),
     ]
 
 
@@ -300,3 +317,98 @@ def _opus_rows(count: int, repeat: int) -> list[Row]:
                     "opuslib at libopus's default") if "outbound" in row.group \
             else "libopus decoding dominates"
     return rows
+
+
+# ------------------------------------------------------------------ callgrind
+
+def _ulaw(p):
+    return audioop.ulaw2lin(p, 2)
+
+
+def _lin2ulaw(p):
+    return [audioop.lin2ulaw(p, 2)]
+
+
+def _inbound(n):
+    return media_messages("PCMU", n)
+
+
+#: The PCMU paths counted by --callgrind: name -> (make the input, make one
+#: pass's state (a new call's stream), run one pass).
+_COUNTED = {
+    "peer-inbound": (_inbound, lambda: soxr.ResampleStream(8000, RATE, 1, "int16",
+                                                           quality="VHQ"),
+                     lambda msgs, st: peer_inbound(msgs, 8000, _ulaw, st)),
+    "feed": (_inbound, lambda: new_stream("PCMU", 8000),
+             lambda msgs, st: ours_feed(msgs, "PCMU", 8000, st)),
+    "raw-inbound": (_inbound, lambda: RawInbound("PCMU", RATE), lambda msgs, st: st.run(msgs)),
+    "peer-outbound": (tts_frames, lambda: soxr.ResampleStream(TTS_RATE, 8000, 1, "int16"),
+                      lambda frames, st: peer_outbound(frames, 8000, _lin2ulaw, st)),
+    "play": (tts_frames, lambda: telnyx.MediaStream(rate=RATE),
+             lambda frames, st: ours_play(frames, "PCMU", 8000, st)),
+    "raw-outbound": (tts_frames, lambda: RawOutbound("PCMU", TTS_RATE, 8000),
+                     lambda frames, st: st.run(frames)),
+}
+
+
+#: Messages per pass of a counted run.
+_COUNTED_MESSAGES = 500
+
+
+def _instructions(target: str, passes: int) -> int:
+    """Instructions (callgrind Ir) of this script making the input of
+    _COUNTED_MESSAGES messages and running ``target`` over it ``passes``
+    times (each pass a fresh stream, as a new call)."""
+    import re
+    import subprocess
+    import sys
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "cg.out")
+        run = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                              sys.executable, os.path.abspath(__file__), "--run", target,
+                              str(passes)], capture_output=True, text=True,
+                             env=dict(os.environ, PYTHONHASHSEED="0"))
+        if run.returncode:
+            raise RuntimeError(run.stderr[-2000:])
+        return int(re.search(r"Collected : (\d+)", run.stderr).group(1))
+
+
+def callgrind(targets=tuple(_COUNTED)) -> dict[str, float]:
+    """Instructions per message of each counted path: the difference of a
+    run of 4 passes and one of 1 pass over the same input, divided by the
+    messages of 3 passes, so start-up, input making and making the streams
+    (four in both runs) cancel out.  The garbage collector is off during the
+    passes and hashing is seeded, so the counts repeat."""
+    return {target: (_instructions(target, 4) - _instructions(target, 1))
+            / (3 * _COUNTED_MESSAGES) for target in targets}
+
+
+if __name__ == "__main__":
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--callgrind", action="store_true",
+                        help="count instructions per PCMU message under valgrind (slow)")
+    parser.add_argument("--only", nargs="*", choices=list(_COUNTED),
+                        help="with --callgrind: just these paths")
+    parser.add_argument("--run", nargs=2, metavar=("TARGET", "COUNT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run:
+        make, setup, run = _COUNTED[args.run[0]]
+        data = make(_COUNTED_MESSAGES)
+        states = [setup() for _ in range(4)]     # made in every run: they cancel out
+        import gc
+        gc.collect()
+        gc.disable()    # collections would count more in the longer run, by heap size
+        for state in states[:int(args.run[1])]:
+            run(data, state)
+    elif args.callgrind:
+        counts = callgrind(tuple(args.only or _COUNTED))
+        for target, ir in counts.items():
+            print(f"{target:14s} {ir:10.0f} instructions/message")
+        for peer, ours in (("peer-inbound", "feed"), ("peer-outbound", "play")):
+            if peer in counts and ours in counts:
+                print(f"{ours}: {counts[peer] / counts[ours]:.2f}x fewer than the peer")
+    else:
+        from report import print_rows
+        print_rows(rows(quick=False))

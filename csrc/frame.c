@@ -719,13 +719,25 @@ int sc_frame_media_in(sc_frame_in *f, const uint8_t *msg, size_t len)
     }
 
     sc_decoder *d = f->decoders[s.track];
-    int64_t next = f->next_chunk[s.track];
+    sc_frame_track *t = &f->tracks[s.track];
+    int64_t next = t->next_chunk;
     if (d && got > 0 && (next < 0 || next == s.chunk)) {
         int64_t n = sc_decoder_decode(d, f->payload, (size_t)got, f->pcm, f->pcm_cap);
         if (n >= 0) {
             f->samples = n;
-            int64_t stride = f->stride[s.track];
-            f->next_chunk[s.track] = s.chunk + (stride > 0 && stride <= 1000 ? stride : 1);
+            int64_t stride = t->stride > 0 && t->stride <= 1000 ? t->stride : 1;
+            t->next_chunk = s.chunk + stride;
+            if (!t->hold && s.chunk > t->last_chunk) {
+                /* in order and nothing waiting: the whole decision is here */
+                t->received++;
+                t->last_chunk = s.chunk;
+                t->history[s.chunk % SC_FRAME_HISTORY] = s.chunk;
+                if (n > 0)
+                    t->frame_samples = n;
+                if (s.timestamp >= 0)
+                    t->last_ts = s.timestamp;
+                return SC_FRAME_NEXT;
+            }
         } else {
             f->decode_error = n;
         }
@@ -770,5 +782,6 @@ int64_t sc_frame_media_out(sc_frame_out *f, const void *pcm, size_t n)
         o += TAIL_LEN;
         f->ends[i] = (int64_t)o;
     }
+    f->sent += (int64_t)count;
     return (int64_t)o;
 }

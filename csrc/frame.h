@@ -27,8 +27,29 @@
 enum {
     SC_FRAME_MEDIA = 0,     /* a media message; see sc_frame_in */
     SC_FRAME_OTHER = 1,     /* not a plain media message: parse it in full */
-    SC_FRAME_TRACKS = 2     /* tracks known to the fast path: 0 inbound, 1 outbound */
+    SC_FRAME_TRACKS = 2,    /* tracks known to the fast path: 0 inbound, 1 outbound */
+    SC_FRAME_NEXT = 3,      /* a media message that was the next frame of its track:
+                             * decoded and counted, the caller only delivers it */
+    SC_FRAME_HISTORY = 256  /* chunks remembered per track (a ring by chunk % 256) */
 };
+
+/*
+ * The ordering state of one track that the in-order case reads and updates
+ * (the caller keeps the rest: frames waiting for a missing chunk, far-off
+ * frames).  Integers absent are -1.
+ */
+typedef struct sc_frame_track {
+    int64_t next_chunk;     /* the chunk to decode next; negative: any */
+    int64_t stride;         /* chunk step between this track's frames (1 when each track
+                             * counts its own; about 2 when both share a counter) */
+    int64_t hold;           /* nonzero: the caller has frames of this track waiting; the
+                             * next chunk is still decoded, the bookkeeping left to it */
+    int64_t received;       /* frames counted */
+    int64_t last_chunk;     /* highest chunk received */
+    int64_t last_ts;        /* timestamp of the last frame released */
+    int64_t frame_samples;  /* PCM samples of the last frame decoded */
+    int64_t history[SC_FRAME_HISTORY];  /* slot chunk % 256: that chunk was released */
+} sc_frame_track;
 
 /*
  * State of the inbound fast path for one stream: the inputs (one decoder
@@ -49,11 +70,8 @@ typedef struct sc_frame_in {
     int64_t stream_id_off;    /* byte offset of the stream_id text in the message, or -1 */
     int64_t stream_id_len;
     int64_t decode_error;     /* the decoder's negative code when it refused the payload, else 0 */
-    /* inputs */
-    int64_t next_chunk[2];    /* per track: the chunk to decode next; negative: any */
-    int64_t stride[2];        /* per track: chunk step between its frames (1 when each
-                               * track counts its own; about 2 when the counter is
-                               * shared by both tracks); 0 is taken as 1 */
+    /* inputs, and the tracks' state */
+    sc_frame_track tracks[2];
     sc_decoder *decoders[2];  /* per track; NULL: parse only */
     const uint8_t *stream_id;
     size_t stream_id_cap;     /* length of `stream_id` */
@@ -73,13 +91,14 @@ int64_t sc_base64_decode(const char *in, size_t n, uint8_t *out, size_t cap);
 
 /*
  * One inbound media message.  The frame is decoded when its track's decoder
- * is not NULL and its chunk is next_chunk[track] (or next_chunk[track] is
- * negative: nothing released yet); then next_chunk[track] becomes
- * chunk + stride[track].
- * Returns SC_FRAME_MEDIA with the outputs filled, SC_FRAME_OTHER (nothing
- * changed), or SC_EARG.  A payload larger than payload_cap gives
- * SC_FRAME_OTHER; a decoder error or a full `pcm` gives samples = -1 with
- * decode_error set.
+ * is not NULL and its chunk is tracks[t].next_chunk (or that is negative:
+ * nothing released yet); then next_chunk becomes chunk + stride.  When the
+ * track does not `hold` and the chunk is past last_chunk, the frame is also
+ * counted (received, last_chunk, last_ts, frame_samples, history) and the
+ * result is SC_FRAME_NEXT.  Otherwise SC_FRAME_MEDIA with the outputs filled
+ * (samples >= 0 when decoded), SC_FRAME_OTHER (nothing changed), or
+ * SC_EARG.  A payload larger than payload_cap gives SC_FRAME_OTHER; a
+ * decoder error or a full `pcm` gives samples = -1 with decode_error set.
  */
 int sc_frame_media_in(sc_frame_in *f, const uint8_t *msg, size_t len);
 
@@ -101,6 +120,7 @@ typedef struct sc_frame_out {
     size_t out_cap;
     int64_t *ends;
     size_t ends_cap;
+    int64_t sent;       /* messages written so far (counted here, not by the caller) */
 } sc_frame_out;
 
 /*

@@ -99,10 +99,13 @@ class Scanner:
         self.decoders = [sc.Decoder("PCMU"), sc.Decoder("PCMU")]
         for i, d in enumerate(self.decoders):
             self.f.decoders[i] = d._state
-            self.f.next_chunk[i] = -1
+            t = self.f.tracks[i]
+            t.next_chunk, t.stride, t.last_chunk, t.last_ts = -1, 1, -1, -1
 
     def __call__(self, text: bytes):
         rc = lib.sc_frame_media_in(self.f, text, len(text))
+        if rc == lib.SC_FRAME_NEXT:      # decoded in order and counted: a media message too
+            rc = lib.SC_FRAME_MEDIA
         if rc != lib.SC_FRAME_MEDIA:
             return rc, None
         f = self.f
@@ -237,14 +240,36 @@ def test_scanner_decodes_only_the_next_chunk():
     frame = lambda c, t="inbound": json.dumps(  # noqa: E731
         {"event": "media", "media": {"track": t, "chunk": str(c), "payload": "/39/fw=="}}).encode()
     assert scan(frame(5))[1]["samples"] == 4               # first: any chunk
-    assert scan.f.next_chunk[0] == 6
+    assert scan.f.tracks[0].next_chunk == 6
     assert scan(frame(7))[1]["samples"] == -1              # not next: parsed only
-    assert scan.f.next_chunk[0] == 6
+    assert scan.f.tracks[0].next_chunk == 6
     assert scan(frame(6))[1]["samples"] == 4
     assert scan(frame(9, "outbound"))[1]["samples"] == 4   # tracks are independent
-    assert (scan.f.next_chunk[0], scan.f.next_chunk[1]) == (7, 10)
+    assert (scan.f.tracks[0].next_chunk, scan.f.tracks[1].next_chunk) == (7, 10)
     scan.f.decoders[1] = ffi.NULL
     assert scan(frame(10, "outbound"))[1]["samples"] == -1
+
+
+def test_in_order_frames_are_decided_and_counted_in_c():
+    scan = Scanner()
+    frame = lambda c, ts: json.dumps(  # noqa: E731
+        {"event": "media", "media": {"chunk": str(c), "timestamp": str(ts),
+                                     "payload": "/39/fw=="}}).encode()
+    t = scan.f.tracks[0]
+    for chunk, ts in ((5, 100), (6, 120)):
+        assert lib.sc_frame_media_in(scan.f, frame(chunk, ts), len(frame(chunk, ts))) == \
+            lib.SC_FRAME_NEXT
+    assert (t.received, t.last_chunk, t.last_ts, t.frame_samples, t.next_chunk) == \
+        (2, 6, 120, 4, 7)
+    assert (t.history[5], t.history[6], t.history[7]) == (5, 6, 0)
+    t.hold = 1              # the caller has frames waiting: decoded, but left to it
+    assert lib.sc_frame_media_in(scan.f, frame(7, 140), len(frame(7, 140))) == \
+        lib.SC_FRAME_MEDIA
+    assert (scan.f.samples, t.received, t.next_chunk, t.last_ts) == (4, 2, 8, 120)
+    t.hold, t.stride = 0, 2  # a counter shared by both tracks
+    assert lib.sc_frame_media_in(scan.f, frame(8, 160), len(frame(8, 160))) == \
+        lib.SC_FRAME_NEXT
+    assert (t.next_chunk, t.received) == (10, 3)
 
 
 def test_scanner_reports_decoder_errors():
@@ -254,7 +279,7 @@ def test_scanner_reports_decoder_errors():
     text = json.dumps({"event": "media", "media": {"chunk": "1", "payload": "AAAA"}}).encode()
     rc, fast = scan(text)                                  # 3 bytes: odd for L16
     assert fast["samples"] == -1 and scan.f.decode_error == lib.SC_ECORRUPT
-    assert scan.f.next_chunk[0] == -1
+    assert scan.f.tracks[0].next_chunk == -1
     scan.f.pcm_cap = 1
     text = json.dumps({"event": "media", "media": {"chunk": "1", "payload": "AAAAAA=="}}).encode()
     assert scan(text)[1]["samples"] == -1 and scan.f.decode_error == lib.SC_EBUFFER

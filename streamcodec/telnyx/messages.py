@@ -110,7 +110,8 @@ class Media:
     """
 
     track: str
-    """``"inbound"`` or ``"outbound"`` (``"inbound"`` when the frame omits it)."""
+    """``"inbound"`` or ``"outbound"`` (``"inbound"`` when the frame omits it;
+    TeXML's ``inbound_track``/``outbound_track`` read as these)."""
     chunk: int
     timestamp: Optional[int]
     payload: bytes

@@ -44,12 +44,13 @@ Message = Union[str, bytes, bytearray, memoryview]
 _MAX_PTIME = 30000
 #: Rates an Opus encoder runs at.
 _OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
-#: Chunks remembered after release (a ring indexed by chunk & _HISTORY_MASK),
+#: Chunks remembered after release (a ring indexed by chunk % _HISTORY, in C),
 #: to tell a duplicate from a frame that came too late.
-_HISTORY_MASK = 255
+_HISTORY = lib.SC_FRAME_HISTORY
 #: Track names the C fast path knows, by its index.
 _FAST_TRACKS = ("inbound", "outbound")
 _FRAME_MEDIA = lib.SC_FRAME_MEDIA
+_FRAME_NEXT = lib.SC_FRAME_NEXT
 #: Largest payload the C path decodes (bytes); larger ones go through json.loads.
 _FAST_PAYLOAD = 16384
 _media_in = lib.sc_frame_media_in
@@ -132,50 +133,67 @@ _COUNTERS = ("received", "late", "too_late", "duplicate", "lost", "concealed", "
              "recovered")
 
 
+def _c_field(name: str, none_below_zero: bool = False) -> property:
+    """A _Track attribute kept in its C sc_frame_track, where the in-order
+    case of sc_frame_media_in() reads and updates it."""
+    if none_below_zero:
+        def get(self: "_Track") -> Optional[int]:
+            value = getattr(self.c, name)
+            return None if value < 0 else value
+
+        def put(self: "_Track", value: Optional[int]) -> None:
+            setattr(self.c, name, -1 if value is None else value)
+    else:
+        def get(self: "_Track") -> int:
+            return getattr(self.c, name)
+
+        def put(self: "_Track", value: int) -> None:
+            setattr(self.c, name, value)
+    return property(get, put)
+
+
 class _Track:
-    """Reorder state and decoder of one track.  ``expected`` (the next chunk
-    to release) and ``stride`` (the chunk step between this track's frames)
-    live in C int64 cells that sc_frame_media_in() reads, and advances
-    ``expected`` by ``stride``: negative ``expected`` means nothing released
-    yet.  The last chunk released is ``expected - stride``."""
+    """Reorder state and decoder of one track.  What the in-order case needs
+    lives in a C sc_frame_track that sc_frame_media_in() reads and updates
+    (for "inbound"/"outbound" one of the stream's sc_frame_in, else its own):
+    ``expected`` (the next chunk to release; None before the first),
+    ``stride`` (the chunk step between this track's frames), ``received``,
+    ``last_chunk``, ``last_ts``, ``frame_samples`` and the ``history`` ring.
+    The last chunk released is ``expected - stride``."""
 
-    __slots__ = ("name", "decoder", "cells", "strides", "index", "pending", "history",
-                 "frame_samples", "last_chunk", "last_ts", "suspect") + _COUNTERS
+    __slots__ = ("name", "decoder", "c", "pending", "suspect") + tuple(
+        c for c in _COUNTERS if c != "received")
 
-    def __init__(self, name: str, decoder: Decoder, frame_samples: int,
-                 cells: Any = None, strides: Any = None, index: int = 0):
+    expected = _c_field("next_chunk", none_below_zero=True)
+    stride = _c_field("stride")
+    received = _c_field("received")
+    last_chunk = _c_field("last_chunk")                # highest chunk received, -1 before
+    last_ts = _c_field("last_ts", none_below_zero=True)  # timestamp (ms) of the last released
+    frame_samples = _c_field("frame_samples")          # PCM samples of the last decoded frame
+
+    def __init__(self, name: str, decoder: Decoder, frame_samples: int, cell: Any = None):
         self.name = name
         self.decoder = decoder
         for counter in _COUNTERS:
-            setattr(self, counter, 0)
-        self.cells = ffi.new("int64_t[1]", [-1]) if cells is None else cells
-        self.strides = ffi.new("int64_t[1]", [1]) if strides is None else strides
-        self.index = index
-        self.cells[index] = -1
-        self.strides[index] = 1
+            if counter != "received":
+                setattr(self, counter, 0)
+        self.c = ffi.new("sc_frame_track *") if cell is None else cell
+        ffi.memmove(self.c, bytes(ffi.sizeof("sc_frame_track")), ffi.sizeof("sc_frame_track"))
+        c = self.c
+        c.next_chunk, c.stride, c.last_chunk, c.last_ts = -1, 1, -1, -1
+        c.frame_samples = frame_samples
+        c.history[0:_HISTORY] = [-1] * _HISTORY          # slot chunk % 256: that chunk arrived
         self.pending: dict[int, Media] = {}   # arrived ahead of `expected`, not decoded
-        self.history = [-1] * (_HISTORY_MASK + 1)  # slot chunk & mask: that chunk arrived
-        self.frame_samples = frame_samples    # PCM samples of the last decoded frame
-        self.last_chunk = -1                  # highest chunk received
-        self.last_ts: Optional[int] = None    # media.timestamp (ms) of the last frame released
         self.suspect: Optional[Media] = None  # a far-off frame awaiting confirmation
 
     @property
-    def expected(self) -> Optional[int]:
-        value = self.cells[self.index]
-        return None if value < 0 else value
+    def history(self) -> Any:
+        return self.c.history
 
-    @expected.setter
-    def expected(self, value: int) -> None:
-        self.cells[self.index] = value
-
-    @property
-    def stride(self) -> int:
-        return self.strides[self.index]
-
-    @stride.setter
-    def stride(self, value: int) -> None:
-        self.strides[self.index] = value
+    def sync_hold(self) -> None:
+        """Tell C whether this track has frames waiting (then C leaves the
+        bookkeeping of the next frame to Python)."""
+        self.c.hold = 1 if self.pending or self.suspect is not None else 0
 
 
 class MediaStream:
@@ -264,11 +282,14 @@ class MediaStream:
 
     **Fast path.**  A media message that is the next frame of its track
     takes one C call (csrc/frame.c): the JSON is scanned, the payload
-    base64-decoded, decoded and resampled to :attr:`rate`.  Messages the
-    scanner is not sure about (escapes, non-ASCII, unexpected types,
-    duplicate keys), frames out of order and every other event go through
-    ``json.loads`` and give identical results.  :meth:`play` likewise
-    encodes and writes each message's JSON in one C call.
+    base64-decoded, decoded and resampled to :attr:`rate`, and the frame
+    counted and placed in its track's order there; Python only makes the
+    event.  Frames out of order or while others wait go through the reorder
+    window in Python; messages the scanner is not sure about (escapes,
+    non-ASCII, unexpected types, duplicate keys) and every other event go
+    through ``json.loads``; both give identical events and counters.
+    :meth:`play` likewise encodes and writes each message's JSON in one C
+    call.
 
     **Playback accounting.**  :attr:`sent_ms` counts the audio returned by
     :meth:`play` and friends since the stream began; a mark records that
@@ -321,8 +342,6 @@ class MediaStream:
         # and buffers reused by every message.
         self._in = ffi.new("sc_frame_in *")
         self._in_outputs = ffi.buffer(self._in)
-        self._next = self._in.next_chunk
-        self._fast: list[Optional[_Track]] = [None] * len(_FAST_TRACKS)
         # Media payloads are 20-60 ms; a rarer larger one takes the general path.
         payload_cap = min(self.max_message_bytes * 3 // 4 + 3, _FAST_PAYLOAD)
         self._payload = ffi.new("uint8_t[]", payload_cap)
@@ -334,9 +353,9 @@ class MediaStream:
         self._encoder: Optional[Encoder] = None
         self._encoder_rate: Optional[int] = None
         self._pre: Optional[Resampler] = None
+        self._sent_packets = 0   # messages of the encoders before the current one
         if not self.mp3:
             self._set_encoder(self.playback_rate)
-        self._sent_packets = 0
         self._played_ms: Optional[int] = None
         self._marks: deque[list[Any]] = deque()   # [name, position_ms, cleared]
         self._last_mp3: Optional[float] = None
@@ -386,32 +405,23 @@ class MediaStream:
         size = len(data)
         if size > self.max_message_bytes:
             return self._reject(size)
-        if self.codec is not None and _media_in(self._in, data, size) == _FRAME_MEDIA:
+        rc = _media_in(self._in, data, size)    # no decoders before start: never NEXT
+        if rc == _FRAME_NEXT:
+            # The next frame of its track with nothing waiting: decoded,
+            # counted and placed in C; only the event is made here.
             samples, index, chunk, seq, timestamp, payload_len, same = _outputs(self._in_outputs)
-            track = self._fast[index]
-            if samples >= 0 and track is not None and not track.pending \
-                    and track.suspect is None:
-                # The frame was the next of its track, and was decoded in C.
-                track.received += 1
-                track.last_chunk = chunk
-                track.history[chunk & _HISTORY_MASK] = chunk
-                if samples:
-                    track.frame_samples = samples
-                if timestamp < 0:
-                    timestamp = None
-                else:
-                    track.last_ts = timestamp
-                media = _object_new(Media)   # what _media_event does, inlined
-                fields = media.__dict__
-                fields["track"] = track.name
-                fields["chunk"] = chunk
-                fields["timestamp"] = timestamp
-                fields["payload"] = self._payload_bytes[0:payload_len]
-                fields["sequence_number"] = None if seq < 0 else seq
-                fields["stream_id"] = self._stream_id_text if same else self._stream_id_of(data)
-                fields["pcm"] = self._pcm_bytes[0:2 * samples]
-                fields["concealed"] = False
-                return [media]
+            media = _object_new(Media)   # what _media_event does, inlined
+            fields = media.__dict__
+            fields["track"] = _FAST_TRACKS[index]
+            fields["chunk"] = chunk
+            fields["timestamp"] = None if timestamp < 0 else timestamp
+            fields["payload"] = self._payload_bytes[0:payload_len]
+            fields["sequence_number"] = None if seq < 0 else seq
+            fields["stream_id"] = self._stream_id_text if same else self._stream_id_of(data)
+            fields["pcm"] = self._pcm_bytes[0:2 * samples]
+            fields["concealed"] = False
+            return [media]
+        if rc == _FRAME_MEDIA and self.codec is not None:
             try:
                 return self._media_info(data)
             except ProtocolError:
@@ -542,6 +552,7 @@ class MediaStream:
                 track.too_late += 1
                 track.suspect = None
             self._release(track, out, force=True)
+            track.sync_hold()
         return out
 
     def _begin(self, start: Start) -> None:
@@ -569,10 +580,7 @@ class MediaStream:
         self._fec = codec == "OPUS"
         self._tracks = {}
         for i in range(len(_FAST_TRACKS)):
-            self._in.decoders[i] = ffi.NULL
-            self._next[i] = -1
-            self._in.stride[i] = 1
-            self._fast[i] = None
+            self._in.decoders[i] = ffi.NULL   # C leaves a track alone without one
         self._set_stream_id(start.stream_id)
 
     def _l16_options(self, codec_rate: int) -> dict[str, Any]:
@@ -592,10 +600,8 @@ class MediaStream:
             decoder = Decoder(self.codec, rate=self.rate, **self._decoder_options)
             if name in _FAST_TRACKS:
                 index = _FAST_TRACKS.index(name)
-                track = _Track(name, decoder, self.rate // 50, self._next, self._in.stride,
-                               index)
+                track = _Track(name, decoder, self.rate // 50, self._in.tracks + index)
                 self._in.decoders[index] = decoder._state
-                self._fast[index] = track
             else:
                 track = _Track(name, decoder, self.rate // 50)
             self._tracks[name] = track
@@ -628,6 +634,12 @@ class MediaStream:
     def _accept(self, track: _Track, media: Media, pcm: Optional[bytes] = None) -> list[Media]:
         """Place one frame.  ``pcm`` is given when the C path already decoded
         it as the next frame of its track (and advanced ``expected``)."""
+        try:
+            return self._place(track, media, pcm)
+        finally:
+            track.sync_hold()
+
+    def _place(self, track: _Track, media: Media, pcm: Optional[bytes]) -> list[Media]:
         track.received += 1
         chunk = media.chunk
         if pcm is None:
@@ -649,7 +661,7 @@ class MediaStream:
             self._release(track, out, force=False)
             return out
         if chunk <= expected - track.stride:       # at or before the last one released
-            if track.history[chunk & _HISTORY_MASK] == chunk:
+            if track.history[chunk % _HISTORY] == chunk:
                 track.duplicate += 1
             else:
                 track.too_late += 1
@@ -703,7 +715,7 @@ class MediaStream:
         out: list[Media] = []
         self._release(track, out, force=True)
         track.last_chunk = suspect.chunk
-        track.history[:] = [-1] * len(track.history)
+        track.history[0:_HISTORY] = [-1] * _HISTORY
         self._deliver(track, suspect, out)
         self._deliver(track, media, out)
         track.stride = media.chunk - suspect.chunk
@@ -738,7 +750,7 @@ class MediaStream:
         track.lost += gap
         history = track.history
         for chunk in range(released + 1, min(after.chunk, released + 1 + len(history))):
-            history[chunk & _HISTORY_MASK] = -1
+            history[chunk % _HISTORY] = -1
         filled = min(gap, self.conceal_limit)
         for i in range(filled):
             pcm = None
@@ -789,7 +801,7 @@ class MediaStream:
             out.append(Media(track=track.name, chunk=media.chunk, timestamp=media.timestamp,
                              payload=b"", sequence_number=media.sequence_number,
                              stream_id=media.stream_id, pcm=pcm, concealed=True))
-            track.history[media.chunk & _HISTORY_MASK] = media.chunk
+            track.history[media.chunk % _HISTORY] = media.chunk
             if media.timestamp is not None:
                 track.last_ts = media.timestamp
             return
@@ -801,7 +813,7 @@ class MediaStream:
             track.frame_samples = len(pcm) // 2
         out.append(_media_event(media.track, media.chunk, media.timestamp, media.payload,
                                 media.sequence_number, media.stream_id, pcm))
-        track.history[media.chunk & _HISTORY_MASK] = media.chunk
+        track.history[media.chunk % _HISTORY] = media.chunk
         if media.timestamp is not None:
             track.last_ts = media.timestamp
 
@@ -853,6 +865,8 @@ class MediaStream:
         from :meth:`_new_encoder` when already built), and the C buffers the
         outbound path writes into."""
         encoder, pre = self._new_encoder(rate) if chain is None else chain
+        if self._encoder is not None:
+            self._sent_packets += self._out_ctx.sent   # C counts the messages of one encoder
         packet = encoder.rate * self.playback_ptime // 1000
         self._encoder, self._encoder_rate, self._packet, self._pre = encoder, rate, packet, pre
         bound = check(lib.sc_encoder_bound(encoder._state, packet), self.playback_codec)
@@ -881,7 +895,6 @@ class MediaStream:
         size = _media_out(self._out_ctx, pcm, n)
         if size < 0:
             check(size, f"{self.playback_codec} playback")
-        self._sent_packets += count
         if count == 1:
             return [self._out_text[0:size].decode("ascii")]
         text = self._out_text[0:size].decode("ascii")
@@ -896,7 +909,9 @@ class MediaStream:
     @property
     def sent_ms(self) -> int:
         """Milliseconds of audio in the media messages returned so far."""
-        return self._sent_packets * self.playback_ptime
+        sent = self._sent_packets if self._encoder is None else \
+            self._sent_packets + self._out_ctx.sent
+        return sent * self.playback_ptime
 
     @property
     def played_ms(self) -> Optional[int]:
@@ -954,7 +969,6 @@ class MediaStream:
             size = _media_out(self._out_ctx, data, n)
             if size < 0:
                 check(size, f"{self.playback_codec} playback")
-            self._sent_packets += 1
             one = [self._out_text[0:size].decode("ascii")]
             return one if out is None else out + one
         start = ffi.cast("int16_t *", ffi.from_buffer(data) if type(data) is bytes else data)
