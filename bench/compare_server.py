@@ -96,7 +96,7 @@ def measure(name: str, calls: int, seconds: float) -> dict:
         cpu0, t0 = _cpu(pids), time.monotonic()
         load = subprocess.run([sys.executable, os.path.join(HERE, "server_worker.py"), "load",
                                url, str(calls), str(seconds)],
-                              capture_output=True, text=True, timeout=seconds + 120)
+                              capture_output=True, text=True, timeout=seconds + 180)
         cpu = _cpu(pids) - cpu0
         wall = time.monotonic() - t0
     finally:
