@@ -82,7 +82,10 @@ def _cpu(pids: list[int]) -> float:
 def measure(name: str, calls: int, seconds: float) -> dict:
     """Start server ``name``, load it, stop it; the figures."""
     args = SERVERS[name] + (SERVE_ARGS if "streamcodec" in SERVERS[name] else [])
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    # From bench/, not the checkout's root: ``-m streamcodec`` there would
+    # import the source tree (no compiled core) instead of the installed package.
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            cwd=HERE)
     try:
         line = proc.stdout.readline()
         if line.startswith("{"):                       # the peer cannot run here
@@ -95,8 +98,8 @@ def measure(name: str, calls: int, seconds: float) -> dict:
         pids = _tree(proc.pid)
         cpu0, t0 = _cpu(pids), time.monotonic()
         load = subprocess.run([sys.executable, os.path.join(HERE, "server_worker.py"), "load",
-                               url, str(calls), str(seconds)],
-                              capture_output=True, text=True, timeout=seconds + 120)
+                               url, str(calls), str(seconds)], cwd=HERE,
+                              capture_output=True, text=True, timeout=seconds + 180)
         cpu = _cpu(pids) - cpu0
         wall = time.monotonic() - t0
     finally:

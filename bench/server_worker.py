@@ -211,6 +211,7 @@ async def run_load(url: str, calls: int, seconds: float) -> dict:
             self.sid = f"load-{index}"
             self.sent_at: list[float] = []
             self.echoed = 0
+            self.heard_at = loop.time()
             self.done = loop.create_future()
 
         def on_ws_connected(self, transport):
@@ -227,7 +228,8 @@ async def run_load(url: str, calls: int, seconds: float) -> dict:
                 return
             if k == n:
                 self.transport.send(TEXT, stop_frame(self.sid, k + 2).encode())
-                loop.call_later(1.0, self.hang_up)
+                self.stopped_at = loop.time()
+                loop.call_later(0.5, self.hang_up)
                 return
             lateness.append(loop.time() - (self.t0 + 0.020 * k))
             now = clock()
@@ -241,20 +243,30 @@ async def run_load(url: str, calls: int, seconds: float) -> dict:
                 totals["closed_ok"] += frame.get_close_code().value == 1000
                 transport.disconnect()
                 return
+            self.heard_at = loop.time()
             if frame.msg_type is TEXT and b'"media"' in frame.get_payload_as_bytes()[:20]:
                 if self.echoed < len(self.sent_at):
                     latencies.append(clock() - self.sent_at[self.echoed])
                 self.echoed += 1
 
         def hang_up(self):
-            self.transport.disconnect()
+            # Once every echo is in, or nothing has come for 1 s (a server
+            # still working through a backlog gets up to 10 s to finish).
+            now = loop.time()
+            if (self.echoed >= n or now - self.heard_at >= 1.0
+                    or now - self.stopped_at >= 10.0):
+                self.transport.disconnect()
+            else:
+                loop.call_later(0.1, self.hang_up)
 
         def on_ws_disconnected(self, transport):
             if not self.done.done():
                 self.done.set_result(None)
 
     async def one(index: int) -> Caller:
-        _, caller = await ws_connect(lambda: Caller(index), url, max_frame_size=1 << 20)
+        await asyncio.sleep(0.005 * index)        # calls arrive over a few seconds
+        _, caller = await ws_connect(lambda: Caller(index), url, max_frame_size=1 << 20,
+                                     websocket_handshake_timeout=30)
         await asyncio.wait_for(caller.done, seconds + 30)
         return caller
 

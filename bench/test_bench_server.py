@@ -1,9 +1,10 @@
 """pytest-benchmark suite for the reference server: one whole simulated call
 (1 s of speech-like audio, 50 media messages each way, as fast as possible)
-through StreamServer and the echo application on loopback, server and
-caller in this process.  Run with
-``pytest bench/test_bench_server.py --benchmark-only``; the per-concurrent-
-call CPU figures are in ``python bench/report.py --only server``."""
+through the server (websockets, and picows when installed) and the echo
+application on loopback, server and caller in this process.  Run with
+``pytest bench/test_bench_server.py --benchmark-only``; the real-time
+figures, each server in its own process, come from
+``python bench/compare_server.py``."""
 
 from __future__ import annotations
 
@@ -12,14 +13,18 @@ import asyncio
 import pytest
 
 import streamcodec as sc
-from streamcodec.server import StreamServer, echo_app
+from streamcodec.server import PicowsServer, StreamServer, echo_app
+from streamcodec.server.run import installed
 from streamcodec.simulate import simulate_call
 
 
-@pytest.fixture(scope="module")
-def loop_and_server():
+SERVERS = [StreamServer] + ([PicowsServer] if installed("picows") else [])
+
+
+@pytest.fixture(scope="module", params=SERVERS, ids=lambda cls: cls.transport_name)
+def loop_and_server(request):
     loop = asyncio.new_event_loop()
-    server = StreamServer(echo_app, rate=16000)
+    server = request.param(echo_app, rate=16000)
     loop.run_until_complete(server.start())
     yield loop, server
     loop.run_until_complete(server.close())

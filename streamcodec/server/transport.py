@@ -94,6 +94,10 @@ class Transport(abc.ABC):
         """True once the connection is closed (by either side)."""
 
 
+#: Seconds a reader may work through waiting messages before it yields.
+_TURN = 0.005
+
+
 class QueuedTransport(Transport):
     """A transport whose library sends with a coroutine (``websockets``,
     ASGI): :meth:`write` queues the frames and one flush at a time sends
@@ -165,9 +169,19 @@ class QueuedTransport(Transport):
         the connection the link is gone and wait for its summary."""
         on_message = connection.on_message
         outbox = self._outbox
+        loop = asyncio.get_running_loop()
+        turn = loop.time()
         try:
             while True:
+                before = loop.time()
+                if before - turn > _TURN:
+                    # A backlog is being worked through (recv() does not yield
+                    # while messages wait): let other calls' tasks run.
+                    await asyncio.sleep(0)
+                    turn = before = loop.time()
                 message = await recv()
+                if loop.time() - before > _TURN / 10:
+                    turn = loop.time()           # recv() waited: the loop has had its turn
                 if message is None:
                     break
                 self._in_pass = True
