@@ -63,7 +63,7 @@ if ! CFLAGS="$SAN" LDFLAGS="-fsanitize=address,undefined" \
 fi
 # (found by path: importing it before LD_PRELOAD is set would abort)
 CORE="$(ls "$VENV"/lib/python*/site-packages/streamcodec/_core*.so 2>/dev/null | head -1)"
-if [ -z "$CORE" ] || ! nm -D "$CORE" | grep -q __asan_init; then
+if [ -z "$CORE" ] || ! nm -D "$CORE" | grep __asan_init >/dev/null; then   # no -q: SIGPIPE under pipefail
     echo "sanitize.sh: the installed extension is not instrumented (build failed?)" >&2
     exit 1
 fi
