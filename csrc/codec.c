@@ -322,20 +322,31 @@ int64_t sc_decoder_conceal(sc_decoder *d, size_t n, int16_t *out, size_t cap)
     sc_rate_bridge *b = &d->bridge;
     if (!b->rs)
         return d->ops->conceal(d->codec, n, out, cap);
-    /* the codec-rate count m whose resampled length is exactly n */
+    /* The smallest codec-rate count m, in whole codec units (G722 codes
+     * sample pairs), whose resampled length reaches n.  The resampler's phase
+     * decides the length, so an exact n is not always reachable (at 11025 Hz
+     * G722's pairs step the output by 1 or 2 samples); then the last one or
+     * two synthesised samples are dropped: the caller gets exactly n samples
+     * of stand-in audio and the decoder state stays continuous. */
     if (n > ((size_t)1 << 32))
         return SC_EARG;
+    int64_t unit = d->ops->unit_samples > 1 ? d->ops->unit_samples : 1;
     int64_t guess = (int64_t)n * b->down / b->up;
-    int64_t m = -1;
-    for (int64_t k = guess > 2 ? guess - 2 : 0; k <= guess + 2; k++) {
-        if (sc_resampler_out_count(b->rs, (size_t)k) == (int64_t)n) {
+    guess -= guess % unit;
+    int64_t m = -1, got = -1;
+    for (int64_t k = guess > 4 * unit ? guess - 4 * unit : 0; k <= guess + 8 * unit; k += unit) {
+        got = sc_resampler_out_count(b->rs, (size_t)k);
+        if (got >= (int64_t)n) {
             m = k;
             break;
         }
     }
     if (m < 0)
-        return SC_EARG;   /* n is not a whole number of codec-rate samples */
-    return conceal_native(d, m, out, cap);
+        return SC_EARG;
+    if ((uint64_t)got > cap)
+        return SC_EBUFFER;
+    int64_t written = conceal_native(d, m, out, cap);
+    return written < 0 ? written : (written > (int64_t)n ? (int64_t)n : written);
 }
 
 /* Codec-rate samples one concealed frame takes: the last payload's, or

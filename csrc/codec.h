@@ -70,8 +70,10 @@ int64_t sc_decoder_decode(sc_decoder *d, const uint8_t *payload, size_t len,
 int sc_decoder_reset(sc_decoder *d);
 int sc_encoder_reset(sc_encoder *e);
 /* Synthesise n samples (API rate) for lost audio and keep the state sane.
- * SC_EARG when no whole number of codec-rate samples resamples to exactly n
- * (at 11025 Hz a 20 ms PCMU frame is 220 or 221 samples, by phase). */
+ * Always exactly n samples: when the resampler's phase makes n unreachable
+ * in whole codec units, the one or two synthesised samples past n are
+ * dropped, so cap must hold n + 2 in that case (SC_EBUFFER otherwise, state
+ * unchanged).  SC_EARG when n exceeds 2^32. */
 int64_t sc_decoder_conceal(sc_decoder *d, size_t n, int16_t *out, size_t cap);
 /* Synthesise one frame for a lost payload: as many codec-rate samples as
  * the last payload decoded held (20 ms before the first), resampled to the

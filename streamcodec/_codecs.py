@@ -347,14 +347,13 @@ class Decoder(_fast.DecoderBase):
             raise TypeError(f"n_samples must be an int, not {type(n_samples).__name__}")
         if n_samples < 0:
             raise ValueError(f"n_samples must be >= 0, got {n_samples}")
-        if n_samples > self._cap:
-            self._grow(n_samples)
+        # Room for the one or two samples past n that a resampled codec unit
+        # may give (the C side drops them).
+        if n_samples + 8 > self._cap:
+            self._grow(n_samples + 8)
         n = lib.sc_decoder_conceal(self._state, n_samples, self._out, self._cap)
         if n == lib.SC_EARG:
-            raise ValueError(
-                f"n_samples={n_samples} is not a whole number of {self.codec} samples at its "
-                f"own rate resampled to {self.rate} Hz; ask for whole milliseconds (e.g. "
-                f"{self.rate // 50} for 20 ms)")
+            raise ValueError(f"n_samples={n_samples} is too large to conceal in one call")
         check(n, f"{self.codec} concealment")
         return self._out_bytes[0:2 * n]
 

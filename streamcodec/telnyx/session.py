@@ -608,9 +608,9 @@ class MediaStream:
         return track
 
     def _bad_payload(self, track: _Track, why: str) -> list[Media]:
-        track.bad += 1
-        if self.strict:
+        if self.strict:   # refused: counted in `rejected`, not in the track
             raise PayloadError(why)
+        track.bad += 1
         return []
 
     def _media_frame(self, frame: dict) -> list[Media]:
@@ -634,8 +634,16 @@ class MediaStream:
     def _accept(self, track: _Track, media: Media, pcm: Optional[bytes] = None) -> list[Media]:
         """Place one frame.  ``pcm`` is given when the C path already decoded
         it as the next frame of its track (and advanced ``expected``)."""
+        if self.strict:
+            saved = (track.received, track.late, track.last_chunk, track.expected, track.stride)
         try:
             return self._place(track, media, pcm)
+        except PayloadError:
+            # strict: a refused frame leaves the track's counters as they were
+            # (it is counted in `rejected`), like any other refused message.
+            (track.received, track.late, track.last_chunk, track.expected,
+             track.stride) = saved
+            raise
         finally:
             track.sync_hold()
 
@@ -792,10 +800,10 @@ class MediaStream:
         except (CorruptPayloadError, ValueError) as exc:
             # The chunk arrived but cannot be played: conceal it in place so
             # the timeline and the decoder state stay continuous.
-            track.bad += 1
             if self.strict:
                 raise PayloadError(f"media chunk {media.chunk} of track {track.name!r}: {exc}") \
                     from None
+            track.bad += 1
             pcm = self._conceal_frame(track)
             track.concealed += 1
             out.append(Media(track=track.name, chunk=media.chunk, timestamp=media.timestamp,
