@@ -195,9 +195,8 @@ def test_readme_walk_through_runs_as_written(tmp_path):
     try:
         for line in lines:
             words = shlex.split(line.replace("ws://127.0.0.1:8765", url))
-            if words[0] == "export" or words[:2] in (["streamcodec", "serve"],
-                                                     ["streamcodec", "demo"],
-                                                     ["streamcodec", "bench"]):
+            if words[0] == "export" or words == ["streamcodec", "demo"] or \
+                    words[:2] in (["streamcodec", "serve"], ["streamcodec", "bench"]):
                 continue                  # set above / run by their own tests
             if words[0] == "streamcodec":
                 words = [sys.executable, "-m", "streamcodec", *words[1:]]
@@ -207,13 +206,15 @@ def test_readme_walk_through_runs_as_written(tmp_path):
             ran.append((line, proc.stdout))
     finally:
         _, log = _stop_server(server)
-    assert len(ran) == 8, [line for line, _ in ran]
+    assert len(ran) == 9, [line for line, _ in ran]
     simulated = [out for line, out in ran if "streamcodec simulate" in line]
     assert len(simulated) == 2 and all("closed with 1000" in out for out in simulated)
     pcm, rate = read_wav(tmp_path / "heard.wav")
     said, said_rate = read_wav(tmp_path / "in.wav")
     assert rate == 8000 and len(pcm) >= len(said) * 8000 // said_rate
     assert "refused" not in log
+    demo = next(out for line, out in ran if "demo --file in.wav" in line)
+    assert "caller says: in.wav (" in demo and "2 calls in" in demo
 
 
 def test_simulate_presents_the_token_from_the_option_or_the_environment(tmp_path):
