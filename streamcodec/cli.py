@@ -12,6 +12,8 @@ import numpy as np
 
 from . import Decoder, Encoder, codecs, normalize_codec
 from .signals import snr_db, speech_like
+from .demo import add_arguments as demo_arguments
+from .demo import run_from_args as run_demo_from_args
 from .simulate import TRACKS
 from .wavio import read_wav, write_wav
 
@@ -181,14 +183,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
-
-    rates = [int(r) for r in args.rates.split(",") if r.strip()]
-    codec_names = _codec_list(args.codecs) if args.codecs else None
-    rows = run_demo(out_dir=args.out, seconds=args.seconds, realtime=args.realtime,
-                    codecs=codec_names, rates=rates, loss=args.loss, seed=args.seed,
-                    png=not args.no_png)
-    return 1 if any(r.error for r in rows) else 0
+    return run_demo_from_args(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -215,20 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="simulated calls in every codec through the reference server",
                        description=(
                            "Start the reference server on 127.0.0.1 and place a simulated call "
-                           "per available codec and playback rate: the caller says speech-like "
-                           "audio, the echo application hears it at 16 kHz and plays it back. "
+                           "per available codec and playback rate: the caller says speech "
+                           "(espeak-ng, your --file, or the built-in speech-like signal), the "
+                           "echo application hears it at 16 kHz and plays it back. "
                            "Prints a table (frames, loss, CPU per message, SNR, PESQ) and "
                            "writes WAV files and a PNG to --out."))
-    p.add_argument("--out", default="demo-out", help="output folder (default ./demo-out)")
-    p.add_argument("--seconds", type=float, default=3.0, help="audio per call (default 3)")
-    p.add_argument("--realtime", action="store_true",
-                   help="send media at real-time pace (default: as fast as possible)")
-    p.add_argument("--codecs", help="comma-separated codecs (default all six)")
-    p.add_argument("--rates", default="8000,16000,24000",
-                   help="rates the application plays back at (default 8000,16000,24000)")
-    p.add_argument("--loss", type=float, default=0.0, help="inbound frame loss probability")
-    p.add_argument("--seed", type=int, default=0, help="seed of the speech-like signal")
-    p.add_argument("--no-png", action="store_true", help="skip the PNG")
+    demo_arguments(p)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("serve", help="run the reference media-stream server",

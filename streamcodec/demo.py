@@ -4,8 +4,10 @@ No network and no carrier account: the demo starts
 :class:`~streamcodec.server.StreamServer` on 127.0.0.1 (an ephemeral port)
 with an echo application, and for each codec this build has it places
 simulated calls (:func:`~streamcodec.simulate.simulate_call`) the way Telnyx
-would.  The caller says a few seconds of synthesized speech-like audio in
-the codec; the application hears it decoded to 16 kHz and plays it back
+would.  The caller says a few seconds of speech in the codec: real
+synthesized speech from Debian's ``espeak-ng`` when it is installed, your
+own recording with ``--file``, else the package's built-in speech-like
+signal; the application hears it decoded to 16 kHz and plays it back
 handing PCM to the session at 8, 16 and 24 kHz (as text-to-speech engines
 produce), which the session encodes in the call's playback codec.  The
 caller decodes what it hears.
@@ -14,14 +16,17 @@ It prints a line per call while it runs and a table at the end: frames,
 lost and concealed, microseconds of CPU per message in each direction,
 round-trip SNR and PESQ (when the ``pesq`` package is installed), and
 writes WAV files of what the application and the caller heard plus a PNG of
-waveforms and spectrograms to the output folder.
+waveforms and spectrograms (when matplotlib is installed) to the output
+folder; it says what it skipped and why.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import os
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -30,12 +35,13 @@ from typing import Optional, Sequence, TextIO
 import numpy as np
 
 from . import codecs as _codecs
-from .server import EchoApp, StreamServer, playback_from_parameters
-from .signals import snr_db, speech_like
+from . import normalize_codec
+from ._resample import resample
+from .signals import SPOKEN_TEXT, espeak, fit_length, snr_db, speech_like
 from .simulate import simulate_call, wire_rate
-from .wavio import write_wav
+from .wavio import read_wav, write_wav
 
-__all__ = ["DemoRow", "run_demo", "main"]
+__all__ = ["DemoRow", "add_arguments", "caller_audio", "main", "run_demo", "run_from_args"]
 
 APP_RATE = 16000
 PLAY_RATES = (8000, 16000, 24000)
@@ -185,17 +191,57 @@ def _plot(path: str, reference: np.ndarray, rows: Sequence[DemoRow]) -> bool:
     return True
 
 
-async def _run(out_dir: str, seconds: float, realtime: bool, codec_names: Sequence[str],
-               rates: Sequence[int], loss: float, seed: int, png: bool,
-               out: TextIO) -> list[DemoRow]:
+def caller_audio(seconds: Optional[float] = None, seed: int = 0,
+                 file: Optional[str] = None) -> tuple[np.ndarray, str]:
+    """What the demo's caller says, at 16 kHz, and a line saying what it is.
+
+    ``file``: a 16-bit WAV of yours (mixed to mono, resampled to 16 kHz; its
+    whole length, at most 60 s, or ``seconds`` of it).  Otherwise
+    ``seconds`` (default 3) of speech from espeak-ng (:func:`~streamcodec.
+    signals.espeak`), cut or padded to length, or of the built-in
+    :func:`~streamcodec.signals.speech_like` signal when espeak-ng is
+    missing or fails.
+    """
+    if file is not None:
+        pcm, rate = read_wav(file)
+        if rate != APP_RATE:
+            try:
+                pcm = np.frombuffer(resample(pcm, rate, APP_RATE), dtype=np.int16)
+            except ValueError as exc:
+                raise ValueError(f"{file}: {exc}") from None
+        note = f"{file} ({len(pcm) / APP_RATE:.2f} s at {rate} Hz"
+        note += ", resampled to 16 kHz)" if rate != APP_RATE else ")"
+        limit = int(APP_RATE * (seconds if seconds is not None else 60.0))
+        if len(pcm) > limit:
+            note += f", its first {limit / APP_RATE:g} s"
+        if len(pcm) == 0:
+            raise ValueError(f"{file}: no audio in it")
+        if len(pcm) > limit or seconds is not None:
+            pcm = fit_length(pcm, limit, APP_RATE)        # cut (faded) or padded
+        return pcm, note
+    seconds = 3.0 if seconds is None else seconds
+    n = int(round(seconds * APP_RATE))
+    try:
+        speech = espeak(SPOKEN_TEXT, APP_RATE)
+    except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as exc:
+        why = str(exc)                         # missing, failed or timed out: fall back
+    else:
+        return fit_length(speech, n, APP_RATE), (
+            f"{seconds:g} s of speech synthesized by espeak-ng (\"{SPOKEN_TEXT[:40]}...\")")
+    return speech_like(seconds, APP_RATE, seed=seed), (
+        f"{seconds:g} s of the built-in speech-like signal (seed {seed}), not speech: {why}")
+
+
+async def _run(out_dir: str, reference: np.ndarray, realtime: bool, codec_names: Sequence[str],
+               rates: Sequence[int], loss: float, seed: int, out: TextIO) -> list[DemoRow]:
+    from .server import EchoApp, StreamServer, playback_from_parameters
+
     infos = _codecs()
     available = [c for c in codec_names if infos[c].available]
     missing = [c for c in codec_names if not infos[c].available]
     print(f"codecs in this build: {', '.join(available) or 'none'}"
           + (f"; unavailable: {', '.join(missing)}" if missing else ""), file=out)
-    reference = speech_like(seconds, APP_RATE, seed=seed)
-    os.makedirs(out_dir, exist_ok=True)
-    write_wav(os.path.join(out_dir, "input.wav"), reference, APP_RATE)
+    seconds = len(reference) / APP_RATE
 
     app = EchoApp(record=True)
     server = StreamServer(app, host="127.0.0.1", port=0, rate=APP_RATE,
@@ -234,6 +280,10 @@ async def _run(out_dir: str, seconds: float, realtime: bool, codec_names: Sequen
                     row.error = stats.error or f"server closed with {stats.close_code}"
                     print(f" failed: {row.error}", file=out, flush=True)
                     continue
+                if result.playback_mismatch:
+                    row.error = result.playback_mismatch
+                    print(f" failed: {row.error}", file=out, flush=True)
+                    continue
                 inbound = stats.tracks.get("inbound")
                 row.frames_sent = result.frames
                 row.frames_in = stats.media_in
@@ -251,7 +301,6 @@ async def _run(out_dir: str, seconds: float, realtime: bool, codec_names: Sequen
                 row.quality_rate = 8000 if band <= 8000 else APP_RATE
                 ref, deg = reference, result.heard
                 if row.quality_rate != APP_RATE:
-                    from ._resample import resample
                     ref = np.frombuffer(resample(ref, APP_RATE, row.quality_rate), np.int16)
                     deg = np.frombuffer(resample(deg, APP_RATE, row.quality_rate), np.int16)
                 row.snr, row.pesq, row.pesq_mode = _quality(ref, deg, row.quality_rate)
@@ -261,18 +310,12 @@ async def _run(out_dir: str, seconds: float, realtime: bool, codec_names: Sequen
                 snr = ">99" if row.snr > 99 else f"{row.snr:.1f}"
                 print(f" {row.frames_in} frames in, {row.frames_out} out, "
                       f"SNR {snr} dB, {row.seconds:.2f} s", file=out, flush=True)
-    if png:
-        if _plot(os.path.join(out_dir, "demo.png"), reference, rows):
-            print(f"wrote {os.path.join(out_dir, 'demo.png')}", file=out)
-        else:
-            print("no PNG: matplotlib is not installed (pip install 'streamcodec[demo]')",
-                  file=out)
     return rows
 
 
-def run_demo(out_dir: str = "demo-out", seconds: float = 3.0, realtime: bool = False,
+def run_demo(out_dir: str = "demo-out", seconds: Optional[float] = None, realtime: bool = False,
              codecs: Optional[Sequence[str]] = None, rates: Sequence[int] = PLAY_RATES,
-             loss: float = 0.0, seed: int = 0, png: bool = True,
+             loss: float = 0.0, seed: int = 0, png: bool = True, file: Optional[str] = None,
              out: TextIO = sys.stdout) -> list[DemoRow]:
     """Run the demo; prints progress and the table to ``out``; returns the rows.
 
@@ -282,8 +325,8 @@ def run_demo(out_dir: str = "demo-out", seconds: float = 3.0, realtime: bool = F
         Folder for ``input.wav``, ``<codec>_play<k>k_app.wav`` (what the
         application heard, 16 kHz), ``<codec>_play<k>k_caller.wav`` (what the
         caller heard, 16 kHz), ``demo.png`` and ``table.txt``.
-    seconds : float
-        Length of each call's audio.
+    seconds : float, optional
+        Length of each call's audio (default 3 s, or the whole ``file``).
     realtime : bool
         Send media at real-time pace instead of as fast as possible.
     codecs : sequence of str, optional
@@ -293,35 +336,60 @@ def run_demo(out_dir: str = "demo-out", seconds: float = 3.0, realtime: bool = F
         Rates at which the application plays back (default 8, 16, 24 kHz).
     loss : float
         Probability of losing each inbound media frame.
+    seed : int
+        Seed of the loss pattern and of the built-in signal.
+    png : bool
+        Draw ``demo.png`` (needs matplotlib; skipped with a note without it).
+    file : str, optional
+        A 16-bit WAV for the caller to say instead of synthesized speech
+        (see :func:`caller_audio`).
     """
-    if seconds <= 0 or seconds > 60:
+    if seconds is not None and not 0 < seconds <= 60:
         raise ValueError(f"seconds must be in (0, 60], got {seconds}")
     for rate in rates:
         if rate not in PLAY_RATES:
             raise ValueError(f"playback rates must be among {PLAY_RATES}, got {rate}")
-    from . import normalize_codec
     names = [normalize_codec(c) for c in (codecs or ORDER)]
     began = time.monotonic()
-    rows = asyncio.run(_run(out_dir, seconds, realtime, names, list(rates), loss, seed, png, out))
+    reference, source = caller_audio(seconds, seed, file)
+    print(f"caller says: {source}", file=out)
+    os.makedirs(out_dir, exist_ok=True)
+    write_wav(os.path.join(out_dir, "input.wav"), reference, APP_RATE)
+    rows = asyncio.run(_run(out_dir, reference, realtime, names, list(rates), loss, seed, out))
+
+    written = ["input.wav", "WAV files of each call", "table.txt"]
+    skipped = []
+    if not png:
+        skipped.append("demo.png: --no-png")
+    elif _plot(os.path.join(out_dir, "demo.png"), reference, rows):
+        written.insert(2, "demo.png")
+    else:
+        skipped.append("demo.png: matplotlib is not installed (pip install 'streamcodec[demo]')")
+    if _pesq_missing():
+        skipped.append("PESQ: the pesq package is not installed (pip install 'streamcodec[demo]')")
     table = format_table(rows)
     infos = _codecs()
     missing = [c for c in names if not infos[c].available]
     notes = [f"unavailable in this build: {c}" for c in missing]
+    builtin = source.startswith(f"{len(reference) / APP_RATE:g} s of the built-in")
+    judge = ("PESQ of a synthetic signal: compare rows, not with published MOS figures."
+             if builtin else "Compare rows; PESQ here scores two codec passes (there and back).")
     text = "\n".join([
         "",
+        f"Caller says: {source}.",
         f"Round trip: caller -> {'/'.join(sorted({r.codec for r in rows}, key=ORDER.index))} -> "
         f"server (app at {APP_RATE // 1000} kHz, echo) -> playback codec -> caller.",
         "us/msg: CPU microseconds in streamcodec per WebSocket message (in: JSON, base64, "
         "decode, resample; out: resample, encode, base64, JSON).",
         "SNR and PESQ (nb at 8 kHz, wb at 16 kHz) compare what the caller heard with what it "
         "said, in the band of the narrowest part of the path. OPUS and AMR-WB keep how speech "
-        "sounds, not its waveform: judge them by PESQ, not SNR. PESQ of a synthetic signal: "
-        "compare rows, not with published MOS figures.",
+        "sounds, not its waveform: judge them by PESQ, not SNR. " + judge,
         "",
         table,
         *notes,
+        *(f"skipped {what}" for what in skipped),
         f"{len([r for r in rows if not r.error])} calls in {time.monotonic() - began:.1f} s; "
-        f"WAV files, PNG and table in {out_dir.rstrip('/')}/",
+        f"wrote {', '.join(written)} to {out_dir.rstrip('/')}/",
     ])
     print(text, file=out)
     with open(os.path.join(out_dir, "table.txt"), "w", encoding="utf-8") as f:
@@ -329,9 +397,54 @@ def run_demo(out_dir: str = "demo-out", seconds: float = 3.0, realtime: bool = F
     return rows
 
 
+def _pesq_missing() -> bool:
+    try:
+        import pesq  # noqa: F401
+    except ImportError:
+        return True
+    return False
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The demo's options, for ``streamcodec demo`` and ``python -m streamcodec.demo``."""
+    parser.add_argument("--out", default="demo-out", help="output folder (default ./demo-out)")
+    parser.add_argument("--file", help="a 16-bit WAV for the caller to say (default: speech "
+                        "from espeak-ng, else the built-in speech-like signal)")
+    parser.add_argument("--seconds", type=float,
+                        help="audio per call (default 3, or the whole --file up to 60)")
+    parser.add_argument("--realtime", action="store_true",
+                        help="send media at real-time pace (default: as fast as possible)")
+    parser.add_argument("--codecs", help="comma-separated codecs (default all six)")
+    parser.add_argument("--rates", default="8000,16000,24000",
+                        help="rates the application plays back at (default 8000,16000,24000)")
+    parser.add_argument("--loss", type=float, default=0.0, help="inbound frame loss probability")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the loss pattern and the built-in signal")
+    parser.add_argument("--no-png", action="store_true", help="skip the PNG")
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Run the demo from parsed :func:`add_arguments` options; 1 when a call failed."""
+    rates = [int(r) for r in args.rates.split(",") if r.strip()]
+    codec_names = [normalize_codec(c) for c in args.codecs.split(",") if c.strip()] \
+        if args.codecs else None
+    rows = run_demo(out_dir=args.out, seconds=args.seconds, realtime=args.realtime,
+                    codecs=codec_names, rates=rates, loss=args.loss, seed=args.seed,
+                    png=not args.no_png, file=args.file)
+    return 1 if any(r.error for r in rows) else 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    from .cli import main as cli_main
-    return cli_main(["demo", *(argv or [])])
+    """``python -m streamcodec.demo [options]``: the same as ``streamcodec demo``."""
+    parser = argparse.ArgumentParser(prog="python -m streamcodec.demo",
+                                     description="streamcodec's demo calls (see streamcodec demo)")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run_from_args(args)
+    except (ValueError, TypeError, OSError) as exc:
+        print(f"streamcodec demo: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -149,3 +149,56 @@ def snr_db(reference: np.ndarray, test: np.ndarray, max_lag: int = 0) -> float:
             continue
         best = max(best, math.inf if noise_power == 0 else 10 * math.log10(power / noise_power))
     return best
+
+
+#: What the demo's caller says when espeak-ng is installed.
+SPOKEN_TEXT = ("Thank you for calling. Your call is important to us. Please say the name "
+               "of the person you would like to reach, or press one for sales.")
+
+
+def espeak(text: str = SPOKEN_TEXT, rate: int = 16000, voice: str = "en-us",
+           words_per_minute: int = 165) -> np.ndarray:
+    """Real synthesized speech from Debian's ``espeak-ng``, as int16 at ``rate``.
+
+    espeak-ng writes a WAV (22050 Hz) that streamcodec's own resampler
+    converts to ``rate``.
+
+    Raises
+    ------
+    FileNotFoundError
+        espeak-ng is not installed (``apt-get install espeak-ng``).
+    RuntimeError
+        espeak-ng failed; the message has its error output.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    from ._resample import resample
+    from .wavio import read_wav
+
+    program = shutil.which("espeak-ng")
+    if program is None:
+        raise FileNotFoundError("espeak-ng is not installed (apt-get install espeak-ng)")
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/speech.wav"
+        proc = subprocess.run([program, "-v", voice, "-s", str(words_per_minute), "-w", path,
+                               text], capture_output=True, text=True, timeout=60)
+        if proc.returncode != 0:
+            raise RuntimeError(f"espeak-ng failed ({proc.returncode}): {proc.stderr.strip()}")
+        pcm, wav_rate = read_wav(path)
+    if wav_rate == rate:
+        return pcm
+    return np.frombuffer(resample(pcm, wav_rate, rate), dtype=np.int16).copy()
+
+
+def fit_length(pcm: np.ndarray, n: int, rate: int) -> np.ndarray:
+    """``pcm`` cut to ``n`` samples (with a 10 ms fade so the cut does not
+    click) or padded with silence to ``n``."""
+    if len(pcm) >= n:
+        out = pcm[:n].astype(np.float64)
+        fade = min(n, rate // 100)
+        if fade:
+            out[n - fade:] *= np.linspace(1.0, 0.0, fade)
+        return np.round(out).astype(np.int16)
+    return np.concatenate([pcm, np.zeros(n - len(pcm), np.int16)]).astype(np.int16)

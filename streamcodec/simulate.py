@@ -23,6 +23,8 @@ server are read with :mod:`streamcodec.telnyx.messages`.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
 import inspect
 import json
 import math
@@ -375,6 +377,31 @@ class _Payloads:
         return out[0]
 
 
+@functools.lru_cache(maxsize=16)
+def _speech(seconds: float, rate: int, seed: int) -> np.ndarray:
+    pcm = speech_like(seconds, rate, seed=seed)
+    pcm.flags.writeable = False               # shared by the calls that ask for it
+    return pcm
+
+
+_synthesizer: Optional[concurrent.futures.ThreadPoolExecutor] = None
+
+
+async def _synthesize(seconds: float, rate: int, seed: int) -> np.ndarray:
+    """The default speech-like audio, made in one worker thread and cached.
+
+    Synthesis costs ~15 ms per second of audio; in the coroutine it held
+    every other call on the event loop (hundreds of calls starting together
+    timed out in their handshakes).  One thread, not a pool: more threads
+    would take the GIL from the event loop in turn."""
+    global _synthesizer
+    if _synthesizer is None:
+        _synthesizer = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="streamcodec-simulate")
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_synthesizer, _speech, float(seconds), int(rate), seed)
+
+
 def _connect_kwargs() -> dict:
     from websockets.asyncio.client import connect
     kwargs: dict[str, Any] = {"compression": None, "max_size": 1 << 22, "open_timeout": 10,
@@ -480,9 +507,7 @@ async def simulate_call(
     play_wire = wire_rate(playback_codec, playback_rate)
     if pcm is None:
         rate = wire
-        # Synthesis takes ~15 ms per second of audio: in a worker thread (numpy
-        # releases the GIL) so that other calls on this event loop keep going.
-        pcm = await asyncio.to_thread(speech_like, seconds, rate, seed=seed)
+        pcm = await _synthesize(seconds, rate, seed)
     elif rate is None:
         raise ValueError("pass the rate of pcm")
     pcm = np.asarray(pcm, dtype=np.int16)
@@ -494,8 +519,8 @@ async def simulate_call(
 
     tracks = {names[0]: _Payloads(codec, pcm, rate, wire, result)}
     if len(names) == 2:
-        other = outbound_pcm if outbound_pcm is not None else await asyncio.to_thread(
-            speech_like, len(pcm) / rate, rate, seed=seed + 1)
+        other = outbound_pcm if outbound_pcm is not None else await _synthesize(
+            len(pcm) / rate, rate, seed + 1)
         tracks["outbound"] = _Payloads(codec, np.asarray(other, dtype=np.int16), rate, wire,
                                        result)
     result.frames = len(tracks[names[0]])
