@@ -49,6 +49,7 @@ __all__ = [
     "Stop",
     "TrackStats",
     "Unknown",
+    "call_control",
     "clear_message",
     "mark_message",
     "media_message",
