@@ -127,7 +127,7 @@ tarball() {  # tarball NAME VERSION SHA URL PACKAGE SUITE -> sets TARBALL to the
             debian) log "$name $version: Debian source package $package ($suite)"
                     fetch_debian "$package" "$version" "$suite" "$file" ;;
             upstream) log "$name $version: $url"
-                      fetch_upstream "$url" "$file" ;;
+                      fetch_upstream "$url" "$file" || { rm -f "$file.part"; die "could not download $url"; } ;;
             *) die "STREAMCODEC_CODEC_SOURCE must be auto, debian or upstream, not '$how'" ;;
         esac
         sha256_ok "$file" "$sha" || { rm -f "$file"; die "$name $version: SHA-256 differs from the pin $sha"; }

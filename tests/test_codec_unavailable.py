@@ -3,7 +3,8 @@ package still builds and imports, codecs() marks OPUS and AMR-WB
 unavailable, constructing them names the Debian packages to install, the C
 core refuses them with SC_EUNAVAILABLE, and the pure RFC 4867 packing still
 works.  The extension is really compiled here, from the same csrc/ and the
-same build script, with the library probe answering "absent"."""
+same build script, on its system-library path with the library probe
+answering "absent"."""
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ def bare_package(tmp_path_factory) -> pathlib.Path:
     spec = importlib.util.spec_from_file_location("bare_build", ROOT / "streamcodec" / "_build.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
+    build.codec_prefix = lambda: None  # the system-library path, even if static libs exist
     build._library_present = lambda header, library: False
     cwd = os.getcwd()
     os.chdir(tmp)

@@ -116,3 +116,35 @@ def test_sdist_builds_and_passes_tests_on_its_own(tmp_path):
     passed = re.search(r"\b(\d+) passed\b", done.stdout)
     # test_g711.py alone has 20 tests: the subset really ran
     assert passed and int(passed[1]) >= 20 and " failed" not in done.stdout, done.stdout[-2000:]
+
+
+def _build_script():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("build_script",
+                                                  os.path.join(REPO, "streamcodec", "_build.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_codec_prefix_choice(tmp_path, monkeypatch):
+    """STREAMCODEC_CODEC_PREFIX: 'system' forces the shared libraries; a
+    directory without the three archives stops the build with a message
+    naming the script that fills it; a complete one is used."""
+    build = _build_script()
+    monkeypatch.setenv("STREAMCODEC_CODEC_PREFIX", "system")
+    assert build.codec_prefix() is None
+    monkeypatch.setenv("STREAMCODEC_CODEC_PREFIX", str(tmp_path))
+    with pytest.raises(RuntimeError, match=r"libopus\.a.*scripts/build-codec-libs\.sh"):
+        build.codec_prefix()
+    for archive, header in build.STATIC_LIBRARIES.values():
+        for path in (tmp_path / "lib" / archive, tmp_path / "include" / header):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"")
+    assert build.codec_prefix() == str(tmp_path)
+    link = build._static_link(str(tmp_path))
+    assert link["extra_objects"] == [str(tmp_path / "lib" / a)
+                                     for a, _ in build.STATIC_LIBRARIES.values()]
+    (script,) = [a for a in link["extra_link_args"] if a.startswith("-Wl,--version-script=")]
+    with open(script.split("=", 1)[1]) as f:
+        assert f.read().split() == ["{", "global:", "PyInit__core;", "local:", "*;", "};"]
