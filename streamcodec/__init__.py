@@ -18,6 +18,14 @@ memoryview or numpy int16 arrays (encoders also take float32 at full scale
 library's audioop module, removed in Python 3.13.
 """
 
+try:
+    from . import _core  # noqa: F401  (the compiled C core)
+except ImportError as exc:  # pragma: no cover - depends on how it was imported
+    raise ImportError(
+        f"streamcodec's compiled core could not be loaded ({exc}). Importing from a source "
+        "checkout finds the uncompiled sources first: install the package "
+        "(pip install . or the wheel) and run Python from outside the source tree.") from exc
+
 from ._codecs import CodecInfo, Decoder, Encoder, codec_info, codecs, normalize_codec, transcode
 from ._errors import CodecUnavailableError, CorruptPayloadError, StreamcodecError
 from ._resample import SUPPORTED_RATES, Resampler, resample

@@ -104,11 +104,20 @@ def codecs() -> dict[str, CodecInfo]:
     return {name: codec_info(name) for name in CODEC_IDS}
 
 
+#: Largest rate in Hz any codec parameter takes (a C int32).
+_MAX_RATE = 2**31 - 1
+
+
 def _require_rate(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{what} must be an int in Hz, not {type(value).__name__}")
     if value <= 0:
         raise ValueError(f"{what} must be a positive number of Hz, got {value}")
+    if value > _MAX_RATE:
+        # The C core keeps rates in 32-bit ints: refuse, rather than let cffi
+        # raise OverflowError (a start frame can carry any number).
+        raise ValueError(f"{what}={value} Hz is above the largest rate streamcodec takes "
+                         f"({_MAX_RATE})")
     return value
 
 

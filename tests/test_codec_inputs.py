@@ -185,3 +185,23 @@ def test_l16_byteorder_bad_value():
         sc.Decoder("L16", byteorder="native")
     with pytest.raises(ValueError, match="byteorder"):
         sc.Encoder("L16", byteorder=None)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: sc.Decoder("PCMU", rate=2**31),
+    lambda: sc.Decoder("L16", rate=16000, codec_rate=2**31),
+    lambda: sc.Encoder("PCMA", rate=2**40),
+])
+def test_rates_beyond_int32_are_a_value_error(make):
+    """Found by tests/fuzz: cffi raised OverflowError for rates >= 2**31."""
+    with pytest.raises(ValueError, match="above the largest rate"):
+        make()
+
+
+def test_start_frame_with_huge_rate_is_a_protocol_error():
+    from streamcodec import telnyx
+    stream = telnyx.MediaStream()
+    with pytest.raises(telnyx.ProtocolError):
+        stream.feed('{"event":"start","start":{"media_format":{"encoding":"L16",'
+                    '"sample_rate":2147483648}}}')
+    assert stream.rejected == 1 and stream.codec is None
