@@ -71,8 +71,11 @@ class Server:
         cmd = [sys.executable, "-m", "streamcodec", "serve", "--host", "127.0.0.1", "--port", "0",
                "--rate", "16000", "--playback-codec", "PCMU", "--playback-rate", "8000",
                "--auth-token", TOKEN]
+        # From bench/, so that "-m streamcodec" finds the installed package,
+        # not the source tree of a checkout run from its top.
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, bufsize=1)
+                                     text=True, bufsize=1,
+                                     cwd=os.path.dirname(os.path.abspath(__file__)))
         self.url: Optional[str] = None
         self.lines: list[str] = []
         self.summaries: dict[str, dict] = {}
