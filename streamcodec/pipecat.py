@@ -44,7 +44,8 @@ except ImportError as exc:   # pragma: no cover - exercised in a subprocess by t
 
 from . import amrwb
 from ._codecs import codec_info, normalize_codec
-from .telnyx import Dtmf, Error, Media, MediaStream, ProtocolError, clear_message, media_message
+from .telnyx import (Dtmf, Error, Media, MediaStream, ProtocolError, TrackStats, clear_message,
+                     media_message)
 
 __all__ = ["TelnyxFrameSerializer"]
 
@@ -168,7 +169,7 @@ class TelnyxFrameSerializer(_StockTelnyxSerializer):
         return self._stream
 
     @property
-    def stats(self):
+    def stats(self) -> dict[str, TrackStats]:
         """Per-track media counters (received, late, lost, concealed, ...):
         :attr:`MediaStream.stats <streamcodec.telnyx.MediaStream.stats>`."""
         return self._stream.stats
