@@ -61,7 +61,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional, Union
 
-from .texml import TRACKS, _choice, _rate, _text, _url
+from .texml import TRACKS, _choice, _rate, _rtp_only, _text, _url
 
 __all__ = [
     "BIDIRECTIONAL_CODECS",
@@ -160,12 +160,9 @@ def streaming_params(url: str, *, track: Optional[str] = None, codec: Optional[s
     if bidirectional_mode is not None:
         mode = _choice(bidirectional_mode, BIDIRECTIONAL_MODES, "stream_bidirectional_mode")
         out["stream_bidirectional_mode"] = mode
-    for key, given in (("stream_bidirectional_codec", bidirectional_codec),
-                       ("stream_bidirectional_sampling_rate", bidirectional_sampling_rate)):
-        if given is not None and mode != "rtp":
-            raise ValueError(
-                f"{key} is used only with stream_bidirectional_mode='rtp' (got "
-                f"bidirectional_mode={bidirectional_mode!r}; Telnyx's default is mp3)")
+    _rtp_only(mode, bidirectional_mode, "stream_bidirectional_mode",
+              (("stream_bidirectional_codec", bidirectional_codec),
+               ("stream_bidirectional_sampling_rate", bidirectional_sampling_rate)))
     if bidirectional_codec is not None:
         out["stream_bidirectional_codec"] = _choice(
             bidirectional_codec, BIDIRECTIONAL_CODECS, "stream_bidirectional_codec")

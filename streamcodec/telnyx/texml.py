@@ -112,6 +112,16 @@ def _text(value: Any, what: str) -> str:
     return str(value)
 
 
+def _rtp_only(mode: Optional[str], given_mode: Any, mode_field: str,
+              fields: Iterable[tuple[str, Any]]) -> None:
+    """The bidirectional codec and rate mean something in RTP mode only:
+    refuse them with any other mode (or none: Telnyx's default is MP3)."""
+    for key, given in fields:
+        if given is not None and mode != "rtp":
+            raise ValueError(f"{key} is used only with {mode_field}='rtp' (got "
+                             f"{mode_field}={given_mode!r}; Telnyx's default is mp3)")
+
+
 def _choice(value: Any, allowed: Iterable[Any], what: str, fold=str.lower) -> Any:
     """Match value against allowed values (case-insensitive for strings);
     return the canonical spelling."""
@@ -225,12 +235,9 @@ class Stream(Element):
         if bidirectional_mode is not None:
             mode = _choice(bidirectional_mode, BIDIRECTIONAL_MODES, "bidirectional_mode")
             attrs.append(("bidirectionalMode", mode))
-        for key, given in (("bidirectional_codec", bidirectional_codec),
-                           ("bidirectional_sampling_rate", bidirectional_sampling_rate)):
-            if given is not None and mode != "rtp":
-                raise ValueError(
-                    f"{key} is used only with bidirectional_mode='rtp' "
-                    f"(got bidirectional_mode={bidirectional_mode!r}; Telnyx's default is mp3)")
+        _rtp_only(mode, bidirectional_mode, "bidirectional_mode",
+                  (("bidirectional_codec", bidirectional_codec),
+                   ("bidirectional_sampling_rate", bidirectional_sampling_rate)))
         if bidirectional_codec is not None:
             attrs.append(("bidirectionalCodec", _choice(
                 bidirectional_codec, BIDIRECTIONAL_CODECS, "bidirectional_codec")))
