@@ -118,10 +118,13 @@ def measure(name: str, calls: int, seconds: float) -> dict:
     return report
 
 
-def run_all(calls_list: list[int], seconds: float) -> list[dict]:
+def run_all(calls_list: list[int], seconds: float, only: tuple[str, ...] = ()) -> list[dict]:
+    """Each server (those whose name contains one of ``only``, when given)
+    at each load in turn."""
     results = []
+    names = [n for n in SERVERS if not only or any(o in n for o in only)]
     for calls in calls_list:
-        for name in SERVERS:
+        for name in names:
             results.append(measure(name, calls, seconds))
             r = results[-1]
             if "error" in r:
@@ -179,9 +182,11 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="20 calls x 3 s")
     parser.add_argument("--calls", default="100,300", help="concurrent calls, comma-separated")
     parser.add_argument("--seconds", type=float, default=10.0, help="audio per call")
+    parser.add_argument("--only", nargs="*", default=(),
+                        help="just the servers whose name contains one of these words")
     args = parser.parse_args()
     if args.quick:
         calls_list, seconds = [20], 3.0
     else:
         calls_list, seconds = [int(c) for c in args.calls.split(",")], args.seconds
-    print(table(run_all(calls_list, seconds)))
+    print(table(run_all(calls_list, seconds, tuple(args.only))))

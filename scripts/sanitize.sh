@@ -85,7 +85,7 @@ if [ "$QUICK" = 1 ]; then
     # errors and UB fail (the sanitizer aborts); the targets' own findings
     # are printed and fail tests/test_fuzz_short.py in the normal suite.
     "$VENV/bin/pytest" -q -x tests/test_g711.py tests/test_resample.py \
-        tests/test_telnyx_session.py tests/test_opus.py || status=$?
+        tests/test_telnyx_session.py tests/test_stream_fast_path.py tests/test_opus.py || status=$?
     "$VENV/bin/python" tests/fuzz/run.py all --sweep 150 || status=$?
     [ "$status" = 0 ] && echo "sanitize.sh --quick: no memory error or UB found" >&2
     exit $status

@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "frame.h"
 #include "g711.h"
 #include "resample.h"
 
@@ -56,7 +57,8 @@
     X(sc_encoder_bound) X(sc_encoder_encode) X(sc_encoder_quantum) X(sc_encoder_free) \
     X(sc_resampler_out_count) X(sc_resampler_process) \
     X(sc_ulaw_decode) X(sc_alaw_decode) X(sc_ulaw_encode_audioop) X(sc_alaw_encode) \
-    X(sc_ulaw_to_alaw) X(sc_alaw_to_ulaw) X(sc_g711_encode_width) X(sc_g711_decode_width)
+    X(sc_ulaw_to_alaw) X(sc_alaw_to_ulaw) X(sc_g711_encode_width) X(sc_g711_decode_width) \
+    X(sc_frame_media_in) X(sc_frame_media_out)
 
 /* Each field has the type of the header's declaration, so a change there
  * cannot go unnoticed here. */
@@ -81,6 +83,11 @@ static PyObject *fallbacks[FB_COUNT];
 static PyObject *s_decode_other, *s_decode_failed, *s_decode_into_other;
 static PyObject *s_encode_other, *s_encode_failed, *s_encode_into_other;
 static PyObject *s_process_other;
+static PyObject *s_feed_other, *s_feed_scanned, *s_play_other, *s_play_failed, *s_rate;
+/* Field names of telnyx.Media, set on the events StreamBase makes. */
+static PyObject *s_track, *s_chunk, *s_timestamp, *s_payload, *s_sequence_number,
+                *s_stream_id, *s_pcm, *s_concealed;
+static PyObject *empty_tuple;
 
 /* Call fallback `which` with the arguments as given (keywords included). */
 static PyObject *call_fallback(int which, PyObject *const *args, Py_ssize_t nargs,
@@ -117,6 +124,8 @@ static PyObject *call_fallback(int which, PyObject *const *args, Py_ssize_t narg
     Py_XDECREF(kwargs);
     return result;
 }
+
+#define FASTCALL(f) (PyCFunction)(void (*)(void))(f)
 
 /* ---- reading arguments ---- */
 
@@ -631,6 +640,348 @@ static PyType_Spec resampler_spec = {
     Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, resampler_slots,
 };
 
+/* ---- StreamBase: MediaStream's per-message calls ---- */
+
+/*
+ * feed() scans each message with sc_frame_media_in(); when the frame is the
+ * next of its track (decoded and counted in C), the telnyx.Media event is
+ * built here, fields set as object.__setattr__ sets a frozen dataclass's.
+ * Every other outcome, and every message that is not str or bytes, goes to
+ * MediaStream's Python methods (_feed_scanned, _feed_other), which also
+ * hold every error message.  play() encodes the common call (bytes of one
+ * whole packet at the encoder's rate, nothing held) with one
+ * sc_frame_media_out(); anything else goes to MediaStream._play_other.
+ *
+ * The C structs belong to cffi objects the Python half keeps as
+ * attributes; _bind_in and _bind_out hand over their addresses (again each
+ * time the Python half replaces them).
+ */
+typedef struct {
+    PyObject_HEAD
+    sc_frame_in *in;            /* NULL until _bind_in */
+    sc_frame_out *out;          /* the current encoder's; NULL until _bind_out */
+    PyObject *media_type;       /* telnyx.Media */
+    PyObject *tracks;           /* tuple: track name by C index */
+    PyObject *stream_id_text;   /* member _stream_id_text: the expected id, or None */
+    Py_ssize_t max_message_bytes;
+    Py_ssize_t held_n;          /* member _held_n: playback samples short of a packet */
+    long long packet;           /* member _packet: samples per playback message */
+    long long play_rate;        /* member _play_rate: the rate play() encodes in one C
+                                 * call; 0: every call takes the Python path */
+} FastStream;
+
+static void stream_dealloc(PyObject *self)
+{
+    FastStream *s = (FastStream *)self;
+    Py_CLEAR(s->media_type);
+    Py_CLEAR(s->tracks);
+    Py_CLEAR(s->stream_id_text);
+    heap_dealloc(self);
+}
+
+static PyObject *stream_bind_in(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    FastStream *s = (FastStream *)self;
+    void *p;
+    if (nargs != 3 || !PyType_Check(args[1]) || !PyTuple_CheckExact(args[2])
+        || PyTuple_Size(args[2]) != SC_FRAME_TRACKS) {
+        PyErr_SetString(PyExc_TypeError, "_bind_in(address, Media, tracks)");
+        return NULL;
+    }
+    if (read_address(args[0], &p) < 0)
+        return NULL;
+    s->in = p;
+    PyObject *old_type = s->media_type, *old_tracks = s->tracks;
+    Py_INCREF(args[1]);
+    Py_INCREF(args[2]);
+    s->media_type = args[1];
+    s->tracks = args[2];
+    Py_XDECREF(old_type);
+    Py_XDECREF(old_tracks);
+    Py_RETURN_NONE;
+}
+
+static PyObject *stream_bind_out(PyObject *self, PyObject *arg)
+{
+    void *p;
+    if (read_address(arg, &p) < 0)
+        return NULL;
+    ((FastStream *)self)->out = p;
+    Py_RETURN_NONE;
+}
+
+/* Set one field of a new event (the reference to value is taken). */
+static int set_field(PyObject *event, PyObject *name, PyObject *value)
+{
+    if (!value)
+        return -1;
+    int rc = PyObject_GenericSetAttr(event, name, value);
+    Py_DECREF(value);
+    return rc;
+}
+
+static PyObject *int_or_none(int64_t v)
+{
+    if (v < 0)
+        Py_RETURN_NONE;
+    return PyLong_FromLongLong(v);
+}
+
+/* The Media event of the frame the last sc_frame_media_in() delivered;
+ * `msg` is that message's text. */
+static PyObject *stream_media(FastStream *s, const char *msg)
+{
+    const sc_frame_in *f = s->in;
+    newfunc tp_new = (newfunc)PyType_GetSlot((PyTypeObject *)s->media_type, Py_tp_new);
+    PyObject *event = tp_new((PyTypeObject *)s->media_type, empty_tuple, NULL);
+    if (!event)
+        return NULL;
+    PyObject *track = PyTuple_GetItem(s->tracks, (Py_ssize_t)f->track);
+    PyObject *stream_id;
+    if (f->stream_id_same && s->stream_id_text)
+        stream_id = s->stream_id_text, Py_INCREF(stream_id);
+    else if (f->stream_id_off < 0)
+        stream_id = Py_None, Py_INCREF(stream_id);
+    else
+        stream_id = PyUnicode_DecodeASCII(msg + f->stream_id_off,
+                                          (Py_ssize_t)f->stream_id_len, NULL);
+    Py_XINCREF(track);
+    Py_INCREF(Py_False);
+    if (set_field(event, s_track, track) < 0
+        || set_field(event, s_chunk, PyLong_FromLongLong(f->chunk)) < 0
+        || set_field(event, s_timestamp, int_or_none(f->timestamp)) < 0
+        || set_field(event, s_payload, PyBytes_FromStringAndSize(
+               (const char *)f->payload, (Py_ssize_t)f->payload_len)) < 0
+        || set_field(event, s_sequence_number, int_or_none(f->sequence_number)) < 0
+        || set_field(event, s_stream_id, stream_id) < 0
+        || set_field(event, s_pcm, PyBytes_FromStringAndSize(
+               (const char *)f->pcm, (Py_ssize_t)(2 * f->samples))) < 0
+        || set_field(event, s_concealed, Py_False) < 0) {
+        Py_DECREF(event);
+        return NULL;
+    }
+    return event;
+}
+
+/* One message: the Media event of the usual frame (*media set to 1), or
+ * what the Python path returns (a list of events). */
+static PyObject *stream_step(PyObject *self, PyObject *message, int *media)
+{
+    FastStream *s = (FastStream *)self;
+    const char *data;
+    Py_ssize_t len;
+    *media = 0;
+    if (!core_ready || !s->in || !s->media_type)
+        goto other;
+    if (PyUnicode_CheckExact(message)) {
+        data = PyUnicode_AsUTF8AndSize(message, &len);
+        if (!data) {            /* lone surrogates: the Python path says what happens */
+            PyErr_Clear();
+            goto other;
+        }
+    } else if (PyBytes_CheckExact(message)) {
+        char *p;
+        if (PyBytes_AsStringAndSize(message, &p, &len) < 0)
+            return NULL;
+        data = p;
+    } else {
+        goto other;
+    }
+    if (len > s->max_message_bytes)
+        goto other;
+    int rc = core.sc_frame_media_in(s->in, (const uint8_t *)data, (size_t)len);
+    if (rc == SC_FRAME_NEXT) {
+        *media = 1;
+        return stream_media(s, data);
+    }
+    PyObject *code = PyLong_FromLong(rc);
+    if (!code)
+        return NULL;
+    PyObject *result = PyObject_CallMethodObjArgs(self, s_feed_scanned, message, code, NULL);
+    Py_DECREF(code);
+    return result;
+other:
+    return PyObject_CallMethodObjArgs(self, s_feed_other, message, NULL);
+}
+
+static PyObject *stream_feed(PyObject *self, PyObject *message)
+{
+    int media;
+    PyObject *result = stream_step(self, message, &media);
+    if (!result || !media)
+        return result;
+    PyObject *events = PyList_New(1);
+    if (!events) {
+        Py_DECREF(result);
+        return NULL;
+    }
+    PyList_SetItem(events, 0, result);
+    return events;
+}
+
+static PyObject *stream_feed_one(PyObject *self, PyObject *message)
+{
+    int media;
+    return stream_step(self, message, &media);
+}
+
+/* self.<name>(*args, **kwargs) from a vectorcall's arguments. */
+static PyObject *call_method_kw(PyObject *self, PyObject *name, PyObject *const *args,
+                                Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (!kwnames)
+        return call_method(self, name, args, nargs);
+    PyObject *fn = PyObject_GetAttr(self, name);
+    PyObject *tuple = fn ? PyTuple_New(nargs) : NULL;
+    PyObject *kwargs = tuple ? PyDict_New() : NULL;
+    if (!kwargs) {
+        Py_XDECREF(fn);
+        Py_XDECREF(tuple);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        Py_INCREF(args[i]);
+        PyTuple_SetItem(tuple, i, args[i]);
+    }
+    PyObject *result = NULL;
+    Py_ssize_t nkw = PyTuple_Size(kwnames);
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        if (PyDict_SetItem(kwargs, PyTuple_GetItem(kwnames, i), args[nargs + i]) < 0)
+            goto done;
+    }
+    result = PyObject_Call(fn, tuple, kwargs);
+done:
+    Py_DECREF(fn);
+    Py_DECREF(tuple);
+    Py_DECREF(kwargs);
+    return result;
+}
+
+static PyObject *stream_play(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *kwnames)
+{
+    FastStream *s = (FastStream *)self;
+    PyObject *rate = Py_None;
+    Py_ssize_t nkw = kwnames ? PyTuple_Size(kwnames) : 0;
+    if (nargs == 1 && nkw == 1 && PyUnicode_Compare(PyTuple_GetItem(kwnames, 0), s_rate) == 0)
+        rate = args[1];
+    else if (nargs == 2 && !nkw)
+        rate = args[1];
+    else if (nargs != 1 || nkw)
+        goto other;
+    if (!core_ready || !s->out || s->play_rate <= 0 || s->held_n || !PyBytes_CheckExact(args[0]))
+        goto other;
+    if (rate != Py_None) {
+        if (!PyLong_CheckExact(rate))
+            goto other;
+        int overflow;
+        long long r = PyLong_AsLongLongAndOverflow(rate, &overflow);
+        if (r != s->play_rate || overflow)
+            goto other;
+    }
+    char *pcm;
+    Py_ssize_t len;
+    if (PyBytes_AsStringAndSize(args[0], &pcm, &len) < 0)
+        return NULL;
+    if (len != 2 * s->packet || !aligned2(pcm))
+        goto other;
+    int64_t size = core.sc_frame_media_out(s->out, pcm, (size_t)s->packet);
+    if (size < 0) {
+        PyObject *code = PyLong_FromLongLong(size);
+        PyObject *r = code ? PyObject_CallMethodObjArgs(self, s_play_failed, code, NULL) : NULL;
+        Py_XDECREF(code);
+        return r;
+    }
+    PyObject *text = PyUnicode_DecodeASCII(s->out->out, (Py_ssize_t)size, NULL);
+    if (!text)
+        return NULL;
+    PyObject *frames = PyList_New(1);
+    if (!frames) {
+        Py_DECREF(text);
+        return NULL;
+    }
+    PyList_SetItem(frames, 0, text);
+    return frames;
+other:
+    return call_method_kw(self, s_play_other, args, nargs, kwnames);
+}
+
+static PyMemberDef stream_members[] = {
+    {"max_message_bytes", T_PYSSIZET, offsetof(FastStream, max_message_bytes), 0,
+     "Longest message feed() takes (bytes); longer raises ProtocolError."},
+    {"_stream_id_text", T_OBJECT, offsetof(FastStream, stream_id_text), 0,
+     "The stream_id expected in media messages, or None (internal)."},
+    {"_held_n", T_PYSSIZET, offsetof(FastStream, held_n), 0,
+     "Playback samples held until a whole packet (internal)."},
+    {"_packet", T_LONGLONG, offsetof(FastStream, packet), 0,
+     "PCM samples per playback message (internal)."},
+    {"_play_rate", T_LONGLONG, offsetof(FastStream, play_rate), 0,
+     "Rate play() encodes in one C call, 0 for none (internal)."},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyMethodDef stream_methods[] = {
+    {"_bind_in", FASTCALL(stream_bind_in), METH_FASTCALL,
+     "_bind_in($self, address, media_type, tracks, /)\n--\n\n"
+     "Use the sc_frame_in at this address, making events of media_type (internal)."},
+    {"_bind_out", stream_bind_out, METH_O,
+     "_bind_out($self, address, /)\n--\n\n"
+     "Use the sc_frame_out at this address for play() (internal)."},
+    {"feed", stream_feed, METH_O,
+     "feed($self, message, /)\n--\n\n"
+     "Handle one WebSocket text message from Telnyx.\n\n"
+     "Parameters\n----------\nmessage : str or bytes\n"
+     "    The message as received (bytearray and memoryview are taken too).\n\n"
+     "Returns\n-------\nlist of events\n"
+     "    Usually one.  A media frame gives zero or more\n"
+     "    :class:`~streamcodec.telnyx.Media` (zero while it waits for a\n"
+     "    missing chunk, several when a gap closes), each with ``pcm`` at\n"
+     "    :attr:`rate`.  A ``stop`` first releases the frames still\n"
+     "    waiting, then the :class:`~streamcodec.telnyx.Stop`.  A mark echo\n"
+     "    gives a :class:`~streamcodec.telnyx.Mark` with ``played_ms``.\n\n"
+     "Raises\n------\nProtocolError\n    See the class notes; the session keeps working.\n"
+     "TypeError\n    For a message that is not text or bytes."},
+    {"_feed_one", stream_feed_one, METH_O,
+     "_feed_one($self, message, /)\n--\n\n"
+     "feed() for a server: the Media itself for the usual in-order frame, "
+     "else feed()'s list (internal)."},
+    {"play", FASTCALL(stream_play), METH_FASTCALL | METH_KEYWORDS,
+     "play($self, pcm, rate=None)\n--\n\n"
+     "Encode PCM for playback; returns the media messages to send.\n\n"
+     "Parameters\n----------\npcm : bytes, bytearray, memoryview or numpy int16 array\n"
+     "    16-bit mono PCM.\nrate : int, optional\n"
+     "    Its rate in Hz (default :attr:`playback_rate`), any of\n"
+     "    :data:`streamcodec.SUPPORTED_RATES`; resampled to the playback\n"
+     "    rate inside the encoder, state kept across calls (where\n"
+     "    ``playback_ptime`` is not a whole number of samples at this\n"
+     "    rate, 20 ms at 11025 Hz, it is resampled before the messages are\n"
+     "    cut).  When the rate changes between calls, the audio still held\n"
+     "    at the old rate is flushed (padded with silence) and a new\n"
+     "    encoder starts; a rate that cannot be played raises ValueError\n"
+     "    before anything held is touched.\n\n"
+     "Returns\n-------\nlist of str\n"
+     "    One JSON media message per ``playback_ptime`` of audio now\n"
+     "    complete; the remainder waits for the next call,\n"
+     "    :meth:`flush_playback` or :meth:`mark`.\n\n"
+     "Raises\n------\nValueError\n    For an odd byte count, a rate that cannot be played, "
+     "or an MP3 stream.\nTypeError\n    For anything that is not PCM."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot stream_slots[] = {
+    {Py_tp_dealloc, stream_dealloc},
+    {Py_tp_methods, stream_methods},
+    {Py_tp_members, stream_members},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_doc, "The C half of streamcodec.telnyx.MediaStream: its per-message calls."},
+    {0, NULL},
+};
+
+static PyType_Spec stream_spec = {
+    "streamcodec._fast.StreamBase", sizeof(FastStream), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, stream_slots,
+};
+
 /* ---- streamcodec.audioop's G.711 functions and transcode ---- */
 
 /* law: 0 mu-law, 1 A-law. */
@@ -803,8 +1154,6 @@ static PyObject *fast_register(PyObject *m, PyObject *const *args, Py_ssize_t na
     return NULL;
 }
 
-#define FASTCALL(f) (PyCFunction)(void (*)(void))(f)
-
 static PyMethodDef module_methods[] = {
     {"bind", fast_bind, METH_O,
      "bind(table, /)\n--\n\n"
@@ -867,7 +1216,22 @@ PyMODINIT_FUNC PyInit__fast(void)
     INTERN(s_encode_failed, "_encode_failed")
     INTERN(s_encode_into_other, "_encode_into_other")
     INTERN(s_process_other, "_process_other")
+    INTERN(s_feed_other, "_feed_other")
+    INTERN(s_feed_scanned, "_feed_scanned")
+    INTERN(s_play_other, "_play_other")
+    INTERN(s_play_failed, "_play_failed")
+    INTERN(s_rate, "rate")
+    INTERN(s_track, "track")
+    INTERN(s_chunk, "chunk")
+    INTERN(s_timestamp, "timestamp")
+    INTERN(s_payload, "payload")
+    INTERN(s_sequence_number, "sequence_number")
+    INTERN(s_stream_id, "stream_id")
+    INTERN(s_pcm, "pcm")
+    INTERN(s_concealed, "concealed")
 #undef INTERN
+    if (!(empty_tuple = PyTuple_New(0)))
+        return NULL;
     PyObject *module = PyModule_Create(&fast_module);
     if (!module)
         return NULL;
@@ -893,7 +1257,8 @@ PyMODINIT_FUNC PyInit__fast(void)
     if (PyModule_AddIntConstant(module, "NOGIL_BYTES", NOGIL_BYTES) < 0
         || add_type(module, &decoder_spec, "DecoderBase") < 0
         || add_type(module, &encoder_spec, "EncoderBase") < 0
-        || add_type(module, &resampler_spec, "ResamplerBase") < 0) {
+        || add_type(module, &resampler_spec, "ResamplerBase") < 0
+        || add_type(module, &stream_spec, "StreamBase") < 0) {
         Py_DECREF(module);
         return NULL;
     }

@@ -46,6 +46,7 @@ class EchoApp:
                 resampler = Resampler(call.rate, play_rate)
         heard: list[bytes] = []
         frames = 0
+        play = call.play_nowait
 
         def on_event(event: Any) -> None:
             # Runs in the server's read pass: answer at once, no task switch.
@@ -58,7 +59,7 @@ class EchoApp:
                     heard.append(pcm)
                 if resampler is not None:
                     pcm = resampler.process(pcm)
-                call.play_nowait(pcm, play_rate)
+                play(pcm, play_rate)
                 frames += 1
                 if frames % 50 == 0:
                     call.mark_nowait(f"echo-{frames // 50}s")

@@ -212,12 +212,13 @@ class Call:
         stats.play_calls += 1
         if stats.play_calls & CPU_SAMPLE_MASK:      # the usual, untimed call
             frames = self.stream.play(pcm, rate)
-            stats.media_out += len(frames)
-            return self._write(frames)
-        t0 = _cpu_ns()
-        frames = self.stream.play(pcm, rate)
-        self._account_out(t0, len(frames), len(frames))
-        return self._write(frames)
+        else:
+            t0 = _cpu_ns()
+            frames = self.stream.play(pcm, rate)
+            self._account_out(t0, len(frames), 0)
+        sent = self._write(frames)
+        stats.media_out += sent
+        return sent
 
     def flush_nowait(self) -> int:
         """Write the audio :meth:`play_nowait` still holds, padded with

@@ -224,29 +224,42 @@ class Connection:
             return
         if call._ended:
             return                      # after stop, or while closing
-        # The CPU clock is a system call: time one message in CPU_SAMPLE.
-        timed = not stats.messages_in & CPU_SAMPLE_MASK
-        if timed:
-            t0 = _cpu_ns()
+        if stats.messages_in & CPU_SAMPLE_MASK:
+            try:
+                events = self.stream._feed_one(message)
+            except Exception as exc:
+                # ProtocolError as documented; a server must outlive any one
+                # bad frame, so anything else is skipped the same way.
+                self._reject(exc)
+                return
+        else:
+            events = self._feed_timed(message)
         try:
-            events = self.stream.feed(message)
-        except Exception as exc:
-            # ProtocolError as documented; a server must outlive any one
-            # bad frame, so anything else is skipped the same way.
-            self._reject(exc)
-            return
-        finally:
-            if timed:
-                stats.cpu_in_ns += max(0, _cpu_ns() - t0 - _TIMER_COST)
-                stats.cpu_in_messages += 1
-        try:
-            if len(events) == 1 and type(events[0]) is Media:     # the usual message
+            if type(events) is Media:       # the usual message: the next frame of its track
                 stats.media_in += 1
-                call._deliver(events)
+                listener = call._listener
+                if listener is not None:
+                    listener(events)
+                else:
+                    call._deliver((events,))
             elif events:
                 self._dispatch(call, events)
         except Exception as exc:        # raised by the application's listener
             self._app_failed(exc)
+
+    def _feed_timed(self, message: Union[str, bytes]) -> Any:
+        """on_message's feed, timed with the thread CPU clock (a system call,
+        so one message in CPU_SAMPLE_MASK + 1); None when it was refused."""
+        stats = self.stats
+        t0 = _cpu_ns()
+        try:
+            return self.stream._feed_one(message)
+        except Exception as exc:
+            self._reject(exc)
+            return None
+        finally:
+            stats.cpu_in_ns += max(0, _cpu_ns() - t0 - _TIMER_COST)
+            stats.cpu_in_messages += 1
 
     def on_gone(self) -> None:
         """The link is closed (either side, or it broke)."""

@@ -77,6 +77,7 @@ def _define_listener() -> Any:
             self._ws: Any = None
             self._raw: Any = None
             self._connection: Any = None
+            self._on_message: Any = None
             self._fragments: Optional[list[bytes]] = None
             self._in_pass = False             # inside a read: hold what is written
             self._held: list[str] = []
@@ -91,14 +92,29 @@ def _define_listener() -> Any:
             peer = self._raw.get_extra_info("peername")
             self.peer = f"{peer[0]}:{peer[1]}" if peer else ""
             self._connection = self._server.connect(self)
+            self._on_message = self._connection.on_message
 
         def on_ws_frame(self, ws: Any, frame: Any) -> None:
             kind = frame.msg_type
             self._in_pass = True
+            if kind is TEXT and frame.fin:       # the usual frame: one whole text message
+                try:
+                    self._on_message(frame.get_payload_as_bytes())
+                finally:
+                    if frame.last_in_buffer:     # _end_pass, inlined for this case
+                        self._in_pass = False
+                        held = self._held
+                        if held:
+                            self._held = []
+                            if len(held) == 1:
+                                ws.send(TEXT, held[0])
+                            else:
+                                self._write_now(held)
+                return
             try:
                 if kind is TEXT or kind is BINARY:
                     if frame.fin:
-                        self._connection.on_message(frame.get_payload_as_bytes())
+                        self._on_message(frame.get_payload_as_bytes())
                     else:
                         self._fragments = [frame.get_payload_as_bytes()]
                 elif kind is CONTINUATION:
@@ -110,10 +126,15 @@ def _define_listener() -> Any:
                     ws.disconnect()
             finally:
                 if frame.last_in_buffer:
-                    self._in_pass = False
-                    if self._held:
-                        self._write_now(self._held)
-                        self._held = []
+                    self._end_pass()
+
+        def _end_pass(self) -> None:
+            """The last frame of a read is handled: what it wrote goes out."""
+            self._in_pass = False
+            held = self._held
+            if held:
+                self._held = []
+                self._write_now(held)
 
         def _continue(self, frame: Any) -> None:
             parts = self._fragments
@@ -126,7 +147,7 @@ def _define_listener() -> Any:
                 self._ws.disconnect()
             elif frame.fin:
                 self._fragments = None
-                self._connection.on_message(b"".join(parts))
+                self._on_message(b"".join(parts))
 
         def on_ws_disconnected(self, ws: Any) -> None:
             self._resume_writers()
@@ -184,9 +205,10 @@ def _define_listener() -> Any:
             ws = self._ws
             if ws.is_disconnected:
                 return
-            if self._held:
-                self._write_now(self._held)
+            held = self._held
+            if held:
                 self._held = []
+                self._write_now(held)
             if not ws.is_close_frame_sent:
                 self._close_code = code
                 ws.send_close(WSCloseCode(code), reason.encode()[:123])

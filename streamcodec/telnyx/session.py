@@ -15,9 +15,10 @@ import struct
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
-from .._buffers import pcm_view
+from .. import _fast
+from .._buffers import address, pcm_view
 from .._codecs import Decoder, Encoder, codec_info, normalize_codec
 from .._resample import Resampler
 from .._core import ffi, lib
@@ -54,7 +55,6 @@ _FRAME_NEXT = lib.SC_FRAME_NEXT
 #: Largest payload the C path decodes (bytes); larger ones go through json.loads.
 _FAST_PAYLOAD = 16384
 _media_in = lib.sc_frame_media_in
-_object_new = object.__new__
 #: The leading outputs of sc_frame_in: samples, track, chunk,
 #: sequence_number, timestamp, payload_len, stream_id_same.
 _outputs = struct.Struct("=7q").unpack_from
@@ -196,7 +196,7 @@ class _Track:
         self.c.hold = 1 if self.pending or self.suspect is not None else 0
 
 
-class MediaStream:
+class MediaStream(_fast.StreamBase):
     """One Telnyx media-stream WebSocket connection.
 
     Parameters
@@ -347,6 +347,7 @@ class MediaStream:
         self._payload = ffi.new("uint8_t[]", payload_cap)
         self._payload_bytes = ffi.buffer(self._payload)
         self._in.payload, self._in.payload_cap = self._payload, payload_cap
+        self._bind_in(address(self._in), Media, _FAST_TRACKS)
         self._grow_pcm(4096)
         self._set_stream_id(None)
 
@@ -371,24 +372,19 @@ class MediaStream:
         return {name: TrackStats(*(getattr(t, c) for c in _COUNTERS))
                 for name, t in self._tracks.items()}
 
-    def feed(self, message: Message) -> list[_m.Event]:
-        """Handle one WebSocket text message from Telnyx.
+    if TYPE_CHECKING:  # defined in C (streamcodec/_fast.c), documented there
+        def feed(self, message: Message, /) -> list[_m.Event]: ...
+        def play(self, pcm: Any, rate: Optional[int] = None) -> list[str]: ...
+        def _feed_one(self, message: Message, /) -> Union[Media, list[_m.Event]]: ...
 
-        Returns
-        -------
-        list of events
-            Usually one.  A media frame gives zero or more
-            :class:`~streamcodec.telnyx.Media` (zero while it waits for a
-            missing chunk, several when a gap closes), each with ``pcm`` at
-            :attr:`rate`.  A ``stop`` first releases the frames still
-            waiting, then the :class:`~streamcodec.telnyx.Stop`.  A mark echo
-            gives a :class:`~streamcodec.telnyx.Mark` with ``played_ms``.
+    # feed() is StreamBase.feed (C): a str or bytes message goes through the
+    # C scanner there, and the usual frame (the next of its track) comes
+    # back as its Media without any Python; _feed_scanned takes the other
+    # outcomes of that scan.  _feed_other is the same step in Python, for
+    # the other message types (and the reference the tests hold C to).
 
-        Raises
-        ------
-        ProtocolError
-            See the class notes; the session keeps working.
-        """
+    def _feed_other(self, message: Message) -> list[_m.Event]:
+        """feed() in Python: any message type, through the cffi scanner."""
         if type(message) is str:
             try:
                 data = message.encode()
@@ -410,18 +406,20 @@ class MediaStream:
             # The next frame of its track with nothing waiting: decoded,
             # counted and placed in C; only the event is made here.
             samples, index, chunk, seq, timestamp, payload_len, same = _outputs(self._in_outputs)
-            media = _object_new(Media)   # what _media_event does, inlined
-            fields = media.__dict__
-            fields["track"] = _FAST_TRACKS[index]
-            fields["chunk"] = chunk
-            fields["timestamp"] = None if timestamp < 0 else timestamp
-            fields["payload"] = self._payload_bytes[0:payload_len]
-            fields["sequence_number"] = None if seq < 0 else seq
-            fields["stream_id"] = self._stream_id_text if same else self._stream_id_of(data)
-            fields["pcm"] = self._pcm_bytes[0:2 * samples]
-            fields["concealed"] = False
-            return [media]
+            return [_media_event(_FAST_TRACKS[index], chunk,
+                                 None if timestamp < 0 else timestamp,
+                                 self._payload_bytes[0:payload_len],
+                                 None if seq < 0 else seq,
+                                 self._stream_id_text if same else self._stream_id_of(data),
+                                 self._pcm_bytes[0:2 * samples])]
+        return self._feed_scanned(data, rc)
+
+    def _feed_scanned(self, message: Union[str, bytes], rc: int) -> list[_m.Event]:
+        """A message the C scanner read and did not deliver (``rc``): a media
+        frame out of order, of a new track or with a payload the decoder
+        refused; or anything else, parsed with json.loads."""
         if rc == _FRAME_MEDIA and self.codec is not None:
+            data = message if type(message) is bytes else message.encode()
             try:
                 return self._media_info(data)
             except ProtocolError:
@@ -886,6 +884,8 @@ class MediaStream:
         out.encoder, out.packet = encoder._state, packet
         out.scratch, out.scratch_cap = self._scratch, bound
         self._grow_out(4)
+        self._bind_out(address(out))
+        self._play_rate = rate if pre is None else 0   # play() in one C call at this rate
 
     def _grow_out(self, messages: int) -> None:
         out = self._out_ctx
@@ -932,31 +932,12 @@ class MediaStream:
         """Names of the marks sent and not yet echoed, oldest first."""
         return tuple(entry[0] for entry in self._marks)
 
-    def play(self, pcm: Any, rate: Optional[int] = None) -> list[str]:
-        """Encode PCM for playback; returns the media messages to send.
+    # play() is StreamBase.play (C, documented there): bytes of one whole
+    # packet at the encoder's rate with nothing held is one
+    # sc_frame_media_out() call there; every other call comes here.
 
-        Parameters
-        ----------
-        pcm : bytes, bytearray, memoryview or numpy int16 array
-            16-bit mono PCM.
-        rate : int, optional
-            Its rate in Hz (default :attr:`playback_rate`), any of
-            :data:`streamcodec.SUPPORTED_RATES`; resampled to the playback
-            rate inside the encoder, state kept across calls (where
-            ``playback_ptime`` is not a whole number of samples at this
-            rate, 20 ms at 11025 Hz, it is resampled before the messages are
-            cut).  When the rate changes between calls, the audio still held
-            at the old rate is flushed (padded with silence) and a new
-            encoder starts; a rate that cannot be played raises ValueError
-            before anything held is touched.
-
-        Returns
-        -------
-        list of str
-            One JSON media message per ``playback_ptime`` of audio now
-            complete; the remainder waits for the next call,
-            :meth:`flush_playback` or :meth:`mark`.
-        """
+    def _play_other(self, pcm: Any, rate: Optional[int] = None) -> list[str]:
+        """play() in Python: any PCM type and length, rate changes."""
         if self.mp3:
             raise ValueError("this stream plays MP3 (mp3=True): use play_mp3()")
         if type(pcm) is bytes and not len(pcm) & 1:
@@ -999,6 +980,11 @@ class MediaStream:
             ffi.memmove(self._held, start + whole, 2 * (n - whole))
             self._held_n = n - whole
         return out or []
+
+    def _play_failed(self, code: int) -> list[str]:
+        """sc_frame_media_out's error ``code`` as the exception it stands for."""
+        check(code, f"{self.playback_codec} playback")
+        raise AssertionError(f"error code {code} not raised")   # check() raises for < 0
 
     def flush_playback(self) -> list[str]:
         """The audio :meth:`play` still holds, padded with silence to a whole
