@@ -348,40 +348,110 @@ _COUNTED = {
              lambda frames, st: ours_play(frames, "PCMU", 8000, st)),
     "raw-outbound": (tts_frames, lambda: RawOutbound("PCMU", TTS_RATE, 8000),
                      lambda frames, st: st.run(frames)),
+    "server-echo": (_inbound, lambda: _server_connection(),
+                    lambda msgs, st: _server_pass(msgs, *st)),
 }
+
+
+def _server_connection():
+    """A connection of the reference server (CallHandler + the echo app of
+    ``streamcodec serve``) past its ``start``, its application listening,
+    on a transport that keeps what is written: the server's whole
+    per-message path in this process, without the WebSocket library."""
+    import asyncio
+
+    from streamcodec.server import CallHandler
+    from streamcodec.server.apps import EchoApp
+    from streamcodec.server.transport import Transport
+
+    class Kept(Transport):
+        peer = "bench"
+
+        def __init__(self):
+            self.out: list[str] = []
+
+        def headers(self, name):
+            return []
+
+        def write(self, frames):
+            self.out.extend(frames)
+
+        async def close(self, code, reason):
+            pass
+
+        def abort(self):
+            pass
+
+        def backlog(self):
+            return 0
+
+        @property
+        def gone(self):
+            return False
+
+    async def begin():
+        kept = Kept()
+        connection = CallHandler(EchoApp()).connect(kept)
+        connection.on_message(start_message("PCMU", 8000))
+        for _ in range(5):               # the application starts and listens
+            await asyncio.sleep(0)
+        return connection, kept
+
+    global _SERVER_LOOP
+    if _SERVER_LOOP is None:
+        _SERVER_LOOP = asyncio.new_event_loop()
+    return _SERVER_LOOP.run_until_complete(begin())
+
+
+_SERVER_LOOP = None
+
+
+def _server_pass(msgs, connection, kept):
+    """Each message into the connection as a transport's read pass would
+    hand it; the echo it writes is dropped."""
+    on_message, out = connection.on_message, kept.out
+    for m in msgs:
+        on_message(m)
+        out.clear()
 
 
 #: Messages per pass of a counted run.
 _COUNTED_MESSAGES = 500
 
 
-def _instructions(target: str, passes: int) -> int:
-    """Instructions (callgrind Ir) of this script making the input of
-    _COUNTED_MESSAGES messages and running ``target`` over it ``passes``
-    times (each pass a fresh stream, as a new call)."""
-    import re
+#: Passes (each over a fresh stream, as a new call) a counted run times.
+_COUNTED_PASSES = 3
+
+
+def _instructions(target: str) -> float:
+    """Instructions (callgrind Ir) per message of ``target``.  callgrind
+    dumps its counts at every os.getppid() call, and the run calls it just
+    before and just after its passes, so the part between the two holds the
+    passes alone: no start-up, no input making, no teardown."""
     import subprocess
     import sys
     import tempfile
+    from callgrind_calls import MARKER, _part_totals
     with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "cg.out")
-        run = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                              sys.executable, os.path.abspath(__file__), "--run", target,
-                              str(passes)], capture_output=True, text=True,
+        prefix = os.path.join(tmp, "cg.out")
+        run = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={prefix}",
+                              f"--dump-before={MARKER}", sys.executable,
+                              os.path.abspath(__file__), "--run", target],
+                             capture_output=True, text=True,
                              env=dict(os.environ, PYTHONHASHSEED="0"))
         if run.returncode:
             raise RuntimeError(run.stderr[-2000:])
-        return int(re.search(r"Collected : (\d+)", run.stderr).group(1))
+        totals = _part_totals(prefix)
+    # part 1: start-up to the first marker; part 2: the passes (the rest,
+    # from the second marker to the end, is the file without a number)
+    return totals[1] / (_COUNTED_PASSES * _COUNTED_MESSAGES)
 
 
 def callgrind(targets=tuple(_COUNTED)) -> dict[str, float]:
-    """Instructions per message of each counted path: the difference of a
-    run of 4 passes and one of 1 pass over the same input, divided by the
-    messages of 3 passes, so start-up, input making and making the streams
-    (four in both runs) cancel out.  The garbage collector is off during the
-    passes and hashing is seeded, so the counts repeat."""
-    return {target: (_instructions(target, 4) - _instructions(target, 1))
-            / (3 * _COUNTED_MESSAGES) for target in targets}
+    """Instructions per message of each counted path (see _instructions);
+    the garbage collector is off during the passes and hashing is seeded,
+    so the counts repeat."""
+    return {target: _instructions(target) for target in targets}
 
 
 if __name__ == "__main__":
@@ -391,17 +461,20 @@ if __name__ == "__main__":
                         help="count instructions per PCMU message under valgrind (slow)")
     parser.add_argument("--only", nargs="*", choices=list(_COUNTED),
                         help="with --callgrind: just these paths")
-    parser.add_argument("--run", nargs=2, metavar=("TARGET", "COUNT"), help=argparse.SUPPRESS)
+    parser.add_argument("--run", metavar="TARGET", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
-        make, setup, run = _COUNTED[args.run[0]]
+        make, setup, run = _COUNTED[args.run]
         data = make(_COUNTED_MESSAGES)
-        states = [setup() for _ in range(4)]     # made in every run: they cancel out
+        warm, *states = [setup() for _ in range(1 + _COUNTED_PASSES)]
+        run(data, warm)         # specialisation, caches, lazy imports: not counted
         import gc
         gc.collect()
-        gc.disable()    # collections would count more in the longer run, by heap size
-        for state in states[:int(args.run[1])]:
+        gc.disable()
+        os.getppid()            # the markers callgrind dumps at
+        for state in states:
             run(data, state)
+        os.getppid()
     elif args.callgrind:
         counts = callgrind(tuple(args.only or _COUNTED))
         for target, ir in counts.items():
@@ -409,6 +482,9 @@ if __name__ == "__main__":
         for peer, ours in (("peer-inbound", "feed"), ("peer-outbound", "play")):
             if peer in counts and ours in counts:
                 print(f"{ours}: {counts[peer] / counts[ours]:.2f}x fewer than the peer")
+        if "server-echo" in counts:
+            print("server-echo: one media message through the server's handler, the echo "
+                  "app (play at 16 kHz) and its PCMU answer, no WebSocket library")
     else:
         from report import print_rows
         print_rows(rows(quick=False))
