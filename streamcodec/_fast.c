@@ -6,7 +6,8 @@
  * 20 ms frame, while audioop's functions are a single C-API call.  This
  * module gives the hottest small calls that shape: Decoder.decode and
  * decode_into, Encoder.encode and encode_into, Resampler.process,
- * transcode and the four G.711 functions of streamcodec.audioop.
+ * transcode and the four G.711 functions of streamcodec.audioop; and per
+ * WebSocket message, MediaStream.feed and MediaStream.play (StreamBase).
  *
  * It holds no codec.  It calls the very functions of csrc/ that the cffi
  * extension _core was built from, through their addresses, which the
