@@ -728,8 +728,29 @@ static PyObject *int_or_none(int64_t v)
     return PyLong_FromLongLong(v);
 }
 
+/* The stream_id of the message the last sc_frame_media_in() read (new
+ * reference): the expected text when it matched, else read from `msg`. */
+static PyObject *stream_id_value(const FastStream *s, const char *msg)
+{
+    const sc_frame_in *f = s->in;
+    PyObject *text = f->stream_id_same ? s->stream_id_text : NULL;
+    if (text || f->stream_id_off < 0) {
+        text = text ? text : Py_None;
+        Py_INCREF(text);
+        return text;
+    }
+    return PyUnicode_DecodeASCII(msg + f->stream_id_off, (Py_ssize_t)f->stream_id_len, NULL);
+}
+
+static PyObject *new_ref(PyObject *o)
+{
+    Py_XINCREF(o);
+    return o;
+}
+
 /* The Media event of the frame the last sc_frame_media_in() delivered;
- * `msg` is that message's text. */
+ * `msg` is that message's text.  Each field's value is made as it is set,
+ * so a failure part-way leaves nothing behind but the event it frees. */
 static PyObject *stream_media(FastStream *s, const char *msg)
 {
     const sc_frame_in *f = s->in;
@@ -737,27 +758,16 @@ static PyObject *stream_media(FastStream *s, const char *msg)
     PyObject *event = tp_new((PyTypeObject *)s->media_type, empty_tuple, NULL);
     if (!event)
         return NULL;
-    PyObject *track = PyTuple_GetItem(s->tracks, (Py_ssize_t)f->track);
-    PyObject *stream_id;
-    if (f->stream_id_same && s->stream_id_text)
-        stream_id = s->stream_id_text, Py_INCREF(stream_id);
-    else if (f->stream_id_off < 0)
-        stream_id = Py_None, Py_INCREF(stream_id);
-    else
-        stream_id = PyUnicode_DecodeASCII(msg + f->stream_id_off,
-                                          (Py_ssize_t)f->stream_id_len, NULL);
-    Py_XINCREF(track);
-    Py_INCREF(Py_False);
-    if (set_field(event, s_track, track) < 0
+    if (set_field(event, s_track, new_ref(PyTuple_GetItem(s->tracks, (Py_ssize_t)f->track))) < 0
         || set_field(event, s_chunk, PyLong_FromLongLong(f->chunk)) < 0
         || set_field(event, s_timestamp, int_or_none(f->timestamp)) < 0
         || set_field(event, s_payload, PyBytes_FromStringAndSize(
                (const char *)f->payload, (Py_ssize_t)f->payload_len)) < 0
         || set_field(event, s_sequence_number, int_or_none(f->sequence_number)) < 0
-        || set_field(event, s_stream_id, stream_id) < 0
+        || set_field(event, s_stream_id, stream_id_value(s, msg)) < 0
         || set_field(event, s_pcm, PyBytes_FromStringAndSize(
                (const char *)f->pcm, (Py_ssize_t)(2 * f->samples))) < 0
-        || set_field(event, s_concealed, Py_False) < 0) {
+        || set_field(event, s_concealed, PyBool_FromLong(0)) < 0) {
         Py_DECREF(event);
         return NULL;
     }
