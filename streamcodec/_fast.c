@@ -90,16 +90,11 @@ static PyObject *s_track, *s_chunk, *s_timestamp, *s_payload, *s_sequence_number
                 *s_stream_id, *s_pcm, *s_concealed;
 static PyObject *empty_tuple;
 
-/* Call fallback `which` with the arguments as given (keywords included). */
-static PyObject *call_fallback(int which, PyObject *const *args, Py_ssize_t nargs,
-                               PyObject *kwnames)
+/* fn(*args, **kwargs) from a vectorcall's arguments (kwnames may be NULL):
+ * the one place the fallbacks' calls are built. */
+static PyObject *call_with(PyObject *fn, PyObject *const *args, Py_ssize_t nargs,
+                           PyObject *kwnames)
 {
-    PyObject *fn = fallbacks[which];
-    if (!fn) {
-        PyErr_Format(PyExc_RuntimeError, "streamcodec._fast: no Python implementation "
-                     "of %s registered", fallback_names[which]);
-        return NULL;
-    }
     Py_ssize_t nkw = kwnames ? PyTuple_Size(kwnames) : 0;
     PyObject *tuple = PyTuple_New(nargs);
     if (!tuple)
@@ -124,6 +119,19 @@ static PyObject *call_fallback(int which, PyObject *const *args, Py_ssize_t narg
     Py_DECREF(tuple);
     Py_XDECREF(kwargs);
     return result;
+}
+
+/* Call fallback `which` with the arguments as given (keywords included). */
+static PyObject *call_fallback(int which, PyObject *const *args, Py_ssize_t nargs,
+                               PyObject *kwnames)
+{
+    PyObject *fn = fallbacks[which];
+    if (!fn) {
+        PyErr_Format(PyExc_RuntimeError, "streamcodec._fast: no Python implementation "
+                     "of %s registered", fallback_names[which]);
+        return NULL;
+    }
+    return call_with(fn, args, nargs, kwnames);
 }
 
 #define FASTCALL(f) (PyCFunction)(void (*)(void))(f)
@@ -174,24 +182,14 @@ static int overlap(const void *a, Py_ssize_t na, const void *b, Py_ssize_t nb)
     return x < y + (uintptr_t)nb && y < x + (uintptr_t)na;
 }
 
-/* self.<name>(*args) */
+/* self.<name>(*args, **kwargs) from a vectorcall's arguments. */
 static PyObject *call_method(PyObject *self, PyObject *name, PyObject *const *args,
-                             Py_ssize_t nargs)
+                             Py_ssize_t nargs, PyObject *kwnames)
 {
     PyObject *fn = PyObject_GetAttr(self, name);
     if (!fn)
         return NULL;
-    PyObject *tuple = PyTuple_New(nargs);
-    if (!tuple) {
-        Py_DECREF(fn);
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < nargs; i++) {
-        Py_INCREF(args[i]);
-        PyTuple_SetItem(tuple, i, args[i]);
-    }
-    PyObject *result = PyObject_Call(fn, tuple, NULL);
-    Py_DECREF(tuple);
+    PyObject *result = call_with(fn, args, nargs, kwnames);
     Py_DECREF(fn);
     return result;
 }
@@ -346,7 +344,7 @@ static PyObject *decoder_decode_into(PyObject *self, PyObject *const *args, Py_s
         return call_failed(self, s_decode_failed, n, len);
     return PyLong_FromLongLong(n);
 other:
-    return call_method(self, s_decode_into_other, args, nargs);
+    return call_method(self, s_decode_into_other, args, nargs, NULL);
 }
 
 static PyMethodDef decoder_methods[] = {
@@ -480,7 +478,7 @@ static PyObject *encoder_encode_into(PyObject *self, PyObject *const *args, Py_s
         return call_failed(self, s_encode_failed, got, n);
     return PyLong_FromLongLong(got);
 other:
-    return call_method(self, s_encode_into_other, args, nargs);
+    return call_method(self, s_encode_into_other, args, nargs, NULL);
 }
 
 static PyMemberDef encoder_members[] = {
@@ -836,44 +834,19 @@ static PyObject *stream_feed_one(PyObject *self, PyObject *message)
     return stream_step(self, message, &media);
 }
 
-/* self.<name>(*args, **kwargs) from a vectorcall's arguments. */
-static PyObject *call_method_kw(PyObject *self, PyObject *name, PyObject *const *args,
-                                Py_ssize_t nargs, PyObject *kwnames)
-{
-    if (!kwnames)
-        return call_method(self, name, args, nargs);
-    PyObject *fn = PyObject_GetAttr(self, name);
-    PyObject *tuple = fn ? PyTuple_New(nargs) : NULL;
-    PyObject *kwargs = tuple ? PyDict_New() : NULL;
-    if (!kwargs) {
-        Py_XDECREF(fn);
-        Py_XDECREF(tuple);
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < nargs; i++) {
-        Py_INCREF(args[i]);
-        PyTuple_SetItem(tuple, i, args[i]);
-    }
-    PyObject *result = NULL;
-    Py_ssize_t nkw = PyTuple_Size(kwnames);
-    for (Py_ssize_t i = 0; i < nkw; i++) {
-        if (PyDict_SetItem(kwargs, PyTuple_GetItem(kwnames, i), args[nargs + i]) < 0)
-            goto done;
-    }
-    result = PyObject_Call(fn, tuple, kwargs);
-done:
-    Py_DECREF(fn);
-    Py_DECREF(tuple);
-    Py_DECREF(kwargs);
-    return result;
-}
-
 static PyObject *stream_play(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
                              PyObject *kwnames)
 {
     FastStream *s = (FastStream *)self;
     PyObject *rate = Py_None;
     Py_ssize_t nkw = kwnames ? PyTuple_Size(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nkw; i++) {   /* named as play(), not as its Python path */
+        PyObject *name = PyTuple_GetItem(kwnames, i);
+        if (PyUnicode_Compare(name, s_rate) != 0 && PyUnicode_CompareWithASCIIString(name, "pcm")) {
+            PyErr_Format(PyExc_TypeError, "play() got an unexpected keyword argument %R", name);
+            return NULL;
+        }
+    }
     if (nargs == 1 && nkw == 1 && PyUnicode_Compare(PyTuple_GetItem(kwnames, 0), s_rate) == 0)
         rate = args[1];
     else if (nargs == 2 && !nkw)
@@ -914,7 +887,7 @@ static PyObject *stream_play(PyObject *self, PyObject *const *args, Py_ssize_t n
     PyList_SetItem(frames, 0, text);
     return frames;
 other:
-    return call_method_kw(self, s_play_other, args, nargs, kwnames);
+    return call_method(self, s_play_other, args, nargs, kwnames);
 }
 
 static PyMemberDef stream_members[] = {

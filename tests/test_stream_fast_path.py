@@ -209,6 +209,10 @@ def test_play_routing(monkeypatch):
         stream.play("not pcm")
     with pytest.raises(TypeError):
         stream.play(frame, 8000, 1)
+    with pytest.raises(TypeError, match=r"^play\(\) got an unexpected keyword argument 'volume'"):
+        stream.play(frame, volume=2)
+    other = telnyx.MediaStream()
+    assert len(other.play(pcm=bytes(320), rate=8000)) == 1        # keywords as documented
 
 
 def test_mp3_stream_play_is_refused_by_the_python_path():

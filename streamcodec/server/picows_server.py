@@ -101,15 +101,8 @@ def _define_listener() -> Any:
                 try:
                     self._on_message(frame.get_payload_as_bytes())
                 finally:
-                    if frame.last_in_buffer:     # _end_pass, inlined for this case
-                        self._in_pass = False
-                        held = self._held
-                        if held:
-                            self._held = []
-                            if len(held) == 1:
-                                ws.send(TEXT, held[0])
-                            else:
-                                self._write_now(held)
+                    if frame.last_in_buffer:
+                        self._end_pass()
                 return
             try:
                 if kind is TEXT or kind is BINARY:
