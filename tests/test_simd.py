@@ -164,6 +164,24 @@ def test_unknown_level_warns_and_uses_the_detected_one():
     assert "'avx1024' ignored" in proc.stdout
 
 
+def test_version_names_the_level_and_the_kernels():
+    env = dict(os.environ)
+    env.pop(_simd.ENV_VAR, None)
+    proc = subprocess.run([sys.executable, "-m", "streamcodec", "--version"], env=env,
+                          capture_output=True, text=True, check=True,
+                          cwd=os.path.dirname(__file__))
+    version, simd = proc.stdout.splitlines()
+    assert version == f"streamcodec {sc.__version__}"
+    kernels = ", ".join(f"{family} {lvl}" for family, lvl in INFO.kernels.items())
+    assert simd == (f"SIMD: {INFO.detected} on {INFO.arch} (CPU supports {INFO.detected}); "
+                    f"kernels: {kernels}")
+    capped = subprocess.run([sys.executable, "-m", "streamcodec", "--version"],
+                            env=dict(env, **{_simd.ENV_VAR: "baseline"}), capture_output=True,
+                            text=True, check=True, cwd=os.path.dirname(__file__)).stdout
+    assert "SIMD: baseline on" in capped and "STREAMCODEC_SIMD='baseline'" in capped
+    assert "g711 baseline, resample baseline, g722 baseline, base64 baseline" in capped
+
+
 def test_level_names_round_trip_and_bad_ones_are_refused():
     for i, name in enumerate(INFO.levels):
         assert ffi.string(lib.sc_cpu_level_name(i)).decode() == name
