@@ -21,7 +21,7 @@ import harness  # noqa: E402
 
 #: Mutated inputs per target: what keeps each target near a second here.
 MUTATIONS = {"feed": 250, "diff": 250, "decode": 400, "encode": 150, "resample": 150,
-             "amrwb": 1500}
+             "amrwb": 1500, "simd": 150}
 
 
 @pytest.mark.parametrize("target", sorted(MUTATIONS))
