@@ -163,6 +163,17 @@ def cache_dir() -> str:
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "streamcodec")
 
 
+def clean_copy(dest: str) -> str:
+    """A copy of the checkout's sources at dest, without build/ and venvs:
+    setuptools reuses the objects in an in-tree build/ directory even when
+    they were compiled against other codec headers (another prefix)."""
+    import shutil
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(ROOT, dest, ignore=shutil.ignore_patterns(
+        "build", ".venv*", ".git", "*.egg-info", "__pycache__", "dist", "demo-out"))
+    return dest
+
+
 def make_venv(path: str, install: list[str], env: dict | None = None) -> str:
     """A venv at path with numpy and `install` (pip arguments); its python."""
     python = os.path.join(path, "bin", "python")
@@ -184,11 +195,13 @@ def build_all(workdir: str, debian: bool) -> dict[str, str]:
     run(["bash", os.path.join(ROOT, "scripts", "build-codec-libs.sh"), gcc_prefix],
         env=dict(os.environ, CC="gcc"))
     print("installing the gcc build ...", file=sys.stderr, flush=True)
-    builds["gcc"] = make_venv(os.path.join(workdir, "gcc"), [ROOT],
+    src = clean_copy(os.path.join(workdir, "src"))
+    builds["gcc"] = make_venv(os.path.join(workdir, "gcc"), [src],
                               {"CC": "gcc", "STREAMCODEC_CODEC_PREFIX": gcc_prefix})
     if debian:
         print("installing the gcc build on Debian's libraries ...", file=sys.stderr, flush=True)
-        builds["gcc-debian"] = make_venv(os.path.join(workdir, "gcc-debian"), [ROOT],
+        src = clean_copy(os.path.join(workdir, "src"))
+        builds["gcc-debian"] = make_venv(os.path.join(workdir, "gcc-debian"), [src],
                                          {"CC": "gcc", "STREAMCODEC_CODEC_PREFIX": "system"})
     print("building the wheel (zig cc) ...", file=sys.stderr, flush=True)
     wheelhouse = os.path.join(workdir, "wheelhouse")
