@@ -216,6 +216,7 @@ class Unknown:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+#: Any frame :func:`parse` returns.
 Event = Union[Connected, Start, Media, Dtmf, Mark, Error, Stop, Unknown]
 
 

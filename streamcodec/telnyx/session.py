@@ -305,6 +305,7 @@ class MediaStream(_fast.StreamBase):
                  mp3: bool = False, *, conceal_limit: int = 10, max_jump: int = 500,
                  strict: bool = False, mp3_interval: float = 1.0,
                  clock: Callable[[], float] = time.monotonic, l16_byteorder: str = "big"):
+        #: Rate of the decoded audio (``Media.pcm``), Hz.
         self.rate = _positive_int(rate, "rate")
         self.reorder_window = _count(reorder_window, "reorder_window")
         self.max_message_bytes = _positive_int(max_message_bytes, "max_message_bytes")
@@ -319,6 +320,7 @@ class MediaStream(_fast.StreamBase):
         self.mp3_interval = float(mp3_interval)
         self._clock = clock
         self.playback_codec = normalize_codec(playback_codec)
+        #: Rate :meth:`play` takes PCM at when none is given, Hz.
         self.playback_rate = _positive_int(playback_rate, "playback_rate")
         self.playback_ptime = _positive_int(playback_ptime, "playback_ptime")
         if self.playback_ptime % 20 or self.playback_ptime > _MAX_PTIME:
