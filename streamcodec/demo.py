@@ -197,8 +197,8 @@ def caller_audio(seconds: Optional[float] = None, seed: int = 0,
 
     ``file``: a 16-bit WAV of yours (mixed to mono, resampled to 16 kHz; its
     whole length, at most 60 s, or ``seconds`` of it).  Otherwise
-    ``seconds`` (default 3) of speech from espeak-ng (:func:`~streamcodec.
-    signals.espeak`), cut or padded to length, or of the built-in
+    ``seconds`` (default 3) of speech from espeak-ng
+    (:func:`~streamcodec.signals.espeak`), cut or padded to length, or of the built-in
     :func:`~streamcodec.signals.speech_like` signal when espeak-ng is
     missing or fails.
     """
