@@ -228,3 +228,20 @@ def test_wheel_gives_the_gcc_build_s_bytes(wheel, tmp_path):
     assert bits["zig"]["encoders"] == bits["gcc"]["encoders"]
     assert bits["zig"]["levels"] == bits["gcc"]["levels"]
     assert bits["zig"]["info"] == bits["gcc"]["info"]
+
+
+@pytest.mark.skipif(ARCH != "x86_64", reason="libopus's x86 kernels")
+def test_wheel_s_libopus_detects_the_cpu_itself_and_has_its_avx2_kernels(wheel):
+    """libopus's own run-time CPU detection (RTCD: x86cpu.o, which asks CPUID)
+    is built into the wheel's libopus with every kernel it chooses among,
+    AVX2 included (zig cc once failed configure's AVX2 probe, leaving the
+    AVX2 kernels to gcc builds only)."""
+    cb = _compare_builds()
+    (archive,) = sorted(glob.glob(os.path.join(cb.cache_dir(), "codec-libs",
+                                               f"{ARCH}-linux-gnu.2.28-zig*", "lib", "libopus.a")),
+                        key=os.path.getmtime)[-1:]
+    members = set(run(["ar", "t", archive], timeout=60).stdout.split())
+    for member in ("x86cpu.o", "x86_celt_map.o", "x86_silk_map.o", "pitch_sse4_1.o",
+                   "NSQ_del_dec_sse4_1.o", "pitch_avx.o", "NSQ_del_dec_avx2.o",
+                   "inner_product_FLP_avx2.o"):
+        assert member in members, member
