@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # scripts/test-aarch64.sh [--quick] [WHEEL]
+# scripts/test-aarch64.sh --qemu   (only step 2; prints qemu-aarch64's path)
 #
 # Tests the aarch64 wheel on this x86-64 Debian machine under qemu-user, with
 # an arm64 CPython unpacked from Debian's arm64 packages:
@@ -30,14 +31,15 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${STREAMCODEC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamcodec}"
 HERE="$CACHE/aarch64"
 X86_PYTHON="${STREAMCODEC_X86_PYTHON:-$ROOT/.venv/bin/python}"
-QUICK=0
+QUICK=0 QEMU_ONLY=0
 [ "${1:-}" = --quick ] && { QUICK=1; shift; }
+[ "${1:-}" = --qemu ] && { QEMU_ONLY=1; shift; }
 log() { echo "test-aarch64: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 start=$SECONDS
 mkdir -p "$HERE"
 [ "$(uname -m)" = x86_64 ] || die "this harness runs on x86-64 (it emulates aarch64)"
-[ -x "$X86_PYTHON" ] || die "$X86_PYTHON missing: run scripts/setup.sh (the x86-64 build to compare with)"
+[ "$QEMU_ONLY" = 1 ] || [ -x "$X86_PYTHON" ] || die "$X86_PYTHON missing: run scripts/setup.sh (the x86-64 build to compare with)"
 
 # The test files run under emulation.
 TEST_FILES=(tests/test_g711.py tests/test_g722.py tests/test_resample.py tests/test_codec_inputs.py
@@ -50,7 +52,9 @@ GUEST_PURE="opuslib"
 
 # 1. the wheel
 WHEEL_ARG="${1:-}"
-if [ -n "$WHEEL_ARG" ]; then
+if [ "$QEMU_ONLY" = 1 ]; then
+    WHEEL=/qemu-only/streamcodec-0-cp310-abi3-manylinux_2_28_aarch64.whl  # not used
+elif [ -n "$WHEEL_ARG" ]; then
     WHEEL="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 else
     bash "$ROOT/scripts/build-wheel.sh" "$HERE/dist" aarch64 >"$HERE/build-wheel.log" 2>&1 \
@@ -100,6 +104,7 @@ if [ -z "$QEMU" ]; then
         mv "$HERE/qemu/usr/bin/qemu-aarch64-static" "$QEMU" && rm -rf "$HERE/qemu/usr" "$HERE/qemu/deb"
     fi
 fi
+[ "$QEMU_ONLY" = 1 ] && { echo "$QEMU"; exit 0; }
 log "qemu: $QEMU ($("$QEMU" --version | head -n 1)), CPU ${QEMU_CPU:-neoverse-n1}"
 
 # python3, libstdc++ (numpy's wheels need it) and spandsp (test_g722.py's
