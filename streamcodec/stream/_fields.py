@@ -149,3 +149,13 @@ def rate_of(encoding: str) -> Optional[int]:
         if key.strip().lower() == "rate" and value.strip().isdigit():
             return int(value.strip())
     return None
+
+
+def mark_name(name: Any) -> str:
+    """A mark's name as JSON text; TypeError/ValueError for one that is not
+    a non-empty str."""
+    if not isinstance(name, str):
+        raise TypeError(f"mark name must be a str, not {type(name).__name__}")
+    if not name:
+        raise ValueError("mark name must not be empty")
+    return json.dumps(name)
