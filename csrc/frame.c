@@ -1,13 +1,14 @@
 #include "frame.h"
+#include "cpu.h"
 
 #include <string.h>
 
 /*
  * x86-64: the string scan uses SSE2 (part of the baseline ABI); the base64
- * decoder has an SSSE3 block loop, taken when the CPU has SSSE3 (checked
- * through the compiler's CPU model, set once by libgcc at load time).
+ * decoder has an SSSE3 block loop, installed by sc_base64_select() at the
+ * avx2 level and above of cpu.h (every CPU with AVX2 has SSSE3).
  */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(SC_NO_SIMD)
+#if defined(SC_CPU_X86)
 #define SC_FRAME_X86 1
 #include <immintrin.h>
 #endif
@@ -169,6 +170,23 @@ static size_t b64_decode_ssse3(const uint8_t *in, size_t n, uint8_t *out)
 }
 #endif
 
+/* The installed block loop (16 characters a step), or none: then every
+ * quad goes through the tables. */
+static size_t (*b64_decode_block)(const uint8_t *, size_t, uint8_t *);
+
+int sc_base64_select(int level)
+{
+#ifdef SC_FRAME_X86
+    if (level >= SC_CPU_AVX2) {
+        b64_decode_block = b64_decode_ssse3;
+        return SC_CPU_AVX2;
+    }
+#endif
+    (void)level;
+    b64_decode_block = NULL;
+    return SC_CPU_BASELINE;
+}
+
 static int64_t b64_decode(const uint8_t *SC_RESTRICT in, size_t n, uint8_t *SC_RESTRICT out)
 {
     if (n % 4)
@@ -178,12 +196,10 @@ static int64_t b64_decode(const uint8_t *SC_RESTRICT in, size_t n, uint8_t *SC_R
     size_t full = n - 4; /* every quad but the last has no padding */
     size_t o = 0, start = 0;
     uint32_t bad = 0;
-#ifdef SC_FRAME_X86
-    if (full >= 16 && __builtin_cpu_supports("ssse3")) {
-        start = b64_decode_ssse3(in, full, out);
+    if (full >= 16 && b64_decode_block) {
+        start = b64_decode_block(in, full, out);
         o = start / 4 * 3;
     }
-#endif
     for (size_t i = start; i < full; i += 4, o += 3) {
         uint32_t v = b64_d0[in[i]] | b64_d1[in[i + 1]] | b64_d2[in[i + 2]] | b64_d3[in[i + 3]];
         bad |= v;
