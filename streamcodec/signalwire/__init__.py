@@ -21,7 +21,7 @@ from ..stream import (
     TrackStats,
     Unknown,
 )
-from .session import MediaStream, codec_attribute
+from .session import MediaStream, codec_attribute, parse_frame
 
 __all__ = [
     "Connected",
@@ -39,4 +39,5 @@ __all__ = [
     "TrackStats",
     "Unknown",
     "codec_attribute",
+    "parse_frame",
 ]

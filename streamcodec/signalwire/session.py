@@ -13,8 +13,9 @@ from typing import Optional
 
 from ..stream.events import Start
 from ..twilio.session import MediaStream as _TwilioStream
+from ..twilio.session import parse_frame
 
-__all__ = ["MediaStream", "codec_attribute"]
+__all__ = ["MediaStream", "codec_attribute", "parse_frame"]
 
 #: The codecs and rates SignalWire streams offer.
 _OFFERED = {("PCMU", 8000), ("PCMA", 8000), ("G722", 16000), ("L16", 8000), ("L16", 16000),

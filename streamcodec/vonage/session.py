@@ -183,14 +183,33 @@ class MediaStream(_CoreStream):
         """
         if isinstance(message, str):
             return self._feed_other(message)
-        if not isinstance(message, (bytes, bytearray, memoryview)):
-            raise TypeError(f"message must be str or bytes, not {type(message).__name__}")
-        return self._audio(message)
+        return self.feed_audio(message)
 
     def _feed_one(self, message: Message) -> Union[Media, list[Event]]:  # type: ignore[override]
-        return self.feed(message)
+        # the server's text path: transports that read text as bytes (picows)
+        # hand binary messages to feed_audio themselves
+        return self._feed_other(message)
 
-    def _audio(self, message: Union[bytes, bytearray, memoryview]) -> list[Event]:
+    def feed_audio(self, message: Union[bytes, bytearray, memoryview]) -> list[Event]:
+        """Handle one binary WebSocket message: one frame of audio.
+
+        Parameters
+        ----------
+        message : bytes, bytearray or memoryview
+            Raw 16-bit little-endian PCM at the stream's rate.
+
+        Returns
+        -------
+        list of events
+            Its :class:`~streamcodec.stream.Media` (none for an empty one).
+
+        Raises
+        ------
+        ProtocolError
+            Before ``websocket:connected``, or longer than ``max_message_bytes``.
+        """
+        if not isinstance(message, (bytes, bytearray, memoryview)):
+            raise TypeError(f"message must be str or bytes, not {type(message).__name__}")
         data = bytes(message)
         if len(data) > self.max_message_bytes:
             return self._reject(len(data))
