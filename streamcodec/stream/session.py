@@ -374,10 +374,12 @@ class MediaStream(_fast.StreamBase):
         # and buffers reused by every message.
         self._in = ffi.new("sc_frame_in *")
         self._in_outputs = ffi.buffer(self._in)
-        self._keys = [ffi.new("char[]", key.encode()) for key in
-                      (self._STREAM_ID_KEY, self._SEQUENCE_KEY)]   # kept alive here
-        self._in.id_key, self._in.id_key_len = self._keys[0], len(self._STREAM_ID_KEY)
-        self._in.seq_key, self._in.seq_key_len = self._keys[1], len(self._SEQUENCE_KEY)
+        if (self._STREAM_ID_KEY, self._SEQUENCE_KEY) != ("stream_id", "sequence_number"):
+            # NULL keys: the scanner's own (Telnyx's), compared as literals
+            self._keys = [ffi.new("char[]", key.encode()) for key in
+                          (self._STREAM_ID_KEY, self._SEQUENCE_KEY)]   # kept alive here
+            self._in.id_key, self._in.id_key_len = self._keys[0], len(self._STREAM_ID_KEY)
+            self._in.seq_key, self._in.seq_key_len = self._keys[1], len(self._SEQUENCE_KEY)
         # Media payloads are 20-100 ms; a rarer larger one takes the general path.
         payload_cap = min(self.max_message_bytes * 3 // 4 + 3, _FAST_PAYLOAD)
         self._payload = ffi.new("uint8_t[]", payload_cap)
