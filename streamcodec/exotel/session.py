@@ -212,6 +212,7 @@ class MediaStream(_CoreStream):
     _SEQUENCE_KEY = "sequence_number"
     _FIRST_CHUNK = 1
     _MAX_PTIME = 30000
+    _FOLLOW_START = True
     _CARRIER = "Exotel"
     _ADDRESSED = True
 
@@ -235,9 +236,6 @@ class MediaStream(_CoreStream):
             raise ValueError(f"playback_ptime={self.playback_ptime} makes {size}-byte messages; "
                              "Exotel takes 3200 to 100000 bytes, a multiple of 320")
 
-    def _begin(self, start: Start) -> None:
-        super()._begin(start)
-        self._follow_start(self.codec, start.media_format.sample_rate)
 
     def _parse_frame(self, frame: dict) -> Event:
         return parse_frame(frame)

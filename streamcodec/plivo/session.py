@@ -171,6 +171,7 @@ class MediaStream(_CoreStream):
     _SEQUENCE_KEY = "sequenceNumber"
     _FIRST_CHUNK = 1
     _MAX_PTIME = 30000
+    _FOLLOW_START = True
     _CARRIER = "Plivo"
     def __init__(self, rate: int = 16000, reorder_window: int = 3,
                  max_message_bytes: int = 1 << 18, playback_ptime: int = 20, *,
@@ -187,9 +188,6 @@ class MediaStream(_CoreStream):
             raise ValueError(f"Plivo plays audio/x-mulaw at 8000 Hz or audio/x-l16 at 8000 or "
                              f"16000 Hz, not {self.playback_codec} at {self.playback_rate} Hz")
 
-    def _begin(self, start: Start) -> None:
-        super()._begin(start)
-        self._follow_start(self.codec, start.media_format.sample_rate)
 
     def _parse_frame(self, frame: dict) -> Event:
         return parse_frame(frame)

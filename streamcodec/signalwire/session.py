@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..stream.events import Start
 from ..twilio.session import MediaStream as _TwilioStream
 from ..twilio.session import parse_frame
 
@@ -91,6 +90,7 @@ class MediaStream(_TwilioStream):
     (:class:`streamcodec.twilio.MediaStream`).
     """
 
+    _FOLLOW_START = True
     _CARRIER = "SignalWire"
 
     def __init__(self, rate: int = 16000, reorder_window: int = 3,
@@ -106,6 +106,3 @@ class MediaStream(_TwilioStream):
             conceal_limit=conceal_limit, max_jump=max_jump, strict=strict,
             l16_byteorder=l16_byteorder, concealment=concealment)
 
-    def _begin(self, start: Start) -> None:
-        super()._begin(start)
-        self._follow_start(self.codec, start.media_format.sample_rate)

@@ -621,13 +621,23 @@ class MediaStream(_fast.StreamBase):
             self.rejected += 1
             raise ProtocolError(f"cannot decode {codec} at {fmt.sample_rate} Hz to PCM at "
                                 f"{self.rate} Hz: {exc}") from None
+        plan = None
+        if self._FOLLOW_START:
+            try:
+                plan = self._plan_playback(codec, fmt.sample_rate)
+            except ValueError as exc:
+                self.rejected += 1
+                raise ProtocolError(f"cannot play {codec} at {fmt.sample_rate} Hz back to "
+                                    f"{self._CARRIER}: {exc}") from None
         self.start, self.codec, self._decoder_options = start, codec, options
         self._fec = codec == "OPUS"
         self._tracks = {}
         for i in range(len(_FAST_TRACKS)):
             self._in.decoders[i] = ffi.NULL   # C leaves a track alone without one
         self._set_stream_id(start.stream_id)
-        if self._encoder is not None:
+        if plan is not None:
+            self._apply_playback(plan)        # sets the head too
+        elif self._encoder is not None:
             self._set_head()
 
     def _l16_options(self, codec_rate: int) -> dict[str, Any]:
@@ -1144,27 +1154,37 @@ class MediaStream(_fast.StreamBase):
             raise ValueError(f"{self._CARRIER} messages name the stream: feed the start frame "
                              "(or call configure(..., stream_id=...)) before playing")
 
-    def _follow_start(self, codec: str, rate: int) -> None:
-        """Play in ``codec`` at ``rate`` from now on (carriers whose playback
-        format is the stream's, as ``start`` announces it); nothing changes
-        when it already is.  A PCM rate given to :meth:`play` before stays."""
-        codec = normalize_codec(codec)
+    #: Whether playback takes the format ``start`` announces (SignalWire,
+    #: Plivo, Exotel, Vonage: the stream's codec is the same both ways).
+    _FOLLOW_START = False
+
+    def _plan_playback(self, codec: str, rate: int) -> Optional[tuple]:
+        """How to play ``codec`` at ``rate`` (the format ``start``
+        announced): the new settings and encoder, built and checked with
+        nothing of the session changed; None when they are the current
+        ones.  ValueError when the carrier cannot play it."""
         # G.711 is 8 kHz, G.722 16 kHz whatever the start says (G.722's RTP
         # clock is 8000)
         rate = {"PCMU": 8000, "PCMA": 8000, "G722": 16000}.get(codec, rate)
         if (codec, rate) == (self.playback_codec, self.playback_rate) or self._encoder is None:
-            return
+            return None
         old = (self.playback_codec, self.playback_rate, self.playback_ptime)
-        follow = self._encoder_rate == self.playback_rate
-        self.playback_codec, self.playback_rate = codec, rate
-        self.playback_ptime = self._ptime_for(codec, rate, self._ptime_asked)
+        # a PCM rate given to play() before stays; the default follows
+        pcm_rate = rate if self._encoder_rate == self.playback_rate else self._encoder_rate
         try:
+            self.playback_codec, self.playback_rate = codec, rate
+            self.playback_ptime = self._ptime_for(codec, rate, self._ptime_asked)
             self._check_playback_rate()
             self._check_framing()
-            self._set_encoder(rate if follow else self._encoder_rate)
-        except ValueError as exc:
+            plan = (codec, rate, self.playback_ptime, pcm_rate, self._new_encoder(pcm_rate))
+        finally:
             self.playback_codec, self.playback_rate, self.playback_ptime = old
-            raise ProtocolError(f"cannot play {codec} at {rate} Hz: {exc}") from None
+        return plan
+
+    def _apply_playback(self, plan: tuple) -> None:
+        codec, rate, ptime, pcm_rate, chain = plan
+        self.playback_codec, self.playback_rate, self.playback_ptime = codec, rate, ptime
+        self._set_encoder(pcm_rate, chain)
 
     def _ptime_for(self, codec: str, rate: int, asked: Optional[int]) -> int:
         """The playback ptime for ``codec`` at ``rate`` (``asked``: the

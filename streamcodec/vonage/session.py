@@ -142,6 +142,7 @@ class MediaStream(_CoreStream):
     ``websocket:cleared`` gives the cleared marks of the dropped audio.
     """
 
+    _FOLLOW_START = True
     _CARRIER = "Vonage"
 
     def __init__(self, rate: int = 16000, *, content_type: str = "audio/l16;rate=16000",
@@ -246,7 +247,6 @@ class MediaStream(_CoreStream):
     def _handle(self, event: Event) -> list[Event]:
         if isinstance(event, Start):
             self._begin(event)
-            self._follow_start("L16", event.media_format.sample_rate)
             self._frames_in = 0
             return [event]
         if isinstance(event, Unknown) and event.event == "websocket:cleared":
