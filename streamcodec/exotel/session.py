@@ -17,13 +17,13 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping, Optional
 
-from ..stream._fields import codec_of, decode_payload, integer, mark_name, obj, rate_of, text
+from ..stream._fields import (codec_of, integer, mapping, mark_name, media_event, obj,
+                              rate_of, text)
 from ..stream.events import (
     Connected,
     Dtmf,
     Event,
     Mark,
-    Media,
     MediaFormat,
     ProtocolError,
     Start,
@@ -71,30 +71,13 @@ def _start(frame: dict) -> Start:
     start = obj(frame, "start", "start")
     stream_id, seq = _ids(frame)
     fmt, codec = _format(start)
-    params = start.get("custom_parameters")
-    if params is None:
-        params = {}
-    elif not isinstance(params, dict):
-        raise ProtocolError("field 'start.custom_parameters' must be an object, "
-                            f"got {type(params).__name__}")
     return Start(media_format=fmt,
                  stream_id=text(start, "stream_sid", "start.stream_sid") or stream_id,
                  sequence_number=seq, from_=text(start, "from", "start.from"),
-                 to=text(start, "to", "start.to"), custom_parameters=dict(params), raw=frame,
+                 to=text(start, "to", "start.to"), raw=frame,
+                 custom_parameters=mapping(start, "custom_parameters", "start.custom_parameters"),
                  call_id=text(start, "call_sid", "start.call_sid"),
                  account_id=text(start, "account_sid", "start.account_sid"), codec=codec)
-
-
-def _media(frame: dict) -> Media:
-    media = obj(frame, "media", "media")
-    stream_id, seq = _ids(frame)
-    if "payload" not in media:
-        raise ProtocolError("field 'media.payload' is missing")
-    return Media(track=text(media, "track", "media.track") or "inbound",
-                 chunk=integer(media, "chunk", "media.chunk", required=True),
-                 timestamp=integer(media, "timestamp", "media.timestamp"),
-                 payload=decode_payload(media["payload"]), sequence_number=seq,
-                 stream_id=stream_id)
 
 
 def _dtmf(frame: dict) -> Dtmf:
@@ -125,7 +108,7 @@ def _stop(frame: dict) -> Stop:
 _PARSERS = {
     "connected": lambda frame: Connected(raw=frame),
     "start": _start,
-    "media": _media,
+    "media": lambda frame: media_event(frame, *_ids(frame)),
     "dtmf": _dtmf,
     "mark": _mark,
     "stop": _stop,

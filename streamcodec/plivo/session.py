@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping, Optional
 
-from ..stream._fields import codec_of, decode_payload, integer, mark_name, obj, rate_of, text
+from ..stream._fields import (codec_of, integer, mark_name, media_event, obj, rate_of,
+                              string_list, text)
 from ..stream.events import (
     Dtmf,
     Event,
     Mark,
-    Media,
     MediaFormat,
     ProtocolError,
     Start,
@@ -48,18 +48,13 @@ def _start(frame: dict) -> Start:
     rate = integer(fmt, "sampleRate", "start.mediaFormat.sampleRate", required=True)
     if rate <= 0:
         raise ProtocolError(f"field 'start.mediaFormat.sampleRate' must be positive, got {rate}")
-    tracks = start.get("tracks")
-    if tracks is None:
-        tracks = []
-    elif not isinstance(tracks, list) or not all(isinstance(t, str) for t in tracks):
-        raise ProtocolError("field 'start.tracks' must be a list of strings")
     headers = text(frame, "extra_headers", "extra_headers")
     return Start(media_format=MediaFormat(encoding=encoding, sample_rate=rate),
                  stream_id=text(start, "streamId", "start.streamId") or stream_id,
                  sequence_number=seq, custom_parameters=_extra_headers(headers), raw=frame,
                  call_id=text(start, "callId", "start.callId"),
                  account_id=text(start, "accountId", "start.accountId"),
-                 tracks=tuple(tracks), codec=codec_of(encoding))
+                 tracks=string_list(start, "tracks", "start.tracks"), codec=codec_of(encoding))
 
 
 def _extra_headers(headers: Optional[str]) -> dict[str, str]:
@@ -71,19 +66,6 @@ def _extra_headers(headers: Optional[str]) -> dict[str, str]:
         if sep and key.strip():
             out[key.strip()] = value.strip()
     return out
-
-
-def _media(frame: dict) -> Media:
-    media = obj(frame, "media", "media")
-    stream_id, seq = _ids(frame)
-    if "payload" not in media:
-        raise ProtocolError("field 'media.payload' is missing")
-    track = text(media, "track", "media.track")
-    return Media(track=track or "inbound",
-                 chunk=integer(media, "chunk", "media.chunk", required=True),
-                 timestamp=integer(media, "timestamp", "media.timestamp"),
-                 payload=decode_payload(media["payload"]), sequence_number=seq,
-                 stream_id=stream_id)
 
 
 def _dtmf(frame: dict) -> Dtmf:
@@ -104,7 +86,7 @@ def _stop(frame: dict) -> Stop:
     return Stop(stream_id=stream_id, sequence_number=seq, raw=frame)
 
 
-_PARSERS = {"start": _start, "media": _media, "dtmf": _dtmf, "playedStream": _played,
+_PARSERS = {"start": _start, "media": lambda frame: media_event(frame, *_ids(frame)), "dtmf": _dtmf, "playedStream": _played,
             "stop": _stop}
 
 

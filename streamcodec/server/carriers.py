@@ -3,6 +3,7 @@ telling it from the first messages (``--carrier auto``)."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Callable, Optional
 
 from ..stream._fields import codec_of
@@ -28,21 +29,9 @@ def parse_frame(carrier: str, frame: dict) -> Event:
 
 
 def _module(carrier: str) -> Any:
-    if carrier == "telnyx":
-        from .. import telnyx as module
-    elif carrier == "twilio":
-        from .. import twilio as module
-    elif carrier == "signalwire":
-        from .. import signalwire as module
-    elif carrier == "plivo":
-        from .. import plivo as module
-    elif carrier == "exotel":
-        from .. import exotel as module
-    elif carrier == "vonage":
-        from .. import vonage as module
-    else:
+    if carrier not in CARRIERS[1:]:
         raise ValueError(f"carrier must be one of {', '.join(CARRIERS[1:])}, not {carrier!r}")
-    return module
+    return importlib.import_module(f"streamcodec.{carrier}")
 
 
 def detect(frame: dict) -> Optional[str]:

@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping, Optional
 
-from ..stream._fields import codec_of, decode_payload, integer, mark_name, obj, text
+from ..stream._fields import (TRACK_NAMES, codec_of, integer, mapping, mark_name, media_event,
+                              obj, string_list, text)
 from ..stream.events import (
     Connected,
     Dtmf,
     Event,
     Mark,
-    Media,
     MediaFormat,
     ProtocolError,
     Start,
@@ -29,10 +29,6 @@ from ..stream.events import (
 from ..stream.session import MediaStream as _CoreStream
 
 __all__ = ["MediaStream", "parse_frame"]
-
-#: Track names of ``dtmf`` (and of ``<Start><Stream track>``) as the events'.
-_TRACKS = {"inbound_track": "inbound", "outbound_track": "outbound"}
-
 
 def _ids(frame: Mapping[str, Any]) -> tuple[Optional[str], Optional[int]]:
     return (text(frame, "streamSid", "streamSid"),
@@ -48,42 +44,19 @@ def _start(frame: dict) -> Start:
     channels = integer(fmt, "channels", "start.mediaFormat.channels")
     if rate <= 0:
         raise ProtocolError(f"field 'start.mediaFormat.sampleRate' must be positive, got {rate}")
-    params = start.get("customParameters")
-    if params is None:
-        params = {}
-    elif not isinstance(params, dict):
-        raise ProtocolError("field 'start.customParameters' must be an object, "
-                            f"got {type(params).__name__}")
-    tracks = start.get("tracks")
-    if tracks is None:
-        tracks = []
-    elif not isinstance(tracks, list) or not all(isinstance(t, str) for t in tracks):
-        raise ProtocolError("field 'start.tracks' must be a list of strings")
     return Start(
         media_format=MediaFormat(encoding=encoding, sample_rate=rate,
                                  channels=1 if channels is None else channels),
         stream_id=text(start, "streamSid", "start.streamSid") or stream_id,
         sequence_number=seq,
-        custom_parameters=dict(params),
+        custom_parameters=mapping(start, "customParameters", "start.customParameters"),
         raw=frame,
         call_id=text(start, "callSid", "start.callSid"),
         account_id=text(start, "accountSid", "start.accountSid"),
-        tracks=tuple(_TRACKS.get(t, t) for t in tracks),
+        tracks=tuple(TRACK_NAMES.get(t, t)
+                     for t in string_list(start, "tracks", "start.tracks")),
         codec=codec_of(encoding),
     )
-
-
-def _media(frame: dict) -> Media:
-    media = obj(frame, "media", "media")
-    stream_id, seq = _ids(frame)
-    if "payload" not in media:
-        raise ProtocolError("field 'media.payload' is missing")
-    track = text(media, "track", "media.track")
-    return Media(track="inbound" if track is None else _TRACKS.get(track, track),
-                 chunk=integer(media, "chunk", "media.chunk", required=True),
-                 timestamp=integer(media, "timestamp", "media.timestamp"),
-                 payload=decode_payload(media["payload"]), sequence_number=seq,
-                 stream_id=stream_id)
 
 
 def _dtmf(frame: dict) -> Dtmf:
@@ -115,7 +88,7 @@ def _stop(frame: dict) -> Stop:
 _PARSERS = {
     "connected": lambda frame: Connected(version=text(frame, "version", "version"), raw=frame),
     "start": _start,
-    "media": _media,
+    "media": lambda frame: media_event(frame, *_ids(frame)),
     "dtmf": _dtmf,
     "mark": _mark,
     "stop": _stop,
