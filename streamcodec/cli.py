@@ -89,6 +89,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         keyfile=args.keyfile, duration=args.duration,
         handler_options=dict(rate=args.rate, playback_codec=args.playback_codec,
                              playback_rate=args.playback_rate, auth_token=token,
+                             carrier=args.carrier, public_url=args.public_url,
                              max_message_bytes=args.max_message_bytes,
                              write_timeout=args.write_timeout, idle_timeout=args.idle_timeout))
     # Fail here, with a clear message, when the settings are wrong.
@@ -96,7 +97,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     CallHandler(app, **options.handler_options)
 
     def announce(url: str, how: str) -> None:
-        print(f"streamcodec serve: listening on {url} ({how}; app {options.app_name}, PCM at "
+        print(f"streamcodec serve: listening on {url} ({how}; carrier {args.carrier}; "
+              f"app {options.app_name}, PCM at "
               f"{args.rate} Hz, playback {args.playback_codec.upper()} at {args.playback_rate} Hz"
               f"{', auth token required' if token else ''}); GET /healthz answers 200; "
               f"Ctrl-C stops", flush=True)
@@ -240,6 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free)")
     p.add_argument("--auth-token", help="require this streaming auth token "
                    "(default $STREAMCODEC_AUTH_TOKEN, else none)")
+    p.add_argument("--carrier", default="auto",
+                   choices=["auto", "telnyx", "twilio", "signalwire", "plivo", "exotel", "vonage"],
+                   help="the carrier's dialect (default auto: told from the first messages)")
+    p.add_argument("--public-url", help="the server's URL as the carrier calls it "
+                   "(e.g. wss://voice.example.com), for request signatures")
     p.add_argument("--rate", type=int, default=16000, help="PCM rate the app receives (default 16000)")
     p.add_argument("--playback-codec", default="PCMU", help="bidirectionalCodec (default PCMU)")
     p.add_argument("--playback-rate", type=int, default=8000,
