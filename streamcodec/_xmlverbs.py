@@ -189,14 +189,16 @@ def status_callback(callback: Optional[str], method: Optional[str]) -> list[tupl
     return attrs
 
 
-def parameters(values: Optional[Mapping[str, Union[str, int, float]]]) -> list[Parameter]:
-    """``<Parameter>`` children from a mapping of name to value, in order."""
+def parameters(values: Optional[Mapping[str, Union[str, int, float]]],
+               kind: type[Parameter] = Parameter) -> list[Parameter]:
+    """``<Parameter>`` children (of class ``kind``) from a mapping of name to
+    value, in order."""
     if values is None:
         return []
     if not isinstance(values, Mapping):
         raise TypeError(
             f"parameters must be a mapping of name to value, not {type(values).__name__}")
-    return [Parameter(k, v) for k, v in values.items()]
+    return [kind(k, v) for k, v in values.items()]
 
 
 class Response(Element):

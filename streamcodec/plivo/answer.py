@@ -20,7 +20,8 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping, Optional, Union
 
-from .._xmlverbs import Element, Response, boolean, choice, nonempty, url as check_url
+from .. import _xmlverbs
+from .._xmlverbs import Element, boolean, choice, nonempty, url as check_url
 
 __all__ = ["CONTENT_TYPES", "Response", "Speak", "Stream", "extra_headers", "stream"]
 
@@ -30,6 +31,11 @@ METHODS = ("GET", "POST")
 CONTENT_TYPES = ("audio/x-l16;rate=8000", "audio/x-l16;rate=16000", "audio/x-mulaw;rate=8000")
 _ALNUM = re.compile(r"^[A-Za-z0-9]+$")
 _EXTRA_HEADERS_MAX = 512
+
+
+class Response(_xmlverbs.Response):
+    """``<Response>``: the Plivo XML document's root; :meth:`document` gives
+    the text with its XML declaration."""
 
 
 def extra_headers(headers: Union[str, Mapping[str, Union[str, int]]]) -> str:

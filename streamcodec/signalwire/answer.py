@@ -25,9 +25,9 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Optional
 
-from .._xmlverbs import Element, Parameter, Response, StopVerb, boolean, nonempty
+from .. import _xmlverbs
+from .._xmlverbs import Element, StopVerb, boolean, nonempty
 from ..twilio import answer as _twiml
-from ..twilio.answer import Say
 
 __all__ = [
     "Connect",
@@ -93,6 +93,20 @@ def codec_rate(codec: str) -> tuple[str, int, Optional[int]]:
     return canonical, hz, ptime
 
 
+class Parameter(_xmlverbs.Parameter):
+    """``<Parameter name value>``: a custom key-value pair delivered in the
+    ``start`` message's ``customParameters``."""
+
+
+class Response(_xmlverbs.Response):
+    """``<Response>``: the cXML document's root; :meth:`document` gives the
+    text with its XML declaration."""
+
+
+class Say(_twiml.Say):
+    """``<Say>``: speak a text."""
+
+
 class Stream(_twiml.Stream):
     """``<Stream>``: the WebSocket the call's audio goes to.
 
@@ -111,6 +125,8 @@ class Stream(_twiml.Stream):
         On a bidirectional stream, let SignalWire manage packet delays and
         bursts for a live feel instead of buffering.
     """
+
+    parameter_type = Parameter
 
     def __init__(self, url: Optional[str] = None, *, codec: Optional[str] = None,
                  auth_bearer_token: Optional[str] = None, realtime: Optional[bool] = None,

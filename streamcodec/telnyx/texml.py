@@ -21,10 +21,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional, Union
 
+from .. import _xmlverbs
 from .._xmlverbs import (
     Element,
-    Parameter,
-    Response,
     StopVerb,
     StreamVerb,
     choice as _choice,
@@ -63,6 +62,16 @@ def _rtp_only(mode: Optional[str], given_mode: Any, mode_field: str,
         if given is not None and mode != "rtp":
             raise ValueError(f"{key} is used only with {mode_field}='rtp' (got "
                              f"{mode_field}={given_mode!r}; Telnyx's default is mp3)")
+
+
+class Parameter(_xmlverbs.Parameter):
+    """``<Parameter name value>``: a custom key-value pair delivered in the
+    stream's ``start.custom_parameters``."""
+
+
+class Response(_xmlverbs.Response):
+    """``<Response>``: the TeXML document's root; :meth:`document` gives the
+    text with its XML declaration."""
 
 
 class Stream(Element):
@@ -139,7 +148,7 @@ class Stream(Element):
                 bidirectional_sampling_rate, BIDIRECTIONAL_RATES,
                 "bidirectional_sampling_rate"))))
         attrs += status_callback_attrs(status_callback, status_callback_method)
-        super().__init__(attrs, parameter_children(parameters))
+        super().__init__(attrs, parameter_children(parameters, Parameter))
 
 
 class Start(StreamVerb):

@@ -23,10 +23,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Optional, Union
 
+from .. import _xmlverbs
 from .._xmlverbs import (
     Element,
-    Parameter,
-    Response,
     StopVerb,
     StreamVerb,
     choice,
@@ -50,6 +49,16 @@ __all__ = [
 ]
 
 TRACKS = ("inbound_track", "outbound_track", "both_tracks")
+
+
+class Parameter(_xmlverbs.Parameter):
+    """``<Parameter name value>``: a custom key-value pair delivered in the
+    ``start`` message's ``customParameters``."""
+
+
+class Response(_xmlverbs.Response):
+    """``<Response>``: the TwiML document's root; :meth:`document` gives the
+    text with its XML declaration."""
 
 
 def stream_url(value: Any) -> str:
@@ -82,6 +91,7 @@ class Stream(Element):
     """
 
     tag = "Stream"
+    parameter_type: type[_xmlverbs.Parameter] = Parameter
 
     def __init__(self, url: Optional[str] = None, *, name: Optional[str] = None,
                  track: Optional[str] = None, status_callback: Optional[str] = None,
@@ -95,7 +105,7 @@ class Stream(Element):
         if track is not None:
             attrs.append(("track", choice(track, TRACKS, "track")))
         attrs += status_callback_attrs(status_callback, status_callback_method)
-        super().__init__(attrs, parameter_children(parameters))
+        super().__init__(attrs, parameter_children(parameters, self.parameter_type))
 
 
 class Start(StreamVerb):

@@ -96,7 +96,7 @@ class JwtAuth:
     api_key, application_id : str, optional
         When given, the token's claim of the same name must equal it.
     clock : callable, optional
-        Returns the time in Unix seconds (default :func:`time.time`).
+        Returns the time in Unix seconds (default ``time.time``).
     """
 
     def __init__(self, *, signature_secret: Optional[Union[str, bytes]] = None,
