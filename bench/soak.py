@@ -3,6 +3,7 @@ hostile clients, against ``streamcodec serve`` in its own process.
 
     python bench/soak.py                       # 200 calls x 60 s (the issue's figure)
     python bench/soak.py --calls 100 --seconds 30 --procs 2
+    python bench/soak.py --calls 20 --seconds 10 --procs 2 --pause-clients 4   # callers frozen 4 s
 
 Healthy calls are :func:`streamcodec.simulate.simulate_call` in real time,
 codecs mixed (PCMU PCMA G722 OPUS AMR-WB L16), 3 % loss and 2 % reordering,
@@ -193,13 +194,14 @@ async def _worker_calls(url: str, first: int, count: int, seconds: float, ramp: 
     from streamcodec.signals import speech_like
     from streamcodec.simulate import simulate_call, wire_rate
 
-    probe = LagProbe()
-    probe_task = asyncio.create_task(probe.run())
     # The callers' audio, made once up front: speech_like() of a minute takes
     # most of a second, which inside simulate_call would stall every other
     # call of this process (its encode still does; issue 10).
     audio = {rate: np.asarray(speech_like(seconds, rate, seed=first), np.int16)
              for rate in {wire_rate(c) for c in CODECS}}
+    probe = LagProbe()                  # from here on: the calls' time
+    probe_task = asyncio.create_task(probe.run())
+    await asyncio.sleep(0)
 
     async def one(i: int) -> dict:
         codec = CODECS[i % len(CODECS)]
@@ -454,6 +456,9 @@ def main() -> int:
     p.add_argument("--stall", type=float, default=1.0,
                    help="a caller whose process was this many seconds late while its call ran "
                         "is taken to have fallen behind (default 1)")
+    p.add_argument("--pause-clients", type=float, default=0.0, metavar="SECONDS",
+                   help="freeze the client processes this long as the calls end (to see a "
+                        "load generator that falls behind reported as such)")
     p.add_argument("--json", help="also write the report here")
     # worker mode (internal)
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -509,6 +514,9 @@ def main() -> int:
                for n, p in enumerate(workers)]
     for r in readers:
         r.start()
+    if args.pause_clients:
+        threading.Thread(target=_pause_clients, daemon=True,
+                         args=(workers, args.ramp + args.seconds + 0.6, args.pause_clients)).start()
     hostile = asyncio.run(_hostile(server.url, args))
     for proc, reader in zip(workers, readers):
         proc.wait(timeout=args.seconds + 300)
@@ -606,6 +614,20 @@ def main() -> int:
                       or any(h.get("close_code") != 1008 and " 101 " in h.get("status", " 101 ")
                              for h in hostile_ok if h["id"].startswith("duptoken")))
     return 1 if faults or server.errors or hostile_failed else 0
+
+
+def _pause_clients(workers: list[subprocess.Popen], after: float, seconds: float) -> None:
+    """Stop every client process for ``seconds`` (SIGSTOP, then SIGCONT),
+    ``after`` seconds from now: about when the calls send ``stop`` and the
+    server closes them.  A load generator that falls behind, made on
+    purpose and without burning CPU."""
+    import signal
+    time.sleep(after)
+    for proc in workers:
+        proc.send_signal(signal.SIGSTOP)
+    time.sleep(seconds)
+    for proc in workers:
+        proc.send_signal(signal.SIGCONT)
 
 
 def judge(calls: list[dict], summaries: dict[str, dict], warnings: dict[str, list[str]],
