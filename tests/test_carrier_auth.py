@@ -85,6 +85,20 @@ def test_twilio_default_port_either_way():
                            ]) is None
 
 
+def test_twilio_host_as_written():
+    # Twilio signs the URL as configured: a mixed-case host stays so, with or
+    # without its default port (twilio-csharp's "MixedCase" tests).
+    verifier = twilio.SignatureAuth("token")
+    url = "wss://MyCompany.example/stream"
+    sig = hmac_sha1_b64("token", "wss://MyCompany.example:443/stream")
+    assert verifier.check(url, [("X-Twilio-Signature", sig)]) is None
+    assert verifier.check("wss://mycompany.example/stream", [("X-Twilio-Signature", sig)]) \
+        is not None
+    ipv6 = hmac_sha1_b64("token", "wss://[::1]/s")
+    assert verifier.check("wss://[::1]:443/s", [("X-Twilio-Signature", ipv6)]) is None
+    assert verifier.check("wss://h:notaport/s", [("X-Twilio-Signature", ipv6)]) is not None
+
+
 def test_twilio_query_string_forms():
     verifier = twilio.SignatureAuth("token")
     url = "wss://example.com/ws?token=abc&foo=bar"

@@ -73,16 +73,18 @@ def _candidates(url: str) -> list[tuple[str, Optional[Params]]]:
     """The (url, params) forms a signature of this upgrade may cover."""
     parts = urlsplit(url)
     forms = [parts]
-    port = _DEFAULT_PORTS.get(parts.scheme.lower())
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    userinfo = parts.netloc.rpartition("@")[0]
-    userinfo = userinfo + "@" if userinfo else ""
-    if parts.port is None and port is not None:
-        forms.append(parts._replace(netloc=f"{userinfo}{host}:{port}"))
-    elif parts.port is not None and parts.port == port:
-        forms.append(parts._replace(netloc=f"{userinfo}{host}"))
+    default = _DEFAULT_PORTS.get(parts.scheme.lower())
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    # the host as written (Twilio signs it as configured, case and all)
+    host = hostport[:hostport.rfind(":")] if port is not None else hostport
+    if port is None and default is not None:
+        forms.append(parts._replace(netloc=f"{userinfo}{at}{host}:{default}"))
+    elif port is not None and port == default:
+        forms.append(parts._replace(netloc=f"{userinfo}{at}{host}"))
     out: list[tuple[str, Optional[Params]]] = [(urlunsplit(f), None) for f in forms]
     if parts.query:
         query: dict[str, list[str]] = {}
