@@ -12,7 +12,7 @@ two values leave it open which one a proxy or framework would have used.
 from __future__ import annotations
 
 import hmac
-from typing import Optional, Protocol, Sequence, Union
+from typing import Mapping, Optional, Protocol, Sequence, Union
 
 Headers = Sequence[tuple[Union[str, bytes], Union[str, bytes]]]
 
@@ -35,11 +35,20 @@ def header_name(name: Union[str, bytes]) -> str:
     return _text(name).strip().lower()
 
 
+def pairs(headers: Headers) -> list[tuple[str, str]]:
+    """The headers as ``(name as compared, value)`` text pairs; a mapping is
+    refused, as it would hide a header sent twice."""
+    if isinstance(headers, (Mapping, str, bytes)):
+        raise TypeError("headers must be a sequence of (name, value) pairs: a mapping "
+                        "would hide a header sent twice")
+    return [(header_name(k), _text(v)) for k, v in headers]
+
+
 def single_header(headers: Headers, name: str) -> tuple[Optional[str], Optional[str]]:
     """``(value, None)`` for a header present once, ``(None, reason)`` when
     it is missing or repeated; the value is stripped of surrounding space."""
     wanted = name.lower()
-    values = [_text(v).strip() for k, v in headers if header_name(k) == wanted]
+    values = [v.strip() for k, v in pairs(headers) if k == wanted]
     if not values:
         return None, f"missing {name} header"
     if len(values) > 1:

@@ -71,6 +71,15 @@ def test_twilio_upgrade_signature_is_over_the_url_alone():
         == "X-Twilio-Signature header sent 2 times"
 
 
+def test_headers_must_keep_repeats():
+    # a mapping would have folded a header sent twice into one
+    for verifier in (twilio.SignatureAuth("t"), signalwire.BearerTokenAuth("t"),
+                     signalwire.SignatureAuth("k"),
+                     exotel.BasicAuth("k", "t"), vonage.JwtAuth(signature_secret="s")):
+        with pytest.raises(TypeError, match="mapping"):
+            verifier.check(URL, {"Authorization": "Bearer t"})
+
+
 def test_twilio_default_port_either_way():
     verifier = twilio.SignatureAuth("token")
     with_port = hmac_sha1_b64("token", "wss://example.com:443/stream")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence, Union
 
-from .._headerauth import AllOf, Headers, Verifier, authorization, equal, header_name, secrets
+from .._headerauth import AllOf, Headers, Verifier, authorization, equal, pairs, secrets
 from ..twilio import auth as _twilio
 
 __all__ = ["BearerTokenAuth", "SignatureAuth", "from_options"]
@@ -74,11 +74,12 @@ class SignatureAuth(_twilio.SignatureAuth):
 
     def check(self, url: str, headers: Headers) -> Optional[str]:
         """``None`` when the signature matches ``url``, else why not."""
-        names = {header_name(k) for k, _ in headers}
+        given = pairs(headers)
+        names = {k for k, _ in given}
         if self.header.lower() not in names and self.alias.lower() in names:
-            headers = [(self.header if header_name(k) == self.alias.lower() else k, v)
-                       for k, v in headers]
-        return super().check(url, headers)
+            given = [(self.header.lower() if k == self.alias.lower() else k, v)
+                     for k, v in given]
+        return super().check(url, given)
 
 
 def from_options(bearer_token: Optional[Union[str, Sequence[str]]] = None,
