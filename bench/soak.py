@@ -46,9 +46,9 @@ for over a second (``--stall``) while it ran.
 Sends traffic only to 127.0.0.1.  Exit status 1 when the server lost frames,
 closed a healthy call other than with 1000 or logged an error, a non-reading
 client was not dropped once the server had written it more than the socket
-buffers hold (within that it is "inconclusive": the kernel took it all), or the duplicated token was answered other than
-with 1008 (or an HTTP refusal).  A progress bar (tqdm) is shown when stderr
-is a terminal.
+buffers hold (within that it is "inconclusive": the kernel took it all), or
+the duplicated token was answered other than with 1008 (or an HTTP
+refusal).  A progress bar (tqdm) is shown when stderr is a terminal.
 """
 
 from __future__ import annotations

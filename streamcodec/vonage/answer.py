@@ -145,7 +145,8 @@ def connect(endpoint: Mapping[str, Any], *, from_: Optional[str] = None,
     return action
 
 
-def talk(text: str, *, language: Optional[str] = None, barge_in: Optional[bool] = None) -> dict[str, Any]:
+def talk(text: str, *, language: Optional[str] = None,
+         barge_in: Optional[bool] = None) -> dict[str, Any]:
     """A ``talk`` action: Vonage speaks ``text`` (in ``language``, e.g.
     ``"en-GB"``); ``barge_in`` lets the caller's input cut it short."""
     action: dict[str, Any] = {"action": "talk", "text": nonempty(text, "text")}

@@ -17,7 +17,6 @@ value verbatim; :class:`CustomAuthorizationAuth` compares it.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
