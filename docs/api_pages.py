@@ -57,6 +57,15 @@ API_MODULES: list[tuple[str, str]] = [
     # ("streamcodec.twilio", "the Twilio media-stream dialect"),
     # ("streamcodec.twilio.answer", "TwiML that starts a stream"),
     # ("streamcodec.twilio.auth", "proving a request comes from Twilio"),
+    ("streamcodec.twilio.answer", "TwiML <Start>/<Connect><Stream> documents"),
+    ("streamcodec.twilio.auth", "X-Twilio-Signature on the WebSocket upgrade"),
+    ("streamcodec.signalwire.answer", "cXML <Stream> documents with a codec"),
+    ("streamcodec.signalwire.auth", "SignalWire's bearer token (and signature)"),
+    ("streamcodec.plivo.answer", "Plivo <Stream> XML documents"),
+    ("streamcodec.exotel.answer", "the WebSocket URL of Exotel's stream applets"),
+    ("streamcodec.exotel.auth", "Exotel's Basic auth on the WebSocket upgrade"),
+    ("streamcodec.vonage.answer", "NCCOs connecting a call to a WebSocket"),
+    ("streamcodec.vonage.auth", "the Vonage-signed JWT on the WebSocket upgrade"),
 ]
 
 
