@@ -436,6 +436,8 @@ async def simulate_call(
     stream_id: Optional[str] = None,
     linger_idle: Optional[float] = None,
     linger_max: float = 5.0,
+    expect_media: Optional[int] = None,
+    expect_marks: Optional[int] = None,
     timeout: float = 120.0,
 ) -> CallResult:
     """Play one call into the media-stream server at ``url``.
@@ -479,6 +481,14 @@ async def simulate_call(
         After the last media frame, wait until playback has drained and the
         server has been quiet for ``linger_idle`` seconds (default 0.2, or
         0.5 in real time), at most ``linger_max`` seconds, before ``stop``.
+    expect_media, expect_marks : int, optional
+        What the caller waits for instead of quiet: after the last media
+        frame it hangs up once it has received at least ``expect_media``
+        media messages and echoed at least ``expect_marks`` marks (and the
+        playback has drained), however long the server takes, up to
+        ``linger_max`` seconds; short of that it notes the shortfall in
+        :attr:`CallResult.errors`.  A quiet spell says nothing on a busy
+        machine (a server's late mark comes after it); a count does.
     timeout : float
         Hard limit on the whole call, seconds.
     """
@@ -665,11 +675,27 @@ async def simulate_call(
             # Let the playback finish and the server fall quiet, then hang up.
             idle = linger_idle if linger_idle is not None else (0.5 if realtime else 0.2)
             end = min(time.monotonic() + linger_max, deadline)
+            expecting = expect_media is not None or expect_marks is not None
+
+            def expected() -> bool:
+                return (result.received_media >= (expect_media or 0)
+                        and result.marks_echoed >= (expect_marks or 0))
+
             while time.monotonic() < end:
+                if expecting:
+                    if expected() and player.drained():
+                        break
+                    await asyncio.sleep(0.02)
+                    continue
                 quiet = time.monotonic() - last_heard[0]
                 if quiet >= idle and player.drained():
                     break
                 await asyncio.sleep(max(0.01, min(idle - quiet, 0.05)))
+            if expecting and not expected():
+                result.errors.append(
+                    f"expected {expect_media or 0} media messages and {expect_marks or 0} "
+                    f"marks within {linger_max:g} s of the last frame; got "
+                    f"{result.received_media} and {result.marks_echoed}")
             stopped.set()
             player.wakeup.set()
             await send(stop_frame(stream_id, next_seq(), call_control_id))
