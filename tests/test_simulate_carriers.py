@@ -470,3 +470,45 @@ def test_bad_arguments_name_what_is_wrong():
                         (dict(carrier="twilio", playback_codec="PCMA"), "Telnyx's")]:
         with pytest.raises(ValueError, match=why):
             run(simulate_call("ws://127.0.0.1:9", seconds=0.1, **kwargs))
+
+
+# --------------------------------------------------------------------------
+# streamcodec simulate --carrier
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("carrier,extra,says", [
+    ("vonage", ["--rate", "8000"], "vonage: L16 at 8000 Hz, 20 ms per media message"),
+    ("exotel", [], "exotel: L16 at 8000 Hz, 100 ms per media message"),
+    ("plivo", ["--codec", "pcmu"], "plivo: PCMU at 8000 Hz, 20 ms per media message")])
+def test_cli_simulate_carrier(carrier, extra, says, capsys):
+    import threading
+
+    from streamcodec.cli import main
+
+    ready = threading.Event()
+    box = {}
+
+    def serve():
+        async def inner():
+            async with FakeCarrierServer(carrier) as fake:
+                box["fake"], box["stop"] = fake, asyncio.Event()
+                ready.set()
+                await box["stop"].wait()
+        box["loop"] = asyncio.new_event_loop()
+        box["loop"].run_until_complete(inner())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(20)
+    try:
+        code = main(["simulate", box["fake"].url, "--carrier", carrier, "--fast",
+                     "--seconds", "0.6", "--dtmf", "1", *extra])
+    finally:
+        box["loop"].call_soon_threadsafe(box["stop"].set)
+        thread.join(20)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert says in out, out
+    assert "closed with 1000" in out and "0 unreadable" in out, out
+    assert not box["fake"].problems, box["fake"].problems

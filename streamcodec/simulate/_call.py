@@ -446,7 +446,7 @@ async def simulate_call(
         raise ValueError(f"carrier must be one of {', '.join(CARRIERS)}, got {carrier!r}")
     kind = CARRIERS[carrier]
     telnyx = kind is TelnyxCaller
-    codec = normalize_codec(codec or ("PCMU" if "PCMU" in kind.offers else next(iter(kind.offers))))
+    codec = normalize_codec(codec or next(iter(kind.offers)))   # the first is the default
     if telnyx:
         wire = wire_rate(codec, codec_rate)
     elif codec_rate is None:
