@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from typing import Any, Optional
 
 #: Bytes per second of each codec on the wire.
@@ -36,6 +37,7 @@ class FakeCarrierServer:
         self.problems: list[str] = []
         self.headers: dict[str, str] = {}
         self.media_in = 0
+        self.media_times: list[float] = []      # when each media message arrived
         self.echoed_bytes = 0
         self.marks_sent: list[str] = []
         self.acks: list[Any] = []
@@ -76,6 +78,8 @@ class FakeCarrierServer:
             async for message in ws:
                 if isinstance(message, str):
                     message = json.loads(message)
+                if isinstance(message, bytes) or message.get("event") == "media":
+                    self.media_times.append(time.monotonic())
                 self.messages.append(message)
                 started = await getattr(self, "on_" + self.carrier)(message)
                 if started and self.script is not None:

@@ -13,7 +13,6 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 
 import numpy as np
 import pytest
@@ -317,53 +316,25 @@ def test_call_through_the_docs_echo_server(carrier, codec, rate):
     assert acks == r.marks
 
 
-def test_exotel_inbound_messages_carry_100_ms_and_are_paced_so():
-    # Real time, 1 s of audio at 16 kHz: ten messages of 3200 bytes, none
-    # sent before its time (a lower bound: the sender never runs ahead).
-    pcm = speech_like(1.0, 16000, seed=1)
-    arrivals = []
-
-    async def script(ws, fake):
-        return None
-
+@pytest.mark.parametrize("carrier,codec,rate,seconds,count,size", [
+    ("exotel", "L16", 16000, 1.0, 10, 3200),     # "streams raw PCM audio every ~100 ms"
+    ("twilio", "PCMU", 8000, 0.5, 25, 160),
+    ("vonage", "L16", 8000, 0.5, 25, 320)])
+def test_media_is_paced_in_real_time(carrier, codec, rate, seconds, count, size):
+    # Real time: each message carries its share of audio and none is sent
+    # before its time (a lower bound: the sender never runs ahead).
     async def main():
-        async with FakeCarrierServer("exotel", script=script) as fake:
-            orig = fake.on_exotel
+        async with FakeCarrierServer(carrier, script=lambda ws, fake: asyncio.sleep(0)) as fake:
+            await simulate_call(fake.url, carrier=carrier, codec=codec, codec_rate=rate,
+                                seconds=seconds, realtime=True, linger_idle=0.05)
+            return fake
 
-            async def timed(m):
-                if m.get("event") == "media":
-                    arrivals.append(time.monotonic())
-                return await orig(m)
-            fake.on_exotel = timed
-            r = await simulate_call(fake.url, pcm, 16000, carrier="exotel", codec="L16",
-                                    codec_rate=16000, realtime=True, linger_idle=0.05)
-            return fake, r
-
-    fake, r = run(main())
-    media = [m for m in fake.messages if isinstance(m, dict) and m.get("event") == "media"]
-    assert len(media) == 10 and not fake.problems
-    assert all(len(base64.b64decode(m["media"]["payload"])) == 3200 for m in media)
-    assert arrivals[-1] - arrivals[0] >= 0.9 - 0.005
-
-
-def test_twilio_media_is_paced_at_20_ms():
-    arrivals = []
-
-    async def main():
-        async with FakeCarrierServer("twilio", script=lambda ws, fake: asyncio.sleep(0)) as fake:
-            orig = fake.on_twilio
-
-            async def timed(m):
-                if m.get("event") == "media":
-                    arrivals.append(time.monotonic())
-                return await orig(m)
-            fake.on_twilio = timed
-            await simulate_call(fake.url, carrier="twilio", seconds=0.5, realtime=True,
-                                linger_idle=0.05)
-
-    run(main())
-    assert len(arrivals) == 25
-    assert arrivals[-1] - arrivals[0] >= 24 * 0.020 - 0.005
+    fake = run(main())
+    media = [m if isinstance(m, bytes) else base64.b64decode(m["media"]["payload"])
+             for m in fake.messages if isinstance(m, bytes) or m.get("event") == "media"]
+    assert len(media) == count and {len(m) for m in media} == {size} and not fake.problems
+    step = CARRIERS[carrier].message_ms / 1000
+    assert fake.media_times[-1] - fake.media_times[0] >= (count - 1) * step - 0.005
 
 
 # --------------------------------------------------------------------------

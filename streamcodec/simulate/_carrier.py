@@ -133,6 +133,7 @@ class Caller:
     # -- numbering ------------------------------------------------------
 
     def next_seq(self) -> int:
+        """The next sequence number (the first is 1)."""
         self.seq += 1
         return self.seq
 
@@ -152,6 +153,7 @@ class Caller:
         raise NotImplementedError
 
     def dtmf(self, digit: str) -> str:
+        """The message of one key pressed."""
         raise NotImplementedError
 
     def played(self, name: str) -> str:
