@@ -337,6 +337,25 @@ def test_media_is_paced_in_real_time(carrier, codec, rate, seconds, count, size)
     assert fake.media_times[-1] - fake.media_times[0] >= (count - 1) * step - 0.005
 
 
+@pytest.mark.parametrize("carrier", ["twilio", "signalwire", "plivo", "exotel"])
+def test_loss_duplicates_and_reordering_on_every_json_carrier(carrier):
+    async def main():
+        async with FakeCarrierServer(carrier, script=lambda ws, fake: asyncio.sleep(0),
+                                     in_order=False) as fake:
+            r = await simulate_call(fake.url, carrier=carrier, seconds=4.0, loss=0.1,
+                                    duplicate=0.1, reorder=0.1, seed=5, linger_idle=0.05)
+            return fake, r
+
+    fake, r = run(main())
+    assert not fake.problems and not r.errors
+    assert r.lost > 0 and r.duplicated > 0 and r.reordered > 0
+    assert len(fake.chunks) == r.sent == r.frames - r.lost + r.duplicated
+    assert sorted(set(fake.chunks)) == sorted(set(range(1, r.frames + 1)) - set(r.lost_chunks))
+    assert len(fake.chunks) - len(set(fake.chunks)) == r.duplicated
+    swaps = sum(1 for a, b in zip(fake.chunks, fake.chunks[1:]) if b < a)
+    assert swaps == r.reordered
+
+
 # --------------------------------------------------------------------------
 # Acknowledgements and clear
 # --------------------------------------------------------------------------
