@@ -5,9 +5,9 @@ Telnyx sends ``connected`` (with the streaming auth token, also sent as the
 ``custom_parameters`` and ``media_format``, one ``media`` per 20 ms (numbers
 as strings of digits, on the inbound track or both), ``dtmf``, ``mark``
 echoes and ``stop``; the server plays back in its bidirectional codec and
-rate.  Frames from the server are read with :mod:`streamcodec.telnyx.messages`
-(the Telnyx parser came first and is tested on its own against Telnyx's
-documented frames).
+rate (DESIGN.md's wire facts): ``media`` {media: {payload}}, ``mark``
+{mark: {name}} and ``clear``, read here on their own, not with the server's
+parser.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ import uuid
 from typing import Any, Mapping, Optional, Sequence
 
 from .. import normalize_codec
-from ..telnyx import messages as _m
-from ._carrier import Caller, Message, Played, RuleBroken, dumps
+from ._carrier import Caller, Message, Played, RuleBroken, b64, dumps, field, load_object
 
 __all__ = ["AUTH_HEADER", "TRACKS", "TelnyxCaller", "connected_frame", "dtmf_frame",
            "mark_frame", "media_frame", "start_frame", "stop_frame", "wire_rate"]
@@ -149,17 +148,13 @@ class TelnyxCaller(Caller):
         return self.playback_codec, self.playback_rate
 
     def read(self, message: Message) -> Played:
-        if not isinstance(message, str):
-            raise RuleBroken(f"binary frame of {len(message)} bytes: Telnyx reads JSON text")
-        frame = _m.load(message)
-        event = frame["event"]
+        frame = load_object(message)
+        event = field(frame, "event")
         if event == "media":
-            body = frame.get("media")
-            if not isinstance(body, dict):
-                raise _m.ProtocolError("field 'media' must be an object")
-            return Played("media", _m.decode_payload(body.get("payload")))
+            return Played("media", b64(field(frame, "media", "payload"), "media.payload"))
         if event == "mark":
-            return Played("mark", _m.parse_frame(frame).name)
+            return Played("mark", field(frame, "mark", "name"))
         if event == "clear":
             return Played("clear")
-        raise _m.ProtocolError(f"unexpected event {event!r} from the server")
+        raise RuleBroken(f"unexpected event {event!r} from the server: Telnyx takes media, "
+                         "mark and clear")
