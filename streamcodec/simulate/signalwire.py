@@ -6,7 +6,9 @@ Twilio's"), with a codec choice: PCMU (default), PCMA, G722, or L16 at
 ways; the upgrade request carries ``Authorization: Bearer <token>`` when
 the stream has one.  Not confirmed by SignalWire's pages: the
 ``mediaFormat.encoding`` spellings of the non-μ-law codecs and the byte
-order of L16 on the wire (taken as network order, RFC 3551).
+order of L16 on the wire (taken as little-endian, the host order of the
+FreeSWITCH media servers SignalWire runs on; the server's SignalWire session
+takes the same default and has an option for network order).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ class SignalWireCaller(TwilioCaller):
                                  "L16": (8000, 16000, 24000)}
     encodings = {"PCMU": "audio/x-mulaw", "PCMA": "audio/x-alaw", "G722": "audio/G722",
                  "L16": "audio/L16"}
-    l16_order = "big"
+    l16_order = "little"
 
     def headers(self) -> dict[str, str]:
         if self.auth_token is None:
