@@ -330,6 +330,8 @@ class Decoder(_fast.DecoderBase):
     ``"silence"``
         Zeros, for any codec, leaving the codec state as it was; no delay.
 
+    Notes
+    -----
     One Decoder per stream and track: codecs such as G722 keep state
     between payloads.
 
