@@ -484,6 +484,10 @@ def _decoder_config(r: Reader) -> Optional[tuple[str, int, dict]]:
         options["codec_rate"] = (None, 8000, 12000, 16000, 24000, 48000)[flags % 6]
         if options["codec_rate"] is None:
             del options["codec_rate"]
+    # the concealment (G.711 Appendix I runs for PCMU, PCMA, L16 only)
+    kinds = ("auto", "silence", "appendix-i") if codec in ("PCMU", "PCMA", "L16") \
+        else ("auto", "silence")
+    options["concealment"] = kinds[(flags >> 4) % len(kinds)]
     if not available(codec):
         return None
     return codec, rate, options
@@ -542,6 +546,8 @@ def target_decode(data: bytes) -> None:
             raise Finding(f"{where}: returned {len(out)} bytes, not whole samples")
         if name == "conceal" and len(out) != 2 * arg:
             raise Finding(f"{where}: conceal({arg}) returned {len(out) // 2} samples")
+        if not 0 <= main.delay <= rate // 50:
+            raise Finding(f"{where}: delay {main.delay} samples")
         kept.append((where, name, arg, out))
     for where, name, arg, out in kept:
         try:
