@@ -1,6 +1,13 @@
-"""pipecat's Telnyx serializer, backed by streamcodec.
+"""pipecat integrations backed by streamcodec: serializers and a resampler.
 
-A drop-in for :class:`pipecat.serializers.telnyx.TelnyxFrameSerializer`:
+**Resampler.**  :class:`StreamcodecResampler` is a pipecat
+``BaseAudioResampler`` on :class:`streamcodec.Resampler`: every call returns
+exactly the audio its input determines, from the first call on, and it never
+clears itself on silence.  :func:`use_streamcodec_resampler` makes every
+resampler pipecat creates through ``create_stream_resampler`` /
+``create_file_resampler`` one of ours; :func:`use_stock_resampler` undoes it.
+
+**Telnyx serializer.**  A drop-in for :class:`pipecat.serializers.telnyx.TelnyxFrameSerializer`:
 same constructor, same parameters, same hang-up on ``EndFrame`` /
 ``CancelFrame``; change one import::
 
@@ -22,12 +29,15 @@ the codec of the audio Telnyx sends (``start.media_format.encoding``),
 
 from __future__ import annotations
 
+import sys
 from binascii import a2b_base64, b2a_base64
-from typing import Optional
+from typing import Any, Callable, Optional
 
 try:
+    import pipecat.audio.utils as _pipecat_audio_utils
     from loguru import logger
     from pipecat.audio.dtmf.types import KeypadEntry
+    from pipecat.audio.resamplers.base_audio_resampler import BaseAudioResampler
     from pipecat.frames.frames import (
         AudioRawFrame,
         Frame,
@@ -44,10 +54,12 @@ except ImportError as exc:   # pragma: no cover - exercised in a subprocess by t
 
 from . import amrwb
 from ._codecs import codec_info, normalize_codec
+from ._resample import SUPPORTED_RATES, Resampler, resample
 from .telnyx import (Dtmf, Error, Media, MediaStream, ProtocolError, TrackStats, clear_message,
                      media_message)
 
-__all__ = ["TelnyxFrameSerializer"]
+__all__ = ["StreamcodecFileResampler", "StreamcodecResampler", "TelnyxFrameSerializer",
+           "use_stock_resampler", "use_streamcodec_resampler"]
 
 #: Codecs whose audio rate on the wire is set by the stream (bidirectionalSamplingRate);
 #: the others carry one fixed rate.
@@ -253,3 +265,238 @@ def _payload_of(message: str) -> bytes:
     if not (message.startswith(_MEDIA_PREFIX) and message.endswith(_MEDIA_SUFFIX)):
         raise AssertionError(f"not a media message from MediaStream.play: {message[:60]!r}")
     return a2b_base64(message[_PREFIX_LEN:-_SUFFIX_LEN])
+
+
+# --------------------------------------------------------------------------
+# Resamplers
+# --------------------------------------------------------------------------
+
+#: soxr's quality names, as pipecat passes them (``quality="VHQ"``), to ours.
+_SOXR_QUALITY = {"VHQ": "high-quality", "HQ": "default", "MQ": "low-latency",
+                 "LQ": "low-latency", "QQ": "low-latency"}
+
+
+def _quality(quality: str) -> str:
+    """Our preset for a soxr quality name or one of our own preset names."""
+    if quality in _SOXR_QUALITY:
+        return _SOXR_QUALITY[quality]
+    if quality in ("default", "low-latency", "high-quality"):
+        return quality
+    raise ValueError(f"quality must be one of {', '.join(_SOXR_QUALITY)} (soxr's names, as "
+                     f"pipecat passes them) or 'default', 'low-latency', 'high-quality'; "
+                     f"got {quality!r}")
+
+
+def _check_rates(in_rate: int, out_rate: int) -> None:
+    for what, rate in (("in_rate", in_rate), ("out_rate", out_rate)):
+        if rate not in SUPPORTED_RATES:
+            raise ValueError(
+                f"{what}={rate} Hz is not supported by streamcodec's resampler; supported "
+                f"rates: {', '.join(map(str, SUPPORTED_RATES))}")
+
+
+class StreamcodecResampler(BaseAudioResampler):
+    """pipecat's stream resampler, on :class:`streamcodec.Resampler`.
+
+    A ``BaseAudioResampler`` for continuous audio: where pipecat's
+    ``SOXRStreamAudioResampler`` holds back the start of a stream (about
+    105 ms at 8 to 16 kHz in its default VHQ) and clears what it holds after
+    0.2 s without a call, this returns, for every call, all the audio its
+    input determines (after ``k`` input samples in all, exactly
+    ``floor(k * out_rate / in_rate)`` have come out) and keeps its state
+    across any pause.  The only latency is the filter's own delay (5.1 ms
+    when 8 kHz is the lower rate in ``"high-quality"``, pipecat's default
+    VHQ, and half that from 16 kHz).
+
+    Parameters
+    ----------
+    quality : str
+        soxr's names as pipecat passes them (``"VHQ"`` and ``"HQ"`` become
+        ``"high-quality"`` and ``"default"``, ``"MQ"``, ``"LQ"``, ``"QQ"``
+        ``"low-latency"``), or one of streamcodec's presets.
+    clear_after_secs : float, optional
+        Accepted for pipecat's keyword and ignored: nothing is ever cleared
+        behind the caller's back.
+    **kwargs
+        Other keywords pipecat may pass; ignored, as pipecat's own resamplers
+        do.
+
+    Notes
+    -----
+    The first call fixes the rate pair; a call with another pair starts a
+    new stream at those rates (pipecat's raises ``ValueError``), and so does
+    :meth:`reset` or :meth:`flush`.  Equal rates return the input unchanged.
+    Rates must be among :data:`streamcodec.SUPPORTED_RATES`; others raise
+    ``ValueError``.
+    """
+
+    def __init__(self, *, quality: str = "VHQ", clear_after_secs: Optional[float] = None,
+                 **kwargs: Any):
+        self._quality = _quality(quality)
+        self._resampler: Optional[Resampler] = None
+
+    async def resample(self, audio: bytes, in_rate: int, out_rate: int) -> bytes:
+        """Resample the next chunk of the stream.
+
+        Parameters
+        ----------
+        audio : bytes
+            16-bit native-endian mono PCM at ``in_rate`` (any buffer).
+        in_rate, out_rate : int
+            Rates in Hz.
+
+        Returns
+        -------
+        bytes
+            Every output sample this chunk determines, at ``out_rate``.
+        """
+        if in_rate == out_rate:
+            return audio
+        r = self._resampler
+        if r is None or r.in_rate != in_rate or r.out_rate != out_rate:
+            _check_rates(in_rate, out_rate)
+            r = self._resampler = Resampler(in_rate, out_rate, self._quality)
+        return r.process(audio)
+
+    async def flush(self) -> bytes:
+        """The tail of the stream (the filter's delay, as if silence
+        followed), then start over.
+
+        Returns
+        -------
+        bytes
+            ``delay`` samples or so at the output rate; empty before any audio.
+        """
+        if self._resampler is None:
+            return b""
+        return bytes(self._resampler.flush())
+
+    async def reset(self) -> None:
+        """Forget the stream's audio and start over (no output)."""
+        if self._resampler is not None:
+            self._resampler.reset()
+
+
+class StreamcodecFileResampler(BaseAudioResampler):
+    """pipecat's file resampler, on :func:`streamcodec.resample`.
+
+    Resamples each call's audio as a whole signal, delay compensated:
+    ``ceil(n * out_rate / in_rate)`` samples aligned with the input, as
+    pipecat's ``SOXRAudioResampler`` does with ``soxr.resample``.
+
+    Parameters
+    ----------
+    quality : str
+        As for :class:`StreamcodecResampler`.
+    **kwargs
+        Other keywords pipecat may pass; ignored.
+    """
+
+    def __init__(self, *, quality: str = "VHQ", **kwargs: Any):
+        self._quality = _quality(quality)
+
+    async def resample(self, audio: bytes, in_rate: int, out_rate: int) -> bytes:
+        """Resample one whole signal.
+
+        Parameters
+        ----------
+        audio : bytes
+            16-bit native-endian mono PCM at ``in_rate``.
+        in_rate, out_rate : int
+            Rates in Hz, among :data:`streamcodec.SUPPORTED_RATES`.
+
+        Returns
+        -------
+        bytes
+            The signal at ``out_rate``.
+        """
+        if in_rate == out_rate:
+            return audio
+        _check_rates(in_rate, out_rate)
+        return bytes(resample(audio, in_rate, out_rate, self._quality))
+
+
+#: The factories this module installs, by the name pipecat gives them.
+_OURS: dict[str, Callable[..., BaseAudioResampler]] = {}
+#: pipecat's own factories, kept while ours are installed.
+_STOCK: dict[str, Callable[..., BaseAudioResampler]] = {}
+
+
+def _stream_factory(**kwargs: Any) -> BaseAudioResampler:
+    """``create_stream_resampler`` while :func:`use_streamcodec_resampler` is on."""
+    return StreamcodecResampler(**kwargs)
+
+
+def _file_factory(**kwargs: Any) -> BaseAudioResampler:
+    """``create_file_resampler`` while :func:`use_streamcodec_resampler` is on."""
+    return StreamcodecFileResampler(**kwargs)
+
+
+_OURS.update(create_stream_resampler=_stream_factory, create_file_resampler=_file_factory)
+
+
+def _rebind(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Point every loaded module's binding of each name from ``old[name]``
+    to ``new[name]``: ``pipecat.audio.utils`` itself and every module that
+    did ``from pipecat.audio.utils import <name>``.  Returns the modules
+    changed."""
+    changed = []
+    for module_name, module in list(sys.modules.items()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        hit = False
+        for name, function in old.items():
+            if namespace.get(name) is function:
+                namespace[name] = new[name]
+                hit = True
+        if hit:
+            changed.append(module_name)
+    return sorted(changed)
+
+
+def use_streamcodec_resampler() -> list[str]:
+    """Make pipecat create streamcodec's resamplers instead of soxr's.
+
+    Replaces ``pipecat.audio.utils.create_stream_resampler`` and
+    ``create_file_resampler`` with factories of :class:`StreamcodecResampler`
+    and :class:`StreamcodecFileResampler`, in ``pipecat.audio.utils`` and in
+    every module already imported that holds them by name (pipecat's output
+    transport, TTS and STT services, serializers, the audio buffer
+    processor, ...).  Modules imported later take the replacements from
+    ``pipecat.audio.utils``.  Call it before building the pipeline:
+    resamplers that exist already are not replaced.  Calling it again does
+    nothing more.
+
+    Returns
+    -------
+    list of str
+        The modules whose bindings changed (empty when already on).
+
+    Notes
+    -----
+    pipecat classes that construct ``SOXRStreamAudioResampler`` directly (the
+    Genesys serializer, the RNNoise filter) are not affected.
+    :func:`use_stock_resampler` undoes it.
+    """
+    if _STOCK:
+        return []
+    _STOCK.update(create_stream_resampler=_pipecat_audio_utils.create_stream_resampler,
+                  create_file_resampler=_pipecat_audio_utils.create_file_resampler)
+    return _rebind(_STOCK, _OURS)
+
+
+def use_stock_resampler() -> list[str]:
+    """Undo :func:`use_streamcodec_resampler`: every binding it changed, and
+    every one made while it was on, is pipecat's own function again.
+
+    Returns
+    -------
+    list of str
+        The modules whose bindings changed back (empty when it was off).
+    """
+    if not _STOCK:
+        return []
+    changed = _rebind(_OURS, _STOCK)
+    _STOCK.clear()
+    return changed
