@@ -43,9 +43,10 @@ try:
         Frame,
         InputAudioRawFrame,
         InputDTMFFrame,
+        InputTransportMessageFrame,
         InterruptionFrame,
+        OutputTransportMessageFrame,
     )
-    from pipecat.processors.frame_processor import FrameProcessorSetup
     from pipecat.serializers.telnyx import TelnyxFrameSerializer as _StockTelnyxSerializer
 except ImportError as exc:   # pragma: no cover - exercised in a subprocess by the tests
     raise ImportError(
@@ -55,24 +56,181 @@ except ImportError as exc:   # pragma: no cover - exercised in a subprocess by t
 from . import amrwb
 from ._codecs import codec_info, normalize_codec
 from ._resample import SUPPORTED_RATES, Resampler, resample
-from .telnyx import (Dtmf, Error, Media, MediaStream, ProtocolError, TrackStats, clear_message,
-                     media_message)
+from .telnyx import Dtmf, Error, Mark, Media, MediaStream, ProtocolError, TrackStats
 
-__all__ = ["StreamcodecFileResampler", "StreamcodecResampler", "TelnyxFrameSerializer",
-           "use_stock_resampler", "use_streamcodec_resampler"]
+__all__ = ["PLAYBACK_MARK", "StreamcodecFileResampler", "StreamcodecResampler",
+           "TelnyxFrameSerializer", "playback_mark", "use_stock_resampler",
+           "use_streamcodec_resampler"]
 
 #: Codecs whose audio rate on the wire is set by the stream (bidirectionalSamplingRate);
 #: the others carry one fixed rate.
 _VARIABLE_RATE = ("OPUS", "L16")
 #: Codecs whose 20 ms payloads, laid end to end, are one longer payload.
 _CONCATENATE = ("PCMU", "PCMA", "G722", "L16")
-#: The media messages MediaStream.play writes: this prefix, the base64 payload, '"}}'.
-_MEDIA_PREFIX = '{"event":"media","media":{"payload":"'
-_MEDIA_SUFFIX = '"}}'
-_PREFIX_LEN, _SUFFIX_LEN = len(_MEDIA_PREFIX), len(_MEDIA_SUFFIX)
+
+#: The ``type`` of the transport messages that carry playback marks, both ways.
+PLAYBACK_MARK = "streamcodec-mark"
 
 
-class TelnyxFrameSerializer(_StockTelnyxSerializer):
+def playback_mark(name: str) -> OutputTransportMessageFrame:
+    """A frame that places a playback mark after the audio queued before it.
+
+    Push it downstream to the transport after the bot's audio; the
+    serializer sends the carrier's mark (Telnyx and Twilio ``mark``, Plivo
+    ``checkpoint``, Vonage ``notify``).  When the carrier says the audio
+    before it has played, the serializer's :meth:`deserialize` returns an
+    ``InputTransportMessageFrame`` whose message is ``{"type":
+    PLAYBACK_MARK, "name": name, "played_ms": ..., "cleared": ...}``:
+    ``played_ms`` is the mark's position in the audio sent (the caller has
+    heard that much), ``cleared`` is true when an interruption dropped the
+    audio before it instead.
+
+    Parameters
+    ----------
+    name : str
+        The mark's name, returned in its acknowledgement.
+
+    Returns
+    -------
+    OutputTransportMessageFrame
+        ``{"type": PLAYBACK_MARK, "name": name}``, queued in order with audio.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"a playback mark needs a non-empty str name, got {name!r}")
+    return OutputTransportMessageFrame(message={"type": PLAYBACK_MARK, "name": name})
+
+
+class _Session:
+    """What every serializer here does with its streamcodec session.
+
+    Mixed in before pipecat's own serializer class, which keeps its
+    constructor, parameters, hang-up and transport-message handling; this
+    replaces the audio paths, the interruption and the parsing of what the
+    carrier sends.  A carrier's class says how to build its session
+    (:meth:`_new_stream`) and its name.
+    """
+
+    _CARRIER = "the carrier"
+    _stream: Any
+    _sample_rate: int
+    _audio_track = "inbound"
+
+    def _new_stream(self, rate: int) -> Any:
+        raise NotImplementedError
+
+    @property
+    def stream(self) -> Any:
+        """The streamcodec ``MediaStream`` inside (its counters, playback
+        position, outstanding marks)."""
+        return self._stream
+
+    @property
+    def stats(self) -> dict[str, TrackStats]:
+        """Per-track media counters (received, late, lost, concealed, ...)
+        of the session inside."""
+        return self._stream.stats
+
+    async def setup(self, setup: Any) -> None:
+        """Take the pipeline's input rate: from pipecat's
+        ``FrameProcessorSetup`` or, as pipecat 1.7 and earlier pass it, the
+        ``StartFrame`` (both have ``audio_in_sample_rate``)."""
+        await super().setup(setup)  # type: ignore[misc]
+        if self._stream.rate != self._sample_rate:
+            self._stream = self._new_stream(self._sample_rate)
+
+    async def serialize(self, frame: Frame) -> str | bytes | None:
+        """One frame for the carrier: audio becomes one media message in the
+        playback codec, ``InterruptionFrame`` the carrier's clear, a
+        :func:`playback_mark` frame its mark; ``EndFrame`` / ``CancelFrame``
+        (hang-up) and other transport messages as in pipecat."""
+        if isinstance(frame, AudioRawFrame):
+            if frame.num_channels != 1:
+                raise ValueError(f"{self._CARRIER} streams are mono; got an audio frame with "
+                                 f"{frame.num_channels} channels")
+            return self._one_message(self._stream.play(frame.audio, frame.sample_rate))
+        if isinstance(frame, InterruptionFrame):
+            return self._one_message(self._stream.clear())
+        if isinstance(frame, OutputTransportMessageFrame) and isinstance(frame.message, dict) \
+                and frame.message.get("type") == PLAYBACK_MARK:
+            # The audio of a partial message stays held and follows the mark:
+            # pipecat sends one message per frame.
+            return self._one_message(self._stream.mark(str(frame.message["name"]), flush=False))
+        return await super().serialize(frame)  # type: ignore[misc]
+
+    def _one_message(self, messages: list) -> str | bytes | None:
+        """pipecat sends one message per frame: the messages of one frame,
+        as one."""
+        if len(messages) <= 1:
+            return messages[0] if messages else None
+        if isinstance(messages[0], (bytes, bytearray)):
+            return b"".join(messages)                      # raw audio (Vonage)
+        codec = self._stream.playback_codec
+        if codec == "OPUS":
+            raise ValueError(
+                f"OPUS playback: an audio frame of {20 * len(messages)} ms, but the carrier "
+                "takes one 20 ms Opus packet per message and pipecat sends one message per "
+                "frame; set FastAPIWebsocketParams(audio_out_10ms_chunks=2, "
+                "audio_out_end_silence_secs=0)")
+        head, tail = self._media_wrap()
+        payloads = []
+        for message in messages:
+            if not (message.startswith(head) and message.endswith(tail)):
+                raise AssertionError(f"not a media message of this session: {message[:60]!r}")
+            payloads.append(a2b_base64(message[len(head):len(message) - len(tail)]))
+        if codec in _CONCATENATE:
+            payload = b"".join(payloads)
+        else:                                  # AMR-WB: one payload, several frames
+            first = amrwb.unpack(payloads[0])
+            frames = [f for p in payloads for f in amrwb.unpack(p).frames]
+            payload = amrwb.pack(frames, cmr=first.cmr, octet_align=first.octet_align)
+        return head + b2a_base64(payload, newline=False).decode("ascii") + tail
+
+    def _media_wrap(self) -> tuple[str, str]:
+        """The text of this session's media messages before and after the
+        base64 payload."""
+        raise NotImplementedError
+
+    async def deserialize(self, data: str | bytes) -> Frame | None:
+        """One message from the carrier: media of the caller's track becomes
+        ``InputAudioRawFrame`` at the pipeline's rate (the audio of several
+        frames at once when a reordered gap closes), DTMF an
+        ``InputDTMFFrame``, a mark's acknowledgement an
+        ``InputTransportMessageFrame`` (see :func:`playback_mark`);
+        anything else gives None."""
+        try:
+            events = self._stream.feed(data)
+        except ProtocolError as exc:
+            logger.warning(f"{self}: skipped a message that is not a {self._CARRIER} frame: "
+                           f"{exc}")
+            return None
+        if len(events) == 1:
+            event = events[0]
+            if type(event) is Media:
+                if event.track != self._audio_track or not event.pcm:
+                    return None
+                return InputAudioRawFrame(audio=event.pcm, sample_rate=self._sample_rate,
+                                          num_channels=1)
+            if isinstance(event, Dtmf):
+                try:
+                    return InputDTMFFrame(KeypadEntry(event.digit))
+                except ValueError:
+                    logger.debug(f"{self}: DTMF digit {event.digit!r} has no pipecat KeypadEntry")
+                    return None
+            if isinstance(event, Mark):
+                return InputTransportMessageFrame(message={
+                    "type": PLAYBACK_MARK, "name": event.name, "played_ms": event.played_ms,
+                    "cleared": event.cleared})
+            if isinstance(event, Error):
+                logger.warning(f"{self}: {self._CARRIER} reported an error: {event}")
+            return None
+        pcm = b"".join(e.pcm for e in events
+                       if isinstance(e, Media) and e.track == self._audio_track)
+        if not pcm:
+            return None
+        return InputAudioRawFrame(audio=pcm, sample_rate=self._sample_rate, num_channels=1)
+
+
+class TelnyxFrameSerializer(_Session, _StockTelnyxSerializer):
     """Frames between pipecat and a Telnyx media stream, through streamcodec.
 
     Parameters
@@ -112,6 +270,9 @@ class TelnyxFrameSerializer(_StockTelnyxSerializer):
     ``ValueError`` saying so.  A frame shorter than 20 ms is held until the
     next one completes the packet.
 
+    **Playback marks.**  A :func:`playback_mark` frame becomes Telnyx's
+    ``mark``; its echo comes back as an ``InputTransportMessageFrame``.
+
     **Bad input.**  A message that is not a Telnyx frame (not JSON, missing
     fields, media before the codec is known) is logged and skipped; bad
     payloads are concealed and counted in :attr:`stats`.
@@ -138,6 +299,8 @@ class TelnyxFrameSerializer(_StockTelnyxSerializer):
         audio_track: str = "inbound"
         outbound_sample_rate: Optional[int] = None
         reorder_window: int = 3
+
+    _CARRIER = "Telnyx"
 
     def __init__(self, stream_id: str, outbound_encoding: str, inbound_encoding: str,
                  call_control_id: Optional[str] = None, api_key: Optional[str] = None,
@@ -175,96 +338,13 @@ class TelnyxFrameSerializer(_StockTelnyxSerializer):
                          stream_id=self._stream_id)
         return stream
 
-    @property
-    def stream(self) -> MediaStream:
-        """The :class:`~streamcodec.telnyx.MediaStream` inside."""
-        return self._stream
-
-    @property
-    def stats(self) -> dict[str, TrackStats]:
-        """Per-track media counters (received, late, lost, concealed, ...):
-        :attr:`MediaStream.stats <streamcodec.telnyx.MediaStream.stats>`."""
-        return self._stream.stats
-
-    async def setup(self, setup: FrameProcessorSetup) -> None:
-        """Take the pipeline's input rate (both transports call this)."""
-        await super().setup(setup)
-        if self._stream.rate != self._sample_rate:
-            self._stream = self._new_stream(self._sample_rate)
-
-    async def serialize(self, frame: Frame) -> str | bytes | None:
-        """One frame for Telnyx: audio becomes one media message in the
-        playback codec, ``InterruptionFrame`` a ``clear``; ``EndFrame`` /
-        ``CancelFrame`` (hang-up) and transport messages as in pipecat."""
-        if isinstance(frame, AudioRawFrame):
-            if frame.num_channels != 1:
-                raise ValueError(f"Telnyx streams are mono; got an audio frame with "
-                                 f"{frame.num_channels} channels")
-            return self._one_message(self._stream.play(frame.audio, frame.sample_rate))
-        if isinstance(frame, InterruptionFrame):
-            self._stream.clear()
-            return clear_message()
-        return await super().serialize(frame)
-
-    def _one_message(self, messages: list[str]) -> Optional[str]:
-        """pipecat sends one message per frame: the 20 ms messages of one
-        frame, as one."""
-        if len(messages) <= 1:
-            return messages[0] if messages else None
-        codec = self._send_codec
-        if codec == "OPUS":
-            raise ValueError(
-                f"OPUS playback: an audio frame of {20 * len(messages)} ms, but Telnyx takes "
-                "one 20 ms Opus packet per message and pipecat sends one message per frame; "
-                "set FastAPIWebsocketParams(audio_out_10ms_chunks=2, "
-                "audio_out_end_silence_secs=0)")
-        payloads = [_payload_of(m) for m in messages]
-        if codec in _CONCATENATE:
-            return _MEDIA_PREFIX + b2a_base64(b"".join(payloads), newline=False).decode("ascii") \
-                + _MEDIA_SUFFIX
-        first = amrwb.unpack(payloads[0])     # AMR-WB: one payload, several frames
-        frames = [frame for p in payloads for frame in amrwb.unpack(p).frames]
-        return media_message(amrwb.pack(frames, cmr=first.cmr, octet_align=first.octet_align))
-
-    async def deserialize(self, data: str | bytes) -> Frame | None:
-        """One message from Telnyx: media of :attr:`InputParams.audio_track`
-        becomes ``InputAudioRawFrame`` at the pipeline's rate (the audio of
-        several frames at once when a reordered gap closes), ``dtmf`` an
-        ``InputDTMFFrame``; anything else gives None."""
-        try:
-            events = self._stream.feed(data)
-        except ProtocolError as exc:
-            logger.warning(f"{self}: skipped a message that is not a Telnyx frame: {exc}")
-            return None
-        if len(events) == 1:
-            event = events[0]
-            if type(event) is Media:
-                if event.track != self._audio_track or not event.pcm:
-                    return None
-                return InputAudioRawFrame(audio=event.pcm, sample_rate=self._sample_rate,
-                                          num_channels=1)
-            if isinstance(event, Dtmf):
-                try:
-                    return InputDTMFFrame(KeypadEntry(event.digit))
-                except ValueError:
-                    logger.debug(f"{self}: DTMF digit {event.digit!r} has no pipecat KeypadEntry")
-                    return None
-            if isinstance(event, Error):
-                logger.warning(f"{self}: Telnyx reported an error: {event}")
-            return None
-        pcm = b"".join(e.pcm for e in events
-                       if isinstance(e, Media) and e.track == self._audio_track)
-        if not pcm:
-            return None
-        return InputAudioRawFrame(audio=pcm, sample_rate=self._sample_rate, num_channels=1)
+    def _media_wrap(self) -> tuple[str, str]:
+        return _MEDIA_PREFIX, _MEDIA_SUFFIX
 
 
-def _payload_of(message: str) -> bytes:
-    """The RTP payload of a media message MediaStream.play wrote (its own
-    base64: no need to validate it again)."""
-    if not (message.startswith(_MEDIA_PREFIX) and message.endswith(_MEDIA_SUFFIX)):
-        raise AssertionError(f"not a media message from MediaStream.play: {message[:60]!r}")
-    return a2b_base64(message[_PREFIX_LEN:-_SUFFIX_LEN])
+#: The media messages telnyx.MediaStream.play writes: this prefix, the base64 payload, '"}}'.
+_MEDIA_PREFIX = '{"event":"media","media":{"payload":"'
+_MEDIA_SUFFIX = '"}}'
 
 
 # --------------------------------------------------------------------------
