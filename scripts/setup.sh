@@ -11,7 +11,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${STREAMCODEC_VENV:-$ROOT/.venv}"
 PYTHON="${PYTHON:-python3}"
 # The package's extras the venv gets (pyproject.toml [project.optional-dependencies]).
-EXTRAS="test,bench,server,asgi,demo,fast"
+EXTRAS="test,bench,server,asgi,demo,fast,docs"
 
 # Libraries streamcodec links (OPUS, AMR-WB) and tools its tests compare with.
 DEBIAN_PACKAGES=(gcc python3-dev python3-venv libopus-dev libopencore-amrwb-dev

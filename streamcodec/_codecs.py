@@ -271,6 +271,8 @@ class Decoder(_fast.DecoderBase):
         network order as RFC 3551 has it, or ``"little"`` for peers that
         send little-endian).
 
+    Notes
+    -----
     One Decoder per stream and track: codecs such as G722 keep state
     between payloads.
 

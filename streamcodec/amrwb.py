@@ -28,12 +28,19 @@ from ._buffers import byte_view
 from ._core import ffi, lib
 from ._errors import check
 
+__all__ = ["CMR_NONE", "FRAME_BITS", "FT_NO_DATA", "FT_SID", "FT_SPEECH_LOST", "MAX_FRAMES",
+           "Payload", "SID_BITS", "STORAGE_MAGIC", "pack", "split_storage", "storage_file",
+           "storage_size", "unpack"]
+
 #: Speech bits of frame types 0..8 (6.60 .. 23.85 kbit/s).
 FRAME_BITS = (132, 177, 253, 285, 317, 365, 397, 461, 477)
 #: Bits of a SID frame (frame type 9).
 SID_BITS = 40
+#: Frame type of a SID (comfort noise) frame.
 FT_SID = lib.SC_AMRWB_FT_SID
+#: Frame type of a lost speech frame.
 FT_SPEECH_LOST = lib.SC_AMRWB_FT_SPEECH_LOST
+#: Frame type of a frame with no data (nothing sent).
 FT_NO_DATA = lib.SC_AMRWB_FT_NO_DATA
 #: CMR value meaning "no mode request".
 CMR_NONE = lib.SC_AMRWB_CMR_NONE

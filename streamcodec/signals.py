@@ -19,6 +19,9 @@ _VOWELS = [(730, 1090, 2440), (270, 2290, 3010), (530, 1840, 2480),
 _BANDWIDTHS = (90.0, 110.0, 170.0)
 
 
+__all__ = ["SPOKEN_TEXT", "espeak", "fit_length", "snr_db", "speech_like", "tone"]
+
+
 def _resonate(x: np.ndarray, freq: np.ndarray, bandwidth: float, rate: int) -> np.ndarray:
     """Two-pole resonator with a time-varying centre frequency, in numpy.
 

@@ -7,6 +7,8 @@ from os import PathLike
 
 import numpy as np
 
+__all__ = ["read_wav", "write_wav"]
+
 
 def read_wav(path: str | PathLike) -> tuple[np.ndarray, int]:
     """Read a 16-bit PCM WAV as (mono int16 samples, rate); stereo is mixed down."""

@@ -33,6 +33,7 @@ class EchoApp:
 
     def __init__(self, record: bool = False):
         self.record = record
+        #: What each stream's application heard (``record=True``): stream id -> PCM.
         self.recordings: dict[str, bytes] = {}
 
     async def __call__(self, call: Call) -> None:

@@ -31,6 +31,8 @@ class ListeningServer(CallHandler, abc.ABC):
         :class:`CallHandler` options (``rate``, ``playback_codec``,
         ``playback_rate``, ``auth_token``, ``max_message_bytes``, ...).
 
+    Notes
+    -----
     Every server answers ``GET /healthz`` with 200 on the same port.  Use
     ``async with Server(app) as server:`` or ``await server.start()`` /
     ``await server.close()``; :meth:`close` stops listening, closes the
@@ -44,7 +46,9 @@ class ListeningServer(CallHandler, abc.ABC):
                  ssl: Optional[_ssl.SSLContext] = None, reuse_port: bool = False,
                  **options: Any):
         super().__init__(app, **options)
-        self.host, self.port = host, port
+        self.host = host
+        #: The port listened on (the one bound, once started, when 0 was asked for).
+        self.port = port
         self.ssl = ssl
         self.reuse_port = reuse_port
         self._server: Any = None

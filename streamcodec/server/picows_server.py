@@ -247,7 +247,7 @@ def _define_listener() -> Any:
 
 class PicowsServer(ListeningServer):
     """The application served on ``picows`` (with ``uvloop`` when it is the
-    running loop; see :func:`streamcodec.server.run.new_event_loop`).  Same
+    running loop, as ``streamcodec serve`` makes it).  Same
     parameters and behaviour as :class:`~streamcodec.server.StreamServer`;
     picows itself answers pings and closes with 1009 a frame longer than
     ``max_message_bytes``."""
