@@ -171,7 +171,7 @@ class _Session:
                 "takes one 20 ms Opus packet per message and pipecat sends one message per "
                 "frame; set FastAPIWebsocketParams(audio_out_10ms_chunks=2, "
                 "audio_out_end_silence_secs=0)")
-        head, tail = self._media_wrap()
+        head, tail = self._stream._media_head(), self._stream._MEDIA_TAIL   # the dialect's
         payloads = []
         for message in messages:
             if not (message.startswith(head) and message.endswith(tail)):
@@ -184,11 +184,6 @@ class _Session:
             frames = [f for p in payloads for f in amrwb.unpack(p).frames]
             payload = amrwb.pack(frames, cmr=first.cmr, octet_align=first.octet_align)
         return head + b2a_base64(payload, newline=False).decode("ascii") + tail
-
-    def _media_wrap(self) -> tuple[str, str]:
-        """The text of this session's media messages before and after the
-        base64 payload."""
-        raise NotImplementedError
 
     async def deserialize(self, data: str | bytes) -> Frame | None:
         """One message from the carrier: media of the caller's track becomes
@@ -248,7 +243,7 @@ class TelnyxFrameSerializer(_Session, _StockTelnyxSerializer):
         ``CancelFrame`` (``auto_hang_up``, default on); required then, as in
         pipecat.
     params : TelnyxFrameSerializer.InputParams, optional
-        pipecat's parameters (this class's :class:`InputParams` adds three;
+        pipecat's parameters (this class's :class:`InputParams` adds four;
         pipecat's own ``InputParams`` is accepted too).
 
     Notes
@@ -279,7 +274,7 @@ class TelnyxFrameSerializer(_Session, _StockTelnyxSerializer):
     """
 
     class InputParams(_StockTelnyxSerializer.InputParams):
-        """pipecat's parameters for the Telnyx serializer, and three more.
+        """pipecat's parameters for the Telnyx serializer, and four more.
 
         Parameters
         ----------
@@ -294,11 +289,15 @@ class TelnyxFrameSerializer(_Session, _StockTelnyxSerializer):
         reorder_window : int
             Frames a missing chunk may be overtaken by before it is concealed
             (default 3, up to 60 ms of added delay, only while one is missing).
+        concealment : str, optional
+            The decoders' loss concealment, passed to the session
+            (``MediaStream(concealment=...)``) when given.
         """
 
         audio_track: str = "inbound"
         outbound_sample_rate: Optional[int] = None
         reorder_window: int = 3
+        concealment: Optional[str] = None
 
     _CARRIER = "Telnyx"
 
@@ -315,6 +314,7 @@ class TelnyxFrameSerializer(_Session, _StockTelnyxSerializer):
             raise ValueError(f"audio_track must be 'inbound' or 'outbound', "
                              f"got {self._audio_track!r}")
         self._reorder_window = getattr(params, "reorder_window", 3)
+        self._concealment = getattr(params, "concealment", None)
         self._receive_rate = getattr(params, "outbound_sample_rate", None) \
             or self._wire_rate(self._receive_codec)
         self._playback_rate = self._wire_rate(self._send_codec)
@@ -331,20 +331,13 @@ class TelnyxFrameSerializer(_Session, _StockTelnyxSerializer):
     def _new_stream(self, rate: int) -> MediaStream:
         stream = MediaStream(rate=rate, playback_codec=self._send_codec,
                              playback_rate=self._playback_rate,
-                             reorder_window=self._reorder_window)
+                             reorder_window=self._reorder_window,
+                             concealment=self._concealment)
         # pipecat's runner has read Telnyx's `start` frame: set the codec it named.
         stream.configure(self._receive_codec,
                          self._receive_rate if self._receive_codec in _VARIABLE_RATE else None,
                          stream_id=self._stream_id)
         return stream
-
-    def _media_wrap(self) -> tuple[str, str]:
-        return _MEDIA_PREFIX, _MEDIA_SUFFIX
-
-
-#: The media messages telnyx.MediaStream.play writes: this prefix, the base64 payload, '"}}'.
-_MEDIA_PREFIX = '{"event":"media","media":{"payload":"'
-_MEDIA_SUFFIX = '"}}'
 
 
 # --------------------------------------------------------------------------
