@@ -78,7 +78,7 @@ def playback_mark(name: str) -> OutputTransportMessageFrame:
     Push it downstream to the transport after the bot's audio; the
     serializer sends the carrier's mark (Telnyx and Twilio ``mark``, Plivo
     ``checkpoint``, Vonage ``notify``).  When the carrier says the audio
-    before it has played, the serializer's :meth:`deserialize` returns an
+    before it has played, the serializer's ``deserialize`` returns an
     ``InputTransportMessageFrame`` whose message is ``{"type":
     PLAYBACK_MARK, "name": name, "played_ms": ..., "cleared": ...}``:
     ``played_ms`` is the mark's position in the audio sent (the caller has
@@ -92,8 +92,9 @@ def playback_mark(name: str) -> OutputTransportMessageFrame:
 
     Returns
     -------
-    OutputTransportMessageFrame
-        ``{"type": PLAYBACK_MARK, "name": name}``, queued in order with audio.
+    pipecat.frames.frames.OutputTransportMessageFrame
+        With the message ``{"type": PLAYBACK_MARK, "name": name}``; pipecat's
+        output transport sends it in order with the audio.
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"a playback mark needs a non-empty str name, got {name!r}")
@@ -117,6 +118,16 @@ class _Session:
 
     def _new_stream(self, rate: int) -> Any:
         raise NotImplementedError
+
+    def _options(self, params: Any) -> None:
+        """The session options this module adds to pipecat's InputParams
+        (absent when the caller passed pipecat's own)."""
+        self._audio_track = getattr(params, "audio_track", "inbound")
+        if self._audio_track not in ("inbound", "outbound"):
+            raise ValueError(f"audio_track must be 'inbound' or 'outbound', "
+                             f"got {self._audio_track!r}")
+        self._reorder_window = getattr(params, "reorder_window", 3)
+        self._concealment = getattr(params, "concealment", None)
 
     @property
     def stream(self) -> Any:
@@ -309,12 +320,7 @@ class TelnyxFrameSerializer(_Session, _StockTelnyxSerializer):
                          call_control_id=call_control_id, api_key=api_key, params=params)
         self._receive_codec = normalize_codec(outbound_encoding)
         self._send_codec = normalize_codec(inbound_encoding)
-        self._audio_track = getattr(params, "audio_track", "inbound")
-        if self._audio_track not in ("inbound", "outbound"):
-            raise ValueError(f"audio_track must be 'inbound' or 'outbound', "
-                             f"got {self._audio_track!r}")
-        self._reorder_window = getattr(params, "reorder_window", 3)
-        self._concealment = getattr(params, "concealment", None)
+        self._options(params)
         self._receive_rate = getattr(params, "outbound_sample_rate", None) \
             or self._wire_rate(self._receive_codec)
         self._playback_rate = self._wire_rate(self._send_codec)
