@@ -146,11 +146,12 @@ def create_app(*, playback_codec: str = "PCMU", playback_rate: int = 8000,
             params=TelnyxFrameSerializer.InputParams(telnyx_sample_rate=rate,
                                                      auto_hang_up=False))
         opus = codec.upper() == "OPUS"
-        # Telnyx plays OPUS as one 20 ms packet per message.
+        # Telnyx plays OPUS as one 20 ms packet per message.  The pipeline
+        # ends when Telnyx stops the stream: no closing silence after that.
         try:
             await echo_call(websocket, serializer, log, sample_rate, out_sample_rate,
                             audio_out_10ms_chunks=2 if opus else 4,
-                            audio_out_end_silence_secs=0 if opus else 2)
+                            audio_out_end_silence_secs=0)
         finally:
             calls.append(log)
 

@@ -40,6 +40,7 @@ try:
     from pipecat.audio.resamplers.base_audio_resampler import BaseAudioResampler
     from pipecat.frames.frames import (
         AudioRawFrame,
+        EndWorkerFrame,
         Frame,
         InputAudioRawFrame,
         InputDTMFFrame,
@@ -56,7 +57,8 @@ except ImportError as exc:   # pragma: no cover - exercised in a subprocess by t
 from . import amrwb
 from ._codecs import codec_info, normalize_codec
 from ._resample import SUPPORTED_RATES, Resampler, resample
-from .telnyx import Dtmf, Error, Mark, Media, MediaStream, ProtocolError, TrackStats
+from .stream import Dtmf, Error, Mark, Media, ProtocolError, Stop, TrackStats
+from .telnyx import MediaStream
 
 __all__ = ["PLAYBACK_MARK", "StreamcodecFileResampler", "StreamcodecResampler",
            "TelnyxFrameSerializer", "playback_mark", "use_stock_resampler",
@@ -201,8 +203,11 @@ class _Session:
         ``InputAudioRawFrame`` at the pipeline's rate (the audio of several
         frames at once when a reordered gap closes), DTMF an
         ``InputDTMFFrame``, a mark's acknowledgement an
-        ``InputTransportMessageFrame`` (see :func:`playback_mark`);
-        anything else gives None."""
+        ``InputTransportMessageFrame`` (see :func:`playback_mark`), the
+        carrier's ``stop`` an ``EndWorkerFrame`` (the pipeline ends
+        gracefully, its queued frames first, without waiting for the socket
+        to close; audio a ``stop`` releases from the reorder window is
+        returned instead); anything else gives None."""
         try:
             events = self._stream.feed(data)
         except ProtocolError as exc:
@@ -226,6 +231,10 @@ class _Session:
                 return InputTransportMessageFrame(message={
                     "type": PLAYBACK_MARK, "name": event.name, "played_ms": event.played_ms,
                     "cleared": event.cleared})
+            if isinstance(event, Stop):
+                # The carrier ended the stream: end the pipeline (its queued
+                # frames first) rather than wait for the socket to close.
+                return EndWorkerFrame(reason=f"{self._CARRIER} stopped the stream")
             if isinstance(event, Error):
                 logger.warning(f"{self}: {self._CARRIER} reported an error: {event}")
             return None
