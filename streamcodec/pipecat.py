@@ -7,30 +7,29 @@ clears itself on silence.  :func:`use_streamcodec_resampler` makes every
 resampler pipecat creates through ``create_stream_resampler`` /
 ``create_file_resampler`` one of ours; :func:`use_stock_resampler` undoes it.
 
-**Telnyx serializer.**  A drop-in for :class:`pipecat.serializers.telnyx.TelnyxFrameSerializer`:
-same constructor, same parameters, same hang-up on ``EndFrame`` /
-``CancelFrame``; change one import::
+**Serializers.**  Drop-ins for pipecat's telephony serializers:
+:class:`TelnyxFrameSerializer` (the other carriers' follow as their
+dialects land) is a subclass of pipecat's with the same
+constructors, parameters and hang-up on ``EndFrame`` / ``CancelFrame``;
+change one import::
 
     from streamcodec.pipecat import TelnyxFrameSerializer   # was: pipecat.serializers.telnyx
 
-Inside is one :class:`streamcodec.telnyx.MediaStream`, so every codec Telnyx
-offers (PCMU, PCMA, G722, OPUS, AMR-WB, L16) works both ways, media frames
-are put back in chunk order with gaps concealed, only the caller's track
-becomes :class:`~pipecat.frames.frames.InputAudioRawFrame`, and resampling
-returns all its audio at once (no stream resampler holding back the first
-messages).
-
-pipecat names the directions from Telnyx's side: ``outbound_encoding`` is
-the codec of the audio Telnyx sends (``start.media_format.encoding``),
-``inbound_encoding`` the codec of the audio sent back to Telnyx
-(``bidirectionalCodec``).  Needs the ``pipecat`` extra
-(``pip install 'streamcodec[pipecat]'``).
+Inside each is one streamcodec session (the carrier's ``MediaStream``):
+every codec and rate the carrier streams works both ways, media is put back
+in chunk order with gaps concealed, only the caller's track becomes
+``InputAudioRawFrame``, every message's audio comes out at once (no stream
+resampler holding back the start or dropping audio at pauses), DTMF becomes
+``InputDTMFFrame``, ``InterruptionFrame`` the carrier's clear, and
+:func:`playback_mark` the carrier's mark, acknowledged into the pipeline.
+Needs the ``pipecat`` extra (``pip install 'streamcodec[pipecat]'``).
 """
 
 from __future__ import annotations
 
 import sys
 from binascii import a2b_base64, b2a_base64
+from types import ModuleType
 from typing import Any, Callable, Optional
 
 try:
@@ -149,7 +148,10 @@ class _Session:
         ``StartFrame`` (both have ``audio_in_sample_rate``)."""
         await super().setup(setup)  # type: ignore[misc]
         if self._stream.rate != self._sample_rate:
+            old = self._stream
             self._stream = self._new_stream(self._sample_rate)
+            if old.start is not None:     # a start fed before setup() still holds
+                self._stream.configure(old.start.media_format.encoding, start=old.start)
 
     async def serialize(self, frame: Frame) -> str | bytes | None:
         """One frame for the carrier: audio becomes one media message in the
@@ -530,9 +532,12 @@ def _rebind(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     changed."""
     changed = []
     for module_name, module in list(sys.modules.items()):
-        namespace = getattr(module, "__dict__", None)
-        if not isinstance(namespace, dict):
+        # Plain modules only: a lazy module (importlib.util.LazyLoader) or a
+        # shim object would load or run code on attribute access.
+        if not isinstance(module, ModuleType) or \
+                type(module).__getattribute__ is not ModuleType.__getattribute__:
             continue
+        namespace = vars(module)
         hit = False
         for name, function in old.items():
             if namespace.get(name) is function:

@@ -362,3 +362,18 @@ def test_stock_twilio_serializer_hears_the_first_message_once_switched():
     use_streamcodec_resampler()
     frame = first_frame()
     assert frame is not None and len(frame.audio) == 640 and frame.sample_rate == 16000
+
+
+def test_lazy_modules_are_left_alone(monkeypatch):
+    """A module whose attribute access would load it (LazyLoader) is not
+    touched: switching must not import anything."""
+    loaded = []
+
+    class Lazy(types.ModuleType):
+        def __getattribute__(self, name):
+            loaded.append(name)
+            return super().__getattribute__(name)
+    monkeypatch.setitem(sys.modules, "some_lazy_module", Lazy("some_lazy_module"))
+    assert "some_lazy_module" not in use_streamcodec_resampler()
+    use_stock_resampler()
+    assert loaded == []
