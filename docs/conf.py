@@ -12,6 +12,7 @@ core), so install the checkout first (``bash scripts/setup.sh``).
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import sys
@@ -178,7 +179,23 @@ def _resolve_alias(app, env, node, contnode):
     return None
 
 
+def _skip_foreign_member(app, what, name, obj, skip, options):
+    """Members a class inherits from another project's classes (pipecat's
+    serializer base, pydantic's models) are theirs to document."""
+    if what not in ("class", "exception"):
+        return None
+    target = obj.fget if isinstance(obj, property) else obj
+    if not inspect.isroutine(target):
+        return None
+    home = getattr(target, "__module__", None) or getattr(
+        getattr(target, "__objclass__", None), "__module__", None)
+    if isinstance(home, str) and home.split(".")[0] != "streamcodec":
+        return True
+    return None
+
+
 def setup(app):
+    app.connect("autodoc-skip-member", _skip_foreign_member)
     app.connect("env-updated", lambda app, env: _documented_by_id.clear())
     app.connect("missing-reference", _resolve_alias)
 
