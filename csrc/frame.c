@@ -1,13 +1,14 @@
 #include "frame.h"
+#include "cpu.h"
 
 #include <string.h>
 
 /*
  * x86-64: the string scan uses SSE2 (part of the baseline ABI); the base64
- * decoder has an SSSE3 block loop, taken when the CPU has SSSE3 (checked
- * through the compiler's CPU model, set once by libgcc at load time).
+ * decoder has an SSSE3 block loop, installed by sc_base64_select() at the
+ * avx2 level and above of cpu.h (every CPU with AVX2 has SSSE3).
  */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(SC_NO_SIMD)
+#if defined(SC_CPU_X86)
 #define SC_FRAME_X86 1
 #include <immintrin.h>
 #endif
@@ -169,6 +170,23 @@ static size_t b64_decode_ssse3(const uint8_t *in, size_t n, uint8_t *out)
 }
 #endif
 
+/* The installed block loop (16 characters a step), or none: then every
+ * quad goes through the tables. */
+static size_t (*b64_decode_block)(const uint8_t *, size_t, uint8_t *);
+
+int sc_base64_select(int level)
+{
+#ifdef SC_FRAME_X86
+    if (level >= SC_CPU_AVX2) {
+        b64_decode_block = b64_decode_ssse3;
+        return SC_CPU_AVX2;
+    }
+#endif
+    (void)level;
+    b64_decode_block = NULL;
+    return SC_CPU_BASELINE;
+}
+
 static int64_t b64_decode(const uint8_t *SC_RESTRICT in, size_t n, uint8_t *SC_RESTRICT out)
 {
     if (n % 4)
@@ -178,12 +196,10 @@ static int64_t b64_decode(const uint8_t *SC_RESTRICT in, size_t n, uint8_t *SC_R
     size_t full = n - 4; /* every quad but the last has no padding */
     size_t o = 0, start = 0;
     uint32_t bad = 0;
-#ifdef SC_FRAME_X86
-    if (full >= 16 && __builtin_cpu_supports("ssse3")) {
-        start = b64_decode_ssse3(in, full, out);
+    if (full >= 16 && b64_decode_block) {
+        start = b64_decode_block(in, full, out);
         o = start / 4 * 3;
     }
-#endif
     for (size_t i = start; i < full; i += 4, o += 3) {
         uint32_t v = b64_d0[in[i]] | b64_d1[in[i + 1]] | b64_d2[in[i + 2]] | b64_d3[in[i + 3]];
         bad |= v;
@@ -498,11 +514,25 @@ enum {
     K_OTHER, K_EVENT, K_MEDIA, K_STREAM_ID, K_SEQUENCE, K_TRACK, K_CHUNK, K_TIMESTAMP, K_PAYLOAD
 };
 
-/* At an opening quote: which key this is, and the cursor past it. */
-static int scan_key(cursor *c, int inner)
+/* The carrier's top-level key names (sc_frame_in.id_key, seq_key). */
+typedef struct {
+    const char *id;
+    size_t id_len;
+    const char *seq;
+    size_t seq_len;
+} key_names;
+
+/* At an opening quote: which key this is, and the cursor past it.  `keys`
+ * is NULL for Telnyx's names, else the carrier's stream id and sequence
+ * number keys (looked for before any other at the top level). */
+static int scan_key(cursor *c, int inner, const key_names *keys)
 {
     if (c->end - c->p < 2 || *c->p != '"')
         return -1;
+    if (keys && !inner) {
+        if (take_word(c, keys->id, keys->id_len)) return K_STREAM_ID;
+        if (take_word(c, keys->seq, keys->seq_len)) return K_SEQUENCE;
+    }
     switch (c->p[1]) {
     case 'e':
         if (!inner && TAKE(c, "event")) return K_EVENT;
@@ -511,8 +541,8 @@ static int scan_key(cursor *c, int inner)
         if (!inner && TAKE(c, "media")) return K_MEDIA;
         break;
     case 's':
-        if (!inner && TAKE(c, "stream_id")) return K_STREAM_ID;
-        if (!inner && TAKE(c, "sequence_number")) return K_SEQUENCE;
+        if (!inner && !keys && TAKE(c, "stream_id")) return K_STREAM_ID;
+        if (!inner && !keys && TAKE(c, "sequence_number")) return K_SEQUENCE;
         break;
     case 't':
         if (inner && TAKE(c, "track")) return K_TRACK;
@@ -557,7 +587,7 @@ static int scan_media_object(cursor *c, scanned *out, unsigned *seen)
     }
     for (;;) {
         skip_ws(c);
-        int key = scan_key(c, 1);
+        int key = scan_key(c, 1, NULL);
         if (key < 0 || expect(c, ':') != OK)
             return OTHER;
         unsigned bit = 0;
@@ -624,7 +654,7 @@ static int scan_media_object(cursor *c, scanned *out, unsigned *seen)
     }
 }
 
-static int scan_message(const uint8_t *msg, size_t len, scanned *out)
+static int scan_message(const uint8_t *msg, size_t len, scanned *out, const key_names *keys)
 {
     cursor c = { msg, msg + len };
     unsigned seen = 0;
@@ -635,7 +665,7 @@ static int scan_message(const uint8_t *msg, size_t len, scanned *out)
         return OTHER; /* no event */
     for (;;) {
         skip_ws(&c);
-        int key = scan_key(&c, 0);
+        int key = scan_key(&c, 0, keys);
         if (key < 0 || expect(&c, ':') != OK)
             return OTHER;
         unsigned bit = 0;
@@ -692,7 +722,17 @@ int sc_frame_media_in(sc_frame_in *f, const uint8_t *msg, size_t len)
     if (!f || !msg || !f->payload || !f->pcm)
         return SC_EARG;
     scanned s = { NULL, 0, NULL, 0, -1, -1, -1, 0 };
-    if (scan_message(msg, len, &s) != OK)
+    key_names names, *keys = NULL;
+    if (f->id_key || f->seq_key) {
+        if (!f->id_key || !f->seq_key || !f->id_key_len || !f->seq_key_len)
+            return SC_EARG;
+        names.id = f->id_key;
+        names.id_len = f->id_key_len;
+        names.seq = f->seq_key;
+        names.seq_len = f->seq_key_len;
+        keys = &names;
+    }
+    if (scan_message(msg, len, &s, keys) != OK)
         return SC_FRAME_OTHER;
     if (s.payload_len % 4 || b64_decoded_len(s.payload, s.payload_len) > f->payload_cap)
         return SC_FRAME_OTHER;
@@ -757,6 +797,13 @@ size_t sc_frame_media_len(size_t payload_bytes)
     return HEAD_LEN + sc_base64_encoded_len(payload_bytes) + TAIL_LEN;
 }
 
+size_t sc_frame_out_len(const sc_frame_out *f, size_t payload_bytes)
+{
+    size_t head = f && f->head ? f->head_len : HEAD_LEN;
+    size_t tail = f && f->tail ? f->tail_len : TAIL_LEN;
+    return head + sc_base64_encoded_len(payload_bytes) + tail;
+}
+
 int64_t sc_frame_media_out(sc_frame_out *f, const void *pcm, size_t n)
 {
     if (!f || !f->encoder || (!pcm && n) || !f->scratch || !f->out || !f->ends ||
@@ -766,20 +813,22 @@ int64_t sc_frame_media_out(sc_frame_out *f, const void *pcm, size_t n)
     if (count > f->ends_cap)
         return SC_EBUFFER;
     const int16_t *samples = (const int16_t *)pcm;
+    const char *head = f->head ? f->head : media_head, *tail = f->tail ? f->tail : media_tail;
+    size_t head_len = f->head ? f->head_len : HEAD_LEN, tail_len = f->tail ? f->tail_len : TAIL_LEN;
     size_t o = 0;
     for (size_t i = 0; i < count; i++) {
         int64_t bytes = sc_encoder_encode(f->encoder, samples + i * f->packet, f->packet,
                                           f->scratch, f->scratch_cap);
         if (bytes < 0)
             return bytes;
-        size_t need = sc_frame_media_len((size_t)bytes);
+        size_t need = head_len + sc_base64_encoded_len((size_t)bytes) + tail_len;
         if (need > f->out_cap - o)
             return SC_EBUFFER;
-        memcpy(f->out + o, media_head, HEAD_LEN);
-        o += HEAD_LEN;
+        memcpy(f->out + o, head, head_len);
+        o += head_len;
         o += b64_encode(f->scratch, (size_t)bytes, f->out + o);
-        memcpy(f->out + o, media_tail, TAIL_LEN);
-        o += TAIL_LEN;
+        memcpy(f->out + o, tail, tail_len);
+        o += tail_len;
         f->ends[i] = (int64_t)o;
     }
     f->sent += (int64_t)count;

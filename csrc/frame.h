@@ -79,6 +79,15 @@ typedef struct sc_frame_in {
     size_t payload_cap;
     int16_t *pcm;
     size_t pcm_cap;
+    /* The top-level keys of the stream id and the sequence number in this
+     * carrier's media messages (Telnyx "stream_id"/"sequence_number",
+     * Twilio "streamSid"/"sequenceNumber", Plivo "streamId"/"sequenceNumber",
+     * Exotel "stream_sid"/"sequence_number"); NULL: Telnyx's.  Plain ASCII,
+     * without quotes or escapes. */
+    const char *id_key;
+    size_t id_key_len;
+    const char *seq_key;
+    size_t seq_key_len;
 } sc_frame_in;
 
 /* Characters of the base64 text for n bytes (with padding). */
@@ -102,7 +111,7 @@ int64_t sc_base64_decode(const char *in, size_t n, uint8_t *out, size_t cap);
  */
 int sc_frame_media_in(sc_frame_in *f, const uint8_t *msg, size_t len);
 
-/* Bytes of JSON text one media message carrying `payload_bytes` takes. */
+/* Bytes of JSON text one Telnyx media message carrying `payload_bytes` takes. */
 size_t sc_frame_media_len(size_t payload_bytes);
 
 /*
@@ -121,13 +130,24 @@ typedef struct sc_frame_out {
     int64_t *ends;
     size_t ends_cap;
     int64_t sent;       /* messages written so far (counted here, not by the caller) */
+    /* The text of a message around its base64 payload, this carrier's
+     * (Twilio's head names the streamSid); NULL: Telnyx's
+     * {"event":"media","media":{"payload":"  and  "}} . */
+    const char *head;
+    size_t head_len;
+    const char *tail;
+    size_t tail_len;
 } sc_frame_out;
+
+/* Bytes of JSON text one message `f` writes carrying `payload_bytes` takes
+ * (its head and tail). */
+size_t sc_frame_out_len(const sc_frame_out *f, size_t payload_bytes);
 
 /*
  * Encode `n` samples of PCM (native-endian int16), a whole number of
  * packets, one encoder call per packet, and write each payload as the JSON
- * text {"event":"media","media":{"payload":"<base64>"}} back to back into
- * f->out.  Returns the bytes written (ends[] says where each message ends),
+ * text head + <base64> + tail (Telnyx's {"event":"media","media":{"payload":
+ * "<base64>"}} when head is NULL) back to back into f->out.  Returns the bytes written (ends[] says where each message ends),
  * or a negative code: SC_EARG (not whole packets), SC_EBUFFER (size out,
  * ends and scratch first: the encoder state has then moved), or the
  * encoder's.

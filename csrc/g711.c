@@ -1,18 +1,17 @@
 #include "g711.h"
+#include "cpu.h"
 
 #include <string.h>
 
 /*
- * Hot loops are written branch-free so that gcc vectorises them; on x86-64
- * each is also compiled for AVX2 and AVX-512 and the best is picked at load
- * time (ifunc), because baseline SSE2 has no per-lane variable shift.
+ * Hot loops are written branch-free so that compilers vectorise them; each
+ * is compiled once per SIMD level of the architecture (see cpu.h) from the
+ * same inline body, and sc_g711_select() installs one set at start-up.
+ * Decoding differs by level in form only (see below): every form gives the
+ * bits of the tables, as tests/test_simd.py checks for all 256 codes and
+ * all 65,536 samples at every level.
  */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(SC_NO_CLONES)
-#define SC_HAVE_CLONES 1
-#define SC_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-#else
-#define SC_SIMD_CLONES
-#endif
+#define SC_BODY static inline __attribute__((always_inline))
 
 /* ---- decode tables, built by the compiler from G.191's expansion rules ---- */
 
@@ -65,7 +64,7 @@ static const uint8_t alaw_to_ulaw_table[256] = { TAB256(A2U) };
  * (bits >> 19) is (exponent + 127) << 4 | mantissa: one subtraction then
  * gives the G.711 code, with no branches and no per-lane variable shifts.
  */
-static inline uint32_t float_bits(float f)
+SC_BODY uint32_t float_bits(float f)
 {
     union { float f; uint32_t u; } v; /* type punning through a union is C11 */
     v.f = f;
@@ -73,7 +72,7 @@ static inline uint32_t float_bits(float f)
 }
 
 /* neg_offset: 0 for G.191's ~x, 1 for audioop's -x (see g711.h). */
-static inline uint8_t ulaw_one(int32_t x, int32_t neg_offset)
+SC_BODY uint8_t ulaw_one(int32_t x, int32_t neg_offset)
 {
     int32_t s = x >> 31; /* -1 for negative samples, else 0 */
     /* G.191: (~x) >> 2 == (-x - 1) >> 2;  audioop: -(x >> 2) == (-x + 3) >> 2 */
@@ -84,21 +83,21 @@ static inline uint8_t ulaw_one(int32_t x, int32_t neg_offset)
     return (uint8_t)(code ^ (0xFF ^ (s & 0x80)));
 }
 
-SC_SIMD_CLONES
-void sc_ulaw_encode(const int16_t *SC_RESTRICT pcm, size_t n, uint8_t *SC_RESTRICT out)
+SC_BODY void ulaw_encode_body(const int16_t *SC_RESTRICT pcm, size_t n,
+                              uint8_t *SC_RESTRICT out)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = ulaw_one(pcm[i], 0);
 }
 
-SC_SIMD_CLONES
-void sc_ulaw_encode_audioop(const int16_t *SC_RESTRICT pcm, size_t n, uint8_t *SC_RESTRICT out)
+SC_BODY void ulaw_encode_audioop_body(const int16_t *SC_RESTRICT pcm, size_t n,
+                                      uint8_t *SC_RESTRICT out)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = ulaw_one(pcm[i], 1);
 }
 
-static inline uint8_t alaw_one(int32_t x)
+SC_BODY uint8_t alaw_one(int32_t x)
 {
     int32_t s = x >> 31;
     int32_t m = (x ^ s) >> 4; /* 0..2047 */
@@ -109,16 +108,16 @@ static inline uint8_t alaw_one(int32_t x)
     return (uint8_t)((code | (~s & 0x80)) ^ 0x55);
 }
 
-SC_SIMD_CLONES
-void sc_alaw_encode(const int16_t *SC_RESTRICT pcm, size_t n, uint8_t *SC_RESTRICT out)
+SC_BODY void alaw_encode_body(const int16_t *SC_RESTRICT pcm, size_t n,
+                              uint8_t *SC_RESTRICT out)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = alaw_one(pcm[i]);
 }
 
 /* Decoding computes what the tables hold: arithmetic vectorises where a
- * table lookup runs one sample at a time.  Each decoder comes in two forms
- * that give the same bits:
+ * table lookup runs one sample at a time.  Each decoder comes in three
+ * forms that give the same bits:
  *
  *  - shift16: 16-bit lanes shifted by the segment.  AVX-512BW has that
  *    per-lane variable shift (32 samples per instruction); AVX2 and SSE2
@@ -130,10 +129,11 @@ void sc_alaw_encode(const int16_t *SC_RESTRICT pcm, size_t n, uint8_t *SC_RESTRI
  *    instructions a sample with AVX2).  gcc's AVX-512 code for it is slower
  *    than shift16's.
  *
- * gcc builds for x86-64 pick at run time: shift16 where the CPU has
- * AVX-512BW, mul16 (AVX2 or SSE2 code) elsewhere; other builds pick at
- * compile time (-march), and a table lookup without AVX2 (see below). */
-static inline void ulaw_decode_shift16(const uint8_t *SC_RESTRICT codes, size_t n,
+ *  - table: a lookup, the baseline form (clang's baseline SSE2 code for
+ *    mul16 runs at half the speed of a lookup).
+ *
+ * Level avx512 runs shift16, avx2 mul16, baseline the table. */
+SC_BODY void ulaw_decode_shift16(const uint8_t *SC_RESTRICT codes, size_t n,
                                        int16_t *SC_RESTRICT out)
 {
     for (size_t i = 0; i < n; i++) {
@@ -143,7 +143,7 @@ static inline void ulaw_decode_shift16(const uint8_t *SC_RESTRICT codes, size_t 
     }
 }
 
-static inline void alaw_decode_shift16(const uint8_t *SC_RESTRICT codes, size_t n,
+SC_BODY void alaw_decode_shift16(const uint8_t *SC_RESTRICT codes, size_t n,
                                        int16_t *SC_RESTRICT out)
 {
     for (size_t i = 0; i < n; i++) {
@@ -162,12 +162,12 @@ static inline void alaw_decode_shift16(const uint8_t *SC_RESTRICT codes, size_t 
 }
 
 /* 2^e for e in 0..7: the product of 2, 4 and 16 for the bits that are set */
-static inline uint16_t pow2_16(uint16_t e)
+SC_BODY uint16_t pow2_16(uint16_t e)
 {
     return (uint16_t)((1 + (e & 1)) * (1 + 3 * ((e >> 1) & 1)) * (1 + 15 * ((e >> 2) & 1)));
 }
 
-static inline void ulaw_decode_mul16(const uint8_t *SC_RESTRICT codes, size_t n,
+SC_BODY void ulaw_decode_mul16(const uint8_t *SC_RESTRICT codes, size_t n,
                                      int16_t *SC_RESTRICT out)
 {
     for (size_t i = 0; i < n; i++) {
@@ -181,7 +181,7 @@ static inline void ulaw_decode_mul16(const uint8_t *SC_RESTRICT codes, size_t n,
     }
 }
 
-static inline void alaw_decode_mul16(const uint8_t *SC_RESTRICT codes, size_t n,
+SC_BODY void alaw_decode_mul16(const uint8_t *SC_RESTRICT codes, size_t n,
                                      int16_t *SC_RESTRICT out)
 {
     for (size_t i = 0; i < n; i++) {
@@ -198,82 +198,19 @@ static inline void alaw_decode_mul16(const uint8_t *SC_RESTRICT codes, size_t n,
     }
 }
 
-#if defined(SC_HAVE_CLONES)
-__attribute__((target("arch=x86-64-v4")))
-static void ulaw_decode_v4(const uint8_t *codes, size_t n, int16_t *out)
-{
-    ulaw_decode_shift16(codes, n, out);
-}
-
-__attribute__((target("arch=x86-64-v4")))
-static void alaw_decode_v4(const uint8_t *codes, size_t n, int16_t *out)
-{
-    alaw_decode_shift16(codes, n, out);
-}
-
-__attribute__((target_clones("avx2", "default")))
-static void ulaw_decode_v3(const uint8_t *codes, size_t n, int16_t *out)
-{
-    ulaw_decode_mul16(codes, n, out);
-}
-
-__attribute__((target_clones("avx2", "default")))
-static void alaw_decode_v3(const uint8_t *codes, size_t n, int16_t *out)
-{
-    alaw_decode_mul16(codes, n, out);
-}
-
-void sc_ulaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
-{
-    if (__builtin_cpu_supports("avx512bw"))
-        ulaw_decode_v4(codes, n, out);
-    else
-        ulaw_decode_v3(codes, n, out);
-}
-
-void sc_alaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
-{
-    if (__builtin_cpu_supports("avx512bw"))
-        alaw_decode_v4(codes, n, out);
-    else
-        alaw_decode_v3(codes, n, out);
-}
-#elif defined(__AVX512BW__)
-void sc_ulaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
-{
-    ulaw_decode_shift16(codes, n, out);
-}
-
-void sc_alaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
-{
-    alaw_decode_shift16(codes, n, out);
-}
-#elif defined(__AVX2__)
-void sc_ulaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
-{
-    ulaw_decode_mul16(codes, n, out);
-}
-
-void sc_alaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
-{
-    alaw_decode_mul16(codes, n, out);
-}
-#else
-/* Without run-time dispatch and without AVX2 (clang and zig cc, which build
- * the manylinux wheel for baseline x86-64; other architectures), the table:
- * clang's baseline code for mul16 runs at half the speed of a lookup. */
-void sc_ulaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
+SC_BODY void ulaw_decode_table(const uint8_t *SC_RESTRICT codes, size_t n,
+                               int16_t *SC_RESTRICT out)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = ulaw_table[codes[i]];
 }
 
-void sc_alaw_decode(const uint8_t *SC_RESTRICT codes, size_t n, int16_t *SC_RESTRICT out)
+SC_BODY void alaw_decode_table(const uint8_t *SC_RESTRICT codes, size_t n,
+                               int16_t *SC_RESTRICT out)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = alaw_table[codes[i]];
 }
-#endif
 
 void sc_ulaw_to_alaw(const uint8_t *SC_RESTRICT in, size_t n, uint8_t *SC_RESTRICT out)
 {
@@ -287,15 +224,13 @@ void sc_alaw_to_ulaw(const uint8_t *SC_RESTRICT in, size_t n, uint8_t *SC_RESTRI
         out[i] = alaw_to_ulaw_table[in[i]];
 }
 
-SC_SIMD_CLONES
-void sc_l16_to_host(const uint8_t *SC_RESTRICT wire, size_t n_samples, int16_t *SC_RESTRICT out)
+SC_BODY void l16_to_host_body(const uint8_t *SC_RESTRICT wire, size_t n_samples, int16_t *SC_RESTRICT out)
 {
     for (size_t i = 0; i < n_samples; i++)
         out[i] = (int16_t)(uint16_t)(((uint16_t)wire[2 * i] << 8) | wire[2 * i + 1]);
 }
 
-SC_SIMD_CLONES
-void sc_host_to_l16(const int16_t *SC_RESTRICT pcm, size_t n_samples, uint8_t *SC_RESTRICT wire)
+SC_BODY void host_to_l16_body(const int16_t *SC_RESTRICT pcm, size_t n_samples, uint8_t *SC_RESTRICT wire)
 {
     for (size_t i = 0; i < n_samples; i++) {
         uint16_t u = (uint16_t)pcm[i];
@@ -304,15 +239,13 @@ void sc_host_to_l16(const int16_t *SC_RESTRICT pcm, size_t n_samples, uint8_t *S
     }
 }
 
-SC_SIMD_CLONES
-void sc_l16le_to_host(const uint8_t *SC_RESTRICT wire, size_t n_samples, int16_t *SC_RESTRICT out)
+SC_BODY void l16le_to_host_body(const uint8_t *SC_RESTRICT wire, size_t n_samples, int16_t *SC_RESTRICT out)
 {
     for (size_t i = 0; i < n_samples; i++)
         out[i] = (int16_t)(uint16_t)(((uint16_t)wire[2 * i + 1] << 8) | wire[2 * i]);
 }
 
-SC_SIMD_CLONES
-void sc_host_to_l16le(const int16_t *SC_RESTRICT pcm, size_t n_samples, uint8_t *SC_RESTRICT wire)
+SC_BODY void host_to_l16le_body(const int16_t *SC_RESTRICT pcm, size_t n_samples, uint8_t *SC_RESTRICT wire)
 {
     for (size_t i = 0; i < n_samples; i++) {
         uint16_t u = (uint16_t)pcm[i];
@@ -323,8 +256,7 @@ void sc_host_to_l16le(const int16_t *SC_RESTRICT pcm, size_t n_samples, uint8_t 
 
 /* ---- float32 PCM ---- */
 
-SC_SIMD_CLONES
-int sc_pcm16_from_float(const float *SC_RESTRICT in, size_t n, int16_t *SC_RESTRICT out)
+SC_BODY int pcm16_from_float_body(const float *SC_RESTRICT in, size_t n, int16_t *SC_RESTRICT out)
 {
     /* Adding and subtracting 1.5 * 2^23 rounds a float of magnitude below
      * 2^22 to an integer, ties to even, in the default rounding mode; the
@@ -345,6 +277,132 @@ int sc_pcm16_from_float(const float *SC_RESTRICT in, size_t n, int16_t *SC_RESTR
         out[i] = (int16_t)(int32_t)v;
     }
     return bad ? SC_EARG : SC_OK;
+}
+
+/* ---- the kernels of each level, and the entry points through them ---- */
+
+typedef struct {
+    void (*ulaw_encode)(const int16_t *, size_t, uint8_t *);
+    void (*ulaw_encode_audioop)(const int16_t *, size_t, uint8_t *);
+    void (*alaw_encode)(const int16_t *, size_t, uint8_t *);
+    void (*ulaw_decode)(const uint8_t *, size_t, int16_t *);
+    void (*alaw_decode)(const uint8_t *, size_t, int16_t *);
+    void (*l16_to_host)(const uint8_t *, size_t, int16_t *);
+    void (*host_to_l16)(const int16_t *, size_t, uint8_t *);
+    void (*l16le_to_host)(const uint8_t *, size_t, int16_t *);
+    void (*host_to_l16le)(const int16_t *, size_t, uint8_t *);
+    int (*pcm16_from_float)(const float *, size_t, int16_t *);
+} g711_kernels;
+
+/* One set of kernels, each compiled with ATTR; DECODE names the decoders'
+ * form (table, mul16 or shift16). */
+#define G711_KERNELS(SFX, ATTR, DECODE)                                                         \
+ATTR static void ulaw_encode_##SFX(const int16_t *SC_RESTRICT p, size_t n,                    \
+                                   uint8_t *SC_RESTRICT o) { ulaw_encode_body(p, n, o); }      \
+ATTR static void ulaw_encode_audioop_##SFX(const int16_t *SC_RESTRICT p, size_t n,            \
+                                           uint8_t *SC_RESTRICT o)                             \
+{ ulaw_encode_audioop_body(p, n, o); }                                                         \
+ATTR static void alaw_encode_##SFX(const int16_t *SC_RESTRICT p, size_t n,                    \
+                                   uint8_t *SC_RESTRICT o) { alaw_encode_body(p, n, o); }      \
+ATTR static void ulaw_decode_##SFX(const uint8_t *SC_RESTRICT c, size_t n,                    \
+                                   int16_t *SC_RESTRICT o) { ulaw_decode_##DECODE(c, n, o); }  \
+ATTR static void alaw_decode_##SFX(const uint8_t *SC_RESTRICT c, size_t n,                    \
+                                   int16_t *SC_RESTRICT o) { alaw_decode_##DECODE(c, n, o); }  \
+ATTR static void l16_to_host_##SFX(const uint8_t *SC_RESTRICT w, size_t n,                    \
+                                   int16_t *SC_RESTRICT o) { l16_to_host_body(w, n, o); }      \
+ATTR static void host_to_l16_##SFX(const int16_t *SC_RESTRICT p, size_t n,                    \
+                                   uint8_t *SC_RESTRICT w) { host_to_l16_body(p, n, w); }      \
+ATTR static void l16le_to_host_##SFX(const uint8_t *SC_RESTRICT w, size_t n,                  \
+                                     int16_t *SC_RESTRICT o) { l16le_to_host_body(w, n, o); }  \
+ATTR static void host_to_l16le_##SFX(const int16_t *SC_RESTRICT p, size_t n,                  \
+                                     uint8_t *SC_RESTRICT w) { host_to_l16le_body(p, n, w); }  \
+ATTR static int pcm16_from_float_##SFX(const float *SC_RESTRICT f, size_t n,                  \
+                                       int16_t *SC_RESTRICT o)                                 \
+{ return pcm16_from_float_body(f, n, o); }                                                     \
+static const g711_kernels g711_##SFX = {                                                       \
+    ulaw_encode_##SFX, ulaw_encode_audioop_##SFX, alaw_encode_##SFX, ulaw_decode_##SFX,        \
+    alaw_decode_##SFX, l16_to_host_##SFX, host_to_l16_##SFX, l16le_to_host_##SFX,              \
+    host_to_l16le_##SFX, pcm16_from_float_##SFX                                                \
+};
+
+G711_KERNELS(baseline, , table)
+#if defined(SC_CPU_X86)
+G711_KERNELS(avx2, SC_TARGET_AVX2, mul16)
+G711_KERNELS(avx512, SC_TARGET_AVX512, shift16)
+#endif
+
+/* The installed set: a copy, so an entry point costs one indirect call. */
+static g711_kernels g711_k = {
+    ulaw_encode_baseline, ulaw_encode_audioop_baseline, alaw_encode_baseline,
+    ulaw_decode_baseline, alaw_decode_baseline, l16_to_host_baseline, host_to_l16_baseline,
+    l16le_to_host_baseline, host_to_l16le_baseline, pcm16_from_float_baseline
+};
+
+int sc_g711_select(int level)
+{
+#if defined(SC_CPU_X86)
+    if (level >= SC_CPU_AVX512) {
+        g711_k = g711_avx512;
+        return SC_CPU_AVX512;
+    }
+    if (level >= SC_CPU_AVX2) {
+        g711_k = g711_avx2;
+        return SC_CPU_AVX2;
+    }
+#endif
+    (void)level;
+    g711_k = g711_baseline;
+    return SC_CPU_BASELINE;
+}
+
+void sc_ulaw_encode(const int16_t *pcm, size_t n, uint8_t *out)
+{
+    g711_k.ulaw_encode(pcm, n, out);
+}
+
+void sc_ulaw_encode_audioop(const int16_t *pcm, size_t n, uint8_t *out)
+{
+    g711_k.ulaw_encode_audioop(pcm, n, out);
+}
+
+void sc_alaw_encode(const int16_t *pcm, size_t n, uint8_t *out)
+{
+    g711_k.alaw_encode(pcm, n, out);
+}
+
+void sc_ulaw_decode(const uint8_t *codes, size_t n, int16_t *out)
+{
+    g711_k.ulaw_decode(codes, n, out);
+}
+
+void sc_alaw_decode(const uint8_t *codes, size_t n, int16_t *out)
+{
+    g711_k.alaw_decode(codes, n, out);
+}
+
+void sc_l16_to_host(const uint8_t *wire, size_t n_samples, int16_t *out)
+{
+    g711_k.l16_to_host(wire, n_samples, out);
+}
+
+void sc_host_to_l16(const int16_t *pcm, size_t n_samples, uint8_t *wire)
+{
+    g711_k.host_to_l16(pcm, n_samples, wire);
+}
+
+void sc_l16le_to_host(const uint8_t *wire, size_t n_samples, int16_t *out)
+{
+    g711_k.l16le_to_host(wire, n_samples, out);
+}
+
+void sc_host_to_l16le(const int16_t *pcm, size_t n_samples, uint8_t *wire)
+{
+    g711_k.host_to_l16le(pcm, n_samples, wire);
+}
+
+int sc_pcm16_from_float(const float *in, size_t n, int16_t *out)
+{
+    return g711_k.pcm16_from_float(in, n, out);
 }
 
 /* ---- audioop sample widths ---- */

@@ -8,14 +8,15 @@
  * Work is done in chunks of up to CHUNK sample pairs: the QMF, which does
  * not depend on the ADPCM state, runs over a whole chunk as two 12-tap
  * polyphase filters; the ADPCM recursion runs per pair.  On x86 both run
- * in the SIMD kernels of g722_kernel.h (AVX2 where the CPU has it, chosen
- * at run time, else SSE2), which keep one band in each 128-bit half of
+ * in the SIMD kernels of g722_kernel.h (AVX2 at the avx2 and avx512 levels
+ * of cpu.h, chosen at start-up, else SSE2), which keep one band in each 128-bit half of
  * their vectors; the scalar blocks below are the reference for them, the
  * portable path (SC_G722_SCALAR forces it) and what concealment uses.  All
  * paths give the same bits.
  */
 #include "g722.h"
 #include "codec_ops.h"
+#include "cpu.h"
 
 #include <string.h>
 
@@ -23,9 +24,8 @@
 #define G722_SIMD 1
 #include <emmintrin.h>
 /* The AVX2 kernel is compiled as well, for run-time selection, where the
- * compiler has per-function targets (SC_NO_CLONES leaves it out, as it
- * does G.711's clones). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(SC_NO_CLONES)
+ * compiler has per-function targets (SC_NO_CLONES leaves it out). */
+#if defined(SC_CPU_X86) && !defined(SC_NO_CLONES)
 #define G722_AVX2 1
 #include <immintrin.h>
 #endif
@@ -621,14 +621,39 @@ static const int16_t CLASS_W[8] = { -60, -30, 58, 172, 334, 538, 1198, 3042 };
 #define G722_KERNEL 2
 #include "g722_kernel.h"
 #undef G722_KERNEL
+#endif
 
-/* The AVX2 kernels where the CPU (and OS) have AVX2 */
-SC_INLINE int have_avx2(void)
+/* The installed kernels (sc_g722_select). */
+static struct {
+    void (*transmit_qmf)(const int16_t *, const int16_t *, int, uint32_t *);
+    void (*encode_adpcm)(sc_g722_encoder *restrict, const uint32_t *restrict, int,
+                         uint8_t *restrict);
+    void (*receive_qmf)(const int16_t *, const int16_t *, int, int16_t *);
+    void (*decode_adpcm)(sc_g722_decoder *restrict, const uint8_t *restrict,
+                         const int16_t *restrict, int, int16_t *restrict, int16_t *restrict);
+} g722_k = { transmit_qmf_sse2, encode_adpcm_sse2, receive_qmf_sse2, decode_adpcm_sse2 };
+#endif
+
+int sc_g722_select(int level)
 {
-    return __builtin_cpu_supports("avx2");
+#if defined(G722_AVX2)
+    if (level >= SC_CPU_AVX2) {
+        g722_k.transmit_qmf = transmit_qmf_avx2;
+        g722_k.encode_adpcm = encode_adpcm_avx2;
+        g722_k.receive_qmf = receive_qmf_avx2;
+        g722_k.decode_adpcm = decode_adpcm_avx2;
+        return SC_CPU_AVX2;
+    }
+#endif
+#if defined(G722_SIMD)
+    g722_k.transmit_qmf = transmit_qmf_sse2;
+    g722_k.encode_adpcm = encode_adpcm_sse2;
+    g722_k.receive_qmf = receive_qmf_sse2;
+    g722_k.decode_adpcm = decode_adpcm_sse2;
+#endif
+    (void)level;
+    return SC_CPU_BASELINE;
 }
-#endif
-#endif
 
 /* ---------------------------------------------------------------- encoder */
 
@@ -662,15 +687,8 @@ static void encode_chunk(sc_g722_encoder *restrict st, const int16_t *restrict p
     memset(x2 + HIST + m, 0, QPAD * sizeof *x2);
 #if defined(G722_SIMD)
     uint32_t xx[CHUNK + 16]; /* XL in the low 16 bits, XH in the high */
-#if defined(G722_AVX2)
-    if (have_avx2()) {
-        transmit_qmf_avx2(x1, x2, m, xx);
-        encode_adpcm_avx2(st, xx, m, out);
-        return;
-    }
-#endif
-    transmit_qmf_sse2(x1, x2, m, xx);
-    encode_adpcm_sse2(st, xx, m, out);
+    g722_k.transmit_qmf(x1, x2, m, xx);
+    g722_k.encode_adpcm(st, xx, m, out);
 #else
     int32_t a[CHUNK], b[CHUNK];
     fir12(x2, QMF_R, a, m);
@@ -767,12 +785,7 @@ static void receive_qmf(sc_g722_decoder *restrict st, int16_t *restrict dif,
     memset(dif + HIST + m, 0, QPAD * sizeof *dif);
     memset(sum + HIST + m, 0, QPAD * sizeof *sum);
 #if defined(G722_SIMD)
-#if defined(G722_AVX2)
-    if (have_avx2())
-        receive_qmf_avx2(dif, sum, m, out);
-    else
-#endif
-        receive_qmf_sse2(dif, sum, m, out);
+    g722_k.receive_qmf(dif, sum, m, out);
 #else
     int32_t a[CHUNK], b[CHUNK];
     fir12(dif, QMF_R, a, m);
@@ -805,12 +818,7 @@ static void decode_chunk(sc_g722_decoder *restrict st, const uint8_t *restrict c
     const int16_t *dq = INVQBL[st->mode];
 
 #if defined(G722_SIMD)
-#if defined(G722_AVX2)
-    if (have_avx2())
-        decode_adpcm_avx2(st, codes, dq, m, yls, yhs);
-    else
-#endif
-        decode_adpcm_sse2(st, codes, dq, m, yls, yhs);
+    g722_k.decode_adpcm(st, codes, dq, m, yls, yhs);
 #else
     band lo = st->lo, hi = st->hi;
     zsec zl = zload(st->zlo), zh = zload(st->zhi);

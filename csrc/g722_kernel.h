@@ -135,8 +135,8 @@ SC_INLINE v2x128 v2_delaya(v2x128 zd, v2x128 d)
 #elif G722_KERNEL == 2
 /* ------------------------------------------------------------------ AVX2 */
 #define K(name) name##_avx2
-#define KINLINE static inline __attribute__((always_inline, target("avx2")))
-#define KFUNC static __attribute__((target("avx2")))
+#define KINLINE static inline __attribute__((always_inline)) SC_TARGET_AVX2
+#define KFUNC static SC_TARGET_AVX2
 
 #define V __m256i
 #define V_ADDS _mm256_adds_epi16

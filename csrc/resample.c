@@ -53,17 +53,23 @@
 #include <math.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define RS_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), \
-                                 optimize("fp-contract=fast")))
-#else
-#define RS_KERNEL
-#endif
+#include "cpu.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define RS_HAVE_WIDE 1   /* an AVX-512 kernel, picked at init when the CPU has it */
+/* Kernels are written once, as always-inline bodies, and compiled per SIMD
+ * level of cpu.h by the wrappers near the end of this file; sc_cpu_select()
+ * installs one set (rs_k).  The levels with FMA contract each a * b + c of
+ * the kernels into one fused operation (gcc: the wrappers' optimize
+ * attribute; clang: the pragma, which has no effect where the target has
+ * no FMA), so avx2 and avx512 give the same bits as each other and,
+ * compiler for compiler, as the same level of another build. */
+#define RS_BODY static inline __attribute__((always_inline))
+#if defined(__clang__)
+#pragma clang fp contract(fast)
+#define RS_CONTRACT
+#elif defined(__GNUC__)
+#define RS_CONTRACT __attribute__((optimize("fp-contract=fast")))
 #else
-#define RS_HAVE_WIDE 0
+#define RS_CONTRACT
 #endif
 
 #ifndef RS_VECTOR   /* -DRS_VECTOR=0 builds the plain-C kernels (as on non-GNU compilers) */
@@ -76,8 +82,11 @@
 #if RS_VECTOR
 typedef float rs_v8 __attribute__((vector_size(32)));
 typedef float rs_v8u __attribute__((vector_size(32), aligned(4)));
+#endif
+/* The 16-lane period-major kernel, for level avx512. */
+#if RS_VECTOR && defined(SC_CPU_X86)
+#define RS_HAVE_WIDE 1
 #else
-#undef RS_HAVE_WIDE
 #define RS_HAVE_WIDE 0
 #endif
 
@@ -160,6 +169,25 @@ struct sc_resampler {
     int64_t skip;       /* outputs still to drop */
     int64_t base;       /* period-major: t of buffer index 0; dot: input index of index 0 */
 };
+
+/* The installed kernels of one SIMD level (sc_resample_select); defined
+ * with the baseline set at the end of this file. */
+typedef struct {
+    void (*i16_to_f32)(const int16_t *, size_t, float *);
+    void (*f32_to_i16_n)(const float *, size_t, int16_t *);
+    void (*interleave2_i16)(const float *, const float *, size_t, int16_t *);
+    void (*interleave3_i16)(const float *, const float *, const float *, size_t, int16_t *);
+    void (*deinterleave2_i16)(const int16_t *, size_t, float *, float *);
+    void (*deinterleave3_i16)(const int16_t *, size_t, float *, float *, float *);
+    void (*pm_kernel)(const float *, size_t, const rs_run *, int, const float *, const float *,
+                      int64_t, size_t, float *);
+    /* the 16-lane form, NULL below level avx512 */
+    void (*pm_kernel_wide)(const float *, size_t, const rs_run *, int, const float *,
+                           const float *, int64_t, size_t, float *);
+    void (*dot_outputs)(sc_resampler *, int64_t, int64_t, void *, int, int64_t);
+    int (*all_finite)(const float *, size_t);
+} rs_kernels;
+static rs_kernels rs_k;
 
 /* ------------------------------------------------------------------ */
 /* small helpers                                                       */
@@ -543,19 +571,10 @@ void sc_resampler_reset(sc_resampler *st)
 
 int sc_resampler_set_wide(sc_resampler *st, int wide)
 {
-    if (!wide) {
-        st->wide = 0;
-        return SC_OK;
-    }
-#if RS_HAVE_WIDE
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
-        && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq")) {
-        st->wide = 1;
-        return SC_OK;
-    }
-#endif
-    return SC_EUNSUPPORTED;
+    /* the flag is kept either way: it takes effect whenever the installed
+     * level has the 16-lane kernel */
+    st->wide = wide != 0;
+    return !wide || rs_k.pm_kernel_wide ? SC_OK : SC_EUNSUPPORTED;
 }
 
 int32_t sc_resampler_delay(const sc_resampler *st)
@@ -608,8 +627,7 @@ int64_t sc_resampler_flush_count(const sc_resampler *st)
 /* ------------------------------------------------------------------ */
 /* conversions                                                         */
 
-RS_KERNEL
-static void i16_to_f32(const int16_t *SC_RESTRICT in, size_t n, float *SC_RESTRICT out)
+RS_BODY void i16_to_f32_body(const int16_t *SC_RESTRICT in, size_t n, float *SC_RESTRICT out)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = (float)in[i];
@@ -632,8 +650,7 @@ static inline int16_t f32_to_i16(float v)
     return (int16_t)i;
 }
 
-RS_KERNEL
-static void f32_to_i16_n(const float *SC_RESTRICT in, size_t n, int16_t *SC_RESTRICT out)
+RS_BODY void f32_to_i16_n_body(const float *SC_RESTRICT in, size_t n, int16_t *SC_RESTRICT out)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = f32_to_i16(in[i]);
@@ -648,8 +665,7 @@ typedef uint32_t rs_u32a2 __attribute__((aligned(2)));
 #define RS_WORD_PAIRS 0
 #endif
 
-RS_KERNEL
-static void interleave2_i16(const float *SC_RESTRICT c0, const float *SC_RESTRICT c1, size_t n,
+RS_BODY void interleave2_i16_body(const float *SC_RESTRICT c0, const float *SC_RESTRICT c1, size_t n,
                             int16_t *SC_RESTRICT o)
 {
 #if RS_WORD_PAIRS
@@ -664,8 +680,7 @@ static void interleave2_i16(const float *SC_RESTRICT c0, const float *SC_RESTRIC
 #endif
 }
 
-RS_KERNEL
-static void interleave3_i16(const float *SC_RESTRICT c0, const float *SC_RESTRICT c1,
+RS_BODY void interleave3_i16_body(const float *SC_RESTRICT c0, const float *SC_RESTRICT c1,
                             const float *SC_RESTRICT c2, size_t n, int16_t *SC_RESTRICT o)
 {
     for (size_t k = 0; k < n; k++) {
@@ -675,8 +690,7 @@ static void interleave3_i16(const float *SC_RESTRICT c0, const float *SC_RESTRIC
     }
 }
 
-RS_KERNEL
-static void deinterleave2_i16(const int16_t *SC_RESTRICT x, size_t n, float *SC_RESTRICT d0,
+RS_BODY void deinterleave2_i16_body(const int16_t *SC_RESTRICT x, size_t n, float *SC_RESTRICT d0,
                               float *SC_RESTRICT d1)
 {
 #if RS_WORD_PAIRS
@@ -694,8 +708,7 @@ static void deinterleave2_i16(const int16_t *SC_RESTRICT x, size_t n, float *SC_
 #endif
 }
 
-RS_KERNEL
-static void deinterleave3_i16(const int16_t *SC_RESTRICT x, size_t n, float *SC_RESTRICT d0,
+RS_BODY void deinterleave3_i16_body(const int16_t *SC_RESTRICT x, size_t n, float *SC_RESTRICT d0,
                               float *SC_RESTRICT d1, float *SC_RESTRICT d2)
 {
     for (size_t k = 0; k < n; k++) {
@@ -781,10 +794,10 @@ static inline __attribute__((always_inline)) void NAME(                         
 
 /* Split nq outputs into blocks of at most RS_NV_MAX vectors, as even as
  * possible (a short tail block would be latency-bound). */
-#define RS_DEFINE_KERNEL(ATTR, NAME, BLOCK, W)                                                 \
-ATTR static void NAME(const float *SC_RESTRICT sub, size_t sub_cap, const rs_run *rn,         \
-                      int nruns, const float *SC_RESTRICT cf, const float *SC_RESTRICT tb,     \
-                      int64_t i0, size_t nq, float *SC_RESTRICT dst)                           \
+#define RS_DEFINE_KERNEL(NAME, BLOCK, W)                                                       \
+RS_BODY void NAME(const float *SC_RESTRICT sub, size_t sub_cap, const rs_run *rn,             \
+                  int nruns, const float *SC_RESTRICT cf, const float *SC_RESTRICT tb,         \
+                  int64_t i0, size_t nq, float *SC_RESTRICT dst)                               \
 {                                                                                              \
     size_t nvec = (nq + (W) - 1) / (W), done = 0;                                              \
     size_t blocks = (nvec + RS_NV_MAX - 1) / RS_NV_MAX;                                        \
@@ -811,9 +824,9 @@ ATTR static void NAME(const float *SC_RESTRICT sub, size_t sub_cap, const rs_run
 }
 
 RS_DEFINE_BLOCK(pm_block, rs_v8, rs_v8u, RS_LANES)
-RS_DEFINE_KERNEL(RS_KERNEL, pm_kernel, pm_block, RS_LANES)
+RS_DEFINE_KERNEL(pm_kernel_body, pm_block, RS_LANES)
 #else
-static void pm_kernel(const float *SC_RESTRICT sub, size_t sub_cap, const rs_run *rn, int nruns,
+RS_BODY void pm_kernel_body(const float *SC_RESTRICT sub, size_t sub_cap, const rs_run *rn, int nruns,
                       const float *SC_RESTRICT cf, const float *SC_RESTRICT tb, int64_t i0,
                       size_t nq, float *SC_RESTRICT dst)
 {
@@ -835,11 +848,10 @@ static void pm_kernel(const float *SC_RESTRICT sub, size_t sub_cap, const rs_run
 typedef float rs_v16 __attribute__((vector_size(64)));
 typedef float rs_v16u __attribute__((vector_size(64), aligned(4)));
 
-/* pm_kernel with 16 lanes per register, for AVX-512 machines (chosen at
- * init).  Same per-lane sequence of operations as pm_kernel's. */
+/* pm_kernel with 16 lanes per register, for level avx512.  Same per-lane
+ * sequence of operations as pm_kernel's. */
 RS_DEFINE_BLOCK(pm_block_wide, rs_v16, rs_v16u, RS_WIDE)
-RS_DEFINE_KERNEL(__attribute__((target("arch=x86-64-v4"), optimize("fp-contract=fast"))),
-                 pm_kernel_wide, pm_block_wide, RS_WIDE)
+RS_DEFINE_KERNEL(pm_kernel_wide_body, pm_block_wide, RS_WIDE)
 #endif
 
 /* Scatter inputs [from, from + n) (global indices) into the substreams. */
@@ -854,7 +866,7 @@ static void pm_store(sc_resampler *st, const void *in, int kind, int64_t from, s
     size_t i = 0;
     if (M == 1) {
         if (kind == KIND_I16)
-            i16_to_f32((const int16_t *)in, n, b + t);
+            rs_k.i16_to_f32((const int16_t *)in, n, b + t);
         else
             memcpy(b + t, in, n * sizeof(float));
         return;
@@ -869,9 +881,9 @@ static void pm_store(sc_resampler *st, const void *in, int kind, int64_t from, s
     }
     size_t whole = (size_t)tdiv((int64_t)(n - i), M);
     if (M == 2 && kind == KIND_I16) {
-        deinterleave2_i16((const int16_t *)in + i, whole, b + t, b + cap + t);
+        rs_k.deinterleave2_i16((const int16_t *)in + i, whole, b + t, b + cap + t);
     } else if (M == 3 && kind == KIND_I16) {
-        deinterleave3_i16((const int16_t *)in + i, whole, b + t, b + cap + t, b + 2 * cap + t);
+        rs_k.deinterleave3_i16((const int16_t *)in + i, whole, b + t, b + cap + t, b + 2 * cap + t);
     } else {
         for (size_t k = 0; k < whole; k++)
             for (int32_t rr = 0; rr < M; rr++)
@@ -895,7 +907,7 @@ static void pm_emit(sc_resampler *st, int64_t j0, int64_t j1, int64_t q0, void *
     if (L == 1) {
         const float *src = tb + (j0 - q0);
         if (kind == KIND_I16)
-            f32_to_i16_n(src, n, (int16_t *)out);
+            rs_k.f32_to_i16_n(src, n, (int16_t *)out);
         else
             memcpy(out, src, n * sizeof(float));
         return;
@@ -915,9 +927,9 @@ static void pm_emit(sc_resampler *st, int64_t j0, int64_t j1, int64_t q0, void *
         size_t whole = (size_t)tdiv((int64_t)(n - i), L);
         const float *c0 = tb + (q - q0), *c1 = tb + tcap + (q - q0), *c2 = tb + 2 * tcap + (q - q0);
         if (L == 2) {
-            interleave2_i16(c0, c1, whole, o + i);
+            rs_k.interleave2_i16(c0, c1, whole, o + i);
         } else if (L == 3) {
-            interleave3_i16(c0, c1, c2, whole, o + i);
+            rs_k.interleave3_i16(c0, c1, c2, whole, o + i);
         } else {
             for (size_t k = 0; k < whole; k++)
                 for (int32_t ss = 0; ss < L; ss++)
@@ -952,16 +964,14 @@ static void pm_compute(sc_resampler *st, int64_t j0, int64_t j1, int64_t q0)
         int64_t qa = ceil_div(j0 - s, L), qb = ceil_div(j1 - s, L);
         if (qb <= qa)
             continue;
-#if RS_HAVE_WIDE
-        if (st->wide) {
-            pm_kernel_wide(buf(st), (size_t)st->sub_cap, rn + st->run_start[s],
+        if (st->wide && rs_k.pm_kernel_wide) {
+            rs_k.pm_kernel_wide(buf(st), (size_t)st->sub_cap, rn + st->run_start[s],
                            st->run_start[s + 1] - st->run_start[s], coefs(st), tab(st),
                            qa - st->base,
-                           (size_t)(qb - qa), tmp(st) + (size_t)s * tcap + (size_t)(qa - q0));
+                                (size_t)(qb - qa), tmp(st) + (size_t)s * tcap + (size_t)(qa - q0));
             continue;
         }
-#endif
-        pm_kernel(buf(st), (size_t)st->sub_cap, rn + st->run_start[s],
+        rs_k.pm_kernel(buf(st), (size_t)st->sub_cap, rn + st->run_start[s],
                   st->run_start[s + 1] - st->run_start[s], coefs(st), tab(st), qa - st->base,
                   (size_t)(qb - qa), tmp(st) + (size_t)s * tcap + (size_t)(qa - q0));
     }
@@ -986,8 +996,7 @@ static void pm_compact(sc_resampler *st)
 /* ------------------------------------------------------------------ */
 /* dot engine                                                          */
 
-RS_KERNEL
-static float dot_kernel(const float *SC_RESTRICT g, const float *SC_RESTRICT x, int32_t n)
+RS_BODY float dot_kernel(const float *SC_RESTRICT g, const float *SC_RESTRICT x, int32_t n)
 {
 #if RS_VECTOR
     rs_v8 a = { 0 };
@@ -1003,8 +1012,8 @@ static float dot_kernel(const float *SC_RESTRICT g, const float *SC_RESTRICT x, 
 #endif
 }
 
-static void dot_outputs(sc_resampler *st, int64_t j0, int64_t j1, void *out, int kind,
-                        int64_t drop)
+RS_BODY void dot_outputs_body(sc_resampler *st, int64_t j0, int64_t j1, void *out,
+                              int kind, int64_t drop)
 {
     const float *cf = coefs(st);
     const float *b = buf(st);
@@ -1106,7 +1115,7 @@ static int64_t run(sc_resampler *st, const void *in, int kind, size_t n, void *o
             if (!src)
                 memset(dst, 0, chunk * sizeof(float));
             else if (kind == KIND_I16)
-                i16_to_f32((const int16_t *)src, chunk, dst);
+                rs_k.i16_to_f32((const int16_t *)src, chunk, dst);
             else
                 memcpy(dst, src, chunk * sizeof(float));
         }
@@ -1125,7 +1134,7 @@ static int64_t run(sc_resampler *st, const void *in, int kind, size_t n, void *o
             if (j1 - j0 > drop)
                 pm_emit(st, j0 + drop, j1, q0, op + (size_t)written * esize, kind);
         } else {
-            dot_outputs(st, j0, j1, op + (size_t)written * esize, kind, drop);
+            rs_k.dot_outputs(st, j0, j1, op + (size_t)written * esize, kind, drop);
         }
         written += j1 - j0 - drop;
         st->skip -= drop;
@@ -1135,8 +1144,7 @@ static int64_t run(sc_resampler *st, const void *in, int kind, size_t n, void *o
 }
 
 /* 1 when no sample is an infinity or a NaN (exponent bits all ones). */
-RS_KERNEL
-static int all_finite(const float *SC_RESTRICT x, size_t n)
+RS_BODY int all_finite_body(const float *SC_RESTRICT x, size_t n)
 {
     uint32_t bad = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1160,7 +1168,7 @@ static int64_t process(sc_resampler *st, const void *in, int kind, size_t n, voi
     /* The table form multiplies exact zeros with inputs near each output's
      * reach (see pm_kernel); 0 * inf is a NaN, so non-finite float input
      * is refused rather than let it spread past its reach. */
-    if (kind == KIND_F32 && !all_finite((const float *)in, n))
+    if (kind == KIND_F32 && !rs_k.all_finite((const float *)in, n))
         return SC_EARG;
     return run(st, in, kind, n, out, INT64_MAX);
 }
@@ -1227,4 +1235,82 @@ int64_t sc_resampler_flush(sc_resampler *st, int16_t *out, size_t cap)
 int64_t sc_resampler_flush_float(sc_resampler *st, float *out, size_t cap)
 {
     return flush(st, KIND_F32, out, cap);
+}
+
+/* ------------------------------------------------------------------ */
+/* the kernels of each level                                           */
+
+#define RS_LEVEL_KERNELS(SFX, ATTR)                                                             \
+ATTR static void i16_to_f32_##SFX(const int16_t *SC_RESTRICT in, size_t n,                    \
+                                  float *SC_RESTRICT out) { i16_to_f32_body(in, n, out); }     \
+ATTR static void f32_to_i16_n_##SFX(const float *SC_RESTRICT in, size_t n,                    \
+                                    int16_t *SC_RESTRICT out) { f32_to_i16_n_body(in, n, out); } \
+ATTR static void interleave2_i16_##SFX(const float *SC_RESTRICT c0, const float *SC_RESTRICT c1, \
+                                       size_t n, int16_t *SC_RESTRICT o)                       \
+{ interleave2_i16_body(c0, c1, n, o); }                                                        \
+ATTR static void interleave3_i16_##SFX(const float *SC_RESTRICT c0, const float *SC_RESTRICT c1, \
+                                       const float *SC_RESTRICT c2, size_t n,                  \
+                                       int16_t *SC_RESTRICT o)                                 \
+{ interleave3_i16_body(c0, c1, c2, n, o); }                                                    \
+ATTR static void deinterleave2_i16_##SFX(const int16_t *SC_RESTRICT x, size_t n,              \
+                                         float *SC_RESTRICT d0, float *SC_RESTRICT d1)         \
+{ deinterleave2_i16_body(x, n, d0, d1); }                                                      \
+ATTR static void deinterleave3_i16_##SFX(const int16_t *SC_RESTRICT x, size_t n,              \
+                                         float *SC_RESTRICT d0, float *SC_RESTRICT d1,        \
+                                         float *SC_RESTRICT d2)                                \
+{ deinterleave3_i16_body(x, n, d0, d1, d2); }                                                  \
+ATTR static void pm_kernel_##SFX(const float *SC_RESTRICT sub, size_t sub_cap,                \
+                                 const rs_run *rn, int nruns, const float *SC_RESTRICT cf,     \
+                                 const float *SC_RESTRICT tb, int64_t i0, size_t nq,           \
+                                 float *SC_RESTRICT dst)                                       \
+{ pm_kernel_body(sub, sub_cap, rn, nruns, cf, tb, i0, nq, dst); }                              \
+ATTR static void dot_outputs_##SFX(sc_resampler *st, int64_t j0, int64_t j1, void *out,       \
+                                   int kind, int64_t drop)                                     \
+{ dot_outputs_body(st, j0, j1, out, kind, drop); }                                             \
+ATTR static int all_finite_##SFX(const float *SC_RESTRICT x, size_t n)                        \
+{ return all_finite_body(x, n); }
+
+#define RS_KERNEL_SET(SFX, WIDE)                                                                \
+    { i16_to_f32_##SFX, f32_to_i16_n_##SFX, interleave2_i16_##SFX, interleave3_i16_##SFX,      \
+      deinterleave2_i16_##SFX, deinterleave3_i16_##SFX, pm_kernel_##SFX, WIDE,                 \
+      dot_outputs_##SFX, all_finite_##SFX }
+
+RS_LEVEL_KERNELS(baseline, )
+static const rs_kernels rs_baseline = RS_KERNEL_SET(baseline, NULL);
+static rs_kernels rs_k = RS_KERNEL_SET(baseline, NULL);
+
+#if defined(SC_CPU_X86)
+RS_LEVEL_KERNELS(avx2, SC_TARGET_AVX2 RS_CONTRACT)
+RS_LEVEL_KERNELS(avx512, SC_TARGET_AVX512 RS_CONTRACT)
+#if RS_HAVE_WIDE
+SC_TARGET_AVX512 RS_CONTRACT
+static void pm_kernel_wide_avx512(const float *SC_RESTRICT sub, size_t sub_cap, const rs_run *rn,
+                                  int nruns, const float *SC_RESTRICT cf,
+                                  const float *SC_RESTRICT tb, int64_t i0, size_t nq,
+                                  float *SC_RESTRICT dst)
+{
+    pm_kernel_wide_body(sub, sub_cap, rn, nruns, cf, tb, i0, nq, dst);
+}
+#else
+#define pm_kernel_wide_avx512 NULL
+#endif
+static const rs_kernels rs_avx2 = RS_KERNEL_SET(avx2, NULL);
+static const rs_kernels rs_avx512 = RS_KERNEL_SET(avx512, pm_kernel_wide_avx512);
+#endif
+
+int sc_resample_select(int level)
+{
+#if defined(SC_CPU_X86)
+    if (level >= SC_CPU_AVX512) {
+        rs_k = rs_avx512;
+        return SC_CPU_AVX512;
+    }
+    if (level >= SC_CPU_AVX2) {
+        rs_k = rs_avx2;
+        return SC_CPU_AVX2;
+    }
+#endif
+    (void)level;
+    rs_k = rs_baseline;
+    return SC_CPU_BASELINE;
 }

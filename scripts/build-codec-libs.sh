@@ -28,7 +28,14 @@ PREFIX="$(mkdir -p "${1:-$ROOT/build/codec-libs}" && cd "${1:-$ROOT/build/codec-
 CACHE="${STREAMCODEC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamcodec}"
 SOURCE="${STREAMCODEC_CODEC_SOURCE:-auto}"
 CC="${CC:-cc}"
-CFLAGS_ALL="-O2 -fPIC ${CODEC_CFLAGS:-}"
+# The same arithmetic from every compiler: the libraries' fixed-point code
+# relies on signed overflow and on left shifts of negative values wrapping
+# (vo-amrwbenc's basic_op.h: L_shl2, L_add's overflow test), which C leaves
+# undefined and gcc and clang (zig cc) optimise differently: -fwrapv defines
+# them as two's complement.  -ffp-contract=off: libopus's float code is
+# rounded the same whether or not a compiler would fuse a * b + c (gcc fuses
+# across statements by default, clang within one expression).
+CFLAGS_ALL="-O2 -fPIC -fwrapv -fno-strict-aliasing -ffp-contract=off ${CODEC_CFLAGS:-}"
 JOBS="$(nproc 2>/dev/null || echo 2)"
 
 # name | version | SHA-256 of the release tarball | upstream URL | Debian source package

@@ -29,6 +29,7 @@ except ImportError as exc:  # pragma: no cover - depends on how it was imported
 from ._codecs import CodecInfo, Decoder, Encoder, codec_info, codecs, normalize_codec, transcode
 from ._errors import CodecUnavailableError, CorruptPayloadError, StreamcodecError
 from ._resample import SUPPORTED_RATES, Resampler, resample
+from ._simd import SimdInfo, simd_info
 
 __version__ = "0.1.0"
 
@@ -40,10 +41,12 @@ __all__ = [
     "Encoder",
     "Resampler",
     "SUPPORTED_RATES",
+    "SimdInfo",
     "StreamcodecError",
     "codec_info",
     "codecs",
     "normalize_codec",
     "resample",
+    "simd_info",
     "transcode",
 ]

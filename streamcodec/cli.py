@@ -186,10 +186,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo_from_args(args)
 
 
+class _VersionAction(argparse.Action):
+    """--version: the version, then the SIMD line (which kernels run, for bug
+    reports), unwrapped (argparse's own version action rewraps the text)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        from . import __version__, simd_info
+        print(f"streamcodec {__version__}\n{simd_info()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="streamcodec", description=(
         "Codec core for Telnyx media streams: transcode audio, run the demo call, "
         "serve or simulate streams, benchmark."))
+    parser.add_argument("--version", action=_VersionAction, nargs=0,
+                        help="print the version and the SIMD kernels in use, then exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("transcode", help="encode audio to codecs and back; report size and SNR",

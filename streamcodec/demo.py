@@ -35,7 +35,7 @@ from typing import Optional, Sequence, TextIO
 import numpy as np
 
 from . import codecs as _codecs
-from . import normalize_codec
+from . import normalize_codec, simd_info
 from ._resample import resample
 from .signals import SPOKEN_TEXT, espeak, fit_length, snr_db, speech_like
 from .simulate import simulate_call, wire_rate
@@ -241,6 +241,7 @@ async def _run(out_dir: str, reference: np.ndarray, realtime: bool, codec_names:
     missing = [c for c in codec_names if not infos[c].available]
     print(f"codecs in this build: {', '.join(available) or 'none'}"
           + (f"; unavailable: {', '.join(missing)}" if missing else ""), file=out)
+    print(simd_info(), file=out)
     seconds = len(reference) / APP_RATE
 
     app = EchoApp(record=True)

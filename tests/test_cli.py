@@ -43,6 +43,9 @@ def test_demo_prints_the_table_and_writes_the_files(tmp_path):
     assert proc.returncode == 0, proc.stderr + proc.stdout
     text = proc.stdout
     available = available_codecs()
+    # the SIMD level and kernels, as --version prints them
+    from streamcodec import simd_info
+    assert str(simd_info()) in text.splitlines()
     # Progress: one line per call while it runs.
     assert len(re.findall(r"^\[\s*\d+/\d+\]", text, re.M)) == 2 * len(available)
     header = next(line for line in text.splitlines() if line.startswith("codec "))

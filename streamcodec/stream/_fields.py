@@ -1,0 +1,151 @@
+"""Reading the fields of a carrier's JSON message, with errors that name
+the field.  Numbers may arrive as JSON numbers or as strings of digits
+(Telnyx, Twilio and Exotel send strings); both become ``int``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, Mapping, Optional, Union
+
+from .events import PayloadError, ProtocolError
+
+_INT64 = 1 << 63
+
+
+def _where(path: str) -> str:
+    return f"field {path!r}"
+
+
+def obj(parent: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
+    value = parent.get(key)
+    if value is None:
+        raise ProtocolError(f"{_where(path)} is missing")
+    if not isinstance(value, dict):
+        raise ProtocolError(f"{_where(path)} must be an object, got {type(value).__name__}")
+    return value
+
+
+def text(parent: Mapping[str, Any], key: str, path: str, required: bool = False) -> Optional[str]:
+    value = parent.get(key)
+    if value is None:
+        if required:
+            raise ProtocolError(f"{_where(path)} is missing")
+        return None
+    if not isinstance(value, str):
+        raise ProtocolError(f"{_where(path)} must be a string, got {type(value).__name__}")
+    return value
+
+
+def integer(parent: Mapping[str, Any], key: str, path: str, required: bool = False,
+         signed: bool = False) -> Optional[int]:
+    """An int that may arrive as a JSON number or a string of digits;
+    negative values only when ``signed``."""
+    value = parent.get(key)
+    if value is None:
+        if required:
+            raise ProtocolError(f"{_where(path)} is missing")
+        return None
+    if isinstance(value, bool):
+        raise ProtocolError(f"{_where(path)} must be an integer, got a boolean")
+    if isinstance(value, str):
+        text = value[1:] if signed and value[:1] == "-" else value
+        if not (text.isascii() and text.isdigit()) or len(text) > 19:
+            raise ProtocolError(
+                f"{_where(path)} must be an integer or a string of digits, got {value!r}")
+        value = int(value)
+    elif not isinstance(value, int):
+        raise ProtocolError(f"{_where(path)} must be an integer, got {type(value).__name__}")
+    if value < 0 and not signed:
+        raise ProtocolError(f"{_where(path)} must not be negative, got {value}")
+    if not -_INT64 <= value < _INT64:
+        raise ProtocolError(f"{_where(path)} is out of range: {value}")
+    return value
+
+
+
+
+def decode_payload(text: Any, path: str = "media.payload") -> bytes:
+    """Strict base64 (standard alphabet, padded) to bytes; PayloadError
+    naming the field otherwise."""
+    if not isinstance(text, str):
+        raise PayloadError(f"{_where(path)} must be a base64 string, got {type(text).__name__}")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise PayloadError(f"{_where(path)} is not valid base64: {exc}") from None
+
+
+# --------------------------------------------------------------------------
+# Parsing
+# --------------------------------------------------------------------------
+
+
+def load(message: Union[str, bytes, bytearray, memoryview]) -> dict:
+    """JSON text to the frame's dict; ProtocolError when it is not a JSON
+    object with a string ``event``."""
+    if isinstance(message, memoryview):
+        message = message.tobytes()
+    if not isinstance(message, (str, bytes, bytearray)):
+        raise TypeError(f"message must be str or bytes, not {type(message).__name__}")
+    try:
+        frame = json.loads(message)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"message is not valid JSON: {exc}") from None
+    except RecursionError:  # e.g. "[" * 100000: nesting no carrier's frame has
+        raise ProtocolError("message is not a media-stream frame: JSON nested too deeply") from None
+    if not isinstance(frame, dict):
+        raise ProtocolError(f"message must be a JSON object, got {type(frame).__name__}")
+    event = frame.get("event")
+    if not isinstance(event, str):
+        raise ProtocolError("field 'event' is missing" if event is None else
+                            f"field 'event' must be a string, got {type(event).__name__}")
+    return frame
+
+
+
+def lenient_int(value: Any) -> Optional[int]:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        digits = text[1:] if text[:1] == "-" else text
+        if digits.isascii() and digits.isdigit() and len(digits) <= 19:
+            return int(text)
+    return None
+
+
+
+#: Carriers' MIME-style encodings, as streamcodec's codec names.
+_MIME_CODECS = {
+    "audio/x-mulaw": "PCMU", "audio/mulaw": "PCMU", "audio/pcmu": "PCMU", "audio/basic": "PCMU",
+    "audio/x-alaw": "PCMA", "audio/alaw": "PCMA", "audio/pcma": "PCMA",
+    "audio/x-l16": "L16", "audio/l16": "L16", "audio/x-raw": "L16", "audio/g722": "G722",
+}
+
+
+def codec_of(encoding: str) -> Optional[str]:
+    """streamcodec's codec name for a carrier's encoding (``audio/x-mulaw``
+    -> ``PCMU``, ``audio/x-l16;rate=16000`` -> ``L16``, ``PCMA`` -> ``PCMA``);
+    None when it names no codec streamcodec knows."""
+    from .._codecs import normalize_codec
+    name = encoding.split(";", 1)[0].strip().lower()
+    if name in _MIME_CODECS:
+        return _MIME_CODECS[name]
+    try:
+        return normalize_codec(name)
+    except ValueError:
+        return None
+
+
+def rate_of(encoding: str) -> Optional[int]:
+    """The ``rate=`` parameter of a MIME-style encoding
+    (``audio/l16;rate=16000`` -> 16000), or None."""
+    for part in encoding.split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "rate" and value.strip().isdigit():
+            return int(value.strip())
+    return None
