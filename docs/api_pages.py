@@ -8,10 +8,11 @@ modules) is one line in :data:`API_MODULES`; ``tests/test_docs.py`` finds
 every module with ``__all__`` itself and fails, naming it, until the line is
 there.
 
-A name a package re-exports from one of its modules (``MediaStream`` is
-``streamcodec.telnyx.session.MediaStream`` and ``streamcodec.telnyx.MediaStream``)
-is documented once, on the package's page, where users import it from; the
-module's page links to it.
+A name several modules export (``MediaStream`` is
+``streamcodec.telnyx.session.MediaStream`` and ``streamcodec.telnyx.MediaStream``;
+the events are ``streamcodec.stream.Media`` and ``streamcodec.telnyx.Media``)
+is documented once, on the page of the first module listed that exports it
+(list a package before its modules); the other pages link to it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ API_MODULES: list[tuple[str, str]] = [
     ("streamcodec.amrwb", "AMR-WB RTP payloads (RFC 4867) and storage-format frames"),
     ("streamcodec.signals", "test signals: speech-like audio, tones, SNR"),
     ("streamcodec.wavio", "16-bit WAV files in and out"),
+    ("streamcodec.stream", "the media-stream protocol core every carrier shares"),
+    ("streamcodec.stream.events", "the events a stream gives"),
+    ("streamcodec.stream.session", "the carrier-neutral MediaStream"),
     ("streamcodec.telnyx", "the Telnyx media-stream protocol"),
     ("streamcodec.telnyx.messages", "Telnyx frames in, JSON frames out"),
     ("streamcodec.telnyx.session", "MediaStream: one WebSocket session"),
@@ -36,12 +40,16 @@ API_MODULES: list[tuple[str, str]] = [
     ("streamcodec.telnyx.call_control", "Call Control stream_* fields"),
     ("streamcodec.telnyx.webhooks", "stream status callbacks and their signatures"),
     ("streamcodec.telnyx.mp3", "MP3 playback frames"),
+    ("streamcodec.twilio", "the Twilio Media Streams dialect"),
+    ("streamcodec.signalwire", "the SignalWire dialect"),
+    ("streamcodec.plivo", "the Plivo Audio Streams dialect"),
+    ("streamcodec.exotel", "the Exotel Voicebot dialect"),
+    ("streamcodec.vonage", "the Vonage WebSocket dialect"),
     ("streamcodec.server", "the reference stream server"),
     ("streamcodec.simulate", "a local stand-in for the carrier"),
     ("streamcodec.pipecat", "pipecat serializers backed by streamcodec"),
     ("streamcodec.demo", "streamcodec demo"),
-    # Carriers: one line per module, e.g.
-    # ("streamcodec.twilio", "the Twilio media-stream dialect"),
+    # A carrier's modules go after its package, e.g.
     # ("streamcodec.twilio.answer", "TwiML that starts a stream"),
     # ("streamcodec.twilio.auth", "proving a request comes from Twilio"),
 ]
@@ -49,23 +57,23 @@ API_MODULES: list[tuple[str, str]] = [
 
 def public_names(module: types.ModuleType) -> list[str]:
     """The names a module exports (its ``__all__``), modules among them left out."""
-    return [n for n in module.__all__
+    return [n for n in getattr(module, "__all__", ())
             if not isinstance(getattr(module, n, None), types.ModuleType)]
 
 
 def documented_elsewhere(name: str) -> dict[str, str]:
-    """For the module *name*: each exported name that a package above it in
-    :data:`API_MODULES` also exports (the same object), with that package."""
+    """For the module *name*: each exported name that a module listed before
+    it in :data:`API_MODULES` also exports (the same object), with the first
+    such module, whose page documents it."""
     module = importlib.import_module(name)
-    listed = [m for m, _ in API_MODULES]
     found: dict[str, str] = {}
-    for parent in listed:
-        if parent == name or not name.startswith(parent + "."):
-            continue
-        package = importlib.import_module(parent)
+    for earlier, _ in API_MODULES:
+        if earlier == name:
+            break
+        other = importlib.import_module(earlier)
         for n in public_names(module):
-            if n in package.__all__ and getattr(package, n) is getattr(module, n):
-                found.setdefault(n, parent)
+            if n in getattr(other, "__all__", ()) and getattr(other, n) is getattr(module, n):
+                found.setdefault(n, earlier)
     return found
 
 
@@ -98,7 +106,7 @@ def page(name: str, summary: str) -> str:
     """The Markdown of one module's reference page."""
     module = importlib.import_module(name)
     elsewhere = documented_elsewhere(name)
-    submodules = [n for n in module.__all__
+    submodules = [n for n in getattr(module, "__all__", ())
                   if isinstance(getattr(module, n, None), types.ModuleType)]
     imported_data = {n: doc for n in public_names(module) if n not in elsewhere
                      for doc in [imported_data_doc(module, n)] if doc}
@@ -115,7 +123,7 @@ def page(name: str, summary: str) -> str:
             f"{{py:mod}}`{name}.{n}`" for n in submodules) + ".")
         lines.append("")
     if elsewhere:
-        lines.append("Also exported here, documented where they are usually imported from: "
+        lines.append("Also exported here, documented with the module that first exports them: "
                      + ", ".join(f"{{py:obj}}`{p}.{n}`" for n, p in sorted(elsewhere.items()))
                      + ".")
         lines.append("")

@@ -168,9 +168,18 @@ def _resolve_alias(app, env, node, contnode):
                 candidates.append(f"{home}.{owner.__qualname__}.{target}")
     for candidate in candidates:
         obj = _lookup(candidate)
-        if obj is _MISSING or isinstance(obj, (int, str, bytes, tuple, type(None))):
+        if obj is _MISSING:
             continue
-        fullname = _documented_by_id.get(id(obj))
+        fullname = None
+        if not isinstance(obj, (int, float, str, bytes, tuple, bool, type(None))):
+            fullname = _documented_by_id.get(id(obj))
+        if fullname is None:
+            # an attribute (a dataclass field's default, a constant) of a
+            # documented class: by the class's documented name
+            parent, _, attr = candidate.rpartition(".")
+            owner = _documented_by_id.get(id(_lookup(parent))) if parent else None
+            if owner and f"{owner}.{attr}" in domain.objects:
+                fullname = f"{owner}.{attr}"
         if fullname:
             from sphinx.util.nodes import make_refnode
             entry = domain.objects[fullname]

