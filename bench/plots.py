@@ -21,6 +21,7 @@ import datetime
 import json
 import os
 import platform
+import re
 
 import numpy as np
 
@@ -90,11 +91,16 @@ def footnote(ax, text: str, below: float = 42) -> None:
                 textcoords="offset points", va="top", fontsize=8, color=FLOOR, wrap=True)
 
 
+#: Units of the rows a ratio chart shows: speeds.  Other rows (latency in ms,
+#: message numbers, PESQ scores) have ratios too, but "times faster" does not
+#: fit them: they have their own charts (``withheld``, a module's ``plots``).
+SPEED_UNIT = re.compile(r"/s$|realtime|real time|/call|/msg|/frame")
+
+
 def ratio_chart(module: str, rows: list, out_dir: str) -> list[str]:
     """Bars of how many times faster streamcodec is than the peer, for each
-    row that has a ratio, under a heading per group of rows.  Latency rows
-    are left to the ``withheld`` chart ("times faster" does not fit them)."""
-    measured = [r for r in rows if r.ratio is not None and not r.group.startswith("latency")]
+    row of a speed that has a ratio, under a heading per group of rows."""
+    measured = [r for r in rows if r.ratio is not None and SPEED_UNIT.search(r.unit)]
     if not measured:
         return []
     plt = pyplot()
@@ -127,8 +133,12 @@ def ratio_chart(module: str, rows: list, out_dir: str) -> list[str]:
             tick.set_fontsize(10)
     ax.tick_params(axis="y", length=0)
     ax.set_xscale("log")
-    ax.set_xlim(min(min(ratios), 1.0) / 1.6, max(max(ratios), 1.0) * 2.2)
+    low, high = min(min(ratios), 1.0) / 1.6, max(max(ratios), 1.0) * 2.2
+    ax.set_xlim(low, high)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
+    # a narrow range shows minor ticks' labels too: the same way, not as 2 x 10^0
+    ax.xaxis.set_minor_formatter(FuncFormatter(
+        lambda v, _: f"{v:g}x" if high / low < 20 and v > 1 else ""))
     ax.axvline(1.0, color="black", linewidth=1)
     ax.set_xlabel("times faster than the peer (log scale; 1x = as fast as the peer)")
     name = module.removeprefix("compare_")

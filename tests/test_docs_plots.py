@@ -45,7 +45,9 @@ def test_charts_of_a_run_are_written_from_its_rows(bench, tmp_path):
         "compare_g711": [Row("G.711 decode", "mu-law", "audioop", 100.0, 400.0, "Msamples/s"),
                          Row("G.711 frame", "decode", "audioop", 120.0, 60.0, "ns/call",
                              higher_is_better=False),
-                         Row("G.711", "missing", "audioop", None, None, "", note="no peer")],
+                         Row("G.711", "missing", "audioop", None, None, "", note="no peer"),
+                         Row("latency", "first output", "soxr", 120.0, 2.5, "ms",
+                             higher_is_better=False)],
         "compare_server": [Row("Echo server, 20 real-time PCMU calls x 3 s, own process",
                                name, "peer glue", 5.0, value, "ms CPU/call-s",
                                higher_is_better=False)
@@ -62,6 +64,7 @@ def test_charts_of_a_run_are_written_from_its_rows(bench, tmp_path):
         assert image.mode == "P" and image.size[0] > 600        # palette PNG, readable width
     svg = (tmp_path / "ratios-g711.svg").read_text()
     assert "4.0x" in svg and "2.0x" in svg and "mu-law" in svg  # the ratios of these rows
+    assert "48.0x" not in svg and "first output" not in svg     # a latency is no speed
     server_svg = (tmp_path / "server-cpu.svg").read_text()
     assert "1.60" in server_svg and "0.70" in server_svg and "5.00" in server_svg
     assert "Stored result" not in server_svg               # drawn from this run
