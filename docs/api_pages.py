@@ -8,10 +8,11 @@ modules) is one line in :data:`API_MODULES`; ``tests/test_docs.py`` finds
 every module with ``__all__`` itself and fails, naming it, until the line is
 there.
 
-A name a package re-exports from one of its modules (``MediaStream`` is
-``streamcodec.telnyx.session.MediaStream`` and ``streamcodec.telnyx.MediaStream``)
-is documented once, on the package's page, where users import it from; the
-module's page links to it.
+A name several modules export (``MediaStream`` is
+``streamcodec.telnyx.session.MediaStream`` and ``streamcodec.telnyx.MediaStream``;
+the events are ``streamcodec.stream.Media`` and ``streamcodec.telnyx.Media``)
+is documented once, on the page of the first module listed that exports it
+(list a package before its modules); the other pages link to it.
 """
 
 from __future__ import annotations
@@ -59,8 +60,7 @@ API_MODULES: list[tuple[str, str]] = [
     ("streamcodec.simulate.vonage", "the simulator's Vonage"),
     ("streamcodec.pipecat", "pipecat serializers backed by streamcodec"),
     ("streamcodec.demo", "streamcodec demo"),
-    # Carriers: one line per module, e.g.
-    # ("streamcodec.twilio", "the Twilio media-stream dialect"),
+    # A carrier's modules go after its package, e.g.
     # ("streamcodec.twilio.answer", "TwiML that starts a stream"),
     # ("streamcodec.twilio.auth", "proving a request comes from Twilio"),
     ("streamcodec.twilio.answer", "TwiML <Start>/<Connect><Stream> documents"),
@@ -77,23 +77,23 @@ API_MODULES: list[tuple[str, str]] = [
 
 def public_names(module: types.ModuleType) -> list[str]:
     """The names a module exports (its ``__all__``), modules among them left out."""
-    return [n for n in module.__all__
+    return [n for n in getattr(module, "__all__", ())
             if not isinstance(getattr(module, n, None), types.ModuleType)]
 
 
 def documented_elsewhere(name: str) -> dict[str, str]:
-    """For the module *name*: each exported name that a package above it in
-    :data:`API_MODULES` also exports (the same object), with that package."""
+    """For the module *name*: each exported name that a module listed before
+    it in :data:`API_MODULES` also exports (the same object), with the first
+    such module, whose page documents it."""
     module = importlib.import_module(name)
-    listed = [m for m, _ in API_MODULES]
     found: dict[str, str] = {}
-    for parent in listed:
-        if parent == name or not name.startswith(parent + "."):
-            continue
-        package = importlib.import_module(parent)
+    for earlier, _ in API_MODULES:
+        if earlier == name:
+            break
+        other = importlib.import_module(earlier)
         for n in public_names(module):
-            if n in package.__all__ and getattr(package, n) is getattr(module, n):
-                found.setdefault(n, parent)
+            if n in getattr(other, "__all__", ()) and getattr(other, n) is getattr(module, n):
+                found.setdefault(n, earlier)
     return found
 
 
@@ -126,7 +126,7 @@ def page(name: str, summary: str) -> str:
     """The Markdown of one module's reference page."""
     module = importlib.import_module(name)
     elsewhere = documented_elsewhere(name)
-    submodules = [n for n in module.__all__
+    submodules = [n for n in getattr(module, "__all__", ())
                   if isinstance(getattr(module, n, None), types.ModuleType)]
     imported_data = {n: doc for n in public_names(module) if n not in elsewhere
                      for doc in [imported_data_doc(module, n)] if doc}
@@ -143,7 +143,7 @@ def page(name: str, summary: str) -> str:
             f"{{py:mod}}`{name}.{n}`" for n in submodules) + ".")
         lines.append("")
     if elsewhere:
-        lines.append("Also exported here, documented where they are usually imported from: "
+        lines.append("Also exported here, documented with the module that first exports them: "
                      + ", ".join(f"{{py:obj}}`{p}.{n}`" for n, p in sorted(elsewhere.items()))
                      + ".")
         lines.append("")

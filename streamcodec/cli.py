@@ -22,13 +22,50 @@ def _codec_list(text: str) -> list[str]:
     return [normalize_codec(name) for name in text.split(",") if name.strip()]
 
 
+#: Inputs at least this long (seconds of audio) get a progress bar on a terminal.
+LONG_INPUT_SECONDS = 60.0
+#: Audio coded between two updates of the bar, seconds.
+_BLOCK_SECONDS = 10
+
+
+def _progress(seconds: float, desc: str):
+    """A tqdm bar counting seconds of audio on stderr, or None: only for long
+    inputs, when stderr is a terminal and tqdm is installed."""
+    if seconds < LONG_INPUT_SECONDS or not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=round(seconds, 1), desc=desc, unit="s", leave=False, file=sys.stderr,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of audio")
+
+
 def _round_trip(pcm: np.ndarray, rate: int, codec: str) -> tuple[list[bytes], np.ndarray]:
-    """Packetize PCM into 20 ms payloads of ``codec`` and decode them back."""
+    """Packetize PCM into 20 ms payloads of ``codec`` and decode them back,
+    a block at a time (packetize keeps the remainder, so the payloads are
+    those of one call) to show progress on long inputs."""
     encoder = Encoder(codec, rate=rate)
-    payloads = encoder.packetize(pcm) + encoder.flush()
     decoder = Decoder(codec, rate=rate)
-    decoded = b"".join(decoder.decode(p) for p in payloads)
-    return payloads, np.frombuffer(decoded, dtype=np.int16)[:len(pcm)]
+    payloads: list[bytes] = []
+    decoded: list[bytes] = []
+    bar = _progress(len(pcm) / rate, codec)
+    block = rate * _BLOCK_SECONDS
+    try:
+        for start in range(0, len(pcm), block):
+            piece = pcm[start:start + block]
+            new = encoder.packetize(piece)
+            payloads += new
+            decoded += [decoder.decode(p) for p in new]
+            if bar is not None:
+                bar.update(min(len(piece) / rate, bar.total - bar.n))
+        new = encoder.flush()
+        payloads += new
+        decoded += [decoder.decode(p) for p in new]
+    finally:
+        if bar is not None:
+            bar.close()
+    return payloads, np.frombuffer(b"".join(decoded), dtype=np.int16)[:len(pcm)]
 
 
 def cmd_transcode(args: argparse.Namespace) -> int:

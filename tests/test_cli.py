@@ -162,15 +162,15 @@ def test_bench_runs_report_from_bench_dir(tmp_path):
 
 
 # --------------------------------------------------------------------------
-# The README's command-line walk-through, run as written
+# The command-line walk-through of docs/getting-started.md, run as written
 # --------------------------------------------------------------------------
 
 
 def _readme_command_lines() -> list[str]:
-    """The lines of the README's "Command line" code block, comments removed."""
-    with open(os.path.join(REPO, "README.md"), encoding="utf-8") as f:
+    """The lines of the guide's "The command line" code block, comments removed."""
+    with open(os.path.join(REPO, "docs", "getting-started.md"), encoding="utf-8") as f:
         text = f.read()
-    section = text.split("## Command line\n", 1)[1]
+    section = text.split("## The command line\n", 1)[1]
     block = section.split("```sh\n", 1)[1].split("```", 1)[0]
     lines = []
     for line in block.splitlines():

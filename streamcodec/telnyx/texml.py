@@ -47,10 +47,15 @@ __all__ = [
     "stop_stream",
 ]
 
+#: Values of the ``track`` attribute.
 TRACKS = ("inbound_track", "outbound_track", "both_tracks")
+#: Values of ``codec`` (the inbound codec).
 CODECS = ("PCMU", "PCMA", "G722", "OPUS", "AMR-WB", "default")
+#: Values of ``bidirectionalMode``.
 BIDIRECTIONAL_MODES = ("mp3", "rtp")
+#: Values of ``bidirectionalCodec``.
 BIDIRECTIONAL_CODECS = ("PCMU", "PCMA", "G722", "OPUS", "AMR-WB")
+#: Values of ``bidirectionalSamplingRate``, Hz.
 BIDIRECTIONAL_RATES = (8000, 16000, 24000)
 
 
