@@ -52,6 +52,15 @@ enc, dec = sc.Encoder("OPUS", rate=16000), sc.Decoder("OPUS", rate=16000)
 opus = np.frombuffer(b"".join(dec.decode(p) for p in enc.packetize(pcm)), np.int16)
 enc, dec = sc.Encoder("AMR-WB", mode=8), sc.Decoder("AMR-WB")
 amrwb = np.frombuffer(b"".join(dec.decode(p) for p in enc.packetize(pcm)), np.int16)
+# loss concealment of a 16 kHz stream: the decoder's default complexity (5)
+# against 0, which never runs deep PLC; equal when the classic PLC runs at both
+packets = sc.Encoder("OPUS", rate=16000).packetize(speech_like(seconds=0.5, rate=16000, seed=5))
+plc = {}
+for complexity in (0, None):
+    dec = sc.Decoder("OPUS", rate=16000, **({} if complexity is None else {"complexity": 0}))
+    for p in packets[:20]:
+        dec.decode(p)
+    plc[complexity] = dec.conceal(960)
 with open("/proc/self/maps") as f:
     mapped = sorted({line.split()[-1] for line in f if len(line.split()) >= 6})
 print(json.dumps({
@@ -59,6 +68,7 @@ print(json.dumps({
     "mapped": mapped, "opus_samples": len(opus), "amrwb_samples": len(amrwb),
     "opus_similarity": similarity(pcm, opus), "amrwb_similarity": similarity(pcm, amrwb),
     "available": {k: v.available for k, v in sc.codecs().items()},
+    "deep_plc": plc[0] != plc[None],
 }))
 """
 
@@ -161,6 +171,8 @@ def test_fresh_venv_runs_codecs_without_system_libraries(wheel, tmp_path, versio
     # decoded audio follows the input (a broken codec gives noise or silence, ~0)
     assert out["opus_similarity"] > 0.8, out["opus_similarity"]
     assert out["amrwb_similarity"] > 0.8, out["amrwb_similarity"]
+    # libopus 1.5.2 is built with deep PLC and the decoder runs it by default
+    assert out["deep_plc"], "the OPUS decoder ran the classic PLC"
     # nothing of the system's codec libraries in the process
     loaded = [m for m in out["mapped"]
               if any(pathlib.PurePath(m).name.startswith(lib) for lib in CODEC_LIBRARIES)]
@@ -172,7 +184,8 @@ def test_fresh_venv_runs_codecs_without_system_libraries(wheel, tmp_path, versio
 # OPUS tests compare bits with opuslib over the system's libopus 1.3.1, the
 # wheel carries 1.5.2).
 KERNEL_TESTS = ["tests/test_g711.py", "tests/test_g722.py", "tests/test_resample.py",
-                "tests/test_amrwb.py", "tests/test_telnyx_frame.py", "tests/test_simd.py"]
+                "tests/test_amrwb.py", "tests/test_telnyx_frame.py", "tests/test_simd.py",
+                "tests/test_g711_plc.py"]
 
 
 def test_zig_built_kernels_pass_the_codec_tests(wheel, tmp_path):

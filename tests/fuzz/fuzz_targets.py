@@ -416,6 +416,54 @@ def target_diff(data: bytes) -> None:
                           f"{cb!r}  (known item 7 when only rejected differs)")
 
 
+#: The key renames that turn a Telnyx message into each JSON carrier's
+#: (the C scanner then reads that carrier's stream-id and sequence keys).
+_DIALECT_KEYS = {
+    "twilio": ((b'"stream_id"', b'"streamSid"'), (b'"sequence_number"', b'"sequenceNumber"'),
+               (b'"media_format"', b'"mediaFormat"'), (b'"sample_rate"', b'"sampleRate"')),
+    "plivo": ((b'"stream_id"', b'"streamId"'), (b'"sequence_number"', b'"sequenceNumber"'),
+              (b'"media_format"', b'"mediaFormat"'), (b'"sample_rate"', b'"sampleRate"')),
+    "exotel": ((b'"stream_id"', b'"stream_sid"'),),
+}
+
+
+def _carrier_stream(carrier: str, rate: int) -> Any:
+    from streamcodec import exotel, plivo, twilio
+    if carrier == "twilio":
+        return twilio.MediaStream(rate=rate, max_message_bytes=1 << 20)
+    if carrier == "plivo":
+        return plivo.MediaStream(rate=rate, max_message_bytes=1 << 20)
+    return exotel.MediaStream(rate=rate, max_message_bytes=1 << 20)
+
+
+def target_carriers(data: bytes) -> None:
+    """target_diff in each JSON carrier's dialect: the Telnyx messages with
+    the carrier's key names, through the C scanner (reading those keys) and
+    through json.loads, give the same events and counters; only
+    ProtocolError escapes."""
+    header, lines = split_messages(data)
+    config = parse_config(header)
+    for carrier, renames in _DIALECT_KEYS.items():
+        fast, general = (_carrier_stream(carrier, config["rate"]) for _ in range(2))
+        for i, line in enumerate(lines):
+            if line.startswith(b"#"):
+                continue
+            for old, new in renames:
+                line = line.replace(old, new)
+            where = f"{carrier} message {i + 1} ({line[:160]!r}) at rate {config['rate']}"
+            other = general_form(line)
+            a = _feed_one(fast, line, where + " (as sent)")
+            b = _feed_one(general, line if other is None else other.encode(),
+                          where + " (general path)")
+            oa, ob = _outcome(a), _outcome(b)
+            if oa != ob:
+                raise Finding(f"{where}: fast path and json.loads path differ:\n  fast:    "
+                              f"{oa!r}\n  general: {ob!r}")
+            if _counters(fast) != _counters(general):
+                raise Finding(f"{where}: counters differ after it:\n  fast:    "
+                              f"{_counters(fast)!r}\n  general: {_counters(general)!r}")
+
+
 # ---------------------------------------------------------------------------
 # Binary targets
 # ---------------------------------------------------------------------------
@@ -436,6 +484,10 @@ def _decoder_config(r: Reader) -> Optional[tuple[str, int, dict]]:
         options["codec_rate"] = (None, 8000, 12000, 16000, 24000, 48000)[flags % 6]
         if options["codec_rate"] is None:
             del options["codec_rate"]
+    # the concealment (G.711 Appendix I runs for PCMU, PCMA, L16 only)
+    kinds = ("auto", "silence", "appendix-i") if codec in ("PCMU", "PCMA", "L16") \
+        else ("auto", "silence")
+    options["concealment"] = kinds[(flags >> 4) % len(kinds)]
     if not available(codec):
         return None
     return codec, rate, options
@@ -494,6 +546,8 @@ def target_decode(data: bytes) -> None:
             raise Finding(f"{where}: returned {len(out)} bytes, not whole samples")
         if name == "conceal" and len(out) != 2 * arg:
             raise Finding(f"{where}: conceal({arg}) returned {len(out) // 2} samples")
+        if not 0 <= main.delay <= rate // 50:
+            raise Finding(f"{where}: delay {main.delay} samples")
         kept.append((where, name, arg, out))
     for where, name, arg, out in kept:
         try:
@@ -692,6 +746,7 @@ def target_simd(data: bytes) -> None:
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "feed": target_feed,
     "diff": target_diff,
+    "carriers": target_carriers,
     "decode": target_decode,
     "encode": target_encode,
     "resample": target_resample,
