@@ -169,8 +169,9 @@ class Caller:
         raise NotImplementedError
 
     def read(self, message: Message) -> Played:
-        """Read one message from the server; :class:`RuleBroken` when it
-        breaks this carrier's rules."""
+        """Read one message from the server;
+        :class:`~streamcodec.simulate.RuleBroken` when it breaks this
+        carrier's rules."""
         raise NotImplementedError
 
     def playback(self) -> tuple[str, int]:
