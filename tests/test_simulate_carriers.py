@@ -413,6 +413,25 @@ def test_clear_returns_or_drops_queued_marks_as_the_carrier_does(carrier, codec,
         assert fake.acks == ["queued"]
 
 
+@pytest.mark.parametrize("frames,overflows", [(3000, False), (3200, True)])
+def test_vonage_drops_what_overflows_its_3072_frame_buffer(frames, overflows):
+    # "Vonage buffers only 3072 messages (~60 s)" (its play-audio tutorial):
+    # a server sending a minute of speech at once is told, in real time.
+    async def script(ws, fake):
+        for _ in range(frames):
+            await fake.send(bytes(320))
+
+    async def main():
+        async with FakeCarrierServer("vonage", script=script) as fake:
+            return await simulate_call(fake.url, carrier="vonage", codec_rate=8000,
+                                       seconds=0.2, realtime=True, linger_idle=0.3,
+                                       linger_max=1.0)
+
+    r = run(main())
+    assert r.received_media == frames and r.overflowed == overflows
+    assert any("vonage keeps at most 61.44 s" in e for e in r.errors) == overflows
+
+
 def test_broken_playback_is_counted_with_its_reason():
     async def script(ws, fake):
         await fake.send({"event": "media", "media": {"payload": "/w=="}})   # no streamSid
