@@ -361,27 +361,27 @@ def test_loss_duplicates_and_reordering_on_every_json_carrier(carrier):
 # --------------------------------------------------------------------------
 
 def _clear_script(carrier):
-    """Queue 2 s of audio and a mark, then clear at once."""
+    """Queue 10 s of audio and a mark, then clear at once."""
 
     async def script(ws, fake):
         await asyncio.sleep(0.05)
         if carrier == "plivo":
             fmt = fake.format
-            audio = base64.b64encode(bytes(2 * fmt["sampleRate"] * 2)).decode()
+            audio = base64.b64encode(bytes(10 * fmt["sampleRate"] * 2)).decode()
             msgs = [{"event": "playAudio", "media": {"contentType": fmt["encoding"],
                                                      "sampleRate": fmt["sampleRate"],
                                                      "payload": audio}},
                     {"event": "checkpoint", "streamId": fake.sid, "name": "queued"},
                     {"event": "clearAudio", "streamId": fake.sid}]
         elif carrier == "vonage":
-            msgs = [bytes(640)] * 100 + [{"action": "notify", "payload": {"name": "queued"}},
+            msgs = [bytes(640)] * 500 + [{"action": "notify", "payload": {"name": "queued"}},
                                          {"action": "clear"}]
         else:
             sid = {"exotel": "stream_sid"}.get(carrier, "streamSid")
-            audio = base64.b64encode(bytes(32000)).decode()
-            msgs = [{"event": "media", sid: fake.sid, "media": {"payload": audio}},
-                    {"event": "mark", sid: fake.sid, "mark": {"name": "queued"}},
-                    {"event": "clear", sid: fake.sid}]
+            audio = base64.b64encode(bytes(32000)).decode()     # 5 of them: >= 10 s
+            msgs = [{"event": "media", sid: fake.sid, "media": {"payload": audio}}] * 5 + [
+                {"event": "mark", sid: fake.sid, "mark": {"name": "queued"}},
+                {"event": "clear", sid: fake.sid}]
         for m in msgs:
             await fake.send(m)
 
@@ -403,8 +403,8 @@ def test_clear_returns_or_drops_queued_marks_as_the_carrier_does(carrier, codec,
     fake, r = run(main())
     assert not r.errors and r.clears == 1 and r.marks_received == 1
     assert r.marks == (["queued"] if returned else [])
-    # Most of the 2 s queued was never heard: clear dropped it.
-    assert r.heard_seconds < 1.0
+    # Most of what was queued was never heard: clear dropped it.
+    assert r.heard_seconds < 5.0
     if carrier == "plivo":
         assert [a["event"] for a in fake.acks] == ["clearedAudio"]
     elif carrier == "vonage":
@@ -466,7 +466,7 @@ def test_waits_for_expected_marks_not_for_quiet():
     assert waited.marks == ["late"] and not waited.errors
     hurried = run(main())
     assert hurried.marks == []
-    short = run(main(expect_marks=2, linger_max=1.0))
+    short = run(main(expect_marks=2, linger_max=3.0))
     assert short.marks == ["late"] and "expected 0 media messages and 2 marks" in short.errors[0]
 
 
