@@ -11,7 +11,7 @@
  * bits of the tables, as tests/test_simd.py checks for all 256 codes and
  * all 65,536 samples at every level.
  */
-#define SC_BODY static inline __attribute__((always_inline))
+#define SC_BODY static inline __attribute__((always_inline, unused))
 
 /* ---- decode tables, built by the compiler from G.191's expansion rules ---- */
 

@@ -36,7 +36,11 @@ CC="${CC:-cc}"
 # them as two's complement.  -ffp-contract=off: libopus's float code is
 # rounded the same whether or not a compiler would fuse a * b + c (gcc fuses
 # across statements by default, clang within one expression).
-CFLAGS_ALL="-O2 -fPIC -fwrapv -fno-strict-aliasing -ffp-contract=off ${CODEC_CFLAGS:-}"
+# -Wno-error=incompatible-pointer-types: libopus's configure probes AVX2
+# intrinsics with a program that clang >= 16 (zig cc) rejects by default, so
+# its AVX2 kernels (run-time selected) were left out of zig builds only.
+CFLAGS_ALL="-O2 -fPIC -fwrapv -fno-strict-aliasing -ffp-contract=off"
+CFLAGS_ALL="$CFLAGS_ALL -Wno-error=incompatible-pointer-types ${CODEC_CFLAGS:-}"
 HOST_OPTION="${CODEC_HOST:+--host=$CODEC_HOST}"
 # (macOS has no nproc: sysctl; Alpine's busybox has nproc)
 JOBS="$(nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)"
@@ -55,9 +59,11 @@ fi
 
 # name | version | SHA-256 of the release tarball | upstream URL | Debian source package
 # | the part of the tree to build ("." for all) | configure options.  libopus 1.5.2 over bookworm's 1.3.1: see README "How it is
-# built" for the PESQ and concealment figures that chose it.
+# built" for the PESQ and concealment figures that chose it.  --enable-deep-plc
+# builds its neural loss concealment; the model weights (dnn/*_data.c) are in
+# the release tarball, so nothing is downloaded (docs/concealment.md).
 LIBRARIES=(
-"opus|1.5.2|65c1d2f78b9f2fb20082c38cbe47c951ad5839345876e46941612ee87f9a7ce1|https://downloads.xiph.org/releases/opus/opus-1.5.2.tar.gz|opus|.|--disable-doc --disable-extra-programs"
+"opus|1.5.2|65c1d2f78b9f2fb20082c38cbe47c951ad5839345876e46941612ee87f9a7ce1|https://downloads.xiph.org/releases/opus/opus-1.5.2.tar.gz|opus|.|--disable-doc --disable-extra-programs --enable-deep-plc"
 "opencore-amr|0.1.6|483eb4061088e2b34b358e47540b5d495a96cd468e361050fae615b1809dc4a1|https://downloads.sourceforge.net/project/opencore-amr/opencore-amr/opencore-amr-0.1.6.tar.gz|opencore-amr|amrwb|"
 "vo-amrwbenc|0.1.3|5652b391e0f0e296417b841b02987d3fd33e6c0af342c69542cbb016a71d9d4e|https://downloads.sourceforge.net/project/opencore-amr/vo-amrwbenc/vo-amrwbenc-0.1.3.tar.gz|vo-amrwbenc|.|"
 )

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any, Awaitable, Callable
 
-from ..telnyx.messages import Media, Start, Stop
+from ..stream.events import Media, Start, Stop
 from .call import Call
 
 App = Callable[[Call], Awaitable[Any]]

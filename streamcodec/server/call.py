@@ -15,8 +15,8 @@ import asyncio
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
-from ..telnyx.messages import Media, Start, Stop
-from ..telnyx.session import MediaStream
+from ..stream.events import Media, Start, Stop
+from ..stream.session import MediaStream
 from .stats import _TIMER_COST, CPU_SAMPLE_MASK, CallStats, _cpu_ns
 from .transport import CLOSE_NORMAL, Closed, log
 
@@ -243,7 +243,7 @@ class Call:
         self._write(frames)
 
     def clear_nowait(self) -> None:
-        """Make Telnyx drop the audio it has queued (barge-in)."""
+        """Make the carrier drop the audio it has queued (barge-in)."""
         if not self._closed:
             self._write(self.stream.clear())
 
@@ -268,7 +268,7 @@ class Call:
         await self._drain()
 
     async def clear(self) -> None:
-        """Make Telnyx drop the audio it has queued (barge-in)."""
+        """Make the carrier drop the audio it has queued (barge-in)."""
         self.clear_nowait()
         await self._drain()
 
@@ -283,7 +283,7 @@ class Call:
         stats.cpu_out_messages += messages
         stats.media_out += media
 
-    def _write(self, frames: list[str]) -> int:
+    def _write(self, frames: list) -> int:
         if not frames:
             return 0
         try:

@@ -24,6 +24,7 @@ import json
 from typing import Any, Mapping, Optional, Union
 
 from ..stream._fields import codec_of, decode_payload, lenient_int as _lenient_int, load
+from ..stream._fields import media_event
 from ..stream._fields import integer as _int, obj as _obj, text as _str
 from ..stream.events import (
     Connected,
@@ -117,25 +118,8 @@ def _start(frame: dict) -> Start:
     )
 
 
-#: Track names as TeXML spells them (``track="inbound_track"``), for the
-#: names media frames carry.
-_TRACK_NAMES = {"inbound_track": "inbound", "outbound_track": "outbound"}
-
-
 def _media(frame: dict) -> Media:
-    media = _obj(frame, "media", "media")
-    stream_id, seq = _common(frame)
-    if "payload" not in media:
-        raise ProtocolError("field 'media.payload' is missing")
-    track = _str(media, "track", "media.track")
-    return Media(
-        track="inbound" if track is None else _TRACK_NAMES.get(track, track),
-        chunk=_int(media, "chunk", "media.chunk", required=True),
-        timestamp=_int(media, "timestamp", "media.timestamp"),
-        payload=decode_payload(media["payload"]),
-        sequence_number=seq,
-        stream_id=stream_id,
-    )
+    return media_event(frame, *_common(frame))
 
 
 def _dtmf(frame: dict) -> Dtmf:

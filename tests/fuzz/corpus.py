@@ -23,7 +23,9 @@ import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
-TEXT_TARGETS = ("feed", "diff")
+TEXT_TARGETS = ("feed", "diff", "carriers")
+#: Targets that start from another target's seeds.
+_SEEDS_OF = {"carriers": "diff"}
 
 #: Numbers that have broken parsers: the int64 edges, 19 digits, zero.
 INTERESTING_NUMBERS = [b"0", b"1", b"9223372036854775807", b"9223372036854775806",
@@ -35,7 +37,7 @@ INTERESTING_TOKENS = [b"\\u0065", b"\\\"", b"\\/", b"\xc3\xa9", b"\x00", b"\"", 
 
 def load(target: str) -> list[tuple[str, bytes]]:
     """The committed seeds of ``target``: (file name, bytes), sorted."""
-    folder = os.path.join(CORPUS, target)
+    folder = os.path.join(CORPUS, _SEEDS_OF.get(target, target))
     out = []
     for name in sorted(os.listdir(folder)):
         with open(os.path.join(folder, name), "rb") as f:
