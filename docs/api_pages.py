@@ -68,16 +68,22 @@ def public_names(module: types.ModuleType) -> list[str]:
 
 def documented_elsewhere(name: str) -> dict[str, str]:
     """For the module *name*: each exported name that a package above it in
-    :data:`API_MODULES` also exports (the same object), with that package."""
+    :data:`API_MODULES` also exports (the same object), with that package;
+    also a name that another listed package exports from its own modules
+    (the carriers re-export the events of ``streamcodec.stream``, documented
+    there once)."""
     module = importlib.import_module(name)
     listed = [m for m, _ in API_MODULES]
     found: dict[str, str] = {}
-    for parent in listed:
-        if parent == name or not name.startswith(parent + "."):
-            continue
+    for parent in listed[:listed.index(name)] if name in listed else listed:
         package = importlib.import_module(parent)
         for n in public_names(module):
-            if n in package.__all__ and getattr(package, n) is getattr(module, n):
+            value = getattr(module, n)
+            home = getattr(value, "__module__", None) or ""
+            if not (name.startswith(parent + ".") or home == parent
+                    or home.startswith(parent + ".")):
+                continue
+            if n in package.__all__ and getattr(package, n) is value:
                 found.setdefault(n, parent)
     return found
 

@@ -200,7 +200,7 @@ class MediaStream(_fast.StreamBase):
     Parameters
     ----------
     rate : int
-        Rate of the PCM in :attr:`Media.pcm <streamcodec.stream.events.Media.pcm>`, Hz.
+        Rate of the PCM in :attr:`Media.pcm <streamcodec.stream.Media.pcm>`, Hz.
     playback_codec : str
         Codec of the audio sent back.
     playback_rate : int
@@ -275,7 +275,7 @@ class MediaStream(_fast.StreamBase):
     **Fast path.**  A media message that is the next frame of its track
     takes one C call (csrc/frame.c): the JSON is scanned (with the
     carrier's key names), the payload base64-decoded, decoded and
-    resampled to :attr:`rate`, and the frame counted and placed in its
+    resampled to ``rate``, and the frame counted and placed in its
     track's order there; Python only makes the event.  Frames out of order
     or while others wait go through the reorder window in Python; messages
     the scanner is not sure about and every other event go through
