@@ -194,3 +194,17 @@ def test_verifiers_refuse_with_1008_and_one_line(kind, headers, accepted, caplog
     else:
         assert code == 1008 and len(refusals) == 1 and "x-test-key" in refusals[0]
         assert not any(s[0] == "media" for s in seen)
+
+
+def test_detect_tells_each_carrier_from_its_first_messages():
+    from streamcodec.server.carriers import detect
+    assert detect(json.loads(twl.start_msg())) == "twilio"
+    assert detect(json.loads(sw.start_msg("L16", 16000))) == "signalwire"
+    assert detect(json.loads(plv.start_msg())) == "plivo"
+    assert detect(json.loads(exo.start_msg())) == "exotel"
+    assert detect({"event": "websocket:connected", "content-type": "audio/l16;rate=8000"}) == \
+        "vonage"
+    assert detect({"event": "start", "stream_id": "s", "start": {"media_format": {}}}) == "telnyx"
+    for connected in ({"event": "connected", "protocol": "Call", "version": "1.0.0"},
+                      {"event": "connected"}, {"event": "connected", "version": "1.0.0"}):
+        assert detect(connected) is None          # the start tells

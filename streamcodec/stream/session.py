@@ -234,6 +234,9 @@ class MediaStream(_fast.StreamBase):
         The decoders' concealment method, passed on as
         ``Decoder(..., concealment=...)`` when given; None keeps the
         codec's default.
+    pcm_playback : bool
+        False for a session that plays no PCM (Telnyx's MP3 mode): then
+        :meth:`play` raises and marks carry no ``played_ms``.
 
     Notes
     -----

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Optional, Union
 
-from ..stream._fields import codec_of, integer, load, mark_name, rate_of, text
+from ..stream._fields import codec_of, integer, mark_name, rate_of, text
 from ..stream.events import (
     Dtmf,
     Error,
@@ -113,8 +113,8 @@ class MediaStream(_CoreStream):
     Parameters
     ----------
     rate : int
-        Rate of the PCM in ``Media.pcm`` and the default rate of
-        :meth:`play`'s input, Hz (default 16000).
+        Rate of the PCM in ``Media.pcm``, Hz (default 16000).  :meth:`play`
+        takes PCM at the playback rate unless told its ``rate``.
     content_type : str
         The endpoint's ``content-type`` in the NCCO
         (``"audio/l16;rate=16000"``, the default, or ``rate=8000``):
@@ -231,15 +231,6 @@ class MediaStream(_CoreStream):
         self._deliver(track, media, out)
         track.expected = chunk + 1
         return out
-
-    def _general(self, message: Message) -> list[Event]:
-        try:
-            frame = load(message)
-            event = self._parse_frame(frame)
-        except ProtocolError:
-            self.rejected += 1
-            raise
-        return self._handle(event)
 
     def _parse_frame(self, frame: dict) -> Event:
         return parse_frame(frame)
