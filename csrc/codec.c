@@ -127,6 +127,11 @@ static int resolve(int codec, const sc_params *in, const sc_codec_ops **ops, sc_
         return SC_EUNAVAILABLE;
     if (in->rate <= 0 || in->codec_rate < 0)
         return SC_EARG;
+    if (in->concealment < SC_CONCEAL_AUTO || in->concealment > SC_CONCEAL_APPENDIX_I)
+        return SC_EARG;
+    if (in->concealment == SC_CONCEAL_APPENDIX_I && codec != SC_CODEC_PCMU
+        && codec != SC_CODEC_PCMA && codec != SC_CODEC_L16)
+        return SC_EUNSUPPORTED;
     *out = *in;
     if ((*ops)->info.native_rate)
         out->codec_rate = (*ops)->info.native_rate;
@@ -285,6 +290,26 @@ int64_t sc_decoder_decode(sc_decoder *d, const uint8_t *payload, size_t len,
     return decode_resampled(d, payload, len, out, cap);
 }
 
+/* n codec-rate samples for lost audio: silence when asked for (the codec's
+ * state left as it was), else the codec's own concealment. */
+static int64_t conceal_codec(sc_decoder *d, size_t n, int16_t *out, size_t cap)
+{
+    if (d->params.concealment == SC_CONCEAL_SILENCE) {
+        memset(out, 0, n * sizeof *out);
+        return (int64_t)n;
+    }
+    return d->ops->conceal(d->codec, n, out, cap);
+}
+
+int64_t sc_decoder_delay(const sc_decoder *d)
+{
+    int64_t native = d->ops->dec_delay ? d->ops->dec_delay(d->codec) : 0;
+    const sc_rate_bridge *b = &d->bridge;
+    if (!b->rs)
+        return native;
+    return (native * b->up + b->down / 2) / b->down + sc_resampler_delay(b->rs);
+}
+
 /* Conceal m codec-rate samples through the resampler into out (room for
  * sc_resampler_out_count(m) samples, checked by the caller). */
 static int64_t conceal_native(sc_decoder *d, int64_t m, int16_t *out, size_t cap)
@@ -302,7 +327,7 @@ static int64_t conceal_native(sc_decoder *d, int64_t m, int16_t *out, size_t cap
         slice -= slice % (size_t)ops->unit_samples;
     for (int64_t done = 0; done < m; ) {
         size_t k = (size_t)(m - done) < slice ? (size_t)(m - done) : slice;
-        int64_t got = ops->conceal(d->codec, k, b->scratch, b->scratch_cap);
+        int64_t got = conceal_codec(d, k, b->scratch, b->scratch_cap);
         if (got < 0)
             return got;
         int64_t w = sc_resampler_process(b->rs, b->scratch, (size_t)got, out + written,
@@ -321,7 +346,7 @@ int64_t sc_decoder_conceal(sc_decoder *d, size_t n, int16_t *out, size_t cap)
         return SC_EBUFFER;
     sc_rate_bridge *b = &d->bridge;
     if (!b->rs)
-        return d->ops->conceal(d->codec, n, out, cap);
+        return conceal_codec(d, n, out, cap);
     /* The smallest codec-rate count m, in whole codec units (G722 codes
      * sample pairs), whose resampled length reaches n.  The resampler's phase
      * decides the length, so an exact n is not always reachable (at 11025 Hz
@@ -375,7 +400,7 @@ int64_t sc_decoder_conceal_frame(sc_decoder *d, int16_t *out, size_t cap)
     if ((uint64_t)bound > cap)
         return SC_EBUFFER;
     if (!d->bridge.rs)
-        return d->ops->conceal(d->codec, (size_t)m, out, cap);
+        return conceal_codec(d, (size_t)m, out, cap);
     return conceal_native(d, m, out, cap);
 }
 

@@ -35,7 +35,21 @@ typedef struct sc_params {
     int32_t octet_align; /* AMR-WB payload: 1 octet-aligned, 0 bandwidth-efficient, -1 auto (decoder) */
     int32_t quality;     /* resampler preset: 0 low-latency, 1 default, 2 high quality */
     int32_t little_endian; /* L16 on the wire: 0 big-endian (network order, RFC 3551), 1 little */
+    int32_t concealment; /* decoder, what stands in for lost audio: SC_CONCEAL_* */
 } sc_params;
+
+/* Loss concealment of a decoder (sc_params.concealment).  AUTO: PCMU,
+ * PCMA and L16 conceal by G.711 Appendix I where their codec rate allows
+ * it (a multiple of 8000 Hz up to 48000), with no delay until the first
+ * loss and 3.75 ms from it on, else with silence; G722, OPUS and AMR-WB
+ * with their own.  SILENCE: zeros, for every codec, leaving the
+ * codec state as it was.  APPENDIX_I: PCMU, PCMA, L16 only (SC_EUNSUPPORTED
+ * for other codecs or rates); it delays the output by 3.75 ms. */
+enum {
+    SC_CONCEAL_AUTO = 0,
+    SC_CONCEAL_SILENCE = 1,
+    SC_CONCEAL_APPENDIX_I = 2
+};
 
 typedef struct sc_codec_info {
     int32_t native_rate;   /* PCM rate the codec itself runs at (0: follows codec_rate) */
@@ -83,6 +97,11 @@ int64_t sc_decoder_conceal(sc_decoder *d, size_t n, int16_t *out, size_t cap);
  * sc_decoder_conceal_frame_bound(d). */
 int64_t sc_decoder_conceal_frame(sc_decoder *d, int16_t *out, size_t cap);
 int64_t sc_decoder_conceal_frame_bound(const sc_decoder *d);
+/* How many samples (API rate) the output lags the payloads by now: the
+ * concealment's delay (3.75 ms for G.711 Appendix I, under AUTO only from
+ * the first loss on; else 0) plus the
+ * internal resampler's filter delay, rounded to a whole sample. */
+int64_t sc_decoder_delay(const sc_decoder *d);
 /* The frame lost just before `next` (the payload that followed the gap),
  * rebuilt from the in-band redundancy `next` carries (OPUS FEC), or by loss
  * concealment when it carries none; decode `next` itself afterwards as

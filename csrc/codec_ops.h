@@ -37,6 +37,8 @@ typedef struct sc_codec_ops {
     int64_t (*decode)(void *st, const uint8_t *payload, size_t len,
                       int16_t *out, size_t cap);
     int64_t (*conceal)(void *st, size_t n, int16_t *out, size_t cap);
+    /* Optional (NULL: none): native samples the decoder's output lags by. */
+    int32_t (*dec_delay)(const void *st);
 
     size_t (*enc_size)(const sc_params *p);
     int (*enc_init)(void *st, const sc_params *p);

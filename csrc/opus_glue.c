@@ -16,6 +16,13 @@
  * (calloc's alignment on every platform we build for). */
 #define SC_OPUS_HDR 16
 
+/* Decoder complexity when none is asked for: 5, the lowest at which
+ * libopus 1.5 runs deep PLC (6 and 7 add OSCE, which needs --enable-osce;
+ * our builds do not have it). */
+#define SC_OPUS_DECODER_COMPLEXITY 5
+/* Encoder bitrate when none is asked for (below 48 kHz): see opus_glue.h. */
+#define SC_OPUS_BITRATE 32000
+
 static int valid_rate(int32_t rate)
 {
     return rate == 8000 || rate == 12000 || rate == 16000 || rate == 24000 || rate == 48000;
@@ -82,9 +89,18 @@ static int dec_init(void *st, const sc_params *p)
 {
     if (!valid_rate(p->codec_rate))
         return SC_EUNSUPPORTED;
+    if (p->complexity < -1 || p->complexity > 10)
+        return SC_EARG;
     opus_dec_hdr *h = st;
     h->rate = p->codec_rate;
-    return opus_decoder_init(dec_of(st), h->rate, 1) == OPUS_OK ? SC_OK : SC_EINTERNAL;
+    if (opus_decoder_init(dec_of(st), h->rate, 1) != OPUS_OK)
+        return SC_EINTERNAL;
+    /* libopus >= 1.5 runs its neural concealment (deep PLC) at decoder
+     * complexity >= 5 when built with it; older libopus has no decoder
+     * complexity (OPUS_UNIMPLEMENTED) and keeps its classic PLC. */
+    int complexity = p->complexity < 0 ? SC_OPUS_DECODER_COMPLEXITY : p->complexity;
+    int rc = opus_decoder_ctl(dec_of(st), OPUS_SET_COMPLEXITY(complexity));
+    return rc == OPUS_OK || rc == OPUS_UNIMPLEMENTED ? SC_OK : SC_EINTERNAL;
 }
 
 static int64_t dec_bound(const void *st, const uint8_t *payload, size_t len)
@@ -182,6 +198,8 @@ static int enc_init(void *st, const sc_params *p)
     int rc = OPUS_OK;
     if (p->bitrate)
         rc |= opus_encoder_ctl(enc, OPUS_SET_BITRATE(p->bitrate));
+    else if (h->rate < 48000)
+        rc |= opus_encoder_ctl(enc, OPUS_SET_BITRATE(SC_OPUS_BITRATE));
     rc |= opus_encoder_ctl(enc, OPUS_SET_COMPLEXITY(p->complexity < 0 ? 5 : p->complexity));
     rc |= opus_encoder_ctl(enc, OPUS_SET_INBAND_FEC(p->fec));
     rc |= opus_encoder_ctl(enc, OPUS_SET_PACKET_LOSS_PERC(p->fec ? 10 : 0));

@@ -38,9 +38,10 @@
  * operations whatever the chunking (vector lanes are independent and the
  * order of the taps is fixed), so results are bit-identical for any
  * split of the input (of finite samples: float input must be finite, see
- * process()).  On x86-64 gcc the kernels are also compiled for
- * x86-64-v3/v4 (AVX2 + FMA) and picked at load time, and the period-major
- * one has a 16-lane AVX-512 variant picked at init.
+ * process()).  The kernels are compiled for each SIMD level of cpu.h
+ * (on x86-64: baseline SSE2, AVX2 + FMA, AVX-512) and one set is installed
+ * at start-up; at avx512 the period-major one also has a 16-lane form,
+ * used by resamplers that ask for it (all do, from init).
  *
  * Per 20 ms chunk at 8/16/24 kHz (160 outputs per class) the C work is
  * 0.15-0.4 us on the development machine, about three quarters of it in
@@ -62,7 +63,7 @@
  * attribute; clang: the pragma, which has no effect where the target has
  * no FMA), so avx2 and avx512 give the same bits as each other and,
  * compiler for compiler, as the same level of another build. */
-#define RS_BODY static inline __attribute__((always_inline))
+#define RS_BODY static inline __attribute__((always_inline, unused))
 #if defined(__clang__)
 #pragma clang fp contract(fast)
 #define RS_CONTRACT

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from fastapi import FastAPI, WebSocket
 from loguru import logger
@@ -36,6 +36,7 @@ from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.runner.utils import parse_telephony_websocket
+from pipecat.serializers.base_serializer import FrameSerializer
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 from pipecat.workers.runner import WorkerRunner
 
@@ -85,6 +86,34 @@ class Echo(FrameProcessor):
         await self.push_frame(frame, direction)
 
 
+async def echo_call(websocket: WebSocket, serializer: FrameSerializer, log: CallLog,
+                    sample_rate: int = 16000, out_sample_rate: Optional[int] = None,
+                    **transport_params: Any) -> None:
+    """Run one call's echo pipeline on pipecat's FastAPIWebsocketTransport
+    until the caller hangs up; fills ``log`` (the serializer's counters
+    too).  ``transport_params`` go to ``FastAPIWebsocketParams``."""
+    transport = FastAPIWebsocketTransport(websocket, FastAPIWebsocketParams(
+        audio_in_enabled=True, audio_out_enabled=True, add_wav_header=False,
+        serializer=serializer, **transport_params))
+    worker = PipelineWorker(
+        Pipeline([transport.input(), Echo(log), transport.output()]),
+        params=PipelineParams(audio_in_sample_rate=sample_rate,
+                              audio_out_sample_rate=out_sample_rate or sample_rate))
+
+    @transport.event_handler("on_client_disconnected")
+    async def on_client_disconnected(transport, websocket):
+        await worker.cancel()
+
+    runner = WorkerRunner(handle_sigint=False)
+    await runner.add_workers(worker)
+    try:
+        await runner.run()
+    finally:
+        log.media = serializer.stats
+        logger.info(f"call {log.stream_id}: {log.encoding} in, {log.playback_codec} out, "
+                    f"{log.samples_in / sample_rate:.2f} s heard, keys {''.join(log.keys)}")
+
+
 def create_app(*, playback_codec: str = "PCMU", playback_rate: int = 8000,
                sample_rate: int = 16000, out_sample_rate: Optional[int] = None,
                calls: Optional[list] = None) -> FastAPI:
@@ -117,30 +146,14 @@ def create_app(*, playback_codec: str = "PCMU", playback_rate: int = 8000,
             params=TelnyxFrameSerializer.InputParams(telnyx_sample_rate=rate,
                                                      auto_hang_up=False))
         opus = codec.upper() == "OPUS"
-        transport = FastAPIWebsocketTransport(websocket, FastAPIWebsocketParams(
-            audio_in_enabled=True, audio_out_enabled=True, add_wav_header=False,
-            serializer=serializer,
-            # Telnyx plays OPUS as one 20 ms packet per message.
-            audio_out_10ms_chunks=2 if opus else 4,
-            audio_out_end_silence_secs=0 if opus else 2))
-        worker = PipelineWorker(
-            Pipeline([transport.input(), Echo(log), transport.output()]),
-            params=PipelineParams(audio_in_sample_rate=sample_rate,
-                                  audio_out_sample_rate=out_sample_rate or sample_rate))
-
-        @transport.event_handler("on_client_disconnected")
-        async def on_client_disconnected(transport, websocket):
-            await worker.cancel()
-
-        runner = WorkerRunner(handle_sigint=False)
-        await runner.add_workers(worker)
+        # Telnyx plays OPUS as one 20 ms packet per message.  The pipeline
+        # ends when Telnyx stops the stream: no closing silence after that.
         try:
-            await runner.run()
+            await echo_call(websocket, serializer, log, sample_rate, out_sample_rate,
+                            audio_out_10ms_chunks=2 if opus else 4,
+                            audio_out_end_silence_secs=0)
         finally:
-            log.media = serializer.stats
             calls.append(log)
-            logger.info(f"call {log.stream_id}: {log.encoding} in, {codec} out, "
-                        f"{log.samples_in / sample_rate:.2f} s heard, keys {''.join(log.keys)}")
 
     return app
 

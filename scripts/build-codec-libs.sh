@@ -20,7 +20,8 @@
 # Idempotent: a library whose stamp in PREFIX records the same version,
 # digest, compiler and flags is not built again.  CC picks the compiler (for
 # the distributable wheel scripts/build-wheel.sh passes zig cc targeting
-# glibc 2.28); CODEC_CFLAGS adds flags.
+# glibc 2.28); CODEC_CFLAGS adds flags; CODEC_HOST (a configure --host
+# triplet such as aarch64-linux-gnu) makes it a cross build for CC's target.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,14 +36,21 @@ CC="${CC:-cc}"
 # them as two's complement.  -ffp-contract=off: libopus's float code is
 # rounded the same whether or not a compiler would fuse a * b + c (gcc fuses
 # across statements by default, clang within one expression).
-CFLAGS_ALL="-O2 -fPIC -fwrapv -fno-strict-aliasing -ffp-contract=off ${CODEC_CFLAGS:-}"
+# -Wno-error=incompatible-pointer-types: libopus's configure probes AVX2
+# intrinsics with a program that clang >= 16 (zig cc) rejects by default, so
+# its AVX2 kernels (run-time selected) were left out of zig builds only.
+CFLAGS_ALL="-O2 -fPIC -fwrapv -fno-strict-aliasing -ffp-contract=off"
+CFLAGS_ALL="$CFLAGS_ALL -Wno-error=incompatible-pointer-types ${CODEC_CFLAGS:-}"
+HOST_OPTION="${CODEC_HOST:+--host=$CODEC_HOST}"
 JOBS="$(nproc 2>/dev/null || echo 2)"
 
 # name | version | SHA-256 of the release tarball | upstream URL | Debian source package
 # | the part of the tree to build ("." for all) | configure options.  libopus 1.5.2 over bookworm's 1.3.1: see README "How it is
-# built" for the PESQ and concealment figures that chose it.
+# built" for the PESQ and concealment figures that chose it.  --enable-deep-plc
+# builds its neural loss concealment; the model weights (dnn/*_data.c) are in
+# the release tarball, so nothing is downloaded (docs/concealment.md).
 LIBRARIES=(
-"opus|1.5.2|65c1d2f78b9f2fb20082c38cbe47c951ad5839345876e46941612ee87f9a7ce1|https://downloads.xiph.org/releases/opus/opus-1.5.2.tar.gz|opus|.|--disable-doc --disable-extra-programs"
+"opus|1.5.2|65c1d2f78b9f2fb20082c38cbe47c951ad5839345876e46941612ee87f9a7ce1|https://downloads.xiph.org/releases/opus/opus-1.5.2.tar.gz|opus|.|--disable-doc --disable-extra-programs --enable-deep-plc"
 "opencore-amr|0.1.6|483eb4061088e2b34b358e47540b5d495a96cd468e361050fae615b1809dc4a1|https://downloads.sourceforge.net/project/opencore-amr/opencore-amr/opencore-amr-0.1.6.tar.gz|opencore-amr|amrwb|"
 "vo-amrwbenc|0.1.3|5652b391e0f0e296417b841b02987d3fd33e6c0af342c69542cbb016a71d9d4e|https://downloads.sourceforge.net/project/opencore-amr/vo-amrwbenc/vo-amrwbenc-0.1.3.tar.gz|vo-amrwbenc|.|"
 )
@@ -147,7 +155,7 @@ for entry in "${LIBRARIES[@]}"; do
     IFS='|' read -r name version sha url package subdir options <<<"$entry"
     suite="$DEBIAN_SUITE"
     [ "$name" = opus ] && suite="${DEBIAN_SUITE_OPUS:-$DEBIAN_SUITE}"
-    stamp_text="$name $version $sha | CC=$CC | CFLAGS=$CFLAGS_ALL | $subdir $options"
+    stamp_text="$name $version $sha | CC=$CC${CXX:+ CXX=$CXX} | CFLAGS=$CFLAGS_ALL | $subdir $options${HOST_OPTION:+ $HOST_OPTION}"
     stamp="$PREFIX/.stamps/$name"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$stamp_text" ]; then
         log "$name $version: already built in $PREFIX"
@@ -163,7 +171,7 @@ for entry in "${LIBRARIES[@]}"; do
         cd "$work/$name-$version"
         # shellcheck disable=SC2086  # options are words
         ./configure --prefix="$PREFIX" --libdir="$PREFIX/lib" --disable-shared --enable-static \
-            --with-pic --disable-dependency-tracking CC="$CC" CFLAGS="$CFLAGS_ALL" \
+            --with-pic --disable-dependency-tracking $HOST_OPTION CC="$CC" CFLAGS="$CFLAGS_ALL" \
             CXX="${CXX:-c++}" CXXFLAGS="$CFLAGS_ALL" $options >"$work/configure.log" 2>&1 \
             || { tail -n 30 "$work/configure.log" config.log >&2; exit 1; }
         # (opencore-amr: only its AMR-WB decoder, not the AMR-NB codec beside it)

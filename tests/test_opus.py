@@ -261,8 +261,10 @@ def test_encoder_identical_to_opuslib(rate, options):
     frame = int(rate * options.get("frame_ms", 20) / 1000)
     assert ours.quantum == frame
     assert ours.ptime == options.get("frame_ms", 20)  # ptime follows frame_ms
+    # our default bitrate: 32 kbit/s, libopus's automatic rate at 48 kHz
     peer = peer_encoder(rate, complexity=options.get("complexity", 5),
-                        bitrate=options.get("bitrate", 0), fec=options.get("fec", False),
+                        bitrate=options.get("bitrate", 32000 if rate < 48000 else 0),
+                        fec=options.get("fec", False),
                         dtx=options.get("dtx", False))
     bound = 1276 * max(1, -(-frame * 50 // rate)) + 8
     mine = ours.packetize(pcm)

@@ -310,8 +310,8 @@ def test_payloads_are_encoded_as_they_are_sent(monkeypatch):
     # Encoding a whole call before connecting held the event loop ~70 ms per
     # 10 s OPUS call: 200 concurrent calls then timed out in their handshakes.
     # Counted when the server reads each frame of a paced 1 s call (50 frames).
-    import streamcodec.simulate as simulate
-    monkeypatch.setattr(simulate, "Encoder", _CountingEncoder)
+    import streamcodec.simulate._call as engine
+    monkeypatch.setattr(engine, "Encoder", _CountingEncoder)
     monkeypatch.setattr(_CountingEncoder, "made", [])
     made_at: dict[str, int] = {}
 

@@ -52,6 +52,15 @@ enc, dec = sc.Encoder("OPUS", rate=16000), sc.Decoder("OPUS", rate=16000)
 opus = np.frombuffer(b"".join(dec.decode(p) for p in enc.packetize(pcm)), np.int16)
 enc, dec = sc.Encoder("AMR-WB", mode=8), sc.Decoder("AMR-WB")
 amrwb = np.frombuffer(b"".join(dec.decode(p) for p in enc.packetize(pcm)), np.int16)
+# loss concealment of a 16 kHz stream: the decoder's default complexity (5)
+# against 0, which never runs deep PLC; equal when the classic PLC runs at both
+packets = sc.Encoder("OPUS", rate=16000).packetize(speech_like(seconds=0.5, rate=16000, seed=5))
+plc = {}
+for complexity in (0, None):
+    dec = sc.Decoder("OPUS", rate=16000, **({} if complexity is None else {"complexity": 0}))
+    for p in packets[:20]:
+        dec.decode(p)
+    plc[complexity] = dec.conceal(960)
 with open("/proc/self/maps") as f:
     mapped = sorted({line.split()[-1] for line in f if len(line.split()) >= 6})
 print(json.dumps({
@@ -59,6 +68,7 @@ print(json.dumps({
     "mapped": mapped, "opus_samples": len(opus), "amrwb_samples": len(amrwb),
     "opus_similarity": similarity(pcm, opus), "amrwb_similarity": similarity(pcm, amrwb),
     "available": {k: v.available for k, v in sc.codecs().items()},
+    "deep_plc": plc[0] != plc[None],
 }))
 """
 
@@ -161,6 +171,8 @@ def test_fresh_venv_runs_codecs_without_system_libraries(wheel, tmp_path, versio
     # decoded audio follows the input (a broken codec gives noise or silence, ~0)
     assert out["opus_similarity"] > 0.8, out["opus_similarity"]
     assert out["amrwb_similarity"] > 0.8, out["amrwb_similarity"]
+    # libopus 1.5.2 is built with deep PLC and the decoder runs it by default
+    assert out["deep_plc"], "the OPUS decoder ran the classic PLC"
     # nothing of the system's codec libraries in the process
     loaded = [m for m in out["mapped"]
               if any(pathlib.PurePath(m).name.startswith(lib) for lib in CODEC_LIBRARIES)]
@@ -172,12 +184,14 @@ def test_fresh_venv_runs_codecs_without_system_libraries(wheel, tmp_path, versio
 # OPUS tests compare bits with opuslib over the system's libopus 1.3.1, the
 # wheel carries 1.5.2).
 KERNEL_TESTS = ["tests/test_g711.py", "tests/test_g722.py", "tests/test_resample.py",
-                "tests/test_amrwb.py", "tests/test_telnyx_frame.py"]
+                "tests/test_amrwb.py", "tests/test_telnyx_frame.py", "tests/test_simd.py",
+                "tests/test_g711_plc.py"]
 
 
 def test_zig_built_kernels_pass_the_codec_tests(wheel, tmp_path):
     """The wheel's C core is compiled by zig cc (clang), the rest of the
-    suite runs gcc's build: its SIMD clones, run-time dispatch and the
+    suite runs gcc's build: its SIMD kernels at every level, its own CPU
+    detection (test_simd.py: the best level runs by default) and the
     statically linked AMR-WB libraries pass the same tests."""
     with zipfile.ZipFile(wheel) as z:
         z.extractall(tmp_path / "site")
@@ -189,3 +203,41 @@ def test_zig_built_kernels_pass_the_codec_tests(wheel, tmp_path):
                env=env, cwd=ROOT, timeout=900)
     passed = re.search(r"\b(\d+) passed\b", done.stdout)
     assert passed and int(passed[1]) > 300 and " failed" not in done.stdout, done.stdout[-2000:]
+
+
+def _compare_builds():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("compare_builds",
+                                                  ROOT / "bench" / "compare_builds.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_wheel_gives_the_gcc_build_s_bytes(wheel, tmp_path):
+    """The same pinned codec libraries and C core built by gcc (the libraries
+    by scripts/build-codec-libs.sh, into STREAMCODEC_CACHE) and by zig cc
+    (the wheel): Opus (16 and 48 kHz) and AMR-WB (modes 0, 2, 8) payloads of
+    speech, hard-clipped speech and speech after digital silence are the same
+    bytes, and so are G.711, L16, G.722 and the resampler at every SIMD level
+    (digests from bench/compare_builds.py's probe)."""
+    cb = _compare_builds()
+    prefix = os.path.join(cb.cache_dir(), "codec-libs", "gcc")
+    env = dict(os.environ, CC="gcc")
+    run(["bash", ROOT / "scripts" / "build-codec-libs.sh", prefix], env=env, timeout=1800)
+    src = cb.clean_copy(str(tmp_path / "src"))
+    run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
+         "--no-build-isolation", "--target", tmp_path / "gcc", src],
+        env=dict(env, STREAMCODEC_CODEC_PREFIX=prefix), timeout=900)
+    with zipfile.ZipFile(wheel) as z:
+        z.extractall(tmp_path / "zig")
+    bits = {}
+    for build in ("gcc", "zig"):
+        env = {k: v for k, v in os.environ.items() if k != "STREAMCODEC_SIMD"}
+        env["PYTHONPATH"] = str(tmp_path / build)
+        out = run([sys.executable, "-c", cb.CHILD, "bits"], env=env, cwd=tmp_path, timeout=300)
+        bits[build] = json.loads(out.stdout)
+    assert len(bits["gcc"]["encoders"]) == 2 * 3 + 3 * 3
+    assert bits["zig"]["encoders"] == bits["gcc"]["encoders"]
+    assert bits["zig"]["levels"] == bits["gcc"]["levels"]
+    assert bits["zig"]["info"] == bits["gcc"]["info"]

@@ -113,8 +113,8 @@ class Media:
     """One RTP payload of one track.
 
     ``pcm`` and ``concealed`` are set by the carrier's ``MediaStream``:
-    ``pcm`` is the decoded audio at the session's rate (``None`` from a
-    plain ``parse``), ``concealed`` is True for a frame the session
+    ``pcm`` is the decoded audio at the session's rate (``None`` from plain
+    :func:`~streamcodec.telnyx.parse`), ``concealed`` is True for a frame the session
     synthesised to fill a gap, whose ``payload`` is then empty.
     """
 
@@ -171,7 +171,7 @@ class Mark:
     ``checkpoint`` with ``playedStream``, Vonage a ``notify`` with
     ``websocket:notify``.
 
-    From a plain ``parse``, only ``name`` (and the ids) are set.
+    From :func:`~streamcodec.telnyx.parse`, only ``name`` (and the ids) are set.
     :class:`~streamcodec.telnyx.MediaStream` fills in the playback accounting:
 
     ``played_ms``
@@ -235,5 +235,5 @@ class Unknown:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
-#: Any event a carrier's ``MediaStream.feed`` returns.
+#: Any event a stream gives (what :meth:`MediaStream.feed` returns a list of).
 Event = Union[Connected, Start, Media, Dtmf, Mark, Error, Stop, Unknown]

@@ -194,7 +194,7 @@ class MediaStream(_fast.StreamBase):
     carrier's ``MediaStream``.
 
     Use a carrier's class (:class:`streamcodec.telnyx.MediaStream`,
-    :class:`streamcodec.twilio.MediaStream`, ...); this one holds what
+    ``streamcodec.twilio.MediaStream``, ...); this one holds what
     they share.
 
     Parameters
@@ -336,6 +336,7 @@ class MediaStream(_fast.StreamBase):
                  conceal_limit: int = 10, max_jump: int = 500, strict: bool = False,
                  l16_byteorder: str = "big", concealment: Optional[str] = None,
                  pcm_playback: bool = True):
+        #: Rate of the decoded audio (``Media.pcm``), Hz.
         self.rate = _positive_int(rate, "rate")
         self.reorder_window = _count(reorder_window, "reorder_window")
         self.max_message_bytes = _positive_int(max_message_bytes, "max_message_bytes")
@@ -350,6 +351,7 @@ class MediaStream(_fast.StreamBase):
             raise TypeError(f"concealment must be a str or None, not {type(concealment).__name__}")
         self.concealment = concealment
         self.playback_codec = normalize_codec(playback_codec)
+        #: Rate :meth:`play` takes PCM at when none is given, Hz.
         self.playback_rate = _positive_int(playback_rate, "playback_rate")
         self._ptime_asked = None if playback_ptime is None else \
             _positive_int(playback_ptime, "playback_ptime")

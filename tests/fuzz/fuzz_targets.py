@@ -484,6 +484,10 @@ def _decoder_config(r: Reader) -> Optional[tuple[str, int, dict]]:
         options["codec_rate"] = (None, 8000, 12000, 16000, 24000, 48000)[flags % 6]
         if options["codec_rate"] is None:
             del options["codec_rate"]
+    # the concealment (G.711 Appendix I runs for PCMU, PCMA, L16 only)
+    kinds = ("auto", "silence", "appendix-i") if codec in ("PCMU", "PCMA", "L16") \
+        else ("auto", "silence")
+    options["concealment"] = kinds[(flags >> 4) % len(kinds)]
     if not available(codec):
         return None
     return codec, rate, options
@@ -542,6 +546,8 @@ def target_decode(data: bytes) -> None:
             raise Finding(f"{where}: returned {len(out)} bytes, not whole samples")
         if name == "conceal" and len(out) != 2 * arg:
             raise Finding(f"{where}: conceal({arg}) returned {len(out) // 2} samples")
+        if not 0 <= main.delay <= rate // 50:
+            raise Finding(f"{where}: delay {main.delay} samples")
         kept.append((where, name, arg, out))
     for where, name, arg, out in kept:
         try:
@@ -691,6 +697,52 @@ def target_amrwb(data: bytes) -> None:
             raise Finding(f"AMR-WB decode of {len(p.frames)} frames gave {len(out) // 2} samples")
 
 
+def target_simd(data: bytes) -> None:
+    """Every SIMD level this CPU runs (csrc/cpu.c, switched in-process and
+    restored) gives the same G.711, L16, G.722 and base64 results on the
+    input's bytes, and resampled int16 output (a rate pair from the first
+    byte) equal at the FMA levels and within one unit at baseline; the rest
+    of the input, as a level name, is refused or names a level."""
+    from streamcodec import _simd
+    from streamcodec._core import ffi, lib
+    r = Reader(data)
+    in_rate, out_rate = r.pick(((8000, 16000), (16000, 8000), (8000, 24000), (24000, 16000),
+                                (44100, 48000), (48000, 8000)))
+    name = r.take(r.byte() % 16)
+    payload = r.take(r.left())
+    pcm = payload[: len(payload) & ~3]
+    level = lib.sc_cpu_level_from_name(name)
+    if level != lib.SC_EARG and ffi.string(lib.sc_cpu_level_name(level)) != name:
+        raise Finding(f"level name {name!r} read as {level}")
+    info = sc.simd_info()
+    results = {}
+    try:
+        for lvl in info.levels[: info.levels.index(info.detected) + 1]:
+            _simd._select(lvl)
+            out = [sc.Encoder(c).encode(pcm) for c in ("PCMU", "PCMA", "L16", "G722")]
+            out += [sc.Decoder(c).decode(payload) for c in ("PCMU", "PCMA")]
+            out += [sc.Decoder("L16").decode(pcm), sc.Decoder("G722").decode(payload)]
+            buf = ffi.new("uint8_t[]", len(payload) + 1)
+            n = lib.sc_base64_decode(payload, len(payload), buf, len(payload) + 1)
+            out.append((n, bytes(ffi.buffer(buf, max(n, 0)))))
+            res = np.frombuffer(sc.resample(pcm, in_rate, out_rate), np.int16)
+            results[lvl] = (out, res)
+    finally:
+        _simd._select(_simd._REQUESTED)
+    base_out, base_res = results["baseline"]
+    fma = None
+    for lvl, (out, res) in results.items():
+        if out != base_out:
+            raise Finding(f"level {lvl}: codec or base64 output differs from baseline")
+        if len(res) != len(base_res) or (len(res) and np.max(
+                np.abs(res.astype(np.int32) - base_res)) > 1):
+            raise Finding(f"level {lvl}: {in_rate}->{out_rate} more than one unit off baseline")
+        if lvl != "baseline":
+            if fma is not None and not np.array_equal(res, fma):
+                raise Finding(f"level {lvl}: {in_rate}->{out_rate} differs from the other FMA level")
+            fma = res
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "feed": target_feed,
     "diff": target_diff,
@@ -699,4 +751,5 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "encode": target_encode,
     "resample": target_resample,
     "amrwb": target_amrwb,
+    "simd": target_simd,
 }
