@@ -418,6 +418,7 @@ class MediaStream(_fast.StreamBase):
         def feed(self, message: Message, /) -> list[Event]: ...
         def play(self, pcm: Any, rate: Optional[int] = None) -> list[str]: ...
         def _feed_one(self, message: Message, /) -> Union[Media, list[Event]]: ...
+        def feed_audio(self, message: Any, /) -> list[Event]: ...
 
     # feed() is StreamBase.feed (C): a str or bytes message goes through the
     # C scanner there, and the usual frame (the next of its track) comes
@@ -455,6 +456,11 @@ class MediaStream(_fast.StreamBase):
                                  self._stream_id_text if same else self._stream_id_of(data),
                                  self._pcm_bytes[0:2 * samples])]
         return self._feed_scanned(data, rc)
+
+    def _feed_audio_other(self, message: Any) -> list[Event]:
+        """feed_audio() in Python: a carrier whose audio is binary overrides
+        it (the usual frame takes one C call, sc_frame_audio_in)."""
+        raise TypeError(f"{self._CARRIER} sends its audio as JSON text: use feed()")
 
     def _feed_scanned(self, message: Union[str, bytes], rc: int) -> list[Event]:
         """A message the C scanner read and did not deliver (``rc``): a media
