@@ -51,6 +51,7 @@ API_MODULES: list[tuple[str, str]] = [
     ("streamcodec.vonage", "the Vonage Voice API WebSocket dialect"),
     ("streamcodec.vonage.session", "Vonage's MediaStream and frames"),
     ("streamcodec.server", "the reference stream server"),
+    ("streamcodec.server.carriers", "which carrier a connection speaks (--carrier auto)"),
     ("streamcodec.simulate", "a local stand-in for the carriers: simulated calls"),
     ("streamcodec.simulate.telnyx", "the simulator's Telnyx"),
     ("streamcodec.simulate.twilio", "the simulator's Twilio"),
