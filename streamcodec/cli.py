@@ -239,7 +239,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                 if args.carrier == "telnyx" else f"the stream's codec {result.codec}")
         print(f"playback does not fit {told}: {result.playback_mismatch}; "
               "what codec does the server play back in?")
-    if result.close_code not in (1000, None) or result.playback_mismatch or result.bad_frames:
+    if result.close_code not in (1000, None) or result.playback_mismatch or result.bad_frames \
+            or result.overflowed:
         return 1
     return 0
 

@@ -97,6 +97,9 @@ class CallResult:
     marks: list = field(default_factory=list)
     """Names of the marks echoed, in order."""
     clears: int = 0
+    overflowed: bool = False
+    """In real time, the server queued more playback than the carrier keeps
+    (Vonage 3072 frames, about 61 s; Twilio about 10 minutes)."""
     bad_frames: int = 0
     """Messages from the server that could not be read or decoded, or that
     break the carrier's rules (the reasons are in :attr:`errors`)."""
@@ -222,6 +225,10 @@ class _Player:
         self.segments.append((start, pcm))
         if self.realtime:
             self.end = start + len(pcm) / self.rate
+
+    def queued_seconds(self) -> float:
+        """Seconds of audio waiting to play (real time only)."""
+        return max(0.0, self.end - time.monotonic()) if self.realtime else 0.0
 
     def add_mark(self, name: str) -> bool:
         """Queue a mark; True when it is due now."""
@@ -541,6 +548,12 @@ async def simulate_call(
                         result.decode_ns += time.perf_counter_ns() - t0
                         result.received_media += 1
                         player.add_audio(audio)
+                        ahead = player.queued_seconds()
+                        if ahead > caller.max_queued_s and not result.overflowed:
+                            result.overflowed = True
+                            result.errors.append(
+                                f"{ahead:.1f} s of playback queued: {carrier} keeps at most "
+                                f"{caller.max_queued_s:g} s and drops the rest")
                     elif kind_ == "mark":
                         result.marks_received += 1
                         if player.add_mark(value) and not stopped.is_set():
