@@ -247,8 +247,9 @@ class _Session:
         ``InputTransportMessageFrame`` (see :func:`playback_mark`), the
         carrier's ``stop`` an ``EndWorkerFrame`` (the pipeline ends
         gracefully, its queued frames first, without waiting for the socket
-        to close; audio a ``stop`` releases from the reorder window is
-        returned instead); anything else gives None."""
+        to close, and without the REST hang-up: the call may go on; audio a
+        ``stop`` releases from the reorder window is returned instead);
+        anything else gives None."""
         try:
             events = self._stream.feed(data)
         except ProtocolError as exc:
@@ -274,7 +275,10 @@ class _Session:
                     "cleared": event.cleared})
             if isinstance(event, Stop):
                 # The carrier ended the stream: end the pipeline (its queued
-                # frames first) rather than wait for the socket to close.
+                # frames first) rather than wait for the socket to close.  No
+                # REST hang-up at that end: the call may go on without the
+                # stream, and pipecat's, its socket closed, sends nothing.
+                self._hangup_attempted = True
                 return EndWorkerFrame(reason=f"{self._CARRIER} stopped the stream")
             if isinstance(event, Error):
                 logger.warning(f"{self}: {self._CARRIER} reported an error: {event}")

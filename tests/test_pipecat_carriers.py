@@ -331,3 +331,21 @@ def test_concealment_option_reaches_the_session(concealment):
         assert np.abs(filled).max() > 100
     with pytest.raises(ValueError, match="concealment must be one of"):
         make("twilio", concealment="loud")
+
+
+def test_stop_ends_the_pipeline_without_hanging_up(monkeypatch):
+    """The carrier's stop becomes an EndWorkerFrame; the EndFrame that
+    follows makes no REST call (after <Stop><Stream> the call goes on)."""
+    from pipecat.frames.frames import EndWorkerFrame
+    s = TwilioFrameSerializer("MZ1", call_sid="CA1", account_sid="AC1", auth_token="tok")
+    hung_up = []
+
+    async def record():
+        hung_up.append(True)
+    monkeypatch.setattr(s, "_hang_up_call", record)
+    (frame,) = deserialize_all(s, [json.dumps({"event": "stop", "sequenceNumber": "5",
+                                               "streamSid": "MZ1", "stop": {
+                                                   "accountSid": "AC1", "callSid": "CA1"}})])
+    assert isinstance(frame, EndWorkerFrame)
+    assert serialize_all(s, [EndFrame()]) == [None]
+    assert hung_up == []
