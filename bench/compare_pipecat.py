@@ -26,7 +26,11 @@ same process, on the same input.
 Microseconds per call are the minimum over repeats; each repeat runs a fresh
 serializer over the same messages.
 
-Run:  python bench/compare_pipecat.py [--quick]   (or bench/report.py --only pipecat)
+``--callgrind`` counts instructions per message instead (valgrind; the
+figure to trust on a shared machine), stock against ours, every carrier.
+
+Run:  python bench/compare_pipecat.py [--quick | --callgrind]
+      (or bench/report.py --only pipecat)
 """
 
 import asyncio
@@ -437,8 +441,102 @@ def rows(quick: bool) -> list[Row]:
     return out
 
 
+# --------------------------------------------------------------------------
+# Instructions per message, under callgrind (--callgrind)
+# --------------------------------------------------------------------------
+
+#: Messages (and frames) per counted loop.
+_COUNTED = 200
+
+
+def _counted_loops(side: str) -> list[str]:
+    """Run under callgrind: for each carrier, deserialize then serialize
+    ``_COUNTED`` items through a fresh serializer of ``side`` ("stock" or
+    "ours"), each loop between two markers (os.getppid, where callgrind
+    dumps); the serializer and input are made, and one warm-up loop run,
+    outside them.  Returns the loops' names in order."""
+    import gc
+    import os
+
+    from loguru import logger
+    from pipecat.frames.frames import OutputAudioRawFrame
+
+    from streamcodec.signals import speech_like
+
+    logger.remove()
+    tts = speech_like(_COUNTED * 0.04 + 0.04, OUT_RATE, seed=2).tobytes()
+    chunk = OUT_RATE * 2 * 40 // 1000
+    frames = [OutputAudioRawFrame(tts[i * chunk:(i + 1) * chunk], OUT_RATE, 1)
+              for i in range(_COUNTED)]
+    names = []
+    for make_carrier in CARRIERS:
+        carrier = make_carrier()
+        make = carrier.stock if side == "stock" else carrier.ours
+        messages = carrier.messages(_COUNTED)
+        for method, items in (("deserialize", messages), ("serialize", frames)):
+            warm, counted = (asyncio.run(_setup(make())) for _ in range(2))
+
+            async def loop(s: Any, call: str = method, items: list = items) -> None:
+                f = getattr(s, call)
+                for item in items:
+                    await f(item)
+            runner = asyncio.new_event_loop()
+            runner.run_until_complete(loop(warm))
+            gc.collect()
+            gc.disable()
+            os.getppid()
+            runner.run_until_complete(loop(counted))
+            os.getppid()
+            gc.enable()
+            runner.close()
+            names.append(f"{carrier.name} {method}")
+    return names
+
+
+def callgrind_rows() -> list[Row]:
+    """Instructions per message, stock against ours, for every carrier: the
+    figure that does not move with the machine's load.  The event loop's
+    own cost per awaited call is in both."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from callgrind_calls import MARKER, _part_totals
+
+    counts: dict[str, dict[str, float]] = {}
+    names: list[str] = []
+    for side in ("stock", "ours"):
+        with tempfile.TemporaryDirectory() as tmp:
+            prefix = os.path.join(tmp, "cg.out")
+            run = subprocess.run(["valgrind", "--tool=callgrind",
+                                  f"--callgrind-out-file={prefix}", f"--dump-before={MARKER}",
+                                  sys.executable, os.path.abspath(__file__), "--count", side],
+                                 capture_output=True, text=True,
+                                 env=dict(os.environ, PYTHONHASHSEED="0"))
+            if run.returncode:
+                raise RuntimeError(run.stderr[-2000:])
+            names = run.stdout.split("\n")[-2].split(";")
+            # part 1 is start-up; then per loop: [the loop], [the gap to the next]
+            loops = _part_totals(prefix)[1::2]
+        counts[side] = {n: total / _COUNTED for n, total in zip(names, loops)}
+    out = []
+    for name in names:
+        carrier, method = name.rsplit(" ", 1)
+        case = "deserialize 1 msg" if method == "deserialize" else "serialize 40 ms 24k"
+        out.append(Row(f"pipecat serializer, {carrier}, callgrind", case, PEER,
+                       counts["stock"][name], counts["ours"][name], "instr/msg",
+                       higher_is_better=False))
+    return out
+
+
 if __name__ == "__main__":
     import sys
 
     from report import print_rows
-    print_rows(rows("--quick" in sys.argv))
+    if "--count" in sys.argv:
+        print(";".join(_counted_loops(sys.argv[sys.argv.index("--count") + 1])))
+    elif "--callgrind" in sys.argv:
+        print_rows(callgrind_rows())
+    else:
+        print_rows(rows("--quick" in sys.argv))
