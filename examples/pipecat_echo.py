@@ -30,6 +30,7 @@ from pipecat.frames.frames import (
     Frame,
     InputAudioRawFrame,
     InputDTMFFrame,
+    InputTransportMessageFrame,
     OutputAudioRawFrame,
 )
 from pipecat.pipeline.pipeline import Pipeline
@@ -40,7 +41,7 @@ from pipecat.serializers.base_serializer import FrameSerializer
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 from pipecat.workers.runner import WorkerRunner
 
-from streamcodec.pipecat import TelnyxFrameSerializer
+from streamcodec.pipecat import PLAYBACK_MARK, TelnyxFrameSerializer, playback_mark
 
 
 @dataclass
@@ -55,11 +56,14 @@ class CallLog:
     first_frame_samples: Optional[int] = None
     keys: list = field(default_factory=list)
     interruptions: int = 0           # times the bot interrupted itself
+    acks: list = field(default_factory=list)    # the carrier's acks of the playback marks
     media: dict = field(default_factory=dict)   # the serializer's per-track counters
 
 
 class Echo(FrameProcessor):
-    """Plays every InputAudioRawFrame back; ``#`` interrupts."""
+    """Plays every InputAudioRawFrame back, with a playback mark after each
+    half second of it (the carrier's acks land in ``log.acks``); ``#``
+    interrupts."""
 
     def __init__(self, log: CallLog):
         super().__init__()
@@ -72,12 +76,18 @@ class Echo(FrameProcessor):
             samples = len(frame.audio) // 2
             if log.first_frame_samples is None:
                 log.first_frame_samples = samples
+            half_seconds = log.samples_in * 2 // frame.sample_rate
             log.samples_in += samples
             log.audio_frames += 1
             await self.push_frame(OutputAudioRawFrame(audio=frame.audio,
                                                       sample_rate=frame.sample_rate,
                                                       num_channels=1))
+            if log.samples_in * 2 // frame.sample_rate > half_seconds:
+                await self.push_frame(playback_mark(f"{500 * (half_seconds + 1)} ms"))
             return
+        if isinstance(frame, InputTransportMessageFrame) and \
+                frame.message.get("type") == PLAYBACK_MARK:
+            self.log.acks.append(frame.message)
         if isinstance(frame, InputDTMFFrame):
             self.log.keys.append(frame.button.value)
             if frame.button.value == "#":

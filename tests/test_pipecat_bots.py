@@ -92,6 +92,12 @@ def test_every_format_round_trip_through_pipecat(carrier):
         assert log.samples_in == result.frames * 16 * ms, what
         assert log.first_frame_samples == 16 * ms, what
         assert log.media["inbound"].lost == 0
+        # The bot marks each half second it plays; the carrier's acks come
+        # back into the pipeline with the audio heard before each.
+        assert result.marks_echoed == len(log.acks) == 2, what
+        assert [a["name"] for a in log.acks] == ["500 ms", "1000 ms"], what
+        assert all(abs(a["played_ms"] - int(a["name"][:-3])) <= 100 and not a["cleared"]
+                   for a in log.acks), (what, log.acks)
         # What the caller hears back is what it said.
         assert result.heard_seconds >= 0.9, what
         assert snr_db(pcm[(codec, rate)], result.heard, max_lag=rate // 20) > \
