@@ -206,9 +206,13 @@ class _Session:
             return self._one_message(self._stream.clear())
         if isinstance(frame, OutputTransportMessageFrame) and isinstance(frame.message, dict) \
                 and frame.message.get("type") == PLAYBACK_MARK:
+            name = frame.message.get("name")
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"a {PLAYBACK_MARK} message needs a non-empty str 'name', "
+                                 f"got {frame.message!r}")
             # The audio of a partial message stays held and follows the mark:
             # pipecat sends one message per frame.
-            return self._one_message(self._stream.mark(str(frame.message["name"]), flush=False))
+            return self._one_message(self._stream.mark(name, flush=False))
         return await super().serialize(frame)  # type: ignore[misc]
 
     def _one_message(self, messages: list) -> str | bytes | None:

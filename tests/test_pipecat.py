@@ -399,7 +399,7 @@ def test_stereo_audio_is_refused():
 
 
 def test_playback_marks_go_out_and_their_echoes_reach_pipecat():
-    from pipecat.frames.frames import InputTransportMessageFrame
+    from pipecat.frames.frames import InputTransportMessageFrame, OutputTransportMessageFrame
 
     from streamcodec.pipecat import PLAYBACK_MARK, playback_mark
     s = serializer()
@@ -419,8 +419,9 @@ def test_playback_marks_go_out_and_their_echoes_reach_pipecat():
                            "cleared": True}
     with pytest.raises(ValueError, match="non-empty str name"):
         playback_mark("")
+    with pytest.raises(ValueError, match="needs a non-empty str 'name'"):
+        serialize(s, OutputTransportMessageFrame(message={"type": PLAYBACK_MARK}))
     # Other transport messages still pass through as pipecat's do.
-    from pipecat.frames.frames import OutputTransportMessageFrame
     assert json.loads(serialize(s, OutputTransportMessageFrame(message={"x": 1}))) == {"x": 1}
 
 
