@@ -253,6 +253,11 @@ def test_constructors_and_hang_up_as_pipecat(monkeypatch):
         with pytest.raises(ValueError) as theirs:
             stock(*args)
         assert str(mine.value) == str(theirs.value)
+    # pipecat's own InputParams are accepted too (the session's options default).
+    for ours, params in ((TwilioFrameSerializer, StockTwilio.InputParams(auto_hang_up=False)),
+                         (PlivoFrameSerializer, StockPlivo.InputParams(auto_hang_up=False))):
+        s = ours("S1", params=params)
+        assert s.stream.reorder_window == 3 and s.stream.playback_codec == "PCMU"
     s = PlivoFrameSerializer("ST1", call_id="CALL", auth_id="MA1", auth_token="tok")
     hung_up = []
 
