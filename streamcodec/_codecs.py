@@ -306,6 +306,8 @@ class Decoder(_fast.DecoderBase):
         send little-endian), ``concealment`` (what stands in for lost
         audio in :meth:`conceal`; see below).
 
+    Notes
+    -----
     Loss concealment (``concealment=``):
 
     ``"auto"`` (default)
@@ -330,8 +332,6 @@ class Decoder(_fast.DecoderBase):
     ``"silence"``
         Zeros, for any codec, leaving the codec state as it was; no delay.
 
-    Notes
-    -----
     One Decoder per stream and track: codecs such as G722 keep state
     between payloads.
 
