@@ -18,6 +18,12 @@ cd "$ROOT"
 # whole-suite run (no pytest arguments); STREAMCODEC_SKIP_SANITIZE=1 skips it.
 if [ $# -eq 0 ] && [ "${STREAMCODEC_SKIP_SANITIZE:-0}" != 1 ]; then bash "$ROOT/scripts/sanitize.sh" --quick; fi
 # --- end of sanitizer pass
+# --- aarch64 under qemu-user (scripts/test-aarch64.sh --quick): the cross-built wheel's outputs
+# against the x86-64 builds', its /proc/self/maps and test_g711.py under emulation; about a
+# minute with its cache warm, a few the first time (it builds both wheels, which tests/test_wheel.py
+# then reuses).  Only on a whole-suite run; STREAMCODEC_SKIP_AARCH64=1 skips it.
+if [ $# -eq 0 ] && [ "${STREAMCODEC_SKIP_AARCH64:-0}" != 1 ]; then bash "$ROOT/scripts/test-aarch64.sh" --quick; fi
+# --- end of aarch64 pass
 
 OTHER_PYTHONS="${STREAMCODEC_OTHER_PYTHONS-3.13 3.10}"
 # Not repeated under the other Pythons (see 2. above).

@@ -194,3 +194,67 @@ def test_verifiers_refuse_with_1008_and_one_line(kind, headers, accepted, caplog
     else:
         assert code == 1008 and len(refusals) == 1 and "x-test-key" in refusals[0]
         assert not any(s[0] == "media" for s in seen)
+
+
+def test_detect_tells_each_carrier_from_its_first_messages():
+    from streamcodec.server.carriers import detect
+    assert detect(json.loads(twl.start_msg())) == "twilio"
+    assert detect(json.loads(sw.start_msg("L16", 16000))) == "signalwire"
+    assert detect(json.loads(plv.start_msg())) == "plivo"
+    assert detect(json.loads(exo.start_msg())) == "exotel"
+    assert detect({"event": "websocket:connected", "content-type": "audio/l16;rate=8000"}) == \
+        "vonage"
+    assert detect({"event": "start", "stream_id": "s", "start": {"media_format": {}}}) == "telnyx"
+    for connected in ({"event": "connected", "protocol": "Call", "version": "1.0.0"},
+                      {"event": "connected"}, {"event": "connected", "version": "1.0.0"}):
+        assert detect(connected) is None          # the start tells
+
+
+# --------------------------------------------------------------------------
+# The simulator's carriers (written from the carriers' documentation,
+# independently of the server's dialects) against the server
+# --------------------------------------------------------------------------
+
+def _offers():
+    from streamcodec.simulate import CARRIERS as SIMULATED
+    return [(name, codec, rate) for name, kind in SIMULATED.items() if name != "telnyx"
+            for codec, rates in kind.offers.items() for rate in rates]
+
+
+@pytest.mark.parametrize("carrier,codec,rate", _offers())
+def test_simulated_carrier_through_the_server(carrier, codec, rate):
+    import numpy as np
+
+    from streamcodec.server import echo_app
+    from streamcodec.signals import speech_like
+    from streamcodec.simulate import simulate_call
+    from test_simulate_carriers import local_roundtrip
+
+    pcm = speech_like(1.0, rate, seed=3)
+
+    async def main():
+        async with serving("websockets", echo_app, rate=rate) as (server, url):
+            result = await simulate_call(url, pcm, rate, carrier=carrier, codec=codec,
+                                         codec_rate=rate, custom_parameters={"k": "v"},
+                                         expect_marks=1, linger_max=10, stream_id="S9")
+            for _ in range(100):
+                if server.finished:
+                    break
+                await asyncio.sleep(0.05)
+            return result, server.finished[-1]
+
+    r, stats = run(main(), 60)
+    assert not r.errors and r.bad_frames == 0, r.errors
+    # SignalWire's PCMU stream is Twilio's to the letter: auto serves it as Twilio
+    assert stats.carrier == ("twilio" if (carrier, codec) == ("signalwire", "PCMU") else carrier)
+    assert stats.rejected == 0 and stats.codec == codec
+    assert stats.media_in == r.frames and r.playback_mismatch is None
+    expected = local_roundtrip(pcm, codec, rate)
+    if codec == "G722":     # decoded and encoded again by the server: lossy twice
+        n = len(pcm) - 128
+        corr = max(np.corrcoef(r.heard[lag:lag + n].astype(float), pcm[:n].astype(float))[0, 1]
+                   for lag in range(128))
+        assert corr > 0.95, corr
+    else:                   # G.711 codes and L16 come back unchanged
+        np.testing.assert_array_equal(r.heard[:len(expected)], expected)
+    assert r.marks_echoed >= 1 and stats.marks_echoed >= 1

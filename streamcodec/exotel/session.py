@@ -170,8 +170,8 @@ class MediaStream(_CoreStream):
     Parameters
     ----------
     rate : int
-        Rate of the PCM in ``Media.pcm`` and the default rate of
-        :meth:`play`'s input, Hz (default 16000).
+        Rate of the PCM in ``Media.pcm``, Hz (default 16000).  :meth:`play`
+        takes PCM at the playback rate unless told its ``rate``.
     sample_rate : int
         The ``sample-rate`` of the stream URL (8000, the default, 16000 or
         24000): playback uses 16-bit PCM at this rate until ``start``

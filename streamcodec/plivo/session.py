@@ -121,8 +121,8 @@ class MediaStream(_CoreStream):
     Parameters
     ----------
     rate : int
-        Rate of the PCM in ``Media.pcm`` and the default rate of
-        :meth:`play`'s input, Hz (default 16000).
+        Rate of the PCM in ``Media.pcm``, Hz (default 16000).  :meth:`play`
+        takes PCM at the playback rate unless told its ``rate``.
     content_type : str
         The ``<Stream contentType>`` the stream was started with:
         ``"audio/x-mulaw;rate=8000"`` (default), ``"audio/x-l16;rate=8000"``

@@ -124,8 +124,8 @@ class MediaStream(_CoreStream):
     Parameters
     ----------
     rate : int
-        Rate of the PCM in ``Media.pcm`` and the default rate of
-        :meth:`play`'s input, Hz (default 16000).
+        Rate of the PCM in ``Media.pcm``, Hz (default 16000).  :meth:`play`
+        takes PCM at the playback rate unless told its ``rate``.
     reorder_window : int
         Later frames that may arrive before a missing chunk is concealed
         (default 3).
