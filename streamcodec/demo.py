@@ -301,11 +301,12 @@ async def _place(row: DemoRow, server: object, app: object, reference: np.ndarra
                                           "playback_rate": row.out_wire, "demo": "streamcodec"})
     else:
         options = dict(custom_parameters={"demo": "streamcodec"})
-    # The echo application marks after every 50 media events: the caller
-    # waits for those marks (all the echo before them has come back by
-    # then), not for a quiet spell that a busy machine can fake.
-    frames = -(-len(reference) // (APP_RATE * CARRIERS[row.carrier].message_ms // 1000))
-    wait = dict(expect_marks=frames // 50, linger_max=30) if not loss else {}
+    # The echo application marks after every second of audio it echoes: the
+    # caller waits for those marks (all the echo before them has come back
+    # by then), not for a quiet spell that a busy machine can fake.
+    ms = CARRIERS[row.carrier].message_ms
+    frames = -(-len(reference) // (APP_RATE * ms // 1000))
+    wait = dict(expect_marks=frames * ms // 1000, linger_max=30) if not loss else {}
     before = {id(stats) for stats in server.finished}
     result = await simulate_call(
         server.url, reference, APP_RATE, carrier=row.carrier, codec=row.codec,
