@@ -117,8 +117,8 @@ def test_without_the_variable_the_detected_level_runs_in_every_family():
             # G.722's and base64's best kernels are AVX2 ones
             "g722": "avx2" if INFO.detected == "avx512" else INFO.detected,
             "base64": "avx2" if INFO.detected == "avx512" else INFO.detected}
-    if INFO.arch == "aarch64":  # NEON kernels of their own: G.711 and base64
-        best = {"g711": "neon", "resample": "baseline", "g722": "baseline", "base64": "neon"}
+    if INFO.arch == "aarch64":  # NEON kernels of their own: G.711, the resampler, base64
+        best = {"g711": "neon", "resample": "neon", "g722": "baseline", "base64": "neon"}
     elif INFO.arch != "x86_64":
         best = {family: "baseline" for family in best}
     assert INFO.kernels == best
