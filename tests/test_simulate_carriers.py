@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 
 import numpy as np
 import pytest
@@ -325,16 +326,20 @@ def test_media_is_paced_in_real_time(carrier, codec, rate, seconds, count, size)
     # before its time (a lower bound: the sender never runs ahead).
     async def main():
         async with FakeCarrierServer(carrier, script=lambda ws, fake: asyncio.sleep(0)) as fake:
+            began = time.monotonic()
             await simulate_call(fake.url, carrier=carrier, codec=codec, codec_rate=rate,
                                 seconds=seconds, realtime=True, linger_idle=0.05)
-            return fake
+            return fake, began
 
-    fake = run(main())
+    fake, began = run(main())
     media = [m if isinstance(m, bytes) else base64.b64decode(m["media"]["payload"])
              for m in fake.messages if isinstance(m, bytes) or m.get("event") == "media"]
     assert len(media) == count and {len(m) for m in media} == {size} and not fake.problems
+    # Message k leaves no sooner than k steps after the call began: however
+    # late any arrives, none arrives early.
     step = CARRIERS[carrier].message_ms / 1000
-    assert fake.media_times[-1] - fake.media_times[0] >= (count - 1) * step - 0.005
+    early = [k for k, t in enumerate(fake.media_times) if t < began + k * step - 0.001]
+    assert not early
 
 
 @pytest.mark.parametrize("carrier", ["twilio", "signalwire", "plivo", "exotel"])
@@ -361,27 +366,27 @@ def test_loss_duplicates_and_reordering_on_every_json_carrier(carrier):
 # --------------------------------------------------------------------------
 
 def _clear_script(carrier):
-    """Queue 2 s of audio and a mark, then clear at once."""
+    """Queue 10 s of audio and a mark, then clear at once."""
 
     async def script(ws, fake):
         await asyncio.sleep(0.05)
         if carrier == "plivo":
             fmt = fake.format
-            audio = base64.b64encode(bytes(2 * fmt["sampleRate"] * 2)).decode()
+            audio = base64.b64encode(bytes(10 * fmt["sampleRate"] * 2)).decode()
             msgs = [{"event": "playAudio", "media": {"contentType": fmt["encoding"],
                                                      "sampleRate": fmt["sampleRate"],
                                                      "payload": audio}},
                     {"event": "checkpoint", "streamId": fake.sid, "name": "queued"},
                     {"event": "clearAudio", "streamId": fake.sid}]
         elif carrier == "vonage":
-            msgs = [bytes(640)] * 100 + [{"action": "notify", "payload": {"name": "queued"}},
+            msgs = [bytes(640)] * 500 + [{"action": "notify", "payload": {"name": "queued"}},
                                          {"action": "clear"}]
         else:
             sid = {"exotel": "stream_sid"}.get(carrier, "streamSid")
-            audio = base64.b64encode(bytes(32000)).decode()
-            msgs = [{"event": "media", sid: fake.sid, "media": {"payload": audio}},
-                    {"event": "mark", sid: fake.sid, "mark": {"name": "queued"}},
-                    {"event": "clear", sid: fake.sid}]
+            audio = base64.b64encode(bytes(32000)).decode()     # 5 of them: >= 10 s
+            msgs = [{"event": "media", sid: fake.sid, "media": {"payload": audio}}] * 5 + [
+                {"event": "mark", sid: fake.sid, "mark": {"name": "queued"}},
+                {"event": "clear", sid: fake.sid}]
         for m in msgs:
             await fake.send(m)
 
@@ -403,8 +408,8 @@ def test_clear_returns_or_drops_queued_marks_as_the_carrier_does(carrier, codec,
     fake, r = run(main())
     assert not r.errors and r.clears == 1 and r.marks_received == 1
     assert r.marks == (["queued"] if returned else [])
-    # Most of the 2 s queued was never heard: clear dropped it.
-    assert r.heard_seconds < 1.0
+    # Most of what was queued was never heard: clear dropped it.
+    assert r.heard_seconds < 5.0
     if carrier == "plivo":
         assert [a["event"] for a in fake.acks] == ["clearedAudio"]
     elif carrier == "vonage":
@@ -466,7 +471,7 @@ def test_waits_for_expected_marks_not_for_quiet():
     assert waited.marks == ["late"] and not waited.errors
     hurried = run(main())
     assert hurried.marks == []
-    short = run(main(expect_marks=2, linger_max=1.0))
+    short = run(main(expect_marks=2, linger_max=3.0))
     assert short.marks == ["late"] and "expected 0 media messages and 2 marks" in short.errors[0]
 
 

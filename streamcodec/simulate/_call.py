@@ -433,7 +433,8 @@ async def simulate_call(
     expect_media, expect_marks : int, optional
         What the caller waits for instead of quiet: after the last media
         message it hangs up once it has received at least ``expect_media``
-        media messages and acknowledged at least ``expect_marks`` marks (and
+        media messages (decodable or not) and acknowledged at least
+        ``expect_marks`` marks (and
         the playback has drained), however long the server takes, up to
         ``linger_max`` seconds; short of that it notes the shortfall in
         :attr:`CallResult.errors`.  A quiet spell says nothing on a busy
@@ -645,7 +646,8 @@ async def simulate_call(
             expecting = expect_media is not None or expect_marks is not None
 
             def expected() -> bool:
-                return (result.received_media >= (expect_media or 0)
+                media = result.received_media + result.undecodable
+                return (media >= (expect_media or 0)
                         and result.marks_echoed >= (expect_marks or 0))
 
             while time.monotonic() < end:
@@ -662,7 +664,7 @@ async def simulate_call(
                 result.errors.append(
                     f"expected {expect_media or 0} media messages and {expect_marks or 0} "
                     f"marks within {linger_max:g} s of the last frame; got "
-                    f"{result.received_media} and {result.marks_echoed}")
+                    f"{result.received_media + result.undecodable} and {result.marks_echoed}")
             stopped.set()
             player.wakeup.set()
             last = caller.stop()
