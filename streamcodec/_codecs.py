@@ -341,8 +341,8 @@ class Decoder(_fast.DecoderBase):
     FEC.  Option ``complexity`` (0..10, default 5) is the decoder's: at 5
     or more, libopus 1.5 built with deep PLC (the distributable wheel)
     conceals wideband speech with its neural PLC; libopus 1.3 has no
-    decoder complexity and conceals the classic way.  AMR-WB payloads follow RFC 4867 (one or several
-    20 ms frames); frames marked damaged (Q=0), SPEECH_LOST or NO_DATA
+    decoder complexity and conceals the classic way.  AMR-WB payloads
+    follow RFC 4867 (one or several 20 ms frames); frames marked damaged (Q=0), SPEECH_LOST or NO_DATA
     come out as the library's concealment or comfort noise, 320 samples
     each, and :attr:`last_cmr` reports the mode the far end requests.
     For G722, :meth:`conceal` repeats the last pitch period at full level

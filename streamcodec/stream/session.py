@@ -39,7 +39,6 @@ from .events import (
     ProtocolError,
     Start,
     Stop,
-    Unknown,
     _media_event,
 )
 

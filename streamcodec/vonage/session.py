@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Optional, Union
 
-from ..stream._fields import codec_of, integer, mark_name, rate_of, text
+from ..stream._fields import codec_of, dispatch, integer, mark_name, rate_of, text
 from ..stream.events import (
     Dtmf,
     Error,
@@ -103,8 +103,7 @@ def parse_frame(frame: dict) -> Event:
     ProtocolError
         A field the event needs is missing or of the wrong type (named).
     """
-    parser = _PARSERS.get(frame["event"])
-    return Unknown(event=frame["event"], raw=frame) if parser is None else parser(frame)
+    return dispatch(_PARSERS, frame)
 
 
 class MediaStream(_CoreStream):
