@@ -14,11 +14,11 @@
 #   4. the test dependencies as PyPI's aarch64 wheels (pip download
 #      --platform), and the streamcodec wheel, unpacked into site directories;
 #   5. under emulation: tests/platform_probe.py on inputs the x86-64 build made,
-#      compared with that build's outputs (bit-exact but for the resampler's
+#      compared with the outputs of the x86-64 source build and wheel (bit-exact but for the resampler's
 #      bound and the codec libraries' encoders: see the probe), the files
 #      mapped into the emulated process (no codec library from outside the
 #      wheel), then the test files below with pytest.
-# --quick (scripts/test.sh) runs the probe, the comparison and test_g711.py.
+# --quick (scripts/test.sh) runs the probe, the comparisons and test_g711.py.
 # The emulated CPU is a Neoverse N1 (AWS Graviton2, Ampere Altra: NEON, no
 # SVE); QEMU_CPU=NAME picks another (qemu-aarch64 -cpu help).
 # STREAMCODEC_X86_PYTHON is the interpreter whose installed streamcodec is the
@@ -44,7 +44,15 @@ mkdir -p "$HERE"
 # The test files run under emulation.
 TEST_FILES=(tests/test_g711.py tests/test_g722.py tests/test_resample.py tests/test_codec_inputs.py
             tests/test_opus.py tests/test_amrwb.py tests/test_telnyx_session.py
-            tests/test_audioop_dropin.py)
+            tests/test_audioop_dropin.py tests/test_simd.py tests/test_telnyx_frame.py)
+# Left out, and why: these compare concealment (PLC, and FEC recovery of a
+# packet without FEC data, which conceals) with opuslib's decoder at its
+# default complexity 0, but streamcodec's decoder defaults to complexity 5,
+# where the wheel's libopus 1.5.2 (built with deep PLC) conceals with its
+# neural PLC instead: they differ on any platform with that libopus (the
+# x86-64 suite runs them against Debian's 1.3.1, which has no deep PLC).
+NOT_HERE="test_decode_plc_fec_identical_to_opuslib or test_conceal_any_length"
+NOT_HERE="$NOT_HERE or test_every_packet_duration"
 # Guest packages: the tests' imports (G722 and PyAV have aarch64 wheels;
 # opuslib is pure Python and loads Debian's arm64 libopus from the sysroot).
 GUEST_WHEELS="numpy cffi pytest hypothesis G722 av"
@@ -183,16 +191,27 @@ guest() {
 log "ready in $((SECONDS - start)) s: $(basename "$WHEEL") under $(guest -c \
     'import platform, sys; print(platform.machine(), "CPython", sys.version.split()[0])')"
 
-# 5. outputs against the x86-64 build's, and what the process mapped
+# 5. outputs against the x86-64 builds', and what the process mapped: the
+# source build in X86_PYTHON (gcc, the codec libraries it found) and the
+# x86-64 wheel (zig cc, the same codec library sources and flags as this one)
+X86_WHEEL_SITE="$HERE/x86_64-site"
+bash "$ROOT/scripts/build-wheel.sh" "$HERE/dist" x86_64 >"$HERE/build-wheel-x86_64.log" 2>&1 \
+    || { cat "$HERE/build-wheel-x86_64.log" >&2; die "the x86-64 wheel did not build"; }
+rm -rf "$X86_WHEEL_SITE" && "$TOOLS_PYTHON" -m zipfile -e "$(ls "$HERE"/dist/streamcodec-*_x86_64.whl)" \
+    "$X86_WHEEL_SITE"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-"$X86_PYTHON" -s -P "$ROOT/tests/platform_probe.py" inputs "$WORK/inputs.npz"
-"$X86_PYTHON" -s -P "$ROOT/tests/platform_probe.py" run "$WORK/inputs.npz" "$WORK/x86_64.npz"
+probe() { "$X86_PYTHON" -s -P "$ROOT/tests/platform_probe.py" "$@"; }
+probe inputs "$WORK/inputs.npz"
+probe run "$WORK/inputs.npz" "$WORK/x86_64-source.npz"
+PYTHONPATH="$X86_WHEEL_SITE" probe run "$WORK/inputs.npz" "$WORK/x86_64-wheel.npz"
 guest "$ROOT/tests/platform_probe.py" run "$WORK/inputs.npz" "$WORK/aarch64.npz"
 status=0
-log "x86-64 build ($X86_PYTHON) against the aarch64 wheel under qemu:"
-"$X86_PYTHON" -s -P "$ROOT/tests/platform_probe.py" compare "$WORK/x86_64.npz" "$WORK/aarch64.npz" \
-    || { status=1; log "FAILED: outputs differ beyond what the probe allows"; }
+for build in source wheel; do
+    log "the aarch64 wheel under qemu against the x86-64 $build build:"
+    probe compare "$WORK/x86_64-$build.npz" "$WORK/aarch64.npz" \
+        || { status=1; log "FAILED: outputs differ beyond what the probe allows"; }
+done
 "$X86_PYTHON" - "$WORK/aarch64.npz" "$PKG" <<'EOF' || status=1
 import os, sys
 import numpy as np
@@ -218,7 +237,8 @@ path = os.path.join(sysconfig.get_paths()["stdlib"], "test", "test_audioop.py")
 print(path if os.path.exists(path) else "")')"
 export STREAMCODEC_TEST_AUDIOOP
 log "pytest under qemu: ${files[*]#"$ROOT/"}"
+log "left out (see NOT_HERE above): $NOT_HERE"
 (cd "$WORK" && guest -m pytest -q -p no:cacheprovider --rootdir "$ROOT" -c "$ROOT/pyproject.toml" \
-    "${files[@]}") || status=1
+    -k "not ($NOT_HERE)" "${files[@]}") || status=1
 log "done in $((SECONDS - start)) s: $([ "$status" = 0 ] && echo passed || echo FAILED)"
 exit "$status"

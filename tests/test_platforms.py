@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import os
 import pathlib
+import re
 import platform
 import shutil
 import subprocess
@@ -178,3 +179,21 @@ def test_base64_decode(kernels, case):
         assert text.endswith(b"=")
     out, _ = drive(kernels, "base64", stdin=text)
     assert out == (data if case in ("valid", "padded") else b"(corrupt)")
+
+
+
+def test_the_release_workflow_builds_what_this_file_compiles_for():
+    """Every platform has a wheel job in the release workflow, the macOS ones
+    with the minimum versions compiled for above, and pyproject no longer
+    skips musllinux."""
+    workflow = (ROOT / ".github" / "workflows" / "wheels.yml").read_text()
+    builds = dict(re.findall(r"build: (cp310-\w+)(?:, macos: \"([\d.]+)\")?", workflow))
+    assert builds == {"cp310-manylinux_x86_64": "", "cp310-manylinux_aarch64": "",
+                      "cp310-musllinux_x86_64": "", "cp310-musllinux_aarch64": "",
+                      "cp310-macosx_arm64": "11.0", "cp310-macosx_x86_64": "10.13"}, builds
+    assert f"aarch64-macos.{builds['cp310-macosx_arm64']}" in TARGETS
+    assert f"x86_64-macos.{builds['cp310-macosx_x86_64']}" in TARGETS
+    assert "MACOSX_DEPLOYMENT_TARGET: ${{ matrix.macos }}" in workflow
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    section = pyproject[pyproject.index("[tool.cibuildwheel]"):]
+    assert "musllinux" in section and "skip" not in section.split("[tool.cibuildwheel.linux]")[0]

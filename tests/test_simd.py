@@ -117,7 +117,7 @@ KERNELS_AT = {
     ("x86_64", "avx512"): {"g711": "avx512", "resample": "avx512", "g722": "avx2",
                            "base64": "avx2"},
     ("aarch64", "baseline"): _ALL_BASELINE,
-    ("aarch64", "neon"): {"g711": "neon", "resample": "baseline", "g722": "baseline",
+    ("aarch64", "neon"): {"g711": "neon", "resample": "neon", "g722": "baseline",
                           "base64": "neon"},
     ("other", "baseline"): _ALL_BASELINE,
 }
