@@ -25,9 +25,14 @@ column is wheel / gcc (for rates, > 1 is the wheel faster; for times, < 1).
 Then, per SIMD level, whether the two builds give the same bits: a digest
 of G.711, G.722, L16 and resampler (int16 and float32) outputs at every level
 each build can run, and of the Opus and AMR-WB payloads encoded from speech,
-clipped speech and silence.
+clipped speech and silence, and of the Opus decoder's output of those
+with a fifth of the packets lost.
 
-Run:  python bench/compare_builds.py [--workdir DIR] [--debian] [--rounds N]
+With ``--callgrind``, the same figures again as instruction counts under
+valgrind (per input sample for the bulk rows, per call for the others),
+which a loaded machine does not disturb.
+
+Run:  python bench/compare_builds.py [--workdir DIR] [--debian] [--rounds N] [--callgrind]
 (first run: a few minutes to build; STREAMCODEC_CACHE keeps the codec
 libraries and the wheel between runs).
 """
@@ -72,9 +77,24 @@ def best(fn, number, repeat):
 
 mode = sys.argv[1]
 rng = np.random.default_rng(1)
-if mode == "time":
-    repeat = int(sys.argv[2])
+if mode in ("time", "count"):
+    repeat = int(sys.argv[2]) if mode == "time" else 0
     n8, n16 = 60 * 8000, 60 * 16000
+    if mode == "count":
+        # under callgrind: each call n times between two markers (os.getppid,
+        # whose libc entry callgrind dumps before), after one warm-up call;
+        # the parent turns the parts into instructions per unit
+        import os
+        NUMBERS = []
+        def best(fn, number, repeat):
+            number = max(1, number // 40)
+            NUMBERS.append(number)
+            fn()
+            os.getppid()
+            for _ in range(number):
+                fn()
+            os.getppid()
+            return 1.0
     noise8 = rng.integers(-16384, 16384, n8, dtype=np.int16)
     noise16 = rng.integers(-16384, 16384, n16, dtype=np.int16)
     ulaw = sc.Encoder("PCMU").encode(noise8)
@@ -104,6 +124,8 @@ if mode == "time":
     if codecs["AMR-WB"].available:
         aenc = sc.Encoder("AMR-WB")
         out["amrwb_encode"] = best(lambda: aenc.encode(speech), 200, repeat) * 1e6
+    if mode == "count":
+        out = {"keys": list(out), "numbers": NUMBERS}
     print(json.dumps(out))
 else:
     def digest(chunks):
@@ -140,7 +162,12 @@ else:
             for rate in (16000, 48000):
                 x = pcm if rate == 16000 else sc.resample(pcm, 16000, 48000)
                 e = sc.Encoder("OPUS", rate=rate)
-                enc[f"opus {rate // 1000}k {name}"] = digest(e.packetize(x) + e.flush())
+                packets = e.packetize(x) + e.flush()
+                enc[f"opus {rate // 1000}k {name}"] = digest(packets)
+                # decoded with every fifth packet lost (libopus's concealment)
+                d, n = sc.Decoder("OPUS", rate=rate), rate // 50
+                enc[f"opus {rate // 1000}k {name} decoded, 20 % lost"] = digest(
+                    [d.conceal(n) if i % 5 == 4 else d.decode(p) for i, p in enumerate(packets)])
         if codecs["AMR-WB"].available:
             for mode_ in (0, 2, 8):
                 e = sc.Encoder("AMR-WB", mode=mode_)
@@ -217,6 +244,36 @@ def child(python: str, *args: str) -> dict:
         return json.loads(run([python, "-c", CHILD, *args], env=env, cwd=cwd))
 
 
+#: samples one call of each bulk figure processes
+BULK_SAMPLES = {"resample": 60 * 8000, "pcmu_decode": 60 * 8000, "pcmu_encode": 60 * 8000,
+                "g722_encode": 60 * 16000, "g722_decode": 60 * 16000}
+
+
+def count(python: str) -> dict[str, float]:
+    """Instructions (valgrind's callgrind) per input sample for the bulk
+    figures and per call for the others; valgrind's CPU has AVX2 but not
+    AVX-512, so these are the avx2 kernels."""
+    import re
+    env = {k: v for k, v in os.environ.items() if k != "STREAMCODEC_SIMD"}
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = os.path.join(tmp, "cg.out")
+        meta = json.loads(run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={prefix}",
+                               "--dump-before=getppid", python, "-c", CHILD, "count"],
+                              env=env, cwd=tmp))
+        parts = {}
+        for path in glob.glob(prefix + ".*"):
+            with open(path) as f:
+                text = f.read()
+            part = int(re.search(r"^part: (\d+)", text, re.M).group(1))
+            parts[part] = int(re.search(r"^summary: (\d+)", text, re.M).group(1))
+    totals = [parts[k] for k in sorted(parts)]
+    loops = totals[1::2]   # part 1: start-up; then per figure: its loop, the gap to the next
+    out = {}
+    for key, number, total in zip(meta["keys"], meta["numbers"], loops):
+        out[key] = total / number / BULK_SAMPLES.get(key, 1)
+    return out
+
+
 def measure(builds: dict[str, str], rounds: int, repeat: int) -> dict[str, dict]:
     best: dict[str, dict] = {name: {} for name in builds}
     for r in range(rounds):
@@ -243,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also the gcc build against Debian's codec libraries")
     parser.add_argument("--rounds", type=int, default=3, help="alternations of the builds")
     parser.add_argument("--repeat", type=int, default=5, help="timed repeats per figure")
+    parser.add_argument("--callgrind", action="store_true",
+                        help="also count instructions per figure under valgrind (AVX2 kernels)")
     args = parser.parse_args(argv)
     workdir = args.workdir or tempfile.mkdtemp(prefix="compare-builds-")
     builds = build_all(os.path.abspath(workdir), args.debian)
@@ -267,6 +326,22 @@ def main(argv: list[str] | None = None) -> int:
             worst = max(worst, abs(w / g - 1))
         print(line)
     print(f"\nlargest difference wheel vs gcc: {100 * worst:.1f}%")
+
+    if args.callgrind:
+        counts = {name: count(python) for name, python in builds.items()}
+        print("\ninstructions (callgrind; valgrind's CPU has no AVX-512: the avx2 kernels)")
+        print(header.replace("unit        ", "unit        "))
+        print("-" * len(header))
+        for key, label, unit, _ in FIGURES:
+            unit = "instr/sample" if key in BULK_SAMPLES else "instr/call"
+            values = [counts[n].get(key) for n in names]
+            line = f"{label:<44} {unit:<12}" + "".join(
+                f" {'-' if v is None else f'{v:,.2f}' if v < 100 else f'{v:,.0f}':>11}"
+                for v in values)
+            g, w = counts["gcc"].get(key), counts["wheel"].get(key)
+            if g and w:
+                line += f" {w / g:9.2f}x"
+            print(line)
 
     print("\nsame bits, wheel vs gcc (digests of outputs):")
     for level, digests in bits["gcc"]["levels"].items():

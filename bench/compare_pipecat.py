@@ -9,8 +9,10 @@ same process, on the same input.
   cleared it; the last segment's is still held), how much input goes in
   before the first sample comes out.  The pauses run on a stand-in clock (no waiting).
 - **Resampler cost**: microseconds per 20 ms chunk.
-- **Per carrier** (each serializer pair on the same messages): deserialize,
-  one 20 ms media message -> InputAudioRawFrame at 16 kHz; serialize, one
+- **Per carrier** (Telnyx, Twilio and Plivo PCMU; Exotel 16-bit PCM at
+  8 kHz in 100 ms messages; Vonage binary 16-bit PCM at 16 kHz; each
+  serializer pair on the same messages): deserialize, one media message
+  (20 ms; Exotel's 100 ms) -> InputAudioRawFrame at 16 kHz; serialize, one
   40 ms OutputAudioRawFrame at 24 kHz (what pipecat's websocket transport
   hands over) -> one message; the number of the first media message that
   gives an audio frame.
@@ -24,7 +26,11 @@ same process, on the same input.
 Microseconds per call are the minimum over repeats; each repeat runs a fresh
 serializer over the same messages.
 
-Run:  python bench/compare_pipecat.py [--quick]   (or bench/report.py --only pipecat)
+``--callgrind`` counts instructions per message instead (valgrind; the
+figure to trust on a shared machine), stock against ours, every carrier.
+
+Run:  python bench/compare_pipecat.py [--quick | --callgrind]
+      (or bench/report.py --only pipecat)
 """
 
 import asyncio
@@ -155,8 +161,9 @@ class Carrier:
     name: str
     stock: Callable[[], Any]       # a stock serializer, not yet set up
     ours: Callable[[], Any]
-    messages: Callable[[int], list]    # n consecutive 20 ms media messages
+    messages: Callable[[int], list]    # n consecutive media messages
     codec: str = "PCMU"
+    message_ms: int = 20
 
 
 def _telnyx() -> Carrier:
@@ -170,9 +177,92 @@ def _telnyx() -> Carrier:
     return Carrier("Telnyx", make(Stock), make(Ours), lambda n: media_messages("PCMU", n))
 
 
-#: The carriers measured: name -> a function building its Carrier, or None
-#: when this install lacks a side of it.
-CARRIERS: list[Callable[[], Carrier]] = [_telnyx]
+def _messages(wrap: Callable[[int, bytes], Any], codec: str, rate: int, ms: int
+              ) -> Callable[[int], list]:
+    """n consecutive media messages of speech, each ``ms`` long, made by
+    ``wrap(chunk, payload)``."""
+    import streamcodec as sc
+    from streamcodec.signals import speech_like
+
+    def make(n: int) -> list:
+        pcm = speech_like(n * ms / 1000 + 0.02, rate, seed=1)
+        step = rate * ms // 1000
+        out = []
+        for k in range(n):
+            piece = pcm[k * step:(k + 1) * step]
+            payload = sc.Encoder("PCMU").encode(piece) if codec == "PCMU" \
+                else piece.astype("<i2").tobytes()
+            out.append(wrap(k + 1, payload))
+        return out
+    return make
+
+
+def _b64(payload: bytes) -> str:
+    import base64
+    return base64.b64encode(payload).decode()
+
+
+def _twilio() -> Carrier:
+    import json
+
+    from pipecat.serializers.twilio import TwilioFrameSerializer as Stock
+
+    from streamcodec.pipecat import TwilioFrameSerializer as Ours
+
+    def wrap(k: int, payload: bytes) -> str:
+        return json.dumps({"event": "media", "sequenceNumber": str(k + 1), "streamSid": "MZ1",
+                           "media": {"track": "inbound", "chunk": str(k),
+                                     "timestamp": str(20 * (k - 1)), "payload": _b64(payload)}},
+                          separators=(",", ":"))
+
+    def make(cls: Any) -> Callable[[], Any]:
+        return lambda: cls("MZ1", params=cls.InputParams(auto_hang_up=False))
+    return Carrier("Twilio", make(Stock), make(Ours), _messages(wrap, "PCMU", 8000, 20))
+
+
+def _plivo() -> Carrier:
+    import json
+
+    from pipecat.serializers.plivo import PlivoFrameSerializer as Stock
+
+    from streamcodec.pipecat import PlivoFrameSerializer as Ours
+
+    def wrap(k: int, payload: bytes) -> str:
+        return json.dumps({"event": "media", "sequenceNumber": k, "streamId": "ST1",
+                           "media": {"track": "inbound", "chunk": k,
+                                     "timestamp": str(1700000000000 + 20 * k),
+                                     "payload": _b64(payload)}}, separators=(",", ":"))
+
+    def make(cls: Any) -> Callable[[], Any]:
+        return lambda: cls("ST1", params=cls.InputParams(auto_hang_up=False))
+    return Carrier("Plivo", make(Stock), make(Ours), _messages(wrap, "PCMU", 8000, 20))
+
+
+def _exotel() -> Carrier:
+    import json
+
+    from pipecat.serializers.exotel import ExotelFrameSerializer as Stock
+
+    from streamcodec.pipecat import ExotelFrameSerializer as Ours
+
+    def wrap(k: int, payload: bytes) -> str:
+        return json.dumps({"event": "media", "sequence_number": k + 1, "stream_sid": "EX1",
+                           "media": {"chunk": k, "timestamp": str(100 * (k - 1)),
+                                     "payload": _b64(payload)}}, separators=(",", ":"))
+    return Carrier("Exotel", lambda: Stock("EX1"), lambda: Ours("EX1"),
+                   _messages(wrap, "L16", 8000, 100), codec="L16 8k", message_ms=100)
+
+
+def _vonage() -> Carrier:
+    from pipecat.serializers.vonage import VonageFrameSerializer as Stock
+
+    from streamcodec.pipecat import VonageFrameSerializer as Ours
+    return Carrier("Vonage", Stock, Ours, _messages(lambda k, p: p, "L16", 16000, 20),
+                   codec="L16 16k binary")
+
+
+#: The carriers measured, each a function building its Carrier.
+CARRIERS: list[Callable[[], Carrier]] = [_telnyx, _twilio, _plivo, _exotel, _vonage]
 
 
 async def _setup(s: Any) -> Any:
@@ -218,7 +308,7 @@ def serializer_rows(carrier: Carrier, quick: bool) -> list[Row]:
               for i in range(count)]
     group = f"pipecat serializer, {carrier.name} {carrier.codec}"
     return [
-        Row(group, "deserialize 20 ms -> 16k", PEER,
+        Row(group, "deserialize 1 msg -> 16k", PEER,
             _best_us(carrier.stock, "deserialize", messages, repeat),
             _best_us(carrier.ours, "deserialize", messages, repeat), "us/msg",
             higher_is_better=False),
@@ -237,9 +327,10 @@ def serializer_rows(carrier: Carrier, quick: bool) -> list[Row]:
 # --------------------------------------------------------------------------
 
 
-async def _pipeline_first_frame_ms(make: Callable[[], Any], messages: list) -> float | None:
+async def _pipeline_first_frame_ms(make: Callable[[], Any], messages: list,
+                                   interval: float) -> float | None:
     """One call: uvicorn + FastAPI + pipecat's FastAPIWebsocketTransport with
-    the serializer ``make()`` builds, fed ``messages`` 20 ms apart."""
+    the serializer ``make()`` builds, fed ``messages`` ``interval`` s apart."""
     import uvicorn
     import websockets
     from fastapi import FastAPI, WebSocket
@@ -301,7 +392,7 @@ async def _pipeline_first_frame_ms(make: Callable[[], Any], messages: list) -> f
         async with websockets.connect(f"ws://127.0.0.1:{port}/ws") as ws:
             t0 = time.perf_counter()
             for i, m in enumerate(messages):
-                await asyncio.sleep(max(0.0, t0 + 0.02 * i - time.perf_counter()))
+                await asyncio.sleep(max(0.0, t0 + interval * i - time.perf_counter()))
                 await ws.send(m)
                 if heard.is_set():
                     break
@@ -317,10 +408,11 @@ async def _pipeline_first_frame_ms(make: Callable[[], Any], messages: list) -> f
 
 def pipeline_rows(carrier: Carrier, quick: bool) -> list[Row]:
     runs = 1 if quick else 3
-    messages = carrier.messages(25)
+    messages = carrier.messages(500 // carrier.message_ms)       # half a second
 
     def median_ms(make: Callable[[], Any]) -> float | None:
-        got = [asyncio.run(_pipeline_first_frame_ms(make, messages)) for _ in range(runs)]
+        got = [asyncio.run(_pipeline_first_frame_ms(make, messages, carrier.message_ms / 1000))
+               for _ in range(runs)]
         got = [g for g in got if g is not None]
         return statistics.median(got) if got else None
     return [Row(f"pipecat pipeline, {carrier.name} {carrier.codec}",
@@ -349,8 +441,102 @@ def rows(quick: bool) -> list[Row]:
     return out
 
 
+# --------------------------------------------------------------------------
+# Instructions per message, under callgrind (--callgrind)
+# --------------------------------------------------------------------------
+
+#: Messages (and frames) per counted loop.
+_COUNTED = 200
+
+
+def _counted_loops(side: str) -> list[str]:
+    """Run under callgrind: for each carrier, deserialize then serialize
+    ``_COUNTED`` items through a fresh serializer of ``side`` ("stock" or
+    "ours"), each loop between two markers (os.getppid, where callgrind
+    dumps); the serializer and input are made, and one warm-up loop run,
+    outside them.  Returns the loops' names in order."""
+    import gc
+    import os
+
+    from loguru import logger
+    from pipecat.frames.frames import OutputAudioRawFrame
+
+    from streamcodec.signals import speech_like
+
+    logger.remove()
+    tts = speech_like(_COUNTED * 0.04 + 0.04, OUT_RATE, seed=2).tobytes()
+    chunk = OUT_RATE * 2 * 40 // 1000
+    frames = [OutputAudioRawFrame(tts[i * chunk:(i + 1) * chunk], OUT_RATE, 1)
+              for i in range(_COUNTED)]
+    names = []
+    for make_carrier in CARRIERS:
+        carrier = make_carrier()
+        make = carrier.stock if side == "stock" else carrier.ours
+        messages = carrier.messages(_COUNTED)
+        for method, items in (("deserialize", messages), ("serialize", frames)):
+            warm, counted = (asyncio.run(_setup(make())) for _ in range(2))
+
+            async def loop(s: Any, call: str = method, items: list = items) -> None:
+                f = getattr(s, call)
+                for item in items:
+                    await f(item)
+            runner = asyncio.new_event_loop()
+            runner.run_until_complete(loop(warm))
+            gc.collect()
+            gc.disable()
+            os.getppid()
+            runner.run_until_complete(loop(counted))
+            os.getppid()
+            gc.enable()
+            runner.close()
+            names.append(f"{carrier.name} {method}")
+    return names
+
+
+def callgrind_rows() -> list[Row]:
+    """Instructions per message, stock against ours, for every carrier: the
+    figure that does not move with the machine's load.  The event loop's
+    own cost per awaited call is in both."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from callgrind_calls import MARKER, _part_totals
+
+    counts: dict[str, dict[str, float]] = {}
+    names: list[str] = []
+    for side in ("stock", "ours"):
+        with tempfile.TemporaryDirectory() as tmp:
+            prefix = os.path.join(tmp, "cg.out")
+            run = subprocess.run(["valgrind", "--tool=callgrind",
+                                  f"--callgrind-out-file={prefix}", f"--dump-before={MARKER}",
+                                  sys.executable, os.path.abspath(__file__), "--count", side],
+                                 capture_output=True, text=True,
+                                 env=dict(os.environ, PYTHONHASHSEED="0"))
+            if run.returncode:
+                raise RuntimeError(run.stderr[-2000:])
+            names = run.stdout.split("\n")[-2].split(";")
+            # part 1 is start-up; then per loop: [the loop], [the gap to the next]
+            loops = _part_totals(prefix)[1::2]
+        counts[side] = {n: total / _COUNTED for n, total in zip(names, loops)}
+    out = []
+    for name in names:
+        carrier, method = name.rsplit(" ", 1)
+        case = "deserialize 1 msg" if method == "deserialize" else "serialize 40 ms 24k"
+        out.append(Row(f"pipecat serializer, {carrier}, callgrind", case, PEER,
+                       counts["stock"][name], counts["ours"][name], "instr/msg",
+                       higher_is_better=False))
+    return out
+
+
 if __name__ == "__main__":
     import sys
 
     from report import print_rows
-    print_rows(rows("--quick" in sys.argv))
+    if "--count" in sys.argv:
+        print(";".join(_counted_loops(sys.argv[sys.argv.index("--count") + 1])))
+    elif "--callgrind" in sys.argv:
+        print_rows(callgrind_rows())
+    else:
+        print_rows(rows("--quick" in sys.argv))

@@ -425,6 +425,10 @@ for _carrier in ("twilio", "signalwire", "plivo", "exotel"):
         lambda n, c=_carrier: carrier_messages(c, n), lambda c=_carrier: carrier_stream(c),
         _feed_pass)
 _COUNTED["feed-vonage"] = (vonage_frames, vonage_stream, _feed_pass)
+# play: the same 24 kHz frames as PCMU 20 ms messages in each dialect
+for _carrier in ("twilio", "plivo"):
+    _COUNTED[f"play-{_carrier}"] = (tts_frames, lambda c=_carrier: carrier_stream(c),
+                                    lambda frames, st: ours_play(frames, "PCMU", 8000, st))
 
 
 def _server_connection():
@@ -557,8 +561,9 @@ if __name__ == "__main__":
             if peer in counts and ours in counts:
                 print(f"{ours}: {counts[peer] / counts[ours]:.2f}x fewer than the peer")
         for target in counts:
-            if target.startswith("feed-") and "feed" in counts:
-                print(f"{target}: {counts[target] / counts['feed']:.2f}x Telnyx's feed")
+            base = target.partition("-")[0]
+            if "-" in target and base in ("feed", "play") and base in counts:
+                print(f"{target}: {counts[target] / counts[base]:.2f}x Telnyx's {base}")
         if "server-echo" in counts:
             print("server-echo: one media message through the server's handler, the echo "
                   "app (play at 16 kHz) and its PCMU answer, no WebSocket library")

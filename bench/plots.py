@@ -9,6 +9,8 @@ at a glance (titles, units, labelled axes), for the documentation site.
 - ``server-cpu``: CPU per call-second of each stream server against the
   transport floor, from this run's compare_server rows, or else from the
   stored result ``bench/results/server-cpu.json`` (the chart says which);
+- ``quality-at-loss``: speech quality (MOS) of streamcodec's concealment
+  against the peer's, per codec, from rows scored in MOS (compare_loss.py);
 - any chart a comparison module draws itself: a ``compare_*.py`` module that
   defines ``plots(rows, out_dir) -> list[str]`` is handed its own rows of the
   run and returns the paths it wrote (with :func:`save`; compare_loss.py's
@@ -239,12 +241,40 @@ def server_chart(rows: list, out_dir: str) -> list[str]:
     return save(fig, out_dir, "server-cpu")
 
 
+def quality_chart(rows: list, out_dir: str) -> list[str]:
+    """Speech quality under loss: bars of streamcodec's concealment against
+    the peer's, per codec, from rows scored in MOS (compare_loss.py's rows:
+    PESQ at one loss rate).  The whole curve against loss is compare_loss.py
+    --out's own chart."""
+    scored = [r for r in rows if r.unit.startswith("MOS") and r.ours_value is not None]
+    if not scored:
+        return []
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4))
+    x = np.arange(len(scored))
+    peer = [r.peer_value or 0.0 for r in scored]
+    ours = [r.ours_value for r in scored]
+    ax.bar(x - 0.2, peer, width=0.4, color=OTHER, label=scored[0].peer)
+    ax.bar(x + 0.2, ours, width=0.4, color=OURS, label="streamcodec's concealment")
+    for xi, p, o in zip(x, peer, ours):
+        ax.text(xi - 0.2, p + 0.04, f"{p:.2f}", ha="center", fontsize=8)
+        ax.text(xi + 0.2, o + 0.04, f"{o:.2f}", ha="center", fontsize=8)
+    ax.set_xticks(x, [r.case for r in scored])
+    ax.set_ylim(1, 4.7)
+    ax.set_ylabel(f"speech quality, {scored[0].unit} (higher is better)")
+    ax.set_title(scored[0].group)
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    footnote(ax, f"{COMMAND}. {machine()}", below=28)
+    return save(fig, out_dir, "quality-at-loss")
+
+
 def write_all(rows_by_module: dict[str, list], modules: dict, out_dir: str,
               withheld: bool = True) -> list[str]:
     """Every chart of a run; returns the paths written."""
     paths: list[str] = []
     for name, rows in rows_by_module.items():
         paths += ratio_chart(name, rows, out_dir)
+        paths += quality_chart(rows, out_dir)
         own = getattr(modules.get(name), "plots", None)
         if own is not None:
             paths += own(rows, out_dir)

@@ -582,13 +582,14 @@ def main() -> int:
         "examples_of_loss_count_mismatch": verdicts["mismatches"][:3],
     }
     busy = [w for w in worker_stats if (w.get("cpu_share") or 0) > 0.9]
-    print(f"healthy calls: {args.calls} x {args.seconds:g} s; server faults {len(faults)} "
-          f"{report['server_fault_kinds'] or ''}; frames lost {verdicts['frames_lost']} "
+    print(f"healthy calls: {args.calls} x {args.seconds:g} s; server faults {len(faults)}"
+          f"{' ' + str(report['server_fault_kinds']) if faults else ''}; "
+          f"frames lost {verdicts['frames_lost']} "
           f"({verdicts['too_late']} dropped as too late); server loss count != withheld in "
           f"{len(verdicts['mismatches'])}")
-    print(f"caller side (not the server's doing): {len(verdicts['caller_side'])} anomalies "
-          f"{report['caller_side_kinds'] or ''}, {len(verdicts['client_behind'])} calls put "
-          f"down to a stalled caller")
+    print(f"caller side (not the server's doing): {len(verdicts['caller_side'])} anomalies"
+          f"{' ' + str(report['caller_side_kinds']) if verdicts['caller_side'] else ''}, "
+          f"{len(verdicts['client_behind'])} calls put down to a stalled caller")
     print(f"callers' event-loop lateness (ms, worst per call): p50 {_pct(lags, 0.5)}, "
           f"p99 {_pct(lags, 0.99)}, worst {max(lags) if lags else None}; "
           f"{len(busy)} of {len(worker_stats)} client processes at > 90% of a core")

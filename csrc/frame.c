@@ -835,6 +835,43 @@ int sc_frame_media_in(sc_frame_in *f, const uint8_t *msg, size_t len)
     return SC_FRAME_MEDIA;
 }
 
+int sc_frame_audio_in(sc_frame_in *f, const uint8_t *msg, size_t len)
+{
+    if (!f || !msg || !f->payload || !f->pcm)
+        return SC_EARG;
+    sc_decoder *d = f->decoders[0];
+    sc_frame_track *t = &f->tracks[0];
+    f->decode_error = 0;
+    if (!d || t->hold || len == 0 || len > f->payload_cap)
+        return SC_FRAME_OTHER;
+    int64_t chunk = (t->last_chunk > 0 ? t->last_chunk : 0) + 1;
+    if (chunk > INT64_MAX / 20)
+        return SC_FRAME_OTHER;
+    int64_t n = sc_decoder_decode(d, msg, len, f->pcm, f->pcm_cap);
+    if (n < 0) {
+        f->decode_error = n;
+        return SC_FRAME_OTHER;
+    }
+    t->received++;
+    t->last_chunk = chunk;
+    t->next_chunk = chunk + 1;
+    t->history[chunk % SC_FRAME_HISTORY] = chunk;
+    if (n > 0)
+        t->frame_samples = n;
+    t->last_ts = 20 * (chunk - 1);
+    memcpy(f->payload, msg, len);
+    f->samples = n;
+    f->track = 0;
+    f->chunk = chunk;
+    f->timestamp = t->last_ts;
+    f->sequence_number = -1;
+    f->payload_len = (int64_t)len;
+    f->stream_id_same = 0;
+    f->stream_id_off = -1;
+    f->stream_id_len = 0;
+    return SC_FRAME_NEXT;
+}
+
 /* ---------------------------------------------------------------- outbound */
 
 static const char media_head[] = "{\"event\":\"media\",\"media\":{\"payload\":\"";

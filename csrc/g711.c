@@ -116,7 +116,7 @@ SC_BODY void alaw_encode_body(const int16_t *SC_RESTRICT pcm, size_t n,
 }
 
 /* Decoding computes what the tables hold: arithmetic vectorises where a
- * table lookup runs one sample at a time.  Each decoder comes in three
+ * table lookup runs one sample at a time.  Each decoder comes in four
  * forms that give the same bits:
  *
  *  - shift16: 16-bit lanes shifted by the segment.  AVX-512BW has that
@@ -132,7 +132,8 @@ SC_BODY void alaw_encode_body(const int16_t *SC_RESTRICT pcm, size_t n,
  *  - table: a lookup, the baseline form (clang's baseline SSE2 code for
  *    mul16 runs at half the speed of a lookup).
  *
- * Level avx512 runs shift16, avx2 mul16, baseline the table. */
+ * Level avx512 runs shift16, avx2 mul16 (or shift32 below, with clang),
+ * baseline the table. */
 #if defined(SC_CPU_X86) /* the forms of levels avx2 and avx512 */
 SC_BODY void ulaw_decode_shift16(const uint8_t *SC_RESTRICT codes, size_t n,
                                        int16_t *SC_RESTRICT out)
@@ -195,6 +196,37 @@ SC_BODY void alaw_decode_mul16(const uint8_t *SC_RESTRICT codes, size_t n,
         uint16_t lin = (uint16_t)(((a & 15) << 4) + 8 + (0x100 & above0));
         uint16_t mag = (uint16_t)(lin * pow2_16((uint16_t)(seg + above0)));
         uint16_t neg = (uint16_t)((c >> 7) - 1); /* 0xFFFF for negative codes */
+        out[i] = (int16_t)(uint16_t)((mag ^ neg) - neg);
+    }
+}
+
+/* shift32: shift16 in 32-bit lanes, which AVX2 shifts each by its own
+ * count (vpsllvd); clang vectorises it (about 1.7 instructions a sample),
+ * gcc leaves it scalar. */
+SC_BODY void ulaw_decode_shift32(const uint8_t *SC_RESTRICT codes, size_t n,
+                                 int16_t *SC_RESTRICT out)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = codes[i];
+        uint32_t u = ~c & 0x7F;
+        uint32_t mag = ((((u & 15) << 3) + 0x84) << (u >> 4)) - 0x84;
+        uint32_t neg = (c >> 7) - 1; /* all ones for negative codes */
+        out[i] = (int16_t)(uint16_t)((mag ^ neg) - neg);
+    }
+}
+
+SC_BODY void alaw_decode_shift32(const uint8_t *SC_RESTRICT codes, size_t n,
+                                 int16_t *SC_RESTRICT out)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = codes[i];
+        uint32_t a = (c ^ 0x55) & 0x7F;
+        uint32_t seg = a >> 4;
+        uint32_t lin = ((a & 15) << 4) + 8;
+        uint32_t big = ((lin + 0x100) << seg) >> 1;
+        uint32_t seg0 = -(uint32_t)(seg == 0);
+        uint32_t mag = (lin & seg0) | (big & ~seg0);
+        uint32_t neg = (c >> 7) - 1;
         out[i] = (int16_t)(uint16_t)((mag ^ neg) - neg);
     }
 }
@@ -329,7 +361,14 @@ static const g711_kernels g711_##SFX = {                                        
 
 G711_KERNELS(baseline, , table)
 #if defined(SC_CPU_X86)
+/* avx2: each compiler's best vectorised form (counted with callgrind on
+ * 60 s: mu-law 1.9 instructions a sample for gcc's mul16, 1.7 for clang's
+ * shift32, where clang's mul16 takes 2.5 and gcc's shift32 18) */
+#if defined(__clang__)
+G711_KERNELS(avx2, SC_TARGET_AVX2, shift32)
+#else
 G711_KERNELS(avx2, SC_TARGET_AVX2, mul16)
+#endif
 G711_KERNELS(avx512, SC_TARGET_AVX512, shift16)
 #endif
 

@@ -36,6 +36,7 @@ struct sc_g711plc {
     int32_t hist;       /* history: 3 longest periods + the delay (48.75 ms) */
     int32_t delay;      /* longest overlap, 1/4 of the longest period (3.75 ms) */
     int32_t pitch_min, pitch_max, corr_len, ndec, end_step;
+    int32_t head;       /* history is a ring: index of its oldest sample */
     int32_t delayed;    /* 0 while a lazy state has seen no loss: output = input */
     int32_t bridge_pos; /* samples of the crossfade into the delay done (lazy) */
     int32_t concealing; /* 1 from the first lost sample to the first good one */
@@ -50,7 +51,7 @@ struct sc_g711plc {
     double join_l, join_r, join_incr;
     double rec_l, rec_r, rec_incr, rec_incr_l;
     /* then: double synth[hist], lastq[delay];
-     *       int16_t history[hist], join[delay], rec[frame], bridge[delay]; */
+     *       int16_t history[hist] (a ring), join[delay], rec[frame], bridge[delay]; */
 };
 
 static double *synth(sc_g711plc *st) { return (double *)(st + 1); }
@@ -215,17 +216,43 @@ static void blend_tail(sc_g711plc *st)
     ola(lastq(st), end - st->period_len - st->overlap, end - st->overlap, st->overlap);
 }
 
-/* Append n (<= frame) samples to the history; pcm gets the samples that
- * leave the delay line (a lazy state before its first loss has none: pcm
- * is left as it is). */
+/* History sample i, 0 the oldest and hist - 1 the newest. */
+static int16_t *hist_at(sc_g711plc *st, int32_t i)
+{
+    int32_t k = st->head + i;
+    return history(st) + (k >= st->hist ? k - st->hist : k);
+}
+
+/* Copy n samples between pcm and the ring from ring position `at` on
+ * (wrapping): into the ring, or out of it. */
+static void ring_copy(sc_g711plc *st, int32_t at, int16_t *pcm, int32_t n, int into_ring)
+{
+    int16_t *ring = history(st);
+    int32_t first = st->hist - at < n ? st->hist - at : n;
+    if (into_ring) {
+        memcpy(ring + at, pcm, (size_t)first * sizeof *pcm);
+        memcpy(ring, pcm + first, (size_t)(n - first) * sizeof *pcm);
+    } else {
+        memcpy(pcm, ring + at, (size_t)first * sizeof *pcm);
+        memcpy(pcm + first, ring, (size_t)(n - first) * sizeof *pcm);
+    }
+}
+
+/* Append n (<= hist - delay) samples to the history (in place of its n oldest);
+ * pcm gets the samples that leave the delay line (a lazy state before its
+ * first loss has none: pcm is left as it is). */
 static void push(sc_g711plc *st, int16_t *pcm, int32_t n)
 {
-    int16_t *h = history(st);
-    memmove(h, h + n, (size_t)(st->hist - n) * sizeof *h);
-    memcpy(h + st->hist - n, pcm, (size_t)n * sizeof *h);
+    ring_copy(st, st->head, pcm, n, 1);
+    st->head += n;
+    if (st->head >= st->hist)
+        st->head -= st->hist;
     if (!st->delayed)
         return;
-    memcpy(pcm, h + st->hist - n - st->delay, (size_t)n * sizeof *h);
+    int32_t out = st->head - n - st->delay;  /* newest n samples but `delay` */
+    if (out < 0)
+        out += st->hist;
+    ring_copy(st, out, pcm, n, 0);
     /* lazy, at its first loss: the delay line replays the last 3.75 ms
      * already heard; crossfade into it from the last period continued */
     const int16_t *bridge = bridgebuf(st);
@@ -241,9 +268,8 @@ static void start_unit(sc_g711plc *st)
     st->join_len = 0;
     if (st->lost == 0) {
         double *s = synth(st);
-        const int16_t *h = history(st);
         for (int32_t i = 0; i < st->hist; i++)
-            s[i] = h[i];
+            s[i] = *hist_at(st, i);
         st->pitch = find_pitch(st);
         st->overlap = st->pitch >> 2;
         if (!st->delayed) {
@@ -251,7 +277,7 @@ static void start_unit(sc_g711plc *st)
              * the delay; until the delay line has caught up it plays the
              * last period continued (pitch >= delay), fading into it */
             for (int32_t i = 0; i < st->delay; i++)
-                bridgebuf(st)[i] = h[st->hist - st->pitch + i];
+                bridgebuf(st)[i] = *hist_at(st, st->hist - st->pitch + i);
             st->delayed = 1;
             st->bridge_pos = 0;
         }
@@ -260,9 +286,8 @@ static void start_unit(sc_g711plc *st)
         st->period_len = st->pitch;
         blend_tail(st);
         /* the last good samples, still in the delay line, lead into it */
-        int16_t *tail = history(st) + st->hist - st->overlap;
         for (int32_t i = 0; i < st->overlap; i++)
-            tail[i] = (int16_t)s[st->hist - st->overlap + i];
+            *hist_at(st, st->hist - st->overlap + i) = (int16_t)s[st->hist - st->overlap + i];
         return;
     }
     if (st->lost > SILENT_AFTER)
@@ -367,7 +392,7 @@ void sc_g711plc_good(sc_g711plc *st, int16_t *pcm, size_t n)
     if (n > 0 && st->concealing)
         start_recovery(st);
     while (n > 0) {
-        int32_t k = st->frame;
+        int32_t k = st->hist - st->delay;  /* the most push() takes */
         if ((size_t)k > n)
             k = (int32_t)n;
         const int16_t *rec = recbuf(st);

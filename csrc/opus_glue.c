@@ -20,8 +20,10 @@
  * libopus 1.5 runs deep PLC (6 and 7 add OSCE, which needs --enable-osce;
  * our builds do not have it). */
 #define SC_OPUS_DECODER_COMPLEXITY 5
-/* Encoder bitrate when none is asked for (below 48 kHz): see opus_glue.h. */
+/* Encoder bitrate (below 48 kHz) and complexity when none is asked for:
+ * see opus_glue.h for the measurements. */
 #define SC_OPUS_BITRATE 32000
+#define SC_OPUS_ENCODER_COMPLEXITY 6
 
 static int valid_rate(int32_t rate)
 {
@@ -200,7 +202,8 @@ static int enc_init(void *st, const sc_params *p)
         rc |= opus_encoder_ctl(enc, OPUS_SET_BITRATE(p->bitrate));
     else if (h->rate < 48000)
         rc |= opus_encoder_ctl(enc, OPUS_SET_BITRATE(SC_OPUS_BITRATE));
-    rc |= opus_encoder_ctl(enc, OPUS_SET_COMPLEXITY(p->complexity < 0 ? 5 : p->complexity));
+    rc |= opus_encoder_ctl(enc, OPUS_SET_COMPLEXITY(p->complexity < 0 ? SC_OPUS_ENCODER_COMPLEXITY
+                                                                       : p->complexity));
     rc |= opus_encoder_ctl(enc, OPUS_SET_INBAND_FEC(p->fec));
     rc |= opus_encoder_ctl(enc, OPUS_SET_PACKET_LOSS_PERC(p->fec ? 10 : 0));
     rc |= opus_encoder_ctl(enc, OPUS_SET_DTX(p->dtx));

@@ -16,7 +16,8 @@
  * FEC (LBRR) that `next` carries for the frame before it: one frame of
  * `next`'s frame duration, libopus's PLC when `next` has no FEC.
  *
- * Decoder complexity: params->complexity, -1 meaning 5.  libopus 1.5
+ * Decoder complexity: params->complexity, -1 meaning 5 (6 and up would
+ * add OSCE, which our builds do not have).  libopus 1.5
  * built with --enable-deep-plc (the wheel's, scripts/build-codec-libs.sh)
  * conceals loss with its neural PLC at decoder complexity >= 5 (for 16 kHz
  * SILK and CELT frames; narrowband SILK keeps the classic PLC); libopus
@@ -28,17 +29,18 @@
  * that is itself an Opus packet duration (2.5, 5, 10, 20, 40, 60, 80, 100,
  * 120 ms) and returns one packet.  bitrate 0 (default) means 32 kbit/s
  * below 48 kHz and libopus's automatic rate at 48 kHz (51 kbit/s at 20 ms);
- * else 500..512000.  complexity -1 means 5, not libopus's 9.  Measured on
- * 17 s of espeak-ng speech at 16 kHz, 20 ms frames, PESQ-WB (libopus 1.5.2,
- * bench/compare_loss.py --opus-defaults): the old default (automatic,
- * ~19 kbit/s nominal, 16 kbit/s measured) 3.47; 24 kbit/s 3.86 (complexity
- * 5) / 4.11 (9); 28 kbit/s 4.04 / 4.19 (6); 32 kbit/s 4.22 at complexity 5,
- * 4.34 at 9; opuslib at 24 kbit/s (libopus's complexity 9) 4.14.  So 32
- * kbit/s at complexity 5 passes opuslib's 24 kbit/s on quality at about
- * 80 us of CPU per 20 ms frame, against about 115 us at complexity 8-9: a
+ * else 500..512000.  complexity -1 means 6, not libopus's 9.  Measured on
+ * 17.9 s of espeak-ng speech at 16 kHz, 20 ms frames, PESQ-WB, libopus
+ * 1.5.2 (bench/compare_loss.py --opus-defaults): opuslib at 24 kbit/s
+ * (complexity 9) 4.17 at ~175 us of CPU per frame; our old default
+ * (automatic rate, 5) 3.47; 24 kbit/s 3.89 (5) / 4.18 (9); 32 kbit/s 4.21
+ * (5), 4.32 (6), 4.39 (9); 36 kbit/s 4.30 (5).  32 kbit/s at complexity 6
+ * (26 kbit/s on average, silences being cheap) scores 0.15 above opuslib's
+ * 24 kbit/s for about 90 us per frame against ~120 us at complexity 9: a
  * voice server encodes many streams per core, and bits are cheap on its
- * link.  The signal type (OPUS_SET_SIGNAL voice vs auto) changed nothing
- * on this speech at 16, 24 or 48 kHz, so it stays automatic.
+ * link.  Debian's libopus 1.3.1 gives the same ranking (4.34 at 32 kbit/s,
+ * 6).  The signal type (OPUS_SET_SIGNAL voice vs auto) changed nothing on
+ * this speech at 16, 24 or 48 kHz, so it stays automatic.
  * fec=1 turns on in-band FEC and tells libopus to expect 10 % loss, since
  * libopus codes no redundancy while it expects none.  dtx=1 lets the
  * encoder send 1-byte packets during silence.

@@ -166,6 +166,9 @@ def _resolve_alias(app, env, node, contnode):
             candidates.append(f"{home}.{target}")
             if cls:
                 candidates.append(f"{home}.{owner.__qualname__}.{target}")
+        # an inherited docstring: the modules of the class's bases
+        for base in getattr(owner, "__mro__", ())[1:]:
+            candidates.append(f"{base.__module__}.{target}")
     for candidate in candidates:
         obj = _lookup(candidate)
         if obj is _MISSING:

@@ -110,6 +110,44 @@ def cmd_transcode(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The carriers' verifier options of ``serve``: (carrier, option, its
+#: keyword in that carrier's ``auth.from_options``, help).  Each may also
+#: come from the environment, STREAMCODEC_ + the option in capitals.
+_VERIFIER_OPTIONS = [
+    ("twilio", "--twilio-auth-token", "auth_token",
+     "check X-Twilio-Signature with this auth token (needs --public-url)"),
+    ("signalwire", "--signalwire-bearer-token", "bearer_token",
+     "require this Authorization: Bearer token"),
+    ("signalwire", "--signalwire-signing-key", "signing_key",
+     "check SignalWire's signature with this signing key (needs --public-url)"),
+    ("exotel", "--exotel-basic-auth", "basic_auth", "require Basic auth KEY:TOKEN"),
+    ("vonage", "--vonage-signature-secret", "signature_secret",
+     "check the Vonage-signed JWT with this signature secret"),
+    ("vonage", "--vonage-public-key", "public_key",
+     "check the Vonage-signed JWT with this public key (file or PEM)"),
+    ("vonage", "--vonage-authorization", "custom_authorization",
+     "require this Authorization header value (NCCO authorization custom)"),
+]
+
+
+def _verifiers(args: argparse.Namespace) -> list:
+    """The verifiers the options configure (the carriers' auth modules)."""
+    import importlib
+
+    chosen: dict[str, dict] = {}
+    for carrier, option, keyword, _ in _VERIFIER_OPTIONS:
+        dest = option[2:].replace("-", "_")
+        value = getattr(args, dest, None) or os.environ.get("STREAMCODEC_" + dest.upper())
+        if value:
+            chosen.setdefault(carrier, {})[keyword] = value
+    verifiers = []
+    for carrier, kwargs in chosen.items():
+        verifier = importlib.import_module(f"streamcodec.{carrier}.auth").from_options(**kwargs)
+        if verifier is not None:
+            verifiers.append(verifier)
+    return verifiers
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import logging
 
@@ -120,6 +158,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
     app = load_app(args.app) if args.app else echo_app
     token = args.auth_token or os.environ.get("STREAMCODEC_AUTH_TOKEN")
+    verifiers = _verifiers(args)
     options = ServeOptions(
         app=app, app_name=args.app or "echo", transport=args.transport, loop=args.loop,
         host=args.host, port=args.port, workers=args.workers, certfile=args.certfile,
@@ -127,6 +166,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         handler_options=dict(rate=args.rate, playback_codec=args.playback_codec,
                              playback_rate=args.playback_rate, auth_token=token,
                              carrier=args.carrier, public_url=args.public_url,
+                             verifiers=verifiers,
                              max_message_bytes=args.max_message_bytes,
                              write_timeout=args.write_timeout, idle_timeout=args.idle_timeout))
     # Fail here, with a clear message, when the settings are wrong.
@@ -137,7 +177,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"streamcodec serve: listening on {url} ({how}; carrier {args.carrier}; "
               f"app {options.app_name}, PCM at "
               f"{args.rate} Hz, playback {args.playback_codec.upper()} at {args.playback_rate} Hz"
-              f"{', auth token required' if token else ''}); GET /healthz answers 200; "
+              f"{', auth token required' if token else ''}"
+              f"{', callers verified' if verifiers else ''}); GET /healthz answers 200; "
               f"Ctrl-C stops", flush=True)
 
     try:
@@ -198,7 +239,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                 if args.carrier == "telnyx" else f"the stream's codec {result.codec}")
         print(f"playback does not fit {told}: {result.playback_mismatch}; "
               "what codec does the server play back in?")
-    if result.close_code not in (1000, None) or result.playback_mismatch or result.bad_frames:
+    if result.close_code not in (1000, None) or result.playback_mismatch or result.bad_frames \
+            or result.overflowed:
         return 1
     return 0
 
@@ -290,6 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the carrier's dialect (default auto: told from the first messages)")
     p.add_argument("--public-url", help="the server's URL as the carrier calls it "
                    "(e.g. wss://voice.example.com), for request signatures")
+    for _, option, _, help_text in _VERIFIER_OPTIONS:
+        p.add_argument(option, help=help_text + " (or STREAMCODEC_"
+                       + option[2:].replace("-", "_").upper() + "); a connection no "
+                       "configured verifier accepts is closed with 1008")
     p.add_argument("--rate", type=int, default=16000, help="PCM rate the app receives (default 16000)")
     p.add_argument("--playback-codec", default="PCMU", help="bidirectionalCodec (default PCMU)")
     p.add_argument("--playback-rate", type=int, default=8000,

@@ -301,12 +301,18 @@ async def _place(row: DemoRow, server: object, app: object, reference: np.ndarra
                                           "playback_rate": row.out_wire, "demo": "streamcodec"})
     else:
         options = dict(custom_parameters={"demo": "streamcodec"})
+    # The echo application marks after every second of audio it echoes: the
+    # caller waits for those marks (all the echo before them has come back
+    # by then), not for a quiet spell that a busy machine can fake.
+    ms = CARRIERS[row.carrier].message_ms
+    frames = -(-len(reference) // (APP_RATE * ms // 1000))
+    wait = dict(expect_marks=frames * ms // 1000, linger_max=30) if not loss else {}
     before = {id(stats) for stats in server.finished}
     result = await simulate_call(
         server.url, reference, APP_RATE, carrier=row.carrier, codec=row.codec,
         codec_rate=row.in_wire, realtime=realtime,
         loss=0.0 if row.carrier == "vonage" else loss, seed=seed, heard_rate=APP_RATE,
-        linger_idle=0.5 if realtime else 0.05, timeout=30 + 3 * seconds, **options)
+        linger_idle=0.5 if realtime else 0.05, timeout=60 + 3 * seconds, **wait, **options)
     stats = await _finished(server, None if row.carrier == "vonage" else result.stream_id,
                             before)
     if stats.error or stats.close_code not in (1000, None):

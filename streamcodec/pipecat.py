@@ -8,12 +8,13 @@ resampler pipecat creates through ``create_stream_resampler`` /
 ``create_file_resampler`` one of ours; :func:`use_stock_resampler` undoes it.
 
 **Serializers.**  Drop-ins for pipecat's telephony serializers:
-:class:`TelnyxFrameSerializer` (the other carriers' follow as their
-dialects land) is a subclass of pipecat's with the same
+:class:`TelnyxFrameSerializer`, :class:`TwilioFrameSerializer`,
+:class:`PlivoFrameSerializer`, :class:`ExotelFrameSerializer` and
+:class:`VonageFrameSerializer` are subclasses of pipecat's with the same
 constructors, parameters and hang-up on ``EndFrame`` / ``CancelFrame``;
 change one import::
 
-    from streamcodec.pipecat import TelnyxFrameSerializer   # was: pipecat.serializers.telnyx
+    from streamcodec.pipecat import TwilioFrameSerializer   # was: pipecat.serializers.twilio
 
 Inside each is one streamcodec session (the carrier's ``MediaStream``):
 every codec and rate the carrier streams works both ways, media is put back
@@ -36,6 +37,7 @@ try:
     import pipecat.audio.utils as _pipecat_audio_utils
     from loguru import logger
     from pipecat.audio.dtmf.types import KeypadEntry
+    from pydantic import BaseModel
     from pipecat.audio.resamplers.base_audio_resampler import BaseAudioResampler
     from pipecat.frames.frames import (
         AudioRawFrame,
@@ -47,21 +49,30 @@ try:
         InterruptionFrame,
         OutputTransportMessageFrame,
     )
+    from pipecat.serializers.exotel import ExotelFrameSerializer as _StockExotelSerializer
+    from pipecat.serializers.plivo import PlivoFrameSerializer as _StockPlivoSerializer
     from pipecat.serializers.telnyx import TelnyxFrameSerializer as _StockTelnyxSerializer
+    from pipecat.serializers.twilio import TwilioFrameSerializer as _StockTwilioSerializer
+    from pipecat.serializers.vonage import VonageFrameSerializer as _StockVonageSerializer
 except ImportError as exc:   # pragma: no cover - exercised in a subprocess by the tests
     raise ImportError(
         "streamcodec.pipecat needs pipecat-ai (>= 1.14): pip install 'streamcodec[pipecat]' "
         f"({exc})") from exc
 
 from . import amrwb
+from . import exotel as _exotel
+from . import plivo as _plivo
+from . import twilio as _twilio
+from . import vonage as _vonage
 from ._codecs import codec_info, normalize_codec
 from ._resample import SUPPORTED_RATES, Resampler, resample
 from .stream import Dtmf, Error, Mark, Media, ProtocolError, Stop, TrackStats
 from .telnyx import MediaStream
 
-__all__ = ["PLAYBACK_MARK", "StreamcodecFileResampler", "StreamcodecResampler",
-           "TelnyxFrameSerializer", "playback_mark", "use_stock_resampler",
-           "use_streamcodec_resampler"]
+__all__ = ["ExotelFrameSerializer", "PLAYBACK_MARK", "PlivoFrameSerializer",
+           "StreamcodecFileResampler", "StreamcodecResampler", "TelnyxFrameSerializer",
+           "TwilioFrameSerializer", "VonageFrameSerializer", "playback_mark",
+           "use_stock_resampler", "use_streamcodec_resampler"]
 
 #: Codecs whose audio rate on the wire is set by the stream (bidirectionalSamplingRate);
 #: the others carry one fixed rate.
@@ -102,6 +113,30 @@ def playback_mark(name: str) -> OutputTransportMessageFrame:
     return OutputTransportMessageFrame(message={"type": PLAYBACK_MARK, "name": name})
 
 
+class _SessionParams(BaseModel):
+    """The session options every serializer here adds to pipecat's
+    ``InputParams``.
+
+    Parameters
+    ----------
+    audio_track : str
+        The track whose media becomes ``InputAudioRawFrame``: ``"inbound"``
+        (default: the caller) or ``"outbound"`` (the other leg, where the
+        carrier streams both).  Media of other tracks is decoded and
+        counted but not passed on.
+    reorder_window : int
+        Frames a missing chunk may be overtaken by before it is concealed
+        (default 3: up to 60 ms of added delay, only while one is missing).
+    concealment : str, optional
+        The decoders' loss concealment, passed to the session
+        (``MediaStream(concealment=...)``) when given.
+    """
+
+    audio_track: str = "inbound"
+    reorder_window: int = 3
+    concealment: Optional[str] = None
+
+
 class _Session:
     """What every serializer here does with its streamcodec session.
 
@@ -120,15 +155,19 @@ class _Session:
     def _new_stream(self, rate: int) -> Any:
         raise NotImplementedError
 
-    def _options(self, params: Any) -> None:
+    def _start_session(self, params: Any) -> None:
         """The session options this module adds to pipecat's InputParams
-        (absent when the caller passed pipecat's own)."""
+        (absent when the caller passed pipecat's own), and the session at
+        ``params.sample_rate`` (16 kHz until setup() gives the pipeline's
+        rate), built now so a wrong setting fails in the constructor."""
         self._audio_track = getattr(params, "audio_track", "inbound")
         if self._audio_track not in ("inbound", "outbound"):
             raise ValueError(f"audio_track must be 'inbound' or 'outbound', "
                              f"got {self._audio_track!r}")
         self._reorder_window = getattr(params, "reorder_window", 3)
         self._concealment = getattr(params, "concealment", None)
+        self._sample_rate = params.sample_rate or 16000
+        self._stream = self._new_stream(self._sample_rate)
 
     @property
     def stream(self) -> Any:
@@ -167,9 +206,13 @@ class _Session:
             return self._one_message(self._stream.clear())
         if isinstance(frame, OutputTransportMessageFrame) and isinstance(frame.message, dict) \
                 and frame.message.get("type") == PLAYBACK_MARK:
+            name = frame.message.get("name")
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"a {PLAYBACK_MARK} message needs a non-empty str 'name', "
+                                 f"got {frame.message!r}")
             # The audio of a partial message stays held and follows the mark:
             # pipecat sends one message per frame.
-            return self._one_message(self._stream.mark(str(frame.message["name"]), flush=False))
+            return self._one_message(self._stream.mark(name, flush=False))
         return await super().serialize(frame)  # type: ignore[misc]
 
     def _one_message(self, messages: list) -> str | bytes | None:
@@ -208,8 +251,9 @@ class _Session:
         ``InputTransportMessageFrame`` (see :func:`playback_mark`), the
         carrier's ``stop`` an ``EndWorkerFrame`` (the pipeline ends
         gracefully, its queued frames first, without waiting for the socket
-        to close; audio a ``stop`` releases from the reorder window is
-        returned instead); anything else gives None."""
+        to close, and without the REST hang-up: the call may go on; audio a
+        ``stop`` releases from the reorder window is returned instead);
+        anything else gives None."""
         try:
             events = self._stream.feed(data)
         except ProtocolError as exc:
@@ -235,7 +279,10 @@ class _Session:
                     "cleared": event.cleared})
             if isinstance(event, Stop):
                 # The carrier ended the stream: end the pipeline (its queued
-                # frames first) rather than wait for the socket to close.
+                # frames first) rather than wait for the socket to close.  No
+                # REST hang-up at that end: the call may go on without the
+                # stream, and pipecat's, its socket closed, sends nothing.
+                self._hangup_attempted = True
                 return EndWorkerFrame(reason=f"{self._CARRIER} stopped the stream")
             if isinstance(event, Error):
                 logger.warning(f"{self}: {self._CARRIER} reported an error: {event}")
@@ -265,7 +312,7 @@ class TelnyxFrameSerializer(_Session, _StockTelnyxSerializer):
         ``CancelFrame`` (``auto_hang_up``, default on); required then, as in
         pipecat.
     params : TelnyxFrameSerializer.InputParams, optional
-        pipecat's parameters (this class's :class:`InputParams` adds four;
+        pipecat's parameters (this class's :class:`InputParams` adds the session's;
         pipecat's own ``InputParams`` is accepted too).
 
     Notes
@@ -295,31 +342,20 @@ class TelnyxFrameSerializer(_Session, _StockTelnyxSerializer):
     payloads are concealed and counted in :attr:`stats`.
     """
 
-    class InputParams(_StockTelnyxSerializer.InputParams):
-        """pipecat's parameters for the Telnyx serializer, and four more.
+    class InputParams(_StockTelnyxSerializer.InputParams, _SessionParams):
+        """pipecat's parameters for the Telnyx serializer, the session's
+        (``audio_track``, ``reorder_window``, ``concealment``; with
+        ``stream_track="both_tracks"`` the other leg is ``"outbound"``), and
+        one more.
 
         Parameters
         ----------
-        audio_track : str
-            The track whose media becomes ``InputAudioRawFrame``: ``"inbound"``
-            (default: the caller) or ``"outbound"`` (with
-            ``stream_track="both_tracks"``, the other leg).  Media of other
-            tracks is decoded and counted but not passed on.
         outbound_sample_rate : int, optional
             Rate of the audio Telnyx sends (``start.media_format.sample_rate``),
             needed for L16 only; default ``telnyx_sample_rate``.
-        reorder_window : int
-            Frames a missing chunk may be overtaken by before it is concealed
-            (default 3, up to 60 ms of added delay, only while one is missing).
-        concealment : str, optional
-            The decoders' loss concealment, passed to the session
-            (``MediaStream(concealment=...)``) when given.
         """
 
-        audio_track: str = "inbound"
         outbound_sample_rate: Optional[int] = None
-        reorder_window: int = 3
-        concealment: Optional[str] = None
 
     _CARRIER = "Telnyx"
 
@@ -331,14 +367,10 @@ class TelnyxFrameSerializer(_Session, _StockTelnyxSerializer):
                          call_control_id=call_control_id, api_key=api_key, params=params)
         self._receive_codec = normalize_codec(outbound_encoding)
         self._send_codec = normalize_codec(inbound_encoding)
-        self._options(params)
         self._receive_rate = getattr(params, "outbound_sample_rate", None) \
             or self._wire_rate(self._receive_codec)
         self._playback_rate = self._wire_rate(self._send_codec)
-        # Built now so a wrong codec or rate fails here; rebuilt at the
-        # pipeline's input rate by setup(), before any message.
-        self._sample_rate = params.sample_rate or 16000
-        self._stream = self._new_stream(self._sample_rate)
+        self._start_session(params)
 
     def _wire_rate(self, codec: str) -> int:
         if codec in _VARIABLE_RATE:
@@ -354,6 +386,238 @@ class TelnyxFrameSerializer(_Session, _StockTelnyxSerializer):
         stream.configure(self._receive_codec,
                          self._receive_rate if self._receive_codec in _VARIABLE_RATE else None,
                          stream_id=self._stream_id)
+        return stream
+
+
+class TwilioFrameSerializer(_Session, _StockTwilioSerializer):
+    """Frames between pipecat and a Twilio Media Stream, through streamcodec.
+
+    A drop-in for pipecat's ``TwilioFrameSerializer``: the same constructor,
+    parameters and hang-up (Twilio's REST API on ``EndFrame`` /
+    ``CancelFrame`` with ``auto_hang_up``, default on; ``base_url``,
+    ``region``/``edge``, auth token or API key as in pipecat).
+
+    Parameters
+    ----------
+    stream_sid : str
+        Twilio's ``streamSid``.
+    call_sid, account_sid, auth_token, region, edge, base_url : str, optional
+        As in pipecat, for the hang-up.
+    params : TwilioFrameSerializer.InputParams, optional
+        pipecat's parameters (this class's :class:`InputParams` adds the session's;
+        pipecat's own ``InputParams`` is accepted too).
+    api_key_sid, api_key_secret : str, optional
+        An API key instead of ``auth_token``, as in pipecat.
+
+    Notes
+    -----
+    One :class:`streamcodec.twilio.MediaStream` inside: μ-law 8 kHz both
+    ways (the only format Twilio streams; ``twilio_sample_rate`` must be
+    8000), media put back in chunk order with gaps concealed, only the
+    ``inbound`` track heard, ``dtmf`` as ``InputDTMFFrame``,
+    ``InterruptionFrame`` as ``clear``, :func:`playback_mark` as Twilio's
+    ``mark`` with its echo returned as an ``InputTransportMessageFrame``.
+    Each audio frame becomes one media message.
+    """
+
+    class InputParams(_StockTwilioSerializer.InputParams, _SessionParams):
+        """pipecat's parameters for the Twilio serializer, and the session's
+        (``audio_track``, ``"outbound"`` with ``<Start><Stream
+        track="both_tracks">``; ``reorder_window``; ``concealment``)."""
+
+    _CARRIER = "Twilio"
+
+    def __init__(self, stream_sid: str, call_sid: Optional[str] = None,
+                 account_sid: Optional[str] = None, auth_token: Optional[str] = None,
+                 region: Optional[str] = None, edge: Optional[str] = None,
+                 base_url: Optional[str] = None,
+                 params: Optional[_StockTwilioSerializer.InputParams] = None, *,
+                 api_key_sid: Optional[str] = None, api_key_secret: Optional[str] = None):
+        params = params or TwilioFrameSerializer.InputParams()
+        super().__init__(stream_sid, call_sid, account_sid, auth_token, region, edge, base_url,
+                         params, api_key_sid=api_key_sid, api_key_secret=api_key_secret)
+        if params.twilio_sample_rate != 8000:
+            raise ValueError(f"Twilio streams μ-law at 8000 Hz both ways; twilio_sample_rate "
+                             f"must be 8000, got {params.twilio_sample_rate}")
+        self._start_session(params)
+
+    def _new_stream(self, rate: int) -> Any:
+        stream = _twilio.MediaStream(rate=rate, reorder_window=self._reorder_window,
+                                     concealment=self._concealment)
+        stream.configure("PCMU", 8000, stream_id=self._stream_sid)
+        return stream
+
+
+class PlivoFrameSerializer(_Session, _StockPlivoSerializer):
+    """Frames between pipecat and a Plivo audio stream, through streamcodec.
+
+    A drop-in for pipecat's ``PlivoFrameSerializer``: the same constructor,
+    parameters and hang-up (``DELETE`` on Plivo's Call resource with
+    ``auto_hang_up``, default on).
+
+    Parameters
+    ----------
+    stream_id : str
+        Plivo's ``streamId``.
+    call_id, auth_id, auth_token : str, optional
+        As in pipecat, for the hang-up.
+    params : PlivoFrameSerializer.InputParams, optional
+        pipecat's parameters (this class's :class:`InputParams` adds the session's;
+        pipecat's own ``InputParams`` is accepted too).
+
+    Notes
+    -----
+    One :class:`streamcodec.plivo.MediaStream` inside, in the ``<Stream
+    contentType>`` the call was started with (``content_type``): μ-law at
+    8 kHz (pipecat's only format, the default) or 16-bit PCM at 8 or
+    16 kHz, both ways; a ``start`` that reaches the serializer (when
+    pipecat's runner has not read it) sets the inbound format.  Media put
+    back in chunk order with gaps concealed, only the ``inbound`` track
+    heard, ``dtmf`` as ``InputDTMFFrame``, ``InterruptionFrame`` as
+    ``clearAudio``, :func:`playback_mark` as a ``checkpoint`` whose
+    ``playedStream`` comes back as an ``InputTransportMessageFrame``.
+    """
+
+    class InputParams(_StockPlivoSerializer.InputParams, _SessionParams):
+        """pipecat's parameters for the Plivo serializer, the session's
+        (``audio_track``, ``reorder_window``, ``concealment``), and one more.
+
+        Parameters
+        ----------
+        content_type : str, optional
+            The stream's ``contentType``: ``"audio/x-mulaw;rate=8000"``,
+            ``"audio/x-l16;rate=8000"`` or ``"audio/x-l16;rate=16000"``;
+            default μ-law at ``plivo_sample_rate`` (8000).
+        """
+
+        content_type: Optional[str] = None
+
+    _CARRIER = "Plivo"
+
+    def __init__(self, stream_id: str, call_id: Optional[str] = None,
+                 auth_id: Optional[str] = None, auth_token: Optional[str] = None,
+                 params: Optional[_StockPlivoSerializer.InputParams] = None):
+        params = params or PlivoFrameSerializer.InputParams()
+        super().__init__(stream_id, call_id, auth_id, auth_token, params)
+        self._content_type = getattr(params, "content_type", None) \
+            or f"audio/x-mulaw;rate={params.plivo_sample_rate}"
+        self._start_session(params)
+
+    def _new_stream(self, rate: int) -> Any:
+        stream = _plivo.MediaStream(rate=rate, reorder_window=self._reorder_window,
+                                    content_type=self._content_type,
+                                    concealment=self._concealment)
+        stream.configure(stream.playback_codec, stream.playback_rate, stream_id=self._stream_id)
+        return stream
+
+
+class ExotelFrameSerializer(_Session, _StockExotelSerializer):
+    """Frames between pipecat and an Exotel Voicebot stream, through streamcodec.
+
+    A drop-in for pipecat's ``ExotelFrameSerializer``: the same constructor
+    and parameters (Exotel has no hang-up call, in pipecat either).
+
+    Parameters
+    ----------
+    stream_sid : str
+        Exotel's ``stream_sid``.
+    call_sid : str, optional
+        As in pipecat (not used).
+    params : ExotelFrameSerializer.InputParams, optional
+        pipecat's parameters (this class's :class:`InputParams` adds the session's;
+        pipecat's own ``InputParams`` is accepted too).
+
+    Notes
+    -----
+    One :class:`streamcodec.exotel.MediaStream` inside: 16-bit PCM at
+    ``exotel_sample_rate`` (the stream URL's ``sample-rate``: 8000, 16000 or
+    24000), or μ-law at 8 kHz (``exotel_encoding="PCMU"``), both ways;
+    media put back in chunk order with gaps concealed, ``dtmf`` as
+    ``InputDTMFFrame``, ``InterruptionFrame`` as ``clear``,
+    :func:`playback_mark` as Exotel's ``mark``.
+
+    **Message size.**  Exotel wants every media message at least 3.2 KB and
+    a multiple of 320 bytes (200 ms at 8 kHz, 100 ms at 16 kHz, 80 ms at
+    24 kHz); shorter ones leave audible gaps.  Each message this sends is
+    that long, so audio is held until a whole message is there: run the
+    transport with ``audio_out_10ms_chunks`` set to that length in 10 ms
+    units (20, 10 or 8), and each audio frame is one message with nothing
+    held (pipecat pads the last frame of an utterance to a whole chunk).
+    """
+
+    class InputParams(_StockExotelSerializer.InputParams, _SessionParams):
+        """pipecat's parameters for the Exotel serializer, the session's
+        (``audio_track``, ``reorder_window``, ``concealment``), and one more.
+
+        Parameters
+        ----------
+        exotel_encoding : str
+            The stream's encoding both ways: ``"L16"`` (16-bit PCM, Exotel's
+            default) or ``"PCMU"`` (μ-law at 8 kHz, Exotel's beta option).
+        """
+
+        exotel_encoding: str = "L16"
+
+    _CARRIER = "Exotel"
+
+    def __init__(self, stream_sid: str, call_sid: Optional[str] = None,
+                 params: Optional[_StockExotelSerializer.InputParams] = None):
+        params = params or ExotelFrameSerializer.InputParams()
+        super().__init__(stream_sid, call_sid, params)
+        self._start_session(params)
+
+    def _new_stream(self, rate: int) -> Any:
+        stream = _exotel.MediaStream(rate=rate, reorder_window=self._reorder_window,
+                                     sample_rate=self._exotel_sample_rate,
+                                     concealment=self._concealment)
+        encoding = getattr(self._params, "exotel_encoding", "L16")
+        stream.configure(encoding, 8000 if normalize_codec(encoding) == "PCMU"
+                         else self._exotel_sample_rate, stream_id=self._stream_sid)
+        return stream
+
+
+class VonageFrameSerializer(_Session, _StockVonageSerializer):
+    """Frames between pipecat and a Vonage Voice API WebSocket, through streamcodec.
+
+    A drop-in for pipecat's ``VonageFrameSerializer``: the same constructor
+    and parameters.
+
+    Parameters
+    ----------
+    params : VonageFrameSerializer.InputParams, optional
+        pipecat's parameters (this class's :class:`InputParams` adds the session's;
+        pipecat's own ``InputParams`` is accepted too).
+
+    Notes
+    -----
+    One :class:`streamcodec.vonage.MediaStream` inside: binary 16-bit PCM
+    at ``vonage_sample_rate`` (8000 or 16000, the NCCO's
+    ``content-type``) both ways; ``websocket:dtmf`` as ``InputDTMFFrame``;
+    ``InterruptionFrame`` as ``{"action":"clear"}``; :func:`playback_mark`
+    as ``notify``, whose ``websocket:notify`` comes back as an
+    ``InputTransportMessageFrame``.  Audio goes out in whole 20 ms frames;
+    a 40 ms frame from pipecat is one binary message of two, so run the
+    transport with ``fixed_audio_packet_size`` (640 bytes at 16 kHz, 320 at
+    8 kHz), as for pipecat's own, or ``audio_out_10ms_chunks=2``.
+    """
+
+    class InputParams(_StockVonageSerializer.InputParams, _SessionParams):
+        """pipecat's parameters for the Vonage serializer, and the session's
+        (``concealment``; Vonage's one track arrives in order, so
+        ``audio_track`` and ``reorder_window`` change nothing)."""
+
+    _CARRIER = "Vonage"
+
+    def __init__(self, params: Optional[_StockVonageSerializer.InputParams] = None):
+        params = params or VonageFrameSerializer.InputParams()
+        super().__init__(params)
+        self._start_session(params)
+
+    def _new_stream(self, rate: int) -> Any:
+        stream = _vonage.MediaStream(
+            rate=rate, content_type=f"audio/l16;rate={self._vonage_sample_rate}",
+            concealment=self._concealment)
+        stream.configure("L16", self._vonage_sample_rate)
         return stream
 
 

@@ -217,7 +217,11 @@ def test_readme_walk_through_runs_as_written(tmp_path):
     assert rate == 8000 and len(pcm) >= len(said) * 8000 // said_rate
     assert "refused" not in log
     demo = next(out for line, out in ran if "demo --file in.wav" in line)
-    assert "caller says: in.wav (" in demo and "2 calls in" in demo
+    # Telnyx in both codecs, and every other carrier in each of the two it offers.
+    from streamcodec.simulate import CARRIERS
+    calls = 2 + sum(len(rates) for name, kind in CARRIERS.items() if name != "telnyx"
+                    for codec, rates in kind.offers.items() if codec in ("PCMU", "G722"))
+    assert "caller says: in.wav (" in demo and f"\n{calls} calls in" in demo, demo
 
 
 def test_simulate_presents_the_token_from_the_option_or_the_environment(tmp_path):

@@ -54,10 +54,16 @@ def test_charts_of_a_run_are_written_from_its_rows(bench, tmp_path):
                            for name, value in (("ours, picows + uvloop", 1.6),
                                                ("floor (picows+uvloop, no JSON)", 0.7))],
     }
+    rows["compare_loss"] = [Row("PESQ, 5 % random loss", codec, "silence insertion", peer, ours,
+                                "MOS-LQO") for codec, peer, ours in (("PCMU", 2.1, 3.4),
+                                                                     ("G722", 2.5, 3.6))]
     paths = plots.write_all(rows, {}, str(tmp_path), withheld=False)
     names = sorted(os.path.basename(p) for p in paths)
-    assert names == ["ratios-g711.png", "ratios-g711.svg", "ratios-server.png",
-                     "ratios-server.svg", "server-cpu.png", "server-cpu.svg"]
+    assert names == ["quality-at-loss.png", "quality-at-loss.svg", "ratios-g711.png",
+                     "ratios-g711.svg", "ratios-server.png", "ratios-server.svg",
+                     "server-cpu.png", "server-cpu.svg"]       # no ratio chart of MOS scores
+    quality = (tmp_path / "quality-at-loss.svg").read_text()
+    assert all(v in quality for v in ("2.10", "3.40", "2.50", "3.60", "silence insertion"))
     from PIL import Image
 
     with Image.open(tmp_path / "ratios-g711.png") as image:

@@ -377,3 +377,33 @@ def test_lazy_modules_are_left_alone(monkeypatch):
     assert "some_lazy_module" not in use_streamcodec_resampler()
     use_stock_resampler()
     assert loaded == []
+
+
+def test_stock_twilio_serializer_sends_every_utterance_whole_once_switched(clock):
+    """pipecat's own Twilio serializer playing two utterances of TTS (24 kHz,
+    40 ms frames) with a 0.3 s pause: stock loses the end of the first (its
+    resampler is cleared in the pause) and holds back the start of each;
+    built after use_streamcodec_resampler() it sends all of it."""
+    import base64
+    import json
+
+    from pipecat.frames.frames import OutputAudioRawFrame
+    from pipecat.serializers.twilio import TwilioFrameSerializer as Stock
+
+    def sent_samples():
+        s = Stock("MZ1", params=Stock.InputParams(auto_hang_up=False))
+        total = 0
+        for k in range(2):
+            tts = speech_like(0.6, 24000, seed=30 + k).tobytes()
+            for i in range(0, len(tts), 1920):
+                out = asyncio.run(s.serialize(OutputAudioRawFrame(tts[i:i + 1920], 24000, 1)))
+                if out:
+                    total += len(base64.b64decode(json.loads(out)["media"]["payload"]))
+                clock.now += 0.04
+            clock.now += 0.3
+        return total
+    stock = sent_samples()
+    use_streamcodec_resampler()
+    ours = sent_samples()
+    assert ours == 2 * 4800                       # 1.2 s of 8 kHz μ-law, every sample
+    assert stock < 2 * 4800 - 2 * 8 * 40          # > 40 ms short per utterance

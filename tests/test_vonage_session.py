@@ -117,3 +117,30 @@ def test_content_type_checked():
     s = vonage.MediaStream()
     with pytest.raises(vonage.ProtocolError, match="content-type"):
         s.feed('{"event":"websocket:connected","content-type":"audio/pcmu"}')
+
+
+@pytest.mark.parametrize("rate", [8000, 16000])
+def test_c_path_matches_python_path(rate):
+    """feed_audio (one sc_frame_audio_in call for the usual frame) and its
+    Python path give the same events and counters, odd and empty frames,
+    bytearrays and a second websocket:connected included."""
+    fast, slow = session(rate), session(rate)
+    frames = [ct.payload_of("L16", rate, c) for c in range(1, 9)]
+    msgs = frames[:3] + [bytes(7), b"", bytearray(frames[3])] + frames[4:6] + [connected(rate)] \
+        + frames[6:]
+    for msg in msgs:
+        if isinstance(msg, str):
+            a, b = fast.feed(msg), slow.feed(msg)
+        else:
+            a, b = fast.feed_audio(msg), slow._feed_audio_other(msg)
+        assert a == b and [getattr(e, "pcm", None) for e in a] == \
+            [getattr(e, "pcm", None) for e in b]
+    assert fast.stats == slow.stats and fast.stats["inbound"].received == 2
+    assert fast.stats["inbound"].bad == 0                  # the counters of the new start
+
+
+def test_text_only_carriers_refuse_binary_audio():
+    from streamcodec import telnyx, twilio
+    for stream in (telnyx.MediaStream(), twilio.MediaStream()):
+        with pytest.raises(TypeError, match="text"):
+            stream.feed_audio(bytes(320))

@@ -6,6 +6,7 @@ KB to 100 KB in multiples of 320 bytes.  :class:`MediaStream` is one
 WebSocket session over the protocol core (:mod:`streamcodec.stream`).
 """
 
+from . import answer, auth
 from ..stream import (
     Connected,
     Dtmf,
@@ -38,6 +39,8 @@ __all__ = [
     "Stop",
     "TrackStats",
     "Unknown",
+    "answer",
+    "auth",
     "parse_frame",
     "playback_ptime",
 ]

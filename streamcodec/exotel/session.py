@@ -17,18 +17,15 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping, Optional
 
-from ..stream._fields import (codec_of, integer, mapping, mark_name, media_event, obj,
-                              rate_of, text)
+from ..stream._fields import (codec_of, dispatch, dtmf_event, integer, mapping, mark_event,
+                              mark_name, media_event, obj, rate_of, text)
 from ..stream.events import (
     Connected,
-    Dtmf,
     Event,
-    Mark,
     MediaFormat,
     ProtocolError,
     Start,
     Stop,
-    Unknown,
 )
 from ..stream.session import MediaStream as _CoreStream
 
@@ -80,21 +77,6 @@ def _start(frame: dict) -> Start:
                  account_id=text(start, "account_sid", "start.account_sid"), codec=codec)
 
 
-def _dtmf(frame: dict) -> Dtmf:
-    dtmf = obj(frame, "dtmf", "dtmf")
-    stream_id, seq = _ids(frame)
-    return Dtmf(digit=text(dtmf, "digit", "dtmf.digit", required=True), stream_id=stream_id,
-                sequence_number=seq, raw=frame,
-                duration=integer(dtmf, "duration", "dtmf.duration"))
-
-
-def _mark(frame: dict) -> Mark:
-    mark = obj(frame, "mark", "mark")
-    stream_id, seq = _ids(frame)
-    return Mark(name=text(mark, "name", "mark.name", required=True), stream_id=stream_id,
-                sequence_number=seq, raw=frame)
-
-
 def _stop(frame: dict) -> Stop:
     stop = frame.get("stop")
     if not isinstance(stop, dict):
@@ -109,8 +91,8 @@ _PARSERS = {
     "connected": lambda frame: Connected(raw=frame),
     "start": _start,
     "media": lambda frame: media_event(frame, *_ids(frame)),
-    "dtmf": _dtmf,
-    "mark": _mark,
+    "dtmf": lambda frame: dtmf_event(frame, *_ids(frame)),
+    "mark": lambda frame: mark_event(frame, *_ids(frame)),
     "stop": _stop,
 }
 
@@ -132,8 +114,7 @@ def parse_frame(frame: dict) -> Event:
     ProtocolError
         A field the event needs is missing or of the wrong type (named).
     """
-    parser = _PARSERS.get(frame["event"])
-    return Unknown(event=frame["event"], raw=frame) if parser is None else parser(frame)
+    return dispatch(_PARSERS, frame)
 
 
 def playback_ptime(codec: str, rate: int) -> int:
@@ -170,8 +151,8 @@ class MediaStream(_CoreStream):
     Parameters
     ----------
     rate : int
-        Rate of the PCM in ``Media.pcm`` and the default rate of
-        :meth:`play`'s input, Hz (default 16000).
+        Rate of the PCM in ``Media.pcm``, Hz (default 16000).  :meth:`play`
+        takes PCM at the playback rate unless told its ``rate``.
     sample_rate : int
         The ``sample-rate`` of the stream URL (8000, the default, 16000 or
         24000): playback uses 16-bit PCM at this rate until ``start``

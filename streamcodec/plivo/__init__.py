@@ -6,6 +6,7 @@ JSON text, base64 μ-law at 8 kHz or L16 at 8 or 16 kHz both ways;
 WebSocket session over the protocol core (:mod:`streamcodec.stream`).
 """
 
+from . import answer
 from ..stream import (
     Connected,
     Dtmf,
@@ -38,5 +39,6 @@ __all__ = [
     "Stop",
     "TrackStats",
     "Unknown",
+    "answer",
     "parse_frame",
 ]

@@ -14,10 +14,9 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping, Optional
 
-from ..stream._fields import (codec_of, integer, mark_name, media_event, obj, rate_of,
-                              string_list, text)
+from ..stream._fields import (codec_of, dispatch, dtmf_event, integer, mark_name, media_event,
+                              obj, rate_of, string_list, text)
 from ..stream.events import (
-    Dtmf,
     Event,
     Mark,
     MediaFormat,
@@ -68,13 +67,6 @@ def _extra_headers(headers: Optional[str]) -> dict[str, str]:
     return out
 
 
-def _dtmf(frame: dict) -> Dtmf:
-    dtmf = obj(frame, "dtmf", "dtmf")
-    stream_id, seq = _ids(frame)
-    return Dtmf(digit=text(dtmf, "digit", "dtmf.digit", required=True), stream_id=stream_id,
-                sequence_number=seq, raw=frame)
-
-
 def _played(frame: dict) -> Mark:
     stream_id, seq = _ids(frame)
     return Mark(name=text(frame, "name", "name", required=True), stream_id=stream_id,
@@ -86,7 +78,7 @@ def _stop(frame: dict) -> Stop:
     return Stop(stream_id=stream_id, sequence_number=seq, raw=frame)
 
 
-_PARSERS = {"start": _start, "media": lambda frame: media_event(frame, *_ids(frame)), "dtmf": _dtmf, "playedStream": _played,
+_PARSERS = {"start": _start, "media": lambda frame: media_event(frame, *_ids(frame)), "dtmf": lambda frame: dtmf_event(frame, *_ids(frame)), "playedStream": _played,
             "stop": _stop}
 
 
@@ -111,8 +103,7 @@ def parse_frame(frame: dict) -> Event:
     ProtocolError
         A field the event needs is missing or of the wrong type (named).
     """
-    parser = _PARSERS.get(frame["event"])
-    return Unknown(event=frame["event"], raw=frame) if parser is None else parser(frame)
+    return dispatch(_PARSERS, frame)
 
 
 class MediaStream(_CoreStream):
@@ -121,8 +112,8 @@ class MediaStream(_CoreStream):
     Parameters
     ----------
     rate : int
-        Rate of the PCM in ``Media.pcm`` and the default rate of
-        :meth:`play`'s input, Hz (default 16000).
+        Rate of the PCM in ``Media.pcm``, Hz (default 16000).  :meth:`play`
+        takes PCM at the playback rate unless told its ``rate``.
     content_type : str
         The ``<Stream contentType>`` the stream was started with:
         ``"audio/x-mulaw;rate=8000"`` (default), ``"audio/x-l16;rate=8000"``

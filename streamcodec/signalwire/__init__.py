@@ -6,6 +6,7 @@ PCMA, G722 or L16 at 8, 16 or 24 kHz, both ways, announced in
 the protocol core (:mod:`streamcodec.stream`).
 """
 
+from . import answer, auth
 from ..stream import (
     Connected,
     Dtmf,
@@ -38,6 +39,8 @@ __all__ = [
     "Stop",
     "TrackStats",
     "Unknown",
+    "answer",
+    "auth",
     "codec_attribute",
     "parse_frame",
 ]

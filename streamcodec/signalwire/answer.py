@@ -22,12 +22,12 @@ stream also names ``PCMA`` and ``G722`` and a packet-time modifier
 
 from __future__ import annotations
 
-import re
 from typing import Any, Iterable, Optional
 
 from .. import _xmlverbs
 from .._xmlverbs import Element, StopVerb, boolean, nonempty
 from ..twilio import answer as _twiml
+from .session import codec_attribute
 
 __all__ = [
     "Connect",
@@ -37,60 +37,26 @@ __all__ = [
     "Start",
     "Stop",
     "Stream",
-    "codec_rate",
+    "codec_text",
     "connect_stream",
     "start_stream",
     "stop_stream",
 ]
 
-#: Codec -> the rates (Hz) it may name with ``@<rate>h``; the first is what
-#: the codec carries when no rate is named.
-CODEC_RATES = {"PCMU": (8000,), "PCMA": (8000,), "G722": (16000,),
-               "L16": (8000, 16000, 24000)}
-_CODEC = re.compile(r"^(?P<codec>[A-Za-z0-9]+)(?:@(?P<rate>\d+)h)?(?:@(?P<ptime>\d+)i)?$")
-
-
-def codec_rate(codec: str) -> tuple[str, int, Optional[int]]:
-    """Parse and check a SignalWire codec string.
-
-    Parameters
-    ----------
-    codec : str
-        ``NAME[@RATEh][@PTIMEi]``, e.g. ``"PCMU"``, ``"L16@16000h"``,
-        ``"L16@24000h@40i"``.
-
-    Returns
-    -------
-    tuple
-        ``(canonical codec string, audio rate in Hz, packet time in ms or
-        None)``.  The canonical string upper-cases the name.
+def codec_text(codec: str) -> str:
+    """The ``codec`` attribute as written: checked by
+    :func:`streamcodec.signalwire.codec_attribute` (the reading the
+    session uses), the name upper-cased, the modifiers kept.
 
     Raises
     ------
     ValueError
-        For an unknown codec, a rate it does not take or a packet time that
-        is not 10..120 ms in steps of 10.
+        For a codec or rate SignalWire does not offer, or a packet time of 0.
     """
-    if not isinstance(codec, str):
-        raise TypeError(f"codec must be a string, not {type(codec).__name__}")
-    m = _CODEC.match(codec.strip())
-    if not m:
-        raise ValueError(f"codec must look like NAME[@RATEh][@PTIMEi] (e.g. L16@16000h); "
-                         f"got {codec!r}")
-    name = m.group("codec").upper()
-    if name not in CODEC_RATES:
-        raise ValueError(f"codec must be one of {', '.join(CODEC_RATES)}; got {codec!r}")
-    rates = CODEC_RATES[name]
-    hz = int(m.group("rate")) if m.group("rate") else rates[0]
-    if hz not in rates:
-        raise ValueError(f"codec {name} runs at {', '.join(f'{r}h' for r in rates)}; "
-                         f"got {codec!r}")
-    ptime = int(m.group("ptime")) if m.group("ptime") else None
-    if ptime is not None and not (10 <= ptime <= 120 and ptime % 10 == 0):
-        raise ValueError(f"packet time must be 10..120 ms in steps of 10; got {codec!r}")
-    canonical = name + (f"@{hz}h" if m.group("rate") else "") + (
-        f"@{ptime}i" if ptime is not None else "")
-    return canonical, hz, ptime
+    name, _, ptime = codec_attribute(codec)
+    if ptime is not None and ptime <= 0:
+        raise ValueError(f"codec {codec!r}: the packet time must be at least 1 ms")
+    return "@".join([name] + codec.strip().split("@")[1:])
 
 
 class Parameter(_xmlverbs.Parameter):
@@ -118,7 +84,7 @@ class Stream(_twiml.Stream):
         ``both_tracks``).
     codec : str, optional
         ``PCMU@8000h`` (SignalWire's default), ``L16@16000h``,
-        ``L16@24000h``, ... (see :func:`codec_rate`).
+        ``L16@24000h``, ... (see :func:`codec_text`).
     auth_bearer_token : str, optional
         Sent as ``Authorization: Bearer <token>`` on the WebSocket upgrade.
     realtime : bool, optional
@@ -139,7 +105,7 @@ class Stream(_twiml.Stream):
                 raise ValueError("auth_bearer_token must not contain whitespace")
             extra.append(("authBearerToken", token))
         if codec is not None:
-            extra.append(("codec", codec_rate(codec)[0]))
+            extra.append(("codec", codec_text(codec)))
         if realtime is not None:
             extra.append(("realtime", boolean(realtime, "realtime")))
         at = 1 if self.attributes and self.attributes[0][0] == "url" else 0

@@ -67,8 +67,8 @@ class MediaStream(_TwilioStream):
     Parameters
     ----------
     rate : int
-        Rate of the PCM in ``Media.pcm`` and the default rate of
-        :meth:`play`'s input, Hz (default 16000).
+        Rate of the PCM in ``Media.pcm``, Hz (default 16000).  :meth:`play`
+        takes PCM at the playback rate unless told its ``rate``.
     codec : str
         The ``codec`` attribute the stream was started with (default
         ``"PCMU"``; ``"PCMA"``, ``"G722"``, ``"L16"``, ``"L16@16000h"``,

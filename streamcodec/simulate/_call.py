@@ -97,6 +97,9 @@ class CallResult:
     marks: list = field(default_factory=list)
     """Names of the marks echoed, in order."""
     clears: int = 0
+    overflowed: bool = False
+    """In real time, the server queued more playback than the carrier keeps
+    (Vonage 3072 frames, about 61 s; Twilio about 10 minutes)."""
     bad_frames: int = 0
     """Messages from the server that could not be read or decoded, or that
     break the carrier's rules (the reasons are in :attr:`errors`)."""
@@ -222,6 +225,10 @@ class _Player:
         self.segments.append((start, pcm))
         if self.realtime:
             self.end = start + len(pcm) / self.rate
+
+    def queued_seconds(self) -> float:
+        """Seconds of audio waiting to play (real time only)."""
+        return max(0.0, self.end - time.monotonic()) if self.realtime else 0.0
 
     def add_mark(self, name: str) -> bool:
         """Queue a mark; True when it is due now."""
@@ -426,7 +433,8 @@ async def simulate_call(
     expect_media, expect_marks : int, optional
         What the caller waits for instead of quiet: after the last media
         message it hangs up once it has received at least ``expect_media``
-        media messages and acknowledged at least ``expect_marks`` marks (and
+        media messages (decodable or not) and acknowledged at least
+        ``expect_marks`` marks (and
         the playback has drained), however long the server takes, up to
         ``linger_max`` seconds; short of that it notes the shortfall in
         :attr:`CallResult.errors`.  A quiet spell says nothing on a busy
@@ -541,6 +549,12 @@ async def simulate_call(
                         result.decode_ns += time.perf_counter_ns() - t0
                         result.received_media += 1
                         player.add_audio(audio)
+                        ahead = player.queued_seconds()
+                        if ahead > caller.max_queued_s and not result.overflowed:
+                            result.overflowed = True
+                            result.errors.append(
+                                f"{ahead:.1f} s of playback queued: {carrier} keeps at most "
+                                f"{caller.max_queued_s:g} s and drops the rest")
                     elif kind_ == "mark":
                         result.marks_received += 1
                         if player.add_mark(value) and not stopped.is_set():
@@ -632,7 +646,8 @@ async def simulate_call(
             expecting = expect_media is not None or expect_marks is not None
 
             def expected() -> bool:
-                return (result.received_media >= (expect_media or 0)
+                media = result.received_media + result.undecodable
+                return (media >= (expect_media or 0)
                         and result.marks_echoed >= (expect_marks or 0))
 
             while time.monotonic() < end:
@@ -649,7 +664,7 @@ async def simulate_call(
                 result.errors.append(
                     f"expected {expect_media or 0} media messages and {expect_marks or 0} "
                     f"marks within {linger_max:g} s of the last frame; got "
-                    f"{result.received_media} and {result.marks_echoed}")
+                    f"{result.received_media + result.undecodable} and {result.marks_echoed}")
             stopped.set()
             player.wakeup.set()
             last = caller.stop()

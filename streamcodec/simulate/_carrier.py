@@ -109,6 +109,8 @@ class Caller:
     clear_returns_marks = True
     #: Byte order of L16 on this carrier's wire ("big" or "little").
     l16_order = "big"
+    #: Seconds of playback the carrier queues before it drops audio.
+    max_queued_s = float("inf")
     #: Refuse codecs and rates the carrier does not offer (Telnyx's OPUS and
     #: L16 take any rate the codec core does).
     strict = True
@@ -169,8 +171,9 @@ class Caller:
         raise NotImplementedError
 
     def read(self, message: Message) -> Played:
-        """Read one message from the server; :class:`RuleBroken` when it
-        breaks this carrier's rules."""
+        """Read one message from the server;
+        :class:`~streamcodec.simulate.RuleBroken` when it breaks this
+        carrier's rules."""
         raise NotImplementedError
 
     def playback(self) -> tuple[str, int]:

@@ -22,6 +22,7 @@ from ._carrier import Caller, Message, Played, RuleBroken, b64, dumps, field, lo
 __all__ = ["AUTH_HEADER", "TRACKS", "TelnyxCaller", "connected_frame", "dtmf_frame",
            "mark_frame", "media_frame", "start_frame", "stop_frame", "wire_rate"]
 
+#: The header (and ``connected`` field) that carries Telnyx's streaming auth token.
 AUTH_HEADER = "x-telnyx-streaming-auth-token"
 #: ``track`` values and the media tracks each sends: today's names and the
 #: TeXML / Call Control spellings (``inbound_track``, ...).

@@ -51,7 +51,8 @@ class TwilioCaller(Caller):
     name = "twilio"
     offers: Mapping[str, Any] = {"PCMU": (8000,)}
     encodings = ENCODINGS
-    sid_prefix = "MZ"
+    #: Beyond about 10 minutes queued Twilio discards audio (warning 31931).
+    max_queued_s = 600.0
 
     def __init__(self, codec: str, rate: int, **kwargs: Any):
         super().__init__(codec, rate, **kwargs)

@@ -53,6 +53,8 @@ class VonageCaller(Caller):
     offers: Mapping[str, Any] = {"L16": (8000, 16000)}
     clear_returns_marks = False
     l16_order = "little"
+    #: "Vonage buffers only 3072 messages" of 20 ms (its play-audio tutorial).
+    max_queued_s = 3072 * 0.020
 
     def __init__(self, codec: str, rate: int, **kwargs: Any):
         super().__init__(codec, rate, **kwargs)

@@ -199,3 +199,31 @@ def media_event(frame: Mapping[str, Any], stream_id: Optional[str],
                  timestamp=integer(media, "timestamp", "media.timestamp"),
                  payload=decode_payload(media["payload"]), sequence_number=sequence_number,
                  stream_id=stream_id)
+
+
+def dtmf_event(frame: Mapping[str, Any], stream_id: Optional[str],
+               sequence_number: Optional[int]) -> Any:
+    """The ``dtmf`` object of the JSON carriers (``digit``, and Exotel's
+    ``duration``, read leniently) as a Dtmf event."""
+    from .events import Dtmf
+    dtmf = obj(frame, "dtmf", "dtmf")
+    return Dtmf(digit=text(dtmf, "digit", "dtmf.digit", required=True), stream_id=stream_id,
+                sequence_number=sequence_number, raw=frame,
+                duration=lenient_int(dtmf.get("duration")))
+
+
+def mark_event(frame: Mapping[str, Any], stream_id: Optional[str],
+               sequence_number: Optional[int]) -> Any:
+    """A ``mark`` echo (``mark.name``) as a Mark event."""
+    from .events import Mark
+    mark = obj(frame, "mark", "mark")
+    return Mark(name=text(mark, "name", "mark.name", required=True), stream_id=stream_id,
+                sequence_number=sequence_number, raw=frame)
+
+
+def dispatch(parsers: Mapping[str, Any], frame: dict) -> Any:
+    """The event of ``frame`` by the parser of its ``event``; an event the
+    carrier does not document is an Unknown, passed through."""
+    from .events import Unknown
+    parser = parsers.get(frame["event"])
+    return Unknown(event=frame["event"], raw=frame) if parser is None else parser(frame)

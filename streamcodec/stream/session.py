@@ -39,7 +39,6 @@ from .events import (
     ProtocolError,
     Start,
     Stop,
-    Unknown,
     _media_event,
 )
 
@@ -200,7 +199,7 @@ class MediaStream(_fast.StreamBase):
     Parameters
     ----------
     rate : int
-        Rate of the PCM in :attr:`Media.pcm <streamcodec.stream.events.Media.pcm>`, Hz.
+        Rate of the PCM in :attr:`Media.pcm <streamcodec.stream.Media.pcm>`, Hz.
     playback_codec : str
         Codec of the audio sent back.
     playback_rate : int
@@ -234,6 +233,9 @@ class MediaStream(_fast.StreamBase):
         The decoders' concealment method, passed on as
         ``Decoder(..., concealment=...)`` when given; None keeps the
         codec's default.
+    pcm_playback : bool
+        False for a session that plays no PCM (Telnyx's MP3 mode): then
+        :meth:`play` raises and marks carry no ``played_ms``.
 
     Notes
     -----
@@ -275,7 +277,7 @@ class MediaStream(_fast.StreamBase):
     **Fast path.**  A media message that is the next frame of its track
     takes one C call (csrc/frame.c): the JSON is scanned (with the
     carrier's key names), the payload base64-decoded, decoded and
-    resampled to :attr:`rate`, and the frame counted and placed in its
+    resampled to ``rate``, and the frame counted and placed in its
     track's order there; Python only makes the event.  Frames out of order
     or while others wait go through the reorder window in Python; messages
     the scanner is not sure about and every other event go through
@@ -415,6 +417,7 @@ class MediaStream(_fast.StreamBase):
         def feed(self, message: Message, /) -> list[Event]: ...
         def play(self, pcm: Any, rate: Optional[int] = None) -> list[str]: ...
         def _feed_one(self, message: Message, /) -> Union[Media, list[Event]]: ...
+        def feed_audio(self, message: Any, /) -> list[Event]: ...
 
     # feed() is StreamBase.feed (C): a str or bytes message goes through the
     # C scanner there, and the usual frame (the next of its track) comes
@@ -452,6 +455,11 @@ class MediaStream(_fast.StreamBase):
                                  self._stream_id_text if same else self._stream_id_of(data),
                                  self._pcm_bytes[0:2 * samples])]
         return self._feed_scanned(data, rc)
+
+    def _feed_audio_other(self, message: Any) -> list[Event]:
+        """feed_audio() in Python: a carrier whose audio is binary overrides
+        it (the usual frame takes one C call, sc_frame_audio_in)."""
+        raise TypeError(f"{self._CARRIER} sends its audio as JSON text: use feed()")
 
     def _feed_scanned(self, message: Union[str, bytes], rc: int) -> list[Event]:
         """A message the C scanner read and did not deliver (``rc``): a media

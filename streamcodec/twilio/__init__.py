@@ -8,6 +8,7 @@ session over the protocol core (:mod:`streamcodec.stream`); its
 :meth:`~MediaStream.clear` return ready JSON messages.
 """
 
+from . import answer, auth
 from ..stream import (
     Connected,
     Dtmf,
@@ -40,5 +41,7 @@ __all__ = [
     "Stop",
     "TrackStats",
     "Unknown",
+    "answer",
+    "auth",
     "parse_frame",
 ]

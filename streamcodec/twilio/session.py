@@ -13,22 +13,20 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping, Optional
 
-from ..stream._fields import (TRACK_NAMES, codec_of, integer, mapping, mark_name, media_event,
-                              obj, string_list, text)
+from ..stream._fields import (TRACK_NAMES, codec_of, dispatch, dtmf_event, integer, mapping,
+                              mark_event, mark_name, media_event, obj, string_list, text)
 from ..stream.events import (
     Connected,
-    Dtmf,
     Event,
-    Mark,
     MediaFormat,
     ProtocolError,
     Start,
     Stop,
-    Unknown,
 )
 from ..stream.session import MediaStream as _CoreStream
 
 __all__ = ["MediaStream", "parse_frame"]
+
 
 def _ids(frame: Mapping[str, Any]) -> tuple[Optional[str], Optional[int]]:
     return (text(frame, "streamSid", "streamSid"),
@@ -59,20 +57,6 @@ def _start(frame: dict) -> Start:
     )
 
 
-def _dtmf(frame: dict) -> Dtmf:
-    dtmf = obj(frame, "dtmf", "dtmf")
-    stream_id, seq = _ids(frame)
-    return Dtmf(digit=text(dtmf, "digit", "dtmf.digit", required=True), stream_id=stream_id,
-                sequence_number=seq, raw=frame)
-
-
-def _mark(frame: dict) -> Mark:
-    mark = obj(frame, "mark", "mark")
-    stream_id, seq = _ids(frame)
-    return Mark(name=text(mark, "name", "mark.name", required=True), stream_id=stream_id,
-                sequence_number=seq, raw=frame)
-
-
 def _stop(frame: dict) -> Stop:
     stop = frame.get("stop")
     if stop is None:
@@ -89,8 +73,8 @@ _PARSERS = {
     "connected": lambda frame: Connected(version=text(frame, "version", "version"), raw=frame),
     "start": _start,
     "media": lambda frame: media_event(frame, *_ids(frame)),
-    "dtmf": _dtmf,
-    "mark": _mark,
+    "dtmf": lambda frame: dtmf_event(frame, *_ids(frame)),
+    "mark": lambda frame: mark_event(frame, *_ids(frame)),
     "stop": _stop,
 }
 
@@ -113,8 +97,7 @@ def parse_frame(frame: dict) -> Event:
     ProtocolError
         A field the event needs is missing or of the wrong type (named).
     """
-    parser = _PARSERS.get(frame["event"])
-    return Unknown(event=frame["event"], raw=frame) if parser is None else parser(frame)
+    return dispatch(_PARSERS, frame)
 
 
 class MediaStream(_CoreStream):
@@ -124,8 +107,8 @@ class MediaStream(_CoreStream):
     Parameters
     ----------
     rate : int
-        Rate of the PCM in ``Media.pcm`` and the default rate of
-        :meth:`play`'s input, Hz (default 16000).
+        Rate of the PCM in ``Media.pcm``, Hz (default 16000).  :meth:`play`
+        takes PCM at the playback rate unless told its ``rate``.
     reorder_window : int
         Later frames that may arrive before a missing chunk is concealed
         (default 3).

@@ -7,6 +7,7 @@ ways, at 8 or 16 kHz; text JSON control (``websocket:connected``,
 (:mod:`streamcodec.stream`).
 """
 
+from . import answer, auth
 from ..stream import (
     Connected,
     Dtmf,
@@ -39,5 +40,7 @@ __all__ = [
     "Stop",
     "TrackStats",
     "Unknown",
+    "answer",
+    "auth",
     "parse_frame",
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Optional, Union
 
-from ..stream._fields import codec_of, integer, load, mark_name, rate_of, text
+from ..stream._fields import codec_of, dispatch, integer, mark_name, rate_of, text
 from ..stream.events import (
     Dtmf,
     Error,
@@ -103,8 +103,7 @@ def parse_frame(frame: dict) -> Event:
     ProtocolError
         A field the event needs is missing or of the wrong type (named).
     """
-    parser = _PARSERS.get(frame["event"])
-    return Unknown(event=frame["event"], raw=frame) if parser is None else parser(frame)
+    return dispatch(_PARSERS, frame)
 
 
 class MediaStream(_CoreStream):
@@ -113,8 +112,8 @@ class MediaStream(_CoreStream):
     Parameters
     ----------
     rate : int
-        Rate of the PCM in ``Media.pcm`` and the default rate of
-        :meth:`play`'s input, Hz (default 16000).
+        Rate of the PCM in ``Media.pcm``, Hz (default 16000).  :meth:`play`
+        takes PCM at the playback rate unless told its ``rate``.
     content_type : str
         The endpoint's ``content-type`` in the NCCO
         (``"audio/l16;rate=16000"``, the default, or ``rate=8000``):
@@ -156,7 +155,6 @@ class MediaStream(_CoreStream):
                              "audio/l16;rate=8000 or audio/l16;rate=16000")
         super().__init__(rate, "L16", codec_rate, 0, max_message_bytes, 20, strict=strict,
                          l16_byteorder="little", concealment=concealment)
-        self._frames_in = 0
 
     # ---- inbound: text through the core, binary decoded here ----
 
@@ -191,24 +189,12 @@ class MediaStream(_CoreStream):
         # hand binary messages to feed_audio themselves
         return self._feed_other(message)
 
-    def feed_audio(self, message: Union[bytes, bytearray, memoryview]) -> list[Event]:
-        """Handle one binary WebSocket message: one frame of audio.
+    # feed_audio() is StreamBase.feed_audio (C, documented there): bytes
+    # of a frame in order is one sc_frame_audio_in() call; everything else
+    # (other buffer types, errors, a frame the decoder refuses) comes here.
 
-        Parameters
-        ----------
-        message : bytes, bytearray or memoryview
-            Raw 16-bit little-endian PCM at the stream's rate.
-
-        Returns
-        -------
-        list of events
-            Its :class:`~streamcodec.stream.Media` (none for an empty one).
-
-        Raises
-        ------
-        ProtocolError
-            Before ``websocket:connected``, or longer than ``max_message_bytes``.
-        """
+    def _feed_audio_other(self, message: Any) -> list[Event]:
+        """feed_audio() in Python: any buffer type, every check."""
         if not isinstance(message, (bytes, bytearray, memoryview)):
             raise TypeError(f"message must be str or bytes, not {type(message).__name__}")
         data = bytes(message)
@@ -220,10 +206,10 @@ class MediaStream(_CoreStream):
         track = self._tracks.get("inbound") or self._track("inbound")
         if not data:   # no audio, so no place in the timeline
             return self._bad_payload(track, "an empty audio message")
-        # TCP keeps the frames in order and they are numbered here: nothing
-        # to reorder, so the frame goes straight to the decoder (a payload
-        # it refuses is concealed in its place, as the core does)
-        self._frames_in = chunk = self._frames_in + 1
+        # TCP keeps the frames in order and they are numbered here (from 1,
+        # as C numbers them): nothing to reorder, so the frame goes straight
+        # to the decoder (one it refuses is concealed in its place)
+        chunk = max(track.last_chunk, 0) + 1
         media = _media_event("inbound", chunk, 20 * (chunk - 1), data, None, None, None)
         track.received += 1
         track.last_chunk = chunk
@@ -232,22 +218,12 @@ class MediaStream(_CoreStream):
         track.expected = chunk + 1
         return out
 
-    def _general(self, message: Message) -> list[Event]:
-        try:
-            frame = load(message)
-            event = self._parse_frame(frame)
-        except ProtocolError:
-            self.rejected += 1
-            raise
-        return self._handle(event)
-
     def _parse_frame(self, frame: dict) -> Event:
         return parse_frame(frame)
 
     def _handle(self, event: Event) -> list[Event]:
         if isinstance(event, Start):
-            self._begin(event)
-            self._frames_in = 0
+            self._begin(event)          # new tracks: numbering from 1 again
             return [event]
         if isinstance(event, Unknown) and event.event == "websocket:cleared":
             return self._queue_cleared(None, event.raw) + [event]

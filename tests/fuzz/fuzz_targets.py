@@ -440,7 +440,8 @@ def target_carriers(data: bytes) -> None:
     """target_diff in each JSON carrier's dialect: the Telnyx messages with
     the carrier's key names, through the C scanner (reading those keys) and
     through json.loads, give the same events and counters; only
-    ProtocolError escapes."""
+    ProtocolError escapes.  Then each message as a Vonage binary frame
+    through sc_frame_audio_in and through the Python path."""
     header, lines = split_messages(data)
     config = parse_config(header)
     for carrier, renames in _DIALECT_KEYS.items():
@@ -462,6 +463,30 @@ def target_carriers(data: bytes) -> None:
             if _counters(fast) != _counters(general):
                 raise Finding(f"{where}: counters differ after it:\n  fast:    "
                               f"{_counters(fast)!r}\n  general: {_counters(general)!r}")
+    _vonage_audio(lines, config["rate"])
+
+
+def _vonage_audio(lines: list[bytes], rate: int) -> None:
+    """Each line as a Vonage binary audio message: feed_audio's C path
+    (sc_frame_audio_in) and its Python path agree, and only ProtocolError
+    escapes."""
+    from streamcodec import vonage
+    connected = '{"event":"websocket:connected","content-type":"audio/l16;rate=16000"}'
+    fast, general = (vonage.MediaStream(rate=rate) for _ in range(2))
+    fast.feed(connected)
+    general.feed(connected)
+    for i, line in enumerate(lines):
+        where = f"vonage audio message {i + 1} ({line[:60]!r}, {len(line)} B) at rate {rate}"
+        results = []
+        for feed in (fast.feed_audio, general._feed_audio_other):
+            try:
+                results.append(_outcome(feed(line)))
+            except vonage.ProtocolError as exc:
+                results.append(("ProtocolError", str(exc)))
+        if results[0] != results[1] or _counters(fast) != _counters(general):
+            raise Finding(f"{where}: C and Python paths differ:\n  C:      {results[0]!r} "
+                          f"{_counters(fast)!r}\n  Python: {results[1]!r} "
+                          f"{_counters(general)!r}")
 
 
 # ---------------------------------------------------------------------------
