@@ -9,6 +9,8 @@ Servers, all in one run:
 - ours: ``streamcodec serve`` (echo app at 16 kHz, PCMU 8 kHz playback,
   marks every second) on websockets, on picows + uvloop, under uvicorn
   (ASGI), and picows + uvloop with ``--workers 2`` (CPU of both workers);
+  and picows + uvloop answering Twilio calls (the same load in Twilio's
+  messages; ``--carrier auto`` tells them apart);
 - the floor: a picows + uvloop echo that parses no JSON and copies the
   payload text into its reply.
 
@@ -44,6 +46,8 @@ SERVERS = {
                               "picows", "--loop", "uvloop"],
     "ours, uvicorn (ASGI)": [sys.executable, "-m", "streamcodec", "serve", "--transport", "asgi",
                              "--loop", "uvloop"],
+    "ours, picows + uvloop, Twilio calls": [sys.executable, "-m", "streamcodec", "serve",
+                                            "--transport", "picows", "--loop", "uvloop"],
     "ours, picows + uvloop, --workers 2": [sys.executable, "-m", "streamcodec", "serve",
                                            "--transport", "picows", "--loop", "uvloop",
                                            "--workers", "2"],
@@ -97,8 +101,9 @@ def measure(name: str, calls: int, seconds: float) -> dict:
         time.sleep(0.5)                                # workers settle
         pids = _tree(proc.pid)
         cpu0, t0 = _cpu(pids), time.monotonic()
+        carrier = "twilio" if "Twilio" in name else "telnyx"
         load = subprocess.run([sys.executable, os.path.join(HERE, "server_worker.py"), "load",
-                               url, str(calls), str(seconds)], cwd=HERE,
+                               url, str(calls), str(seconds), carrier], cwd=HERE,
                               capture_output=True, text=True, timeout=seconds + 180)
         cpu = _cpu(pids) - cpu0
         wall = time.monotonic() - t0

@@ -353,6 +353,84 @@ _COUNTED = {
 }
 
 
+# ---- the other carriers: the same 20 ms PCMU messages in each dialect ----
+
+#: carrier -> (stream-id key, sequence key, start message, how numbers are written)
+_DIALECTS = {
+    "twilio": ("streamSid", "sequenceNumber", {
+        "event": "start", "sequenceNumber": "1", "streamSid": SID,
+        "start": {"streamSid": SID, "callSid": "CA1", "accountSid": "AC1", "tracks": ["inbound"],
+                  "customParameters": {},
+                  "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000,
+                                  "channels": 1}}}, str),
+    "plivo": ("streamId", "sequenceNumber", {
+        "event": "start", "sequenceNumber": 1,
+        "start": {"callId": "c1", "streamId": SID, "accountId": "MA1", "tracks": ["inbound"],
+                  "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000}}}, int),
+    "exotel": ("stream_sid", "sequence_number", {
+        "event": "start", "sequence_number": 1, "stream_sid": SID,
+        "start": {"stream_sid": SID, "call_sid": "c1", "account_sid": "a1",
+                  "media_format": {"encoding": "audio/x-mulaw;rate=8000",
+                                   "sample_rate": "8000"}}}, int),
+}
+_DIALECTS["signalwire"] = _DIALECTS["twilio"]
+
+
+def carrier_messages(carrier: str, count: int) -> list[str]:
+    """The PCMU messages of media_messages() as ``carrier`` writes them."""
+    id_key, seq_key, _, number = _DIALECTS[carrier]
+    out = []
+    for text in media_messages("PCMU", count):
+        frame = json.loads(text)
+        media = frame["media"]
+        body = {"track": "inbound", "chunk": number(media["chunk"]),
+                "timestamp": media["timestamp"], "payload": media["payload"]}
+        if carrier == "exotel":
+            del body["track"]
+        out.append(json.dumps({"event": "media", seq_key: number(frame["sequence_number"]),
+                               id_key: SID, "media": body}, separators=(",", ":")))
+    return out
+
+
+def carrier_stream(carrier: str) -> object:
+    """A new session of ``carrier`` past its start, PCM at 16 kHz."""
+    from streamcodec import exotel, plivo, signalwire, twilio
+    stream = {"twilio": twilio, "signalwire": signalwire, "plivo": plivo,
+              "exotel": exotel}[carrier].MediaStream(rate=RATE)
+    stream.feed(json.dumps(_DIALECTS[carrier][2]))
+    return stream
+
+
+def vonage_frames(count: int) -> list[bytes]:
+    """``count`` binary 20 ms frames of 16 kHz L16 (little-endian)."""
+    pcm = speech_like(count * 0.02 + 0.02, rate=16000, seed=1)
+    return [pcm[i * 320:(i + 1) * 320].astype("<i2").tobytes() for i in range(count)]
+
+
+def vonage_stream() -> object:
+    from streamcodec import vonage
+    stream = vonage.MediaStream(rate=RATE)
+    stream.feed('{"event":"websocket:connected","content-type":"audio/l16;rate=16000"}')
+    return stream
+
+
+def _feed_pass(msgs, stream):
+    feed = stream.feed
+    for m in msgs:
+        feed(m)
+
+
+for _carrier in ("twilio", "signalwire", "plivo", "exotel"):
+    _COUNTED[f"feed-{_carrier}"] = (
+        lambda n, c=_carrier: carrier_messages(c, n), lambda c=_carrier: carrier_stream(c),
+        _feed_pass)
+_COUNTED["feed-vonage"] = (vonage_frames, vonage_stream, _feed_pass)
+# play: the same 24 kHz frames as PCMU 20 ms messages in each dialect
+for _carrier in ("twilio", "plivo"):
+    _COUNTED[f"play-{_carrier}"] = (tts_frames, lambda c=_carrier: carrier_stream(c),
+                                    lambda frames, st: ours_play(frames, "PCMU", 8000, st))
+
+
 def _server_connection():
     """A connection of the reference server (CallHandler + the echo app of
     ``streamcodec serve``) past its ``start``, its application listening,
@@ -482,6 +560,10 @@ if __name__ == "__main__":
         for peer, ours in (("peer-inbound", "feed"), ("peer-outbound", "play")):
             if peer in counts and ours in counts:
                 print(f"{ours}: {counts[peer] / counts[ours]:.2f}x fewer than the peer")
+        for target in counts:
+            base = target.partition("-")[0]
+            if "-" in target and base in ("feed", "play") and base in counts:
+                print(f"{target}: {counts[target] / counts[base]:.2f}x Telnyx's {base}")
         if "server-echo" in counts:
             print("server-echo: one media message through the server's handler, the echo "
                   "app (play at 16 kHz) and its PCMU answer, no WebSocket library")

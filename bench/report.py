@@ -6,7 +6,12 @@ Every ``bench/compare_*.py`` module contributes rows through a function
 ``rows(quick: bool) -> list[Row]``; a module whose peer is not installed
 returns a row whose ``note`` says so instead of a figure.
 
-Run:  python bench/report.py [--quick] [--only NAME]
+Run:  python bench/report.py [--quick] [--only NAME] [--plots DIR]
+
+``--plots DIR`` also writes the run's charts, PNG and SVG (bench/plots.py
+says which; a comparison module adds its own with a ``plots(rows, out_dir)``
+function).  On a terminal a progress bar shows which comparison is running
+(tqdm, when installed); piped output has none.
 """
 
 from __future__ import annotations
@@ -65,6 +70,18 @@ def print_rows(rows: list[Row], out=sys.stdout) -> None:
         print(line, file=out)
 
 
+def progress(items: list, desc: str):
+    """``items`` wrapped in a tqdm bar on stderr when stderr is a terminal and
+    tqdm is installed; ``items`` itself otherwise."""
+    if not sys.stderr.isatty():
+        return items
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return items
+    return tqdm(items, desc=desc, unit="comparison", leave=False, file=sys.stderr)
+
+
 def load_modules(only: str | None = None):
     for path in sorted(glob.glob(os.path.join(HERE, "compare_*.py"))):
         name = os.path.splitext(os.path.basename(path))[0]
@@ -81,13 +98,29 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter inputs, fewer repeats")
     parser.add_argument("--only", help="run only compare_*.py modules whose name contains this")
+    parser.add_argument("--plots", metavar="DIR",
+                        help="also write this run's charts (PNG and SVG) into DIR")
     args = parser.parse_args(argv)
     sys.path.insert(0, HERE)
-    rows: list[Row] = []
-    for name, module in load_modules(args.only):
-        print(f"running {name} ...", file=sys.stderr, flush=True)
-        rows.extend(module.rows(args.quick))
-    print_rows(rows)
+    modules = dict(load_modules(args.only))
+    rows_by_module: dict[str, list[Row]] = {}
+    bar = progress(list(modules), "bench")
+    for name in bar:
+        if hasattr(bar, "set_postfix_str"):
+            bar.set_postfix_str(name)
+        else:
+            print(f"running {name} ...", file=sys.stderr, flush=True)
+        rows_by_module[name] = module_rows = modules[name].rows(args.quick)
+        if hasattr(bar, "write"):
+            bar.write(f"{name}: {len(module_rows)} rows")
+    print_rows([r for rows in rows_by_module.values() for r in rows])
+    if args.plots:
+        import plots
+
+        plots.COMMAND = " ".join(["bench/report.py", *(argv if argv is not None else sys.argv[1:])])
+        for path in plots.write_all(rows_by_module, modules, args.plots,
+                                    withheld=not args.only or "resample" in args.only):
+            print(f"wrote {path}", file=sys.stderr)
     return 0
 
 

@@ -189,12 +189,41 @@ async def run_floor() -> None:
 # ----------------------------------------------------------------------------
 
 
-async def run_load(url: str, calls: int, seconds: float) -> dict:
+def _twilio_frames():
+    """Twilio's connected, start, media and stop messages (its Media Streams
+    page), for a Twilio load."""
+    import base64
+
+    def start(sid, seq, codec, rate):
+        return json.dumps({"event": "start", "sequenceNumber": str(seq), "streamSid": sid,
+                           "start": {"streamSid": sid, "accountSid": "AC0", "callSid": "CA0",
+                                     "tracks": ["inbound"], "customParameters": {},
+                                     "mediaFormat": {"encoding": "audio/x-mulaw",
+                                                     "sampleRate": 8000, "channels": 1}}})
+
+    def media(sid, seq, track, chunk, timestamp, payload):
+        return json.dumps({"event": "media", "sequenceNumber": str(seq), "streamSid": sid,
+                           "media": {"track": track, "chunk": str(chunk),
+                                     "timestamp": str(timestamp),
+                                     "payload": base64.b64encode(payload).decode()}},
+                          separators=(",", ":"))
+
+    def stop(sid, seq):
+        return json.dumps({"event": "stop", "sequenceNumber": str(seq), "streamSid": sid,
+                           "stop": {"accountSid": "AC0", "callSid": "CA0"}})
+
+    return (lambda: '{"event":"connected","protocol":"Call","version":"1.0.0"}', start, media,
+            stop)
+
+
+async def run_load(url: str, calls: int, seconds: float, carrier: str = "telnyx") -> dict:
     from picows import WSListener, WSMsgType, ws_connect
 
     from streamcodec import Encoder
     from streamcodec.signals import speech_like
     from streamcodec.simulate import connected_frame, media_frame, start_frame, stop_frame
+    if carrier == "twilio":
+        connected_frame, start_frame, media_frame, stop_frame = _twilio_frames()
 
     loop = asyncio.get_running_loop()
     clock = time.perf_counter          # uvloop's loop.time() has 1 ms steps
@@ -287,7 +316,8 @@ def main(argv: list[str]) -> int:
     kind = argv[0]
     if kind == "load":
         url, calls, seconds = argv[1], int(argv[2]), float(argv[3])
-        report = _run(run_load(url, calls, seconds))
+        carrier = argv[4] if len(argv) > 4 else "telnyx"
+        report = _run(run_load(url, calls, seconds, carrier))
         print(json.dumps(report), flush=True)
         return 0
     if kind == "floor":

@@ -111,6 +111,19 @@ int64_t sc_base64_decode(const char *in, size_t n, uint8_t *out, size_t cap);
  */
 int sc_frame_media_in(sc_frame_in *f, const uint8_t *msg, size_t len);
 
+/*
+ * One binary audio message of a carrier that sends raw frames in TCP order
+ * (Vonage: 16-bit PCM, 20 ms each), for track 0: no JSON, no base64.  When
+ * track 0 has a decoder, holds nothing and the message fits `payload`, the
+ * frame gets the next chunk number (last_chunk + 1, from 1), is decoded
+ * into `pcm` and counted (received, last_chunk, next_chunk, history,
+ * frame_samples, last_ts = 20 ms per chunk), the outputs are filled as for
+ * a media message (payload: a copy of the message) and the result is
+ * SC_FRAME_NEXT.  Otherwise SC_FRAME_OTHER with nothing changed (the
+ * decoder's error in decode_error when it refused the frame), or SC_EARG.
+ */
+int sc_frame_audio_in(sc_frame_in *f, const uint8_t *msg, size_t len);
+
 /* Bytes of JSON text one Telnyx media message carrying `payload_bytes` takes. */
 size_t sc_frame_media_len(size_t payload_bytes);
 

@@ -38,9 +38,10 @@
  * operations whatever the chunking (vector lanes are independent and the
  * order of the taps is fixed), so results are bit-identical for any
  * split of the input (of finite samples: float input must be finite, see
- * process()).  On x86-64 gcc the kernels are also compiled for
- * x86-64-v3/v4 (AVX2 + FMA) and picked at load time, and the period-major
- * one has a 16-lane AVX-512 variant picked at init.
+ * process()).  The kernels are compiled for each SIMD level of cpu.h
+ * (on x86-64: baseline SSE2, AVX2 + FMA, AVX-512) and one set is installed
+ * at start-up; at avx512 the period-major one also has a 16-lane form,
+ * used by resamplers that ask for it (all do, from init).
  *
  * Per 20 ms chunk at 8/16/24 kHz (160 outputs per class) the C work is
  * 0.15-0.4 us on the development machine, about three quarters of it in
@@ -62,7 +63,7 @@
  * attribute; clang: the pragma, which has no effect where the target has
  * no FMA), so avx2 and avx512 give the same bits as each other and,
  * compiler for compiler, as the same level of another build. */
-#define RS_BODY static inline __attribute__((always_inline))
+#define RS_BODY static inline __attribute__((always_inline, unused))
 #if defined(__clang__)
 #pragma clang fp contract(fast)
 #define RS_CONTRACT
@@ -844,6 +845,59 @@ RS_BODY void pm_kernel_body(const float *SC_RESTRICT sub, size_t sub_cap, const 
 }
 #endif
 
+#if RS_VECTOR && defined(SC_CPU_ARM64)
+#include <arm_neon.h>
+/* pm_block for level neon in Advanced SIMD intrinsics: each 8-lane vector
+ * of the generic form is two float32x4_t (lanes 0-3, 4-7), and each
+ * a += c * x one FMLA, so every lane meets the same fused multiply-adds in
+ * the same order as in the avx2 and avx512 kernels: the same bits. */
+static inline __attribute__((always_inline)) void pm_block_neon(
+    const float *SC_RESTRICT sub, size_t sub_cap, const rs_run *rn, int nruns,
+    const float *SC_RESTRICT cf, const float *SC_RESTRICT tb, int64_t at,
+    float *SC_RESTRICT dst, const int nv)
+{
+    float32x4_t lo[RS_NV_MAX], hi[RS_NV_MAX];
+    _Pragma("GCC unroll 16")
+    for (int v = 0; v < nv; v++)
+        lo[v] = hi[v] = vdupq_n_f32(0.0f);
+    for (int k = 0; k < nruns; k++) {
+        const float *xp = sub + (size_t)rn[k].r * sub_cap + (at + rn[k].e0);
+        size_t n = (size_t)rn[k].n;
+        if (rn[k].tab >= 0) {
+            /* table rows are RS_WIDE floats apart; this kernel reads 8 */
+            const float *t = tb + rn[k].tab;
+            const float *end = xp + n + RS_LANES - 1;
+            for (; xp < end; xp++, t += RS_WIDE) {
+                float32x4_t c0 = vld1q_f32(t), c1 = vld1q_f32(t + 4);
+                _Pragma("GCC unroll 16")
+                for (int v = 0; v < nv; v++) {
+                    float x = xp[(size_t)RS_LANES * (size_t)v];
+                    lo[v] = vfmaq_n_f32(lo[v], c0, x);
+                    hi[v] = vfmaq_n_f32(hi[v], c1, x);
+                }
+            }
+        } else {
+            const float *c = cf + rn[k].coef;
+            for (size_t m = 0; m < n; m++) {
+                float cm = c[m];
+                _Pragma("GCC unroll 16")
+                for (int v = 0; v < nv; v++) {
+                    const float *x = xp + m + (size_t)RS_LANES * (size_t)v;
+                    lo[v] = vfmaq_n_f32(lo[v], vld1q_f32(x), cm);
+                    hi[v] = vfmaq_n_f32(hi[v], vld1q_f32(x + 4), cm);
+                }
+            }
+        }
+    }
+    _Pragma("GCC unroll 16")
+    for (int v = 0; v < nv; v++) {
+        vst1q_f32(dst + (size_t)RS_LANES * (size_t)v, lo[v]);
+        vst1q_f32(dst + (size_t)RS_LANES * (size_t)v + 4, hi[v]);
+    }
+}
+RS_DEFINE_KERNEL(pm_kernel_neon_body, pm_block_neon, RS_LANES)
+#endif
+
 #if RS_HAVE_WIDE
 typedef float rs_v16 __attribute__((vector_size(64)));
 typedef float rs_v16u __attribute__((vector_size(64), aligned(4)));
@@ -1298,6 +1352,23 @@ static const rs_kernels rs_avx2 = RS_KERNEL_SET(avx2, NULL);
 static const rs_kernels rs_avx512 = RS_KERNEL_SET(avx512, pm_kernel_wide_avx512);
 #endif
 
+#if RS_VECTOR && defined(SC_CPU_ARM64)
+/* Level neon: the period-major kernel in NEON intrinsics; the rest (the
+ * dot engine, conversions) is baseline's vector code, which on AArch64
+ * compiles to NEON as well. */
+static void pm_kernel_neon(const float *SC_RESTRICT sub, size_t sub_cap, const rs_run *rn,
+                           int nruns, const float *SC_RESTRICT cf, const float *SC_RESTRICT tb,
+                           int64_t i0, size_t nq, float *SC_RESTRICT dst)
+{
+    pm_kernel_neon_body(sub, sub_cap, rn, nruns, cf, tb, i0, nq, dst);
+}
+static const rs_kernels rs_neon = {
+    i16_to_f32_baseline, f32_to_i16_n_baseline, interleave2_i16_baseline,
+    interleave3_i16_baseline, deinterleave2_i16_baseline, deinterleave3_i16_baseline,
+    pm_kernel_neon, NULL, dot_outputs_baseline, all_finite_baseline
+};
+#endif
+
 int sc_resample_select(int level)
 {
 #if defined(SC_CPU_X86)
@@ -1308,6 +1379,11 @@ int sc_resample_select(int level)
     if (level >= SC_CPU_AVX2) {
         rs_k = rs_avx2;
         return SC_CPU_AVX2;
+    }
+#elif RS_VECTOR && defined(SC_CPU_ARM64)
+    if (level >= SC_CPU_NEON) {
+        rs_k = rs_neon;
+        return SC_CPU_NEON;
     }
 #endif
     (void)level;

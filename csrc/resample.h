@@ -84,9 +84,10 @@ int64_t sc_resampler_get_size(int32_t in_rate, int32_t out_rate, int quality);
 int sc_resampler_init(sc_resampler *st, size_t size, int32_t in_rate, int32_t out_rate,
                       int quality);
 
-/* Use (1) or not (0) the 16-lane AVX-512 kernel, which init picks when the
- * CPU has it; SC_EUNSUPPORTED when asked for on a CPU without.  Both give
- * identical output; this exists so tests can prove it. */
+/* Use (1) or not (0) the 16-lane AVX-512 kernel, which init asks for; it
+ * runs while the installed SIMD level (cpu.h) is avx512, and asking for it
+ * at another level gives SC_EUNSUPPORTED.  Both give identical output;
+ * this exists so tests can prove it. */
 int sc_resampler_set_wide(sc_resampler *st, int wide);
 
 /* Filter delay in output samples. */

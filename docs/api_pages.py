@@ -8,10 +8,11 @@ modules) is one line in :data:`API_MODULES`; ``tests/test_docs.py`` finds
 every module with ``__all__`` itself and fails, naming it, until the line is
 there.
 
-A name a package re-exports from one of its modules (``MediaStream`` is
-``streamcodec.telnyx.session.MediaStream`` and ``streamcodec.telnyx.MediaStream``)
-is documented once, on the package's page, where users import it from; the
-module's page links to it.
+A name several modules export (``MediaStream`` is
+``streamcodec.telnyx.session.MediaStream`` and ``streamcodec.telnyx.MediaStream``;
+the events are ``streamcodec.stream.Media`` and ``streamcodec.telnyx.Media``)
+is documented once, on the page of the first module listed that exports it
+(list a package before its modules); the other pages link to it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ API_MODULES: list[tuple[str, str]] = [
     ("streamcodec.amrwb", "AMR-WB RTP payloads (RFC 4867) and storage-format frames"),
     ("streamcodec.signals", "test signals: speech-like audio, tones, SNR"),
     ("streamcodec.wavio", "16-bit WAV files in and out"),
+    ("streamcodec.stream", "the media-stream protocol core every carrier shares"),
+    ("streamcodec.stream.events", "the events every carrier's stream gives"),
+    ("streamcodec.stream.session", "the session core: ordering, concealment, playback, marks"),
+    # Each carrier: its package, then its modules (session, answer, auth).
     ("streamcodec.telnyx", "the Telnyx media-stream protocol"),
     ("streamcodec.telnyx.messages", "Telnyx frames in, JSON frames out"),
     ("streamcodec.telnyx.session", "MediaStream: one WebSocket session"),
@@ -36,36 +41,58 @@ API_MODULES: list[tuple[str, str]] = [
     ("streamcodec.telnyx.call_control", "Call Control stream_* fields"),
     ("streamcodec.telnyx.webhooks", "stream status callbacks and their signatures"),
     ("streamcodec.telnyx.mp3", "MP3 playback frames"),
+    ("streamcodec.twilio", "the Twilio Media Streams dialect"),
+    ("streamcodec.twilio.session", "Twilio's MediaStream and frames"),
+    ("streamcodec.twilio.answer", "TwiML <Start>/<Connect><Stream> documents"),
+    ("streamcodec.twilio.auth", "X-Twilio-Signature on the WebSocket upgrade"),
+    ("streamcodec.signalwire", "the SignalWire media-stream dialect"),
+    ("streamcodec.signalwire.session", "SignalWire's MediaStream and codec attribute"),
+    ("streamcodec.signalwire.answer", "cXML <Stream> documents with a codec"),
+    ("streamcodec.signalwire.auth", "SignalWire's bearer token (and signature)"),
+    ("streamcodec.plivo", "the Plivo audio-stream dialect"),
+    ("streamcodec.plivo.session", "Plivo's MediaStream and frames"),
+    ("streamcodec.plivo.answer", "Plivo <Stream> XML documents"),
+    ("streamcodec.exotel", "the Exotel AgentStream dialect"),
+    ("streamcodec.exotel.session", "Exotel's MediaStream, frames and framing"),
+    ("streamcodec.exotel.answer", "the WebSocket URL of Exotel's stream applets"),
+    ("streamcodec.exotel.auth", "Exotel's Basic auth on the WebSocket upgrade"),
+    ("streamcodec.vonage", "the Vonage Voice API WebSocket dialect"),
+    ("streamcodec.vonage.session", "Vonage's MediaStream and frames"),
+    ("streamcodec.vonage.answer", "NCCOs connecting a call to a WebSocket"),
+    ("streamcodec.vonage.auth", "the Vonage-signed JWT on the WebSocket upgrade"),
     ("streamcodec.server", "the reference stream server"),
-    ("streamcodec.simulate", "a local stand-in for the carrier"),
+    ("streamcodec.server.carriers", "which carrier a connection speaks (--carrier auto)"),
+    ("streamcodec.simulate", "a local stand-in for the carriers: simulated calls"),
+    ("streamcodec.simulate.telnyx", "the simulator's Telnyx"),
+    ("streamcodec.simulate.twilio", "the simulator's Twilio"),
+    ("streamcodec.simulate.signalwire", "the simulator's SignalWire"),
+    ("streamcodec.simulate.plivo", "the simulator's Plivo"),
+    ("streamcodec.simulate.exotel", "the simulator's Exotel"),
+    ("streamcodec.simulate.vonage", "the simulator's Vonage"),
     ("streamcodec.pipecat", "pipecat serializers backed by streamcodec"),
     ("streamcodec.demo", "streamcodec demo"),
-    # Carriers: one line per module, e.g.
-    # ("streamcodec.twilio", "the Twilio media-stream dialect"),
-    # ("streamcodec.twilio.answer", "TwiML that starts a stream"),
-    # ("streamcodec.twilio.auth", "proving a request comes from Twilio"),
 ]
 
 
 def public_names(module: types.ModuleType) -> list[str]:
     """The names a module exports (its ``__all__``), modules among them left out."""
-    return [n for n in module.__all__
+    return [n for n in getattr(module, "__all__", ())
             if not isinstance(getattr(module, n, None), types.ModuleType)]
 
 
 def documented_elsewhere(name: str) -> dict[str, str]:
-    """For the module *name*: each exported name that a package above it in
-    :data:`API_MODULES` also exports (the same object), with that package."""
+    """For the module *name*: each exported name that a module listed before
+    it in :data:`API_MODULES` also exports (the same object), with the first
+    such module, whose page documents it."""
     module = importlib.import_module(name)
-    listed = [m for m, _ in API_MODULES]
     found: dict[str, str] = {}
-    for parent in listed:
-        if parent == name or not name.startswith(parent + "."):
-            continue
-        package = importlib.import_module(parent)
+    for earlier, _ in API_MODULES:
+        if earlier == name:
+            break
+        other = importlib.import_module(earlier)
         for n in public_names(module):
-            if n in package.__all__ and getattr(package, n) is getattr(module, n):
-                found.setdefault(n, parent)
+            if n in getattr(other, "__all__", ()) and getattr(other, n) is getattr(module, n):
+                found.setdefault(n, earlier)
     return found
 
 
@@ -98,7 +125,7 @@ def page(name: str, summary: str) -> str:
     """The Markdown of one module's reference page."""
     module = importlib.import_module(name)
     elsewhere = documented_elsewhere(name)
-    submodules = [n for n in module.__all__
+    submodules = [n for n in getattr(module, "__all__", ())
                   if isinstance(getattr(module, n, None), types.ModuleType)]
     imported_data = {n: doc for n in public_names(module) if n not in elsewhere
                      for doc in [imported_data_doc(module, n)] if doc}
@@ -115,7 +142,7 @@ def page(name: str, summary: str) -> str:
             f"{{py:mod}}`{name}.{n}`" for n in submodules) + ".")
         lines.append("")
     if elsewhere:
-        lines.append("Also exported here, documented where they are usually imported from: "
+        lines.append("Also exported here, documented with the module that first exports them: "
                      + ", ".join(f"{{py:obj}}`{p}.{n}`" for n, p in sorted(elsewhere.items()))
                      + ".")
         lines.append("")

@@ -12,6 +12,7 @@ core), so install the checkout first (``bash scripts/setup.sh``).
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import sys
@@ -165,11 +166,23 @@ def _resolve_alias(app, env, node, contnode):
             candidates.append(f"{home}.{target}")
             if cls:
                 candidates.append(f"{home}.{owner.__qualname__}.{target}")
+        # an inherited docstring: the modules of the class's bases
+        for base in getattr(owner, "__mro__", ())[1:]:
+            candidates.append(f"{base.__module__}.{target}")
     for candidate in candidates:
         obj = _lookup(candidate)
-        if obj is _MISSING or isinstance(obj, (int, str, bytes, tuple, type(None))):
+        if obj is _MISSING:
             continue
-        fullname = _documented_by_id.get(id(obj))
+        fullname = None
+        if not isinstance(obj, (int, float, str, bytes, tuple, bool, type(None))):
+            fullname = _documented_by_id.get(id(obj))
+        if fullname is None:
+            # an attribute (a dataclass field's default, a constant) of a
+            # documented class: by the class's documented name
+            parent, _, attr = candidate.rpartition(".")
+            owner = _documented_by_id.get(id(_lookup(parent))) if parent else None
+            if owner and f"{owner}.{attr}" in domain.objects:
+                fullname = f"{owner}.{attr}"
         if fullname:
             from sphinx.util.nodes import make_refnode
             entry = domain.objects[fullname]
@@ -178,7 +191,23 @@ def _resolve_alias(app, env, node, contnode):
     return None
 
 
+def _skip_foreign_member(app, what, name, obj, skip, options):
+    """Members a class inherits from another project's classes (pipecat's
+    serializer base, pydantic's models) are theirs to document."""
+    if what not in ("class", "exception"):
+        return None
+    target = obj.fget if isinstance(obj, property) else obj
+    if not inspect.isroutine(target):
+        return None
+    home = getattr(target, "__module__", None) or getattr(
+        getattr(target, "__objclass__", None), "__module__", None)
+    if isinstance(home, str) and home.split(".")[0] != "streamcodec":
+        return True
+    return None
+
+
 def setup(app):
+    app.connect("autodoc-skip-member", _skip_foreign_member)
     app.connect("env-updated", lambda app, env: _documented_by_id.clear())
     app.connect("missing-reference", _resolve_alias)
 

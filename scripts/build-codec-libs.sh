@@ -20,7 +20,8 @@
 # Idempotent: a library whose stamp in PREFIX records the same version,
 # digest, compiler and flags is not built again.  CC picks the compiler (for
 # the distributable wheel scripts/build-wheel.sh passes zig cc targeting
-# glibc 2.28); CODEC_CFLAGS adds flags.
+# glibc 2.28); CODEC_CFLAGS adds flags; CODEC_HOST (a configure --host
+# triplet such as aarch64-linux-gnu) makes it a cross build for CC's target.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,8 +36,26 @@ CC="${CC:-cc}"
 # them as two's complement.  -ffp-contract=off: libopus's float code is
 # rounded the same whether or not a compiler would fuse a * b + c (gcc fuses
 # across statements by default, clang within one expression).
-CFLAGS_ALL="-O2 -fPIC -fwrapv -fno-strict-aliasing -ffp-contract=off ${CODEC_CFLAGS:-}"
-JOBS="$(nproc 2>/dev/null || echo 2)"
+# -Wno-error=incompatible-pointer-types: libopus's configure probes AVX2
+# intrinsics with a program that clang >= 16 (zig cc) rejects by default, so
+# its AVX2 kernels (run-time selected) were left out of zig builds only.
+CFLAGS_ALL="-O2 -fPIC -fwrapv -fno-strict-aliasing -ffp-contract=off"
+CFLAGS_ALL="$CFLAGS_ALL -Wno-error=incompatible-pointer-types ${CODEC_CFLAGS:-}"
+HOST_OPTION="${CODEC_HOST:+--host=$CODEC_HOST}"
+# (macOS has no nproc: sysctl; Alpine's busybox has nproc)
+JOBS="$(nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)"
+# macOS: the libraries' minimum macOS must be the wheel's (cibuildwheel tags
+# the wheel from MACOSX_DEPLOYMENT_TARGET; clang reads it as well, and the
+# flag makes it explicit and part of the stamp).  Unset: 11.0 on arm64 (the
+# first macOS there), 10.13 on x86-64.
+if [ "$(uname -s)" = Darwin ]; then
+    if [ -z "${MACOSX_DEPLOYMENT_TARGET:-}" ]; then
+        MACOSX_DEPLOYMENT_TARGET=10.13
+        [ "$(uname -m)" = arm64 ] && MACOSX_DEPLOYMENT_TARGET=11.0
+    fi
+    export MACOSX_DEPLOYMENT_TARGET
+    CFLAGS_ALL="$CFLAGS_ALL -mmacosx-version-min=$MACOSX_DEPLOYMENT_TARGET"
+fi
 
 # name | version | SHA-256 of the release tarball | upstream URL | Debian source package
 # | the part of the tree to build ("." for all) | configure options.  libopus 1.5.2 over bookworm's 1.3.1: see README "How it is
@@ -51,7 +70,14 @@ LIBRARIES=(
 # the suite whose source packages carry those versions (Debian 13)
 DEBIAN_SUITE=trixie
 # license texts each library asks binary distributions to carry
-declare -A LICENSE_FILES=([opus]="COPYING" [opencore-amr]="LICENSE" [vo-amrwbenc]="COPYING NOTICE")
+# (a function, not an associative array: macOS's /bin/bash is 3.2)
+license_files() {
+    case "$1" in
+        opus) echo COPYING ;;
+        opencore-amr) echo LICENSE ;;
+        vo-amrwbenc) echo COPYING NOTICE ;;
+    esac
+}
 
 log() { echo "build-codec-libs: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -63,7 +89,9 @@ if [ -n "${OPUS_VERSION_OVERRIDE:-}" ]; then
     DEBIAN_SUITE_OPUS=bookworm
 fi
 
-sha256_ok() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }
+# sha256sum (GNU, busybox) or shasum (macOS)
+sha256_of() { if command -v sha256sum >/dev/null; then sha256sum "$1"; else shasum -a 256 "$1"; fi; }
+sha256_ok() { [ -f "$1" ] && [ "$(sha256_of "$1" | cut -d' ' -f1)" = "$2" ]; }
 
 # The URI of this machine's Debian mirror (the one apt already uses for the
 # installed release), from either sources format.
@@ -149,7 +177,7 @@ for entry in "${LIBRARIES[@]}"; do
     IFS='|' read -r name version sha url package subdir options <<<"$entry"
     suite="$DEBIAN_SUITE"
     [ "$name" = opus ] && suite="${DEBIAN_SUITE_OPUS:-$DEBIAN_SUITE}"
-    stamp_text="$name $version $sha | CC=$CC | CFLAGS=$CFLAGS_ALL | $subdir $options"
+    stamp_text="$name $version $sha | CC=$CC${CXX:+ CXX=$CXX} | CFLAGS=$CFLAGS_ALL | $subdir $options${HOST_OPTION:+ $HOST_OPTION}"
     stamp="$PREFIX/.stamps/$name"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$stamp_text" ]; then
         log "$name $version: already built in $PREFIX"
@@ -165,14 +193,14 @@ for entry in "${LIBRARIES[@]}"; do
         cd "$work/$name-$version"
         # shellcheck disable=SC2086  # options are words
         ./configure --prefix="$PREFIX" --libdir="$PREFIX/lib" --disable-shared --enable-static \
-            --with-pic --disable-dependency-tracking CC="$CC" CFLAGS="$CFLAGS_ALL" \
+            --with-pic --disable-dependency-tracking $HOST_OPTION CC="$CC" CFLAGS="$CFLAGS_ALL" \
             CXX="${CXX:-c++}" CXXFLAGS="$CFLAGS_ALL" $options >"$work/configure.log" 2>&1 \
             || { tail -n 30 "$work/configure.log" config.log >&2; exit 1; }
         # (opencore-amr: only its AMR-WB decoder, not the AMR-NB codec beside it)
         make -C "$subdir" -j"$JOBS" >"$work/make.log" 2>&1 || { tail -n 40 "$work/make.log" >&2; exit 1; }
         make -C "$subdir" install >>"$work/make.log" 2>&1 || { tail -n 20 "$work/make.log" >&2; exit 1; }
         mkdir -p "$PREFIX/share/licenses/$name"
-        for f in ${LICENSE_FILES[$name]}; do cp "$f" "$PREFIX/share/licenses/$name/$f"; done
+        for f in $(license_files "$name"); do cp "$f" "$PREFIX/share/licenses/$name/$f"; done
     )
     rm -rf "$work"
     echo "$stamp_text" >"$stamp"

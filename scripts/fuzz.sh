@@ -18,7 +18,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SECONDS_PER="${1:-180}"
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(feed diff decode encode resample amrwb)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(feed diff carriers decode encode resample amrwb simd)
 PY="${PYTHON_FOR_FUZZ:-$ROOT/.venv/bin/python}"
 if [ ! -x "$PY" ]; then
     source "$ROOT/scripts/setup.sh"

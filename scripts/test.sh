@@ -5,7 +5,8 @@
 #      (.venv-3.13: no stdlib audioop there; .venv-3.10: the oldest supported),
 #      built from this checkout the same way.  The packaging tests are left to
 #      step 1: they are the same whichever Python runs them (tests/test_wheel.py
-#      itself installs the wheel under 3.10, this Python and 3.13).
+#      itself installs the wheel under 3.10, this Python and 3.13; tests/test_platforms.py
+#      compiles and runs C).
 # An interpreter that is missing fails the run, saying so, unless
 # STREAMCODEC_ALLOW_MISSING_PYTHON=1 (then it is reported and left out).
 # STREAMCODEC_OTHER_PYTHONS="" runs step 1 only.
@@ -18,10 +19,16 @@ cd "$ROOT"
 # whole-suite run (no pytest arguments); STREAMCODEC_SKIP_SANITIZE=1 skips it.
 if [ $# -eq 0 ] && [ "${STREAMCODEC_SKIP_SANITIZE:-0}" != 1 ]; then bash "$ROOT/scripts/sanitize.sh" --quick; fi
 # --- end of sanitizer pass
+# --- aarch64 under qemu-user (scripts/test-aarch64.sh --quick): the cross-built wheel's outputs
+# against the x86-64 builds', its /proc/self/maps and test_g711.py under emulation; about a
+# minute with its cache warm, a few the first time (it builds both wheels, which tests/test_wheel.py
+# then reuses).  Only on a whole-suite run; STREAMCODEC_SKIP_AARCH64=1 skips it.
+if [ $# -eq 0 ] && [ "${STREAMCODEC_SKIP_AARCH64:-0}" != 1 ]; then bash "$ROOT/scripts/test-aarch64.sh" --quick; fi
+# --- end of aarch64 pass
 
 OTHER_PYTHONS="${STREAMCODEC_OTHER_PYTHONS-3.13 3.10}"
 # Not repeated under the other Pythons (see 2. above).
-OTHER_PYTHON_ARGS=(--ignore=tests/test_wheel.py
+OTHER_PYTHON_ARGS=(--ignore=tests/test_wheel.py --ignore=tests/test_platforms.py
                    --deselect tests/test_package.py::test_sdist_builds_and_passes_tests_on_its_own)
 
 # CPython VERSION: pyenv's (as the machine image ships them) or on PATH.

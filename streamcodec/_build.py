@@ -130,15 +130,19 @@ def _static_link(prefix: str) -> dict:
     neither take over ours nor be taken over.  (A version script rather than
     --exclude-libs, which zig cc does not pass on.)"""
     print(f"streamcodec: linking the static codec libraries in {prefix}", file=sys.stderr)
-    exports = os.path.join(tempfile.mkdtemp(prefix="streamcodec-build-"), "exports.map")
-    with open(exports, "w") as f:
-        f.write("{ global: PyInit__core; local: *; };\n")
+    if sys.platform == "darwin":  # Apple's linker: an export list (Mach-O names start with _)
+        only_init = ["-Wl,-exported_symbol,_PyInit__core"]
+    else:
+        exports = os.path.join(tempfile.mkdtemp(prefix="streamcodec-build-"), "exports.map")
+        with open(exports, "w") as f:
+            f.write("{ global: PyInit__core; local: *; };\n")
+        only_init = [f"-Wl,--version-script={exports}"]
     return dict(
         define_macros=[(macro, "1") for macro in STATIC_LIBRARIES],
         include_dirs=[os.path.join(prefix, "include")],
         extra_objects=[os.path.join(prefix, "lib", a) for a, _ in STATIC_LIBRARIES.values()],
         libraries=["m"],
-        extra_link_args=[f"-Wl,--version-script={exports}"],
+        extra_link_args=only_init,
     )
 
 

@@ -308,27 +308,29 @@ class Decoder(_fast.DecoderBase):
 
     Notes
     -----
-    Loss concealment, option ``concealment``:
+    Loss concealment (``concealment=``):
 
-    - ``"auto"`` (default): PCMU, PCMA and L16 conceal by ITU-T G.711
-      Appendix I when their codec rate is a multiple of 8 kHz up to 48 kHz
-      (else with silence), with no delay until the first loss: until then
-      the output is exactly the codec's.  At the first loss the output
-      starts to lag by 3.75 ms, the look-back Appendix I needs (the first
-      3.75 ms of that concealment crossfade from the last pitch period into
-      the delayed signal); from 3.75 ms into the loss on it is
-      ``"appendix-i"``'s, sample for sample.  G722, OPUS and AMR-WB conceal
-      with their own (below).
-    - ``"appendix-i"``: ITU-T G.711 Appendix I as the Recommendation has
-      it, PCMU, PCMA and L16 only: the last pitch period repeated with
-      overlap-add, at full level for 10 ms, then 20 % lower per 10 ms,
-      silent after 60 ms, blended into the next payload.  The output lags
-      the payloads by 3.75 ms from the start: each payload still gives as
-      many samples as it holds, the first 3.75 ms of a stream are silence
-      and the last 3.75 ms fed come out with the next call.  Without loss
-      the samples are exactly the codec's, shifted by :attr:`delay`.
-    - ``"silence"``: zeros, for any codec, leaving the codec state as it
-      was; no delay.
+    ``"auto"`` (default)
+        PCMU, PCMA and L16 conceal by ITU-T G.711 Appendix I when their
+        codec rate is a multiple of 8 kHz up to 48 kHz (else with silence),
+        with no delay until the first loss: until then the output is
+        exactly the codec's.  At the first loss the output starts to lag by
+        3.75 ms, the look-back Appendix I needs (the first 3.75 ms of that
+        concealment crossfade from the last pitch period into the delayed
+        signal); from 3.75 ms into the loss on it is ``"appendix-i"``'s,
+        sample for sample.  G722, OPUS and AMR-WB conceal with their own
+        (below).
+    ``"appendix-i"``
+        ITU-T G.711 Appendix I as the Recommendation has it, PCMU, PCMA and
+        L16 only: the last pitch period repeated with overlap-add, at full
+        level for 10 ms, then 20 % lower per 10 ms, silent after 60 ms,
+        blended into the next payload.  The output lags the payloads by
+        3.75 ms from the start: each payload still gives as many samples as
+        it holds, the first 3.75 ms of a stream are silence and the last
+        3.75 ms fed come out with the next call.  Without loss the samples
+        are exactly the codec's, shifted by :attr:`delay`.
+    ``"silence"``
+        Zeros, for any codec, leaving the codec state as it was; no delay.
 
     One Decoder per stream and track: codecs such as G722 keep state
     between payloads.

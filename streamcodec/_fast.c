@@ -59,7 +59,7 @@
     X(sc_resampler_out_count) X(sc_resampler_process) \
     X(sc_ulaw_decode) X(sc_alaw_decode) X(sc_ulaw_encode_audioop) X(sc_alaw_encode) \
     X(sc_ulaw_to_alaw) X(sc_alaw_to_ulaw) X(sc_g711_encode_width) X(sc_g711_decode_width) \
-    X(sc_frame_media_in) X(sc_frame_media_out)
+    X(sc_frame_media_in) X(sc_frame_media_out) X(sc_frame_audio_in)
 
 /* Each field has the type of the header's declaration, so a change there
  * cannot go unnoticed here. */
@@ -85,6 +85,7 @@ static PyObject *s_decode_other, *s_decode_failed, *s_decode_into_other;
 static PyObject *s_encode_other, *s_encode_failed, *s_encode_into_other;
 static PyObject *s_process_other;
 static PyObject *s_feed_other, *s_feed_scanned, *s_play_other, *s_play_failed, *s_rate;
+static PyObject *s_feed_audio_other;
 /* Field names of telnyx.Media, set on the events StreamBase makes. */
 static PyObject *s_track, *s_chunk, *s_timestamp, *s_payload, *s_sequence_number,
                 *s_stream_id, *s_pcm, *s_concealed;
@@ -828,6 +829,35 @@ static PyObject *stream_feed(PyObject *self, PyObject *message)
     return events;
 }
 
+/* A binary audio message (Vonage): the usual frame is decoded and its
+ * Media built here; anything else goes to _feed_audio_other. */
+static PyObject *stream_feed_audio(PyObject *self, PyObject *message)
+{
+    FastStream *s = (FastStream *)self;
+    if (!core_ready || !s->in || !s->media_type || !PyBytes_CheckExact(message))
+        goto other;
+    char *data;
+    Py_ssize_t len;
+    if (PyBytes_AsStringAndSize(message, &data, &len) < 0)
+        return NULL;
+    if (len > s->max_message_bytes)
+        goto other;
+    if (core.sc_frame_audio_in(s->in, (const uint8_t *)data, (size_t)len) != SC_FRAME_NEXT)
+        goto other;
+    PyObject *event = stream_media(s, data);
+    if (!event)
+        return NULL;
+    PyObject *events = PyList_New(1);
+    if (!events) {
+        Py_DECREF(event);
+        return NULL;
+    }
+    PyList_SetItem(events, 0, event);
+    return events;
+other:
+    return PyObject_CallMethodObjArgs(self, s_feed_audio_other, message, NULL);
+}
+
 static PyObject *stream_feed_one(PyObject *self, PyObject *message)
 {
     int media;
@@ -920,11 +950,22 @@ static PyMethodDef stream_methods[] = {
      "    Usually one.  A media frame gives zero or more\n"
      "    :class:`~streamcodec.telnyx.Media` (zero while it waits for a\n"
      "    missing chunk, several when a gap closes), each with ``pcm`` at\n"
-     "    :attr:`rate`.  A ``stop`` first releases the frames still\n"
+     "    ``rate``.  A ``stop`` first releases the frames still\n"
      "    waiting, then the :class:`~streamcodec.telnyx.Stop`.  A mark echo\n"
      "    gives a :class:`~streamcodec.telnyx.Mark` with ``played_ms``.\n\n"
      "Raises\n------\nProtocolError\n    See the class notes; the session keeps working.\n"
      "TypeError\n    For a message that is not text or bytes."},
+    {"feed_audio", stream_feed_audio, METH_O,
+     "feed_audio($self, message, /)\n--\n\n"
+     "Handle one binary WebSocket message: one frame of raw audio (Vonage).\n\n"
+     "Parameters\n----------\nmessage : bytes, bytearray or memoryview\n"
+     "    16-bit little-endian PCM at the stream's rate, 20 ms.\n\n"
+     "Returns\n-------\nlist of events\n"
+     "    Its :class:`~streamcodec.stream.Media` (numbered from 1, in the\n"
+     "    order received; none for an empty message), ``pcm`` at ``rate``.\n\n"
+     "Raises\n------\nProtocolError\n"
+     "    Before the stream started, or longer than ``max_message_bytes``;\n"
+     "    a carrier that sends text only raises TypeError."},
     {"_feed_one", stream_feed_one, METH_O,
      "_feed_one($self, message, /)\n--\n\n"
      "feed() for a server: the Media itself for the usual in-order frame, "
@@ -934,7 +975,7 @@ static PyMethodDef stream_methods[] = {
      "Encode PCM for playback; returns the media messages to send.\n\n"
      "Parameters\n----------\npcm : bytes, bytearray, memoryview or numpy int16 array\n"
      "    16-bit mono PCM.\nrate : int, optional\n"
-     "    Its rate in Hz (default :attr:`playback_rate`), any of\n"
+     "    Its rate in Hz (default ``playback_rate``), any of\n"
      "    :data:`streamcodec.SUPPORTED_RATES`; resampled to the playback\n"
      "    rate inside the encoder, state kept across calls (where\n"
      "    ``playback_ptime`` is not a whole number of samples at this\n"
@@ -1202,6 +1243,7 @@ PyMODINIT_FUNC PyInit__fast(void)
     INTERN(s_process_other, "_process_other")
     INTERN(s_feed_other, "_feed_other")
     INTERN(s_feed_scanned, "_feed_scanned")
+    INTERN(s_feed_audio_other, "_feed_audio_other")
     INTERN(s_play_other, "_play_other")
     INTERN(s_play_failed, "_play_failed")
     INTERN(s_rate, "rate")

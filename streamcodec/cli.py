@@ -14,7 +14,7 @@ from . import Decoder, Encoder, codecs, normalize_codec
 from .signals import snr_db, speech_like
 from .demo import add_arguments as demo_arguments
 from .demo import run_from_args as run_demo_from_args
-from .simulate import TRACKS
+from .simulate import CARRIERS, TRACKS
 from .wavio import read_wav, write_wav
 
 
@@ -22,13 +22,50 @@ def _codec_list(text: str) -> list[str]:
     return [normalize_codec(name) for name in text.split(",") if name.strip()]
 
 
+#: Inputs at least this long (seconds of audio) get a progress bar on a terminal.
+LONG_INPUT_SECONDS = 60.0
+#: Audio coded between two updates of the bar, seconds.
+_BLOCK_SECONDS = 10
+
+
+def _progress(seconds: float, desc: str):
+    """A tqdm bar counting seconds of audio on stderr, or None: only for long
+    inputs, when stderr is a terminal and tqdm is installed."""
+    if seconds < LONG_INPUT_SECONDS or not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=round(seconds, 1), desc=desc, unit="s", leave=False, file=sys.stderr,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of audio")
+
+
 def _round_trip(pcm: np.ndarray, rate: int, codec: str) -> tuple[list[bytes], np.ndarray]:
-    """Packetize PCM into 20 ms payloads of ``codec`` and decode them back."""
+    """Packetize PCM into 20 ms payloads of ``codec`` and decode them back,
+    a block at a time (packetize keeps the remainder, so the payloads are
+    those of one call) to show progress on long inputs."""
     encoder = Encoder(codec, rate=rate)
-    payloads = encoder.packetize(pcm) + encoder.flush()
     decoder = Decoder(codec, rate=rate)
-    decoded = b"".join(decoder.decode(p) for p in payloads)
-    return payloads, np.frombuffer(decoded, dtype=np.int16)[:len(pcm)]
+    payloads: list[bytes] = []
+    decoded: list[bytes] = []
+    bar = _progress(len(pcm) / rate, codec)
+    block = rate * _BLOCK_SECONDS
+    try:
+        for start in range(0, len(pcm), block):
+            piece = pcm[start:start + block]
+            new = encoder.packetize(piece)
+            payloads += new
+            decoded += [decoder.decode(p) for p in new]
+            if bar is not None:
+                bar.update(min(len(piece) / rate, bar.total - bar.n))
+        new = encoder.flush()
+        payloads += new
+        decoded += [decoder.decode(p) for p in new]
+    finally:
+        if bar is not None:
+            bar.close()
+    return payloads, np.frombuffer(b"".join(decoded), dtype=np.int16)[:len(pcm)]
 
 
 def cmd_transcode(args: argparse.Namespace) -> int:
@@ -73,6 +110,44 @@ def cmd_transcode(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The carriers' verifier options of ``serve``: (carrier, option, its
+#: keyword in that carrier's ``auth.from_options``, help).  Each may also
+#: come from the environment, STREAMCODEC_ + the option in capitals.
+_VERIFIER_OPTIONS = [
+    ("twilio", "--twilio-auth-token", "auth_token",
+     "check X-Twilio-Signature with this auth token (needs --public-url)"),
+    ("signalwire", "--signalwire-bearer-token", "bearer_token",
+     "require this Authorization: Bearer token"),
+    ("signalwire", "--signalwire-signing-key", "signing_key",
+     "check SignalWire's signature with this signing key (needs --public-url)"),
+    ("exotel", "--exotel-basic-auth", "basic_auth", "require Basic auth KEY:TOKEN"),
+    ("vonage", "--vonage-signature-secret", "signature_secret",
+     "check the Vonage-signed JWT with this signature secret"),
+    ("vonage", "--vonage-public-key", "public_key",
+     "check the Vonage-signed JWT with this public key (file or PEM)"),
+    ("vonage", "--vonage-authorization", "custom_authorization",
+     "require this Authorization header value (NCCO authorization custom)"),
+]
+
+
+def _verifiers(args: argparse.Namespace) -> list:
+    """The verifiers the options configure (the carriers' auth modules)."""
+    import importlib
+
+    chosen: dict[str, dict] = {}
+    for carrier, option, keyword, _ in _VERIFIER_OPTIONS:
+        dest = option[2:].replace("-", "_")
+        value = getattr(args, dest, None) or os.environ.get("STREAMCODEC_" + dest.upper())
+        if value:
+            chosen.setdefault(carrier, {})[keyword] = value
+    verifiers = []
+    for carrier, kwargs in chosen.items():
+        verifier = importlib.import_module(f"streamcodec.{carrier}.auth").from_options(**kwargs)
+        if verifier is not None:
+            verifiers.append(verifier)
+    return verifiers
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import logging
 
@@ -83,12 +158,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
     app = load_app(args.app) if args.app else echo_app
     token = args.auth_token or os.environ.get("STREAMCODEC_AUTH_TOKEN")
+    verifiers = _verifiers(args)
     options = ServeOptions(
         app=app, app_name=args.app or "echo", transport=args.transport, loop=args.loop,
         host=args.host, port=args.port, workers=args.workers, certfile=args.certfile,
         keyfile=args.keyfile, duration=args.duration,
         handler_options=dict(rate=args.rate, playback_codec=args.playback_codec,
                              playback_rate=args.playback_rate, auth_token=token,
+                             carrier=args.carrier, public_url=args.public_url,
+                             verifiers=verifiers,
                              max_message_bytes=args.max_message_bytes,
                              write_timeout=args.write_timeout, idle_timeout=args.idle_timeout))
     # Fail here, with a clear message, when the settings are wrong.
@@ -96,9 +174,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     CallHandler(app, **options.handler_options)
 
     def announce(url: str, how: str) -> None:
-        print(f"streamcodec serve: listening on {url} ({how}; app {options.app_name}, PCM at "
+        print(f"streamcodec serve: listening on {url} ({how}; carrier {args.carrier}; "
+              f"app {options.app_name}, PCM at "
               f"{args.rate} Hz, playback {args.playback_codec.upper()} at {args.playback_rate} Hz"
-              f"{', auth token required' if token else ''}); GET /healthz answers 200; "
+              f"{', auth token required' if token else ''}"
+              f"{', callers verified' if verifiers else ''}); GET /healthz answers 200; "
               f"Ctrl-C stops", flush=True)
 
     try:
@@ -112,10 +192,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     from .simulate import run_call
 
-    kwargs = dict(codec=args.codec, codec_rate=args.rate, track=args.track, loss=args.loss,
+    kwargs = dict(carrier=args.carrier, codec=args.codec, codec_rate=args.rate,
+                  track=args.track, loss=args.loss,
                   duplicate=args.duplicate, reorder=args.reorder, realtime=not args.fast,
                   dtmf=args.dtmf, playback_codec=args.playback_codec,
-                  playback_rate=args.playback_rate,
+                  playback_rate=args.playback_rate, signed_url=args.signed_url,
                   auth_token=args.auth_token or os.environ.get("STREAMCODEC_AUTH_TOKEN"),
                   seed=args.seed, timeout=args.timeout)
     if args.param:
@@ -133,9 +214,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     else:
         kwargs["seconds"] = args.seconds
         source = f"{args.seconds:g} s of synthesized speech-like audio"
-    print(f"calling {args.url}: {source} as {args.codec.upper()}, {args.track}, "
+    print(f"calling {args.url} as {args.carrier}: {source}"
+          f"{' as ' + args.codec.upper() if args.codec else ''}, {args.track}, "
           f"{'real time' if not args.fast else 'as fast as possible'}", flush=True)
     result = run_call(args.url, **kwargs)
+    print(f"{result.carrier}: {result.codec} at {result.codec_rate} Hz, "
+          f"{result.message_ms} ms per media message")
     print(f"stream {result.stream_id}: {result.frames} frames, {result.sent} sent "
           f"({result.lost} lost, {result.duplicated} duplicated, {result.reordered} reordered, "
           f"{result.dtmf_sent} dtmf)")
@@ -151,9 +235,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         write_wav(args.out, result.heard, result.heard_rate)
         print(f"wrote {args.out}")
     if result.playback_mismatch:
-        print(f"playback does not fit --playback-codec {normalize_codec(args.playback_codec)}: "
-              f"{result.playback_mismatch}; what codec does the server play back in?")
-    if result.close_code not in (1000, None) or result.playback_mismatch:
+        told = (f"--playback-codec {normalize_codec(args.playback_codec or 'PCMU')}"
+                if args.carrier == "telnyx" else f"the stream's codec {result.codec}")
+        print(f"playback does not fit {told}: {result.playback_mismatch}; "
+              "what codec does the server play back in?")
+    if result.close_code not in (1000, None) or result.playback_mismatch or result.bad_frames \
+            or result.overflowed:
         return 1
     return 0
 
@@ -240,6 +327,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free)")
     p.add_argument("--auth-token", help="require this streaming auth token "
                    "(default $STREAMCODEC_AUTH_TOKEN, else none)")
+    p.add_argument("--carrier", default="auto",
+                   choices=["auto", "telnyx", "twilio", "signalwire", "plivo", "exotel", "vonage"],
+                   help="the carrier's dialect (default auto: told from the first messages)")
+    p.add_argument("--public-url", help="the server's URL as the carrier calls it "
+                   "(e.g. wss://voice.example.com), for request signatures")
+    for _, option, _, help_text in _VERIFIER_OPTIONS:
+        p.add_argument(option, help=help_text + " (or STREAMCODEC_"
+                       + option[2:].replace("-", "_").upper() + "); a connection no "
+                       "configured verifier accepts is closed with 1008")
     p.add_argument("--rate", type=int, default=16000, help="PCM rate the app receives (default 16000)")
     p.add_argument("--playback-codec", default="PCMU", help="bidirectionalCodec (default PCMU)")
     p.add_argument("--playback-rate", type=int, default=8000,
@@ -265,14 +361,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="log warnings only")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("simulate", help="play a call into a media-stream server as Telnyx would",
-                       description=(
+    p = sub.add_parser("simulate", help="play a call into a media-stream server as a carrier "
+                       "would", description=(
                            "Connect to URL and play a WAV (or synthesized speech-like audio) as "
-                           "a Telnyx media stream: connected, start, media, dtmf, stop; decode "
-                           "the audio the server plays back and echo its marks."))
+                           "a carrier's media stream (Telnyx by default): its opening messages, "
+                           "media at its pace (Exotel 100 ms, Vonage binary 20 ms frames), "
+                           "dtmf, stop; decode the audio the server plays back, check it "
+                           "against the carrier's rules and acknowledge its marks "
+                           "(checkpoints, notifies) as the carrier does."))
     p.add_argument("url", help="ws://host:port[/path] of the server")
-    p.add_argument("--codec", default="PCMU", help="inbound codec (default PCMU)")
-    p.add_argument("--rate", type=int, help="wire rate for OPUS/L16 (default 16000)")
+    p.add_argument("--carrier", default="telnyx", choices=list(CARRIERS),
+                   help="whose media stream to play (default telnyx)")
+    p.add_argument("--codec", help="codec of the stream (default PCMU; L16 for exotel and "
+                   "vonage)")
+    p.add_argument("--rate", type=int, help="its wire rate: Telnyx OPUS/L16 (default 16000); "
+                   "for the other carriers one they offer (default the lowest; vonage 16000)")
     p.add_argument("--file", help="16-bit WAV to play (default: synthesized speech-like audio)")
     p.add_argument("--seconds", type=float, default=3.0, help="length of synthesized audio")
     p.add_argument("--track", default="inbound", choices=list(TRACKS),
@@ -283,11 +386,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reorder", type=float, default=0.0, help="probability of a swap")
     p.add_argument("--dtmf", default="", help="keys to press during the call, e.g. 123#")
     p.add_argument("--fast", action="store_true", help="as fast as possible, not real time")
-    p.add_argument("--playback-codec", default="PCMU", help="codec the server plays back in")
-    p.add_argument("--playback-rate", type=int, help="its rate (OPUS/L16; default 16000)")
-    p.add_argument("--auth-token", help="streaming auth token to present, in the connected "
-                   "frame and the x-telnyx-streaming-auth-token header "
-                   "(default $STREAMCODEC_AUTH_TOKEN, else none)")
+    p.add_argument("--playback-codec", help="telnyx: codec the server plays back in "
+                   "(default PCMU; the other carriers play back in the stream's codec)")
+    p.add_argument("--playback-rate", type=int, help="telnyx: its rate (OPUS/L16; default "
+                   "16000)")
+    p.add_argument("--auth-token", help="credential to present (default "
+                   "$STREAMCODEC_AUTH_TOKEN, else none): telnyx's streaming auth token "
+                   "(connected frame and header), twilio's auth token (signs the upgrade), "
+                   "signalwire's Bearer token, exotel's KEY:TOKEN (Basic), vonage's JWT secret")
+    p.add_argument("--signed-url", help="twilio: the public URL the signature covers "
+                   "(default URL)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE",
                    help="custom parameter in the start frame (repeatable)")
     p.add_argument("--seed", type=int, default=0, help="random seed (signal, loss)")

@@ -38,8 +38,8 @@ def _has_matplotlib() -> bool:
 
 def test_demo_prints_the_table_and_writes_the_files(tmp_path):
     out = tmp_path / "demo-out"
-    proc = cli("demo", "--seconds", "1", "--rates", "8000,24000", "--out", str(out),
-               cwd=tmp_path)
+    proc = cli("demo", "--seconds", "1", "--rates", "8000,24000", "--carriers", "telnyx",
+               "--out", str(out), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr + proc.stdout
     text = proc.stdout
     available = available_codecs()
@@ -48,12 +48,12 @@ def test_demo_prints_the_table_and_writes_the_files(tmp_path):
     assert str(simd_info()) in text.splitlines()
     # Progress: one line per call while it runs.
     assert len(re.findall(r"^\[\s*\d+/\d+\]", text, re.M)) == 2 * len(available)
-    header = next(line for line in text.splitlines() if line.startswith("codec "))
+    header = next(line for line in text.splitlines() if line.startswith("carrier "))
     for column in ("frames in", "lost", "concealed", "us/msg in", "us/msg out", "SNR dB", "PESQ"):
         assert column in header
     rows = {}
     for line in text.splitlines():
-        m = re.match(r"^(\S+)\s+(\d+) k\s+(\S+)@\s*(\d+)k\s+(\d+)/(\d+)\s+(\d+)\s+(\d+)\s+(\d+)"
+        m = re.match(r"^telnyx\s+(\S+)\s+(\d+) k\s+(\S+)@\s*(\d+)k\s+(\d+)/(\d+)\s+(\d+)\s+(\d+)\s+(\d+)"
                      r"\s+([\d.]+)\s+([\d.]+)\s+(\d+)/(\d+)\s+(\S+)\s+(.*)$", line)
         if m:
             rows[(m.group(1), int(m.group(2)))] = m.groups()
@@ -162,15 +162,15 @@ def test_bench_runs_report_from_bench_dir(tmp_path):
 
 
 # --------------------------------------------------------------------------
-# The README's command-line walk-through, run as written
+# The command-line walk-through of docs/getting-started.md, run as written
 # --------------------------------------------------------------------------
 
 
 def _readme_command_lines() -> list[str]:
-    """The lines of the README's "Command line" code block, comments removed."""
-    with open(os.path.join(REPO, "README.md"), encoding="utf-8") as f:
+    """The lines of the guide's "The command line" code block, comments removed."""
+    with open(os.path.join(REPO, "docs", "getting-started.md"), encoding="utf-8") as f:
         text = f.read()
-    section = text.split("## Command line\n", 1)[1]
+    section = text.split("## The command line\n", 1)[1]
     block = section.split("```sh\n", 1)[1].split("```", 1)[0]
     lines = []
     for line in block.splitlines():
@@ -217,7 +217,11 @@ def test_readme_walk_through_runs_as_written(tmp_path):
     assert rate == 8000 and len(pcm) >= len(said) * 8000 // said_rate
     assert "refused" not in log
     demo = next(out for line, out in ran if "demo --file in.wav" in line)
-    assert "caller says: in.wav (" in demo and "2 calls in" in demo
+    # Telnyx in both codecs, and every other carrier in each of the two it offers.
+    from streamcodec.simulate import CARRIERS
+    calls = 2 + sum(len(rates) for name, kind in CARRIERS.items() if name != "telnyx"
+                    for codec, rates in kind.offers.items() if codec in ("PCMU", "G722"))
+    assert "caller says: in.wav (" in demo and f"\n{calls} calls in" in demo, demo
 
 
 def test_simulate_presents_the_token_from_the_option_or_the_environment(tmp_path):
@@ -287,7 +291,7 @@ def test_demo_without_matplotlib_and_pesq_says_what_it_skipped(tmp_path):
     assert "wrote input.wav, WAV files of each call, table.txt to" in text
     assert "PNG" not in text.replace("demo.png", "")       # no claim of a PNG
     assert "demo.png" not in os.listdir(out)
-    row = next(line for line in text.splitlines() if line.startswith("PCMU "))
+    row = next(line for line in text.splitlines() if line.startswith("telnyx     PCMU "))
     assert row.split()[-1] == "-"                          # PESQ column empty
     assert "skipped PESQ" in (out / "table.txt").read_text()
 
@@ -339,7 +343,7 @@ def test_demo_says_your_file(tmp_path):
     assert "caller says: in.wav (0.70 s at 8000 Hz, resampled to 16 kHz)" in text
     said, _ = read_wav(out / "input.wav")
     np.testing.assert_array_equal(said, np.frombuffer(sc.resample(mine, 8000, 16000), np.int16))
-    row = next(line for line in text.splitlines() if line.startswith("PCMU "))
+    row = next(line for line in text.splitlines() if line.startswith("telnyx     PCMU "))
     assert " 35/35 " in row
 
 

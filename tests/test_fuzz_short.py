@@ -20,8 +20,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuz
 import harness  # noqa: E402
 
 #: Mutated inputs per target: what keeps each target near a second here.
-MUTATIONS = {"feed": 250, "diff": 250, "decode": 400, "encode": 150, "resample": 150,
-             "amrwb": 1500}
+MUTATIONS = {"feed": 250, "diff": 250, "carriers": 100, "decode": 400, "encode": 150,
+             "resample": 150, "amrwb": 1500, "simd": 150}
 
 
 @pytest.mark.parametrize("target", sorted(MUTATIONS))

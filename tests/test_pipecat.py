@@ -168,13 +168,19 @@ def test_dtmf_and_clear_reach_pipecat_and_only_the_inbound_track_is_heard():
     assert log.samples_in == (50 - tail) * 320
 
 
-def test_example_runs_from_the_command_line_and_streamcodec_simulate_calls_it(tmp_path):
+@pytest.mark.parametrize("example,bot_args,call_args,logged", [
+    ("pipecat_echo.py", ["--playback-codec", "G722"],
+     ["--codec", "PCMA", "--playback-codec", "G722"], "PCMA in, G722 out, 0.50 s heard, keys 12"),
+    ("twilio_bot.py", [], ["--carrier", "twilio"], "PCMU in, PCMU out, 0.50 s heard, keys 12"),
+])
+def test_example_runs_from_the_command_line_and_streamcodec_simulate_calls_it(
+        tmp_path, example, bot_args, call_args, logged):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     bot_log = tmp_path / "bot.log"        # a file, not a pipe: pipecat logs a lot
-    bot = subprocess.Popen([sys.executable, str(EXAMPLE), "--port", str(port),
-                            "--playback-codec", "G722"], stdout=bot_log.open("w"),
+    bot = subprocess.Popen([sys.executable, str(EXAMPLE.with_name(example)), "--port", str(port),
+                            *bot_args], stdout=bot_log.open("w"),
                            stderr=subprocess.STDOUT, cwd=tmp_path)
     try:
         for _ in range(300):
@@ -186,16 +192,15 @@ def test_example_runs_from_the_command_line_and_streamcodec_simulate_calls_it(tm
                 time.sleep(0.05)
         out = tmp_path / "heard.wav"
         cli = Path(sys.executable).with_name("streamcodec")
-        done = subprocess.run([str(cli), "simulate", f"ws://127.0.0.1:{port}/ws", "--codec",
-                               "PCMA", "--playback-codec", "G722", "--fast", "--seconds",
-                               "0.5", "--dtmf", "12", "--out", str(out)],
+        done = subprocess.run([str(cli), "simulate", f"ws://127.0.0.1:{port}/ws", *call_args,
+                               "--fast", "--seconds", "0.5", "--dtmf", "12", "--out", str(out)],
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stdout + done.stderr
-        assert out.stat().st_size > 44 + 0.4 * 16000 * 2   # ~0.5 s of 16 kHz heard
+        assert out.stat().st_size > 44 + 0.4 * 8000 * 2   # ~0.5 s heard
     finally:
         bot.terminate()
         bot.wait(timeout=20)
-    assert "PCMA in, G722 out, 0.50 s heard, keys 12" in bot_log.read_text()
+    assert logged in bot_log.read_text()
 
 
 # --------------------------------------------------------------------------
@@ -307,7 +312,10 @@ def test_stop_releases_the_reorder_window_and_other_events_give_none():
         dtmf_frame("S", 5, "A"),                      # pipecat has no key A
         stop_frame("S", 6)])
     assert frames[0] is None and frames[1] is None and frames[3] is None
-    assert frames[4] is None and frames[6] is None
+    assert frames[6] is None
+    # A mark this serializer did not send: passed on, with no position.
+    assert frames[4].message == {"type": "streamcodec-mark", "name": "m", "played_ms": None,
+                                 "cleared": False}
     assert isinstance(frames[5], InputDTMFFrame) and frames[5].button.value == "5"
     assert len(frames[7].audio) == 640                # chunk 2 concealed, then 3
     assert s.stats["inbound"].concealed == 1 and s.stream.rejected == 1
@@ -388,3 +396,45 @@ def test_interruption_is_clear_and_drops_held_audio():
 def test_stereo_audio_is_refused():
     with pytest.raises(ValueError, match="mono"):
         serialize(serializer(), OutputAudioRawFrame(bytes(640), 8000, 2))
+
+
+def test_playback_marks_go_out_and_their_echoes_reach_pipecat():
+    from pipecat.frames.frames import InputTransportMessageFrame, OutputTransportMessageFrame
+
+    from streamcodec.pipecat import PLAYBACK_MARK, playback_mark
+    s = serializer()
+    assert payload(serialize(s, pcm_frame(0.04, 16000)))
+    assert json.loads(serialize(s, playback_mark("one"))) == {"event": "mark",
+                                                              "mark": {"name": "one"}}
+    echo = json.dumps({"event": "mark", "stream_id": "S", "mark": {"name": "one"}})
+    (one,) = feed_all(s, [echo])
+    assert isinstance(one, InputTransportMessageFrame)
+    assert one.message == {"type": PLAYBACK_MARK, "name": "one", "played_ms": 40,
+                           "cleared": False}
+    assert serialize(s, pcm_frame(0.04, 16000, seed=1))
+    serialize(s, playback_mark("two"))          # then the bot is interrupted
+    assert json.loads(serialize(s, InterruptionFrame())) == {"event": "clear"}
+    (two,) = feed_all(s, [echo.replace("one", "two")])
+    assert two.message == {"type": PLAYBACK_MARK, "name": "two", "played_ms": None,
+                           "cleared": True}
+    with pytest.raises(ValueError, match="non-empty str name"):
+        playback_mark("")
+    with pytest.raises(ValueError, match="needs a non-empty str 'name'"):
+        serialize(s, OutputTransportMessageFrame(message={"type": PLAYBACK_MARK}))
+    # Other transport messages still pass through as pipecat's do.
+    assert json.loads(serialize(s, OutputTransportMessageFrame(message={"x": 1}))) == {"x": 1}
+
+
+@pytest.mark.parametrize("kind", ["FrameProcessorSetup", "StartFrame"])
+def test_setup_takes_the_new_and_the_old_argument(kind):
+    from pipecat.frames.frames import StartFrame
+    from pipecat.processors.frame_processor import FrameProcessorSetup
+    arg = (FrameProcessorSetup(clock=None, task_manager=None, pipeline_worker=None,
+                               audio_in_sample_rate=24000) if kind == "FrameProcessorSetup"
+           else StartFrame(audio_in_sample_rate=24000))
+    s = TelnyxFrameSerializer("S", "PCMU", "PCMU",
+                              params=TelnyxFrameSerializer.InputParams(auto_hang_up=False))
+    asyncio.run(s.setup(arg))
+    p = payloads_of("PCMU", speech_like(0.02, 8000, seed=1), 8000)
+    frame = feed_all(s, [media_frame("S", 2, "inbound", 1, 0, p[0])])[0]
+    assert frame.sample_rate == 24000 and len(frame.audio) == 960

@@ -302,14 +302,18 @@ def test_100_concurrent_real_time_calls_lose_nothing():
         async with StreamServer(echo_app, rate=16000) as server:
             results = await asyncio.gather(*(
                 simulate_call(server.url, codec="PCMU", seconds=2.0, realtime=True, seed=i,
-                              stream_id=f"load-{i}", timeout=60)
+                              stream_id=f"load-{i}", timeout=70,
+                              # The echo of 100 frames and its two marks
+                              # (after 1 s and 2 s): waited for, however
+                              # late a loaded machine makes them.
+                              expect_media=100, expect_marks=2, linger_max=45)
                 for i in range(100)))
             stats = [await server.wait_finished(f"load-{i}") for i in range(100)]
             return results, stats
 
-    results, stats = run(main(), timeout=80)
+    results, stats = run(main(), timeout=85)
     for r, s in zip(results, stats):
-        assert r.close_code == 1000 and not r.errors
+        assert r.close_code == 1000 and not r.errors, r.errors
         assert s.tracks["inbound"].received == 100
         assert s.tracks["inbound"].lost == 0 and s.overflow == 0 and s.rejected == 0
         assert s.media_in == 100 and r.received_media == 100

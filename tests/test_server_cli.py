@@ -210,3 +210,33 @@ def test_load_app_says_what_to_do_about_a_source_tree_without_its_core(tmp_path,
     with pytest.raises(ValueError, match="install it .* outside the source tree"):
         load_app("checkout_bot:app")
     assert sys.path[0] == os.getcwd()
+
+
+def test_serve_carrier_and_verifier_options(tmp_path):
+    """``--carrier`` and the carriers' verifier options reach the server:
+    an Exotel call with the right Basic auth is served as Exotel, one
+    without is closed with 1008."""
+    from streamcodec.simulate import simulate_call as _simulate
+
+    proc, url, line = _serve(tmp_path, "--carrier", "exotel", "--exotel-basic-auth", "key:tok",
+                             "--transport", "websockets")
+    assert "carrier exotel" in line and "callers verified" in line
+
+    async def refused():
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import ConnectionClosed
+        async with connect(url, compression=None, proxy=None, open_timeout=5) as ws:
+            try:
+                await asyncio.wait_for(ws.recv(), 5)
+            except ConnectionClosed:
+                pass
+            return ws.close_code
+
+    try:
+        assert run(refused(), 30) == 1008
+        r = run(_simulate(url, carrier="exotel", seconds=0.4, linger_idle=0.2,
+                          auth_token="key:tok"), 30)      # sent as Basic auth
+        assert not r.errors and r.close_code == 1000 and r.frames == 4
+    finally:
+        code, out, err = _stop(proc)
+    assert "refused" in err

@@ -107,34 +107,39 @@ def test_detected_level_agrees_with_the_kernel_s_cpu_flags():
     assert INFO.detected == expected
 
 
+_ALL_BASELINE = {"g711": "baseline", "resample": "baseline", "g722": "baseline",
+                 "base64": "baseline"}
+#: (architecture, level) -> the level whose kernels each family runs there
+KERNELS_AT = {
+    ("x86_64", "baseline"): _ALL_BASELINE,
+    ("x86_64", "avx2"): {"g711": "avx2", "resample": "avx2", "g722": "avx2", "base64": "avx2"},
+    # G.722's and base64's best kernels are AVX2 ones
+    ("x86_64", "avx512"): {"g711": "avx512", "resample": "avx512", "g722": "avx2",
+                           "base64": "avx2"},
+    ("aarch64", "baseline"): _ALL_BASELINE,
+    ("aarch64", "neon"): {"g711": "neon", "resample": "neon", "g722": "baseline",
+                          "base64": "neon"},
+    ("other", "baseline"): _ALL_BASELINE,
+}
+
+
 def test_without_the_variable_the_detected_level_runs_in_every_family():
     """What a user gets by default: the best kernels, never silently the
     baseline (the zig-built wheel once ran baseline everywhere)."""
     if _simd._REQUESTED is not None:
         pytest.skip(f"{_simd.ENV_VAR} is set for this run")
     assert INFO.chosen == INFO.detected
-    best = {"g711": INFO.detected, "resample": INFO.detected,
-            # G.722's and base64's best kernels are AVX2 ones
-            "g722": "avx2" if INFO.detected == "avx512" else INFO.detected,
-            "base64": "avx2" if INFO.detected == "avx512" else INFO.detected}
-    if INFO.arch != "x86_64":
-        best = {family: "baseline" for family in best}
-    assert INFO.kernels == best
+    assert INFO.kernels == KERNELS_AT[(INFO.arch, INFO.detected)]
 
 
-@pytest.mark.skipif(INFO.arch != "x86_64", reason="x86-64 level names")
 def test_simd_info_reports_each_level_and_the_kernels_it_installs():
-    assert INFO.levels == ("baseline", "avx2", "avx512")
-    expected = {
-        "baseline": {"g711": "baseline", "resample": "baseline", "g722": "baseline",
-                     "base64": "baseline"},
-        "avx2": {"g711": "avx2", "resample": "avx2", "g722": "avx2", "base64": "avx2"},
-        "avx512": {"g711": "avx512", "resample": "avx512", "g722": "avx2", "base64": "avx2"},
-    }
+    expected_levels = {"x86_64": ("baseline", "avx2", "avx512"),
+                       "aarch64": ("baseline", "neon"), "other": ("baseline",)}
+    assert INFO.levels == expected_levels[INFO.arch]
     for name in RUNNABLE:
         with level(name):
             info = sc.simd_info()
-            assert (info.chosen, info.kernels) == (name, expected[name])
+            assert (info.chosen, info.kernels) == (name, KERNELS_AT[(INFO.arch, name)])
             assert lib.sc_cpu_level() == RUNNABLE.index(name)
 
 

@@ -195,14 +195,14 @@ def test_playback_is_decoded_in_the_bidirectional_codec():
     payloads = encoder.packetize(out)
 
     async def script(ws):
+        await ws.send('{"event":"media","media":{"payload":"%%%"}}')   # unreadable: counted
         for p in payloads:
             await ws.send(media_message(p))
-        await ws.send('{"event":"media","media":{"payload":"%%%"}}')   # unreadable: counted
 
     async def main():
         async with Recorder(script) as rec:
             return await simulate_call(rec.url, codec="PCMU", seconds=0.6, playback_codec="L16",
-                                       playback_rate=16000, linger_idle=0.1)
+                                       playback_rate=16000, expect_media=25, linger_max=20)
 
     result = run(main())
     assert result.received_media == 25 and result.bad_frames == 1
@@ -243,7 +243,7 @@ def test_marks_echo_at_once_as_fast_as_possible():
     async def main():
         async with Recorder(script) as rec:
             return rec, await simulate_call(rec.url, codec="PCMU", seconds=0.2,
-                                            linger_idle=0.1)
+                                            expect_marks=1, linger_max=20)
 
     rec, result = run(main())
     assert [m["mark"]["name"] for m in rec.events("mark")] == ["m1"]
@@ -310,8 +310,8 @@ def test_payloads_are_encoded_as_they_are_sent(monkeypatch):
     # Encoding a whole call before connecting held the event loop ~70 ms per
     # 10 s OPUS call: 200 concurrent calls then timed out in their handshakes.
     # Counted when the server reads each frame of a paced 1 s call (50 frames).
-    import streamcodec.simulate as simulate
-    monkeypatch.setattr(simulate, "Encoder", _CountingEncoder)
+    import streamcodec.simulate._call as engine
+    monkeypatch.setattr(engine, "Encoder", _CountingEncoder)
     monkeypatch.setattr(_CountingEncoder, "made", [])
     made_at: dict[str, int] = {}
 
@@ -374,7 +374,8 @@ def _hear(payloads, told, told_rate=None):
     async def main():
         async with Recorder(script) as rec:
             return await simulate_call(rec.url, codec="PCMU", seconds=0.4, playback_codec=told,
-                                       playback_rate=told_rate, linger_idle=0.3)
+                                       playback_rate=told_rate, expect_media=len(payloads),
+                                       linger_max=20)
 
     return run(main())
 

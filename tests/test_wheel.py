@@ -104,7 +104,11 @@ def test_one_stable_abi_manylinux_wheel(wheel):
 
 def test_auditwheel_show_reports_manylinux(wheel):
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    shown = run([sys.executable, "-m", "auditwheel", "show", wheel], env=env, timeout=300).stdout
+    # -v: without it auditwheel stops before the external-libraries line when
+    # a libc symbol version (memcpy@GLIBC_2.14, __stack_chk_fail@GLIBC_2.4,
+    # referenced by the codec libraries' objects) narrows the tag below 2_28's.
+    shown = run([sys.executable, "-m", "auditwheel", "-v", "show", wheel], env=env,
+                timeout=300).stdout
     shown = " ".join(shown.split())
     match = re.search(rf'consistent with the following platform tag: "manylinux_(\d+)_(\d+)_{ARCH}"',
                       shown)
@@ -184,12 +188,14 @@ def test_fresh_venv_runs_codecs_without_system_libraries(wheel, tmp_path, versio
 # OPUS tests compare bits with opuslib over the system's libopus 1.3.1, the
 # wheel carries 1.5.2).
 KERNEL_TESTS = ["tests/test_g711.py", "tests/test_g722.py", "tests/test_resample.py",
-                "tests/test_amrwb.py", "tests/test_telnyx_frame.py", "tests/test_g711_plc.py"]
+                "tests/test_amrwb.py", "tests/test_telnyx_frame.py", "tests/test_simd.py",
+                "tests/test_g711_plc.py"]
 
 
 def test_zig_built_kernels_pass_the_codec_tests(wheel, tmp_path):
     """The wheel's C core is compiled by zig cc (clang), the rest of the
-    suite runs gcc's build: its SIMD clones, run-time dispatch and the
+    suite runs gcc's build: its SIMD kernels at every level, its own CPU
+    detection (test_simd.py: the best level runs by default) and the
     statically linked AMR-WB libraries pass the same tests."""
     with zipfile.ZipFile(wheel) as z:
         z.extractall(tmp_path / "site")
@@ -201,3 +207,59 @@ def test_zig_built_kernels_pass_the_codec_tests(wheel, tmp_path):
                env=env, cwd=ROOT, timeout=900)
     passed = re.search(r"\b(\d+) passed\b", done.stdout)
     assert passed and int(passed[1]) > 300 and " failed" not in done.stdout, done.stdout[-2000:]
+
+
+def _compare_builds():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("compare_builds",
+                                                  ROOT / "bench" / "compare_builds.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_wheel_gives_the_gcc_build_s_bytes(wheel, tmp_path):
+    """The same pinned codec libraries and C core built by gcc (the libraries
+    by scripts/build-codec-libs.sh, into STREAMCODEC_CACHE) and by zig cc
+    (the wheel): Opus (16 and 48 kHz) and AMR-WB (modes 0, 2, 8) payloads of
+    speech, hard-clipped speech and speech after digital silence are the same
+    bytes, and so is the Opus decoder's output of them with a fifth of the
+    packets lost; so are G.711, L16, G.722 and the resampler at every SIMD level
+    (digests from bench/compare_builds.py's probe)."""
+    cb = _compare_builds()
+    prefix = os.path.join(cb.cache_dir(), "codec-libs", "gcc")
+    env = dict(os.environ, CC="gcc")
+    run(["bash", ROOT / "scripts" / "build-codec-libs.sh", prefix], env=env, timeout=1800)
+    src = cb.clean_copy(str(tmp_path / "src"))
+    run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
+         "--no-build-isolation", "--target", tmp_path / "gcc", src],
+        env=dict(env, STREAMCODEC_CODEC_PREFIX=prefix), timeout=900)
+    with zipfile.ZipFile(wheel) as z:
+        z.extractall(tmp_path / "zig")
+    bits = {}
+    for build in ("gcc", "zig"):
+        env = {k: v for k, v in os.environ.items() if k != "STREAMCODEC_SIMD"}
+        env["PYTHONPATH"] = str(tmp_path / build)
+        out = run([sys.executable, "-c", cb.CHILD, "bits"], env=env, cwd=tmp_path, timeout=300)
+        bits[build] = json.loads(out.stdout)
+    assert len(bits["gcc"]["encoders"]) == 2 * 2 * 3 + 3 * 3
+    assert bits["zig"]["encoders"] == bits["gcc"]["encoders"]
+    assert bits["zig"]["levels"] == bits["gcc"]["levels"]
+    assert bits["zig"]["info"] == bits["gcc"]["info"]
+
+
+@pytest.mark.skipif(ARCH != "x86_64", reason="libopus's x86 kernels")
+def test_wheel_s_libopus_detects_the_cpu_itself_and_has_its_avx2_kernels(wheel):
+    """libopus's own run-time CPU detection (RTCD: x86cpu.o, which asks CPUID)
+    is built into the wheel's libopus with every kernel it chooses among,
+    AVX2 included (zig cc once failed configure's AVX2 probe, leaving the
+    AVX2 kernels to gcc builds only)."""
+    cb = _compare_builds()
+    (archive,) = sorted(glob.glob(os.path.join(cb.cache_dir(), "codec-libs",
+                                               f"{ARCH}-linux-gnu.2.28-zig*", "lib", "libopus.a")),
+                        key=os.path.getmtime)[-1:]
+    members = set(run(["ar", "t", archive], timeout=60).stdout.split())
+    for member in ("x86cpu.o", "x86_celt_map.o", "x86_silk_map.o", "pitch_sse4_1.o",
+                   "NSQ_del_dec_sse4_1.o", "pitch_avx.o", "NSQ_del_dec_avx2.o",
+                   "inner_product_FLP_avx2.o"):
+        assert member in members, member

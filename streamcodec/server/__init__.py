@@ -1,6 +1,8 @@
-"""A reference server for Telnyx media streams.
+"""A reference server for carriers' media streams: Telnyx, Twilio,
+SignalWire, Plivo, Exotel and Vonage (``carrier="auto"``, the default,
+tells each from its first messages, so one URL serves them all).
 
-One :class:`~streamcodec.telnyx.session.MediaStream` per WebSocket; the
+One carrier ``MediaStream`` (:mod:`streamcodec.stream`) per WebSocket; the
 application is an ``async def app(call)`` that sees the call's ``start``
 frame, iterates the call's events and plays audio back::
 

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any, Awaitable, Callable
 
-from ..telnyx.messages import Media, Start, Stop
+from ..stream.events import Media, Start, Stop
 from .call import Call
 
 App = Callable[[Call], Awaitable[Any]]
@@ -46,12 +46,13 @@ class EchoApp:
                 from .._resample import Resampler
                 resampler = Resampler(call.rate, play_rate)
         heard: list[bytes] = []
-        frames = 0
+        echoed = 0              # samples at call.rate (frames are 20 ms, Exotel's 100 ms)
+        second = call.rate
         play = call.play_nowait
 
         def on_event(event: Any) -> None:
             # Runs in the server's read pass: answer at once, no task switch.
-            nonlocal frames
+            nonlocal echoed
             if type(event) is Media:
                 if event.track != "inbound":
                     return
@@ -61,9 +62,11 @@ class EchoApp:
                 if resampler is not None:
                     pcm = resampler.process(pcm)
                 play(pcm, play_rate)
-                frames += 1
-                if frames % 50 == 0:
-                    call.mark_nowait(f"echo-{frames // 50}s")
+                before, echoed = echoed, echoed + len(event.pcm) // 2
+                if echoed // second > before // second:
+                    # flush=False: the echo goes on, so what play() holds
+                    # follows the mark rather than being padded with silence.
+                    call.mark_nowait(f"echo-{echoed // second}s", flush=False)
             elif isinstance(event, Stop):
                 if resampler is not None:
                     call.play_nowait(resampler.flush(), play_rate)

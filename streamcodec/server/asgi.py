@@ -39,11 +39,12 @@ class _ASGITransport(QueuedTransport):
                     self._code = message.get("code", CLOSE_NORMAL)
         return None
 
-    async def _send_one(self, text: str) -> None:
+    async def _send_one(self, message: Union[str, bytes]) -> None:
         if self._gone:
             raise Closed()
+        key = "bytes" if type(message) is bytes else "text"
         try:
-            await self._send({"type": "websocket.send", "text": text})
+            await self._send({"type": "websocket.send", key: message})
         except (OSError, RuntimeError) as exc:  # the ASGI server saw the peer go
             self._gone = True
             raise Closed() from exc
@@ -82,6 +83,16 @@ class _ASGITransport(QueuedTransport):
             return False
         await self._send({"type": "websocket.accept"})
         return True
+
+    def request_target(self) -> str:
+        query = self._scope.get("query_string", b"")
+        path = self._scope.get("raw_path") or self._scope.get("path", "/").encode("utf-8")
+        target = path.decode("latin-1") if isinstance(path, bytes) else str(path)
+        return target + ("?" + query.decode("latin-1") if query else "")
+
+    def request_headers(self) -> list[tuple[str, str]]:
+        return [(k.decode("latin-1"), v.decode("latin-1"))
+                for k, v in self._scope.get("headers", [])]
 
     def headers(self, name: str) -> list[str]:
         key = name.lower().encode("latin-1")

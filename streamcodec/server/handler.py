@@ -1,6 +1,14 @@
-"""The handler every transport shares: the auth token, the ``start``
-frame, reading into the session, bounded queues, timeouts, closing,
-counters."""
+"""The handler every transport shares: who is calling (verifiers, the
+Telnyx auth token), which carrier (``auto`` tells it from the first
+messages), the ``start`` frame, reading into the carrier's session,
+bounded queues, timeouts, closing, counters.
+
+A message travels one way: the transport hands it to
+:meth:`Connection.on_message` (text) or :meth:`Connection.on_binary`
+(binary audio, Vonage), the connection feeds the carrier's session once
+and hands the events to the :class:`Call`, whose application replies
+through the session's ``play``/``mark``/``clear`` straight to the
+transport."""
 
 from __future__ import annotations
 
@@ -8,11 +16,13 @@ import asyncio
 import hmac
 import time
 from collections import deque
-from typing import Any, Awaitable, Callable, Mapping, Optional, Union
+from typing import Any, Awaitable, Callable, Mapping, Optional, Sequence, Union
 
-from ..telnyx import messages as _m
-from ..telnyx.messages import Connected, Media, ProtocolError, Start, Stop
-from ..telnyx.session import MediaStream
+from ..stream._fields import load
+from ..stream.events import Connected, Dtmf, Mark, Media, ProtocolError, Start, Stop
+from ..stream.session import MediaStream
+from ..telnyx.session import MediaStream as TelnyxStream
+from . import carriers as _carriers
 from .call import Call
 from .stats import _TIMER_COST, CPU_SAMPLE_MASK, CallStats, _cpu_ns
 from .transport import (AUTH_HEADER, CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_INTERNAL,
@@ -21,10 +31,13 @@ from .transport import (AUTH_HEADER, CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_INT
 
 App = Callable[[Call], Awaitable[Any]]
 SessionOptions = Union[Mapping[str, Any], Callable[[Start], Mapping[str, Any]], None]
+#: A verifier's ``check(url, headers)``: None when the upgrade request proves
+#: the caller, else a short reason (the carriers' ``auth`` modules).
+Verifier = Any
 
 
 class CallHandler:
-    """Runs an application on Telnyx media-stream connections.
+    """Runs an application on carriers' media-stream connections.
 
     Parameters
     ----------
@@ -33,8 +46,22 @@ class CallHandler:
     rate : int
         Rate of the PCM the application receives (default 16000).
     playback_codec, playback_rate
-        The stream's ``bidirectionalCodec`` and ``bidirectionalSamplingRate``
-        (default PCMU at 8000 Hz).
+        Telnyx's ``bidirectionalCodec`` and ``bidirectionalSamplingRate``
+        (default PCMU at 8000 Hz); the other carriers play in the format
+        their ``start`` announces.
+    carrier : str
+        ``"auto"`` (default: told from the first messages, so one URL
+        serves every carrier), or one of ``"telnyx"``, ``"twilio"``,
+        ``"signalwire"``, ``"plivo"``, ``"exotel"``, ``"vonage"``.
+    verifiers : sequence, optional
+        Objects with ``check(url, headers) -> Optional[str]`` (the carriers'
+        ``auth`` modules).  When given, a connection whose upgrade request
+        no verifier accepts is closed with 1008 and one log line naming
+        the reasons.
+    public_url : str, optional
+        The server's URL as the carrier calls it (scheme and host, e.g.
+        ``wss://voice.example.com``); the request's path and query are
+        appended for the verifiers.  Default ``ws://`` + the Host header.
     session_options : mapping or callable, optional
         More :class:`MediaStream` keyword arguments (``reorder_window``,
         ``playback_ptime``, ...), or a function of the ``start`` frame
@@ -74,7 +101,9 @@ class CallHandler:
 
     def __init__(self, app: App, *, rate: int = 16000, playback_codec: str = "PCMU",
                  playback_rate: int = 8000, session_options: SessionOptions = None,
-                 auth_token: Optional[str] = None, max_message_bytes: int = 1 << 16,
+                 auth_token: Optional[str] = None, carrier: str = "auto",
+                 verifiers: Sequence[Verifier] = (), public_url: Optional[str] = None,
+                 max_message_bytes: int = 1 << 16,
                  queue_size: int = 250, overflow_wait: float = 1.0,
                  start_timeout: float = 10.0, max_rejected: int = 100,
                  app_grace: float = 30.0, write_timeout: float = 5.0,
@@ -90,11 +119,20 @@ class CallHandler:
                             ("idle_timeout", idle_timeout)):
             if not value > 0:
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+        if carrier not in _carriers.CARRIERS:
+            raise ValueError(f"carrier must be one of {', '.join(_carriers.CARRIERS)}, "
+                             f"not {carrier!r}")
+        for verifier in verifiers:
+            if not callable(getattr(verifier, "check", None)):
+                raise TypeError(f"a verifier needs a check(url, headers) method: {verifier!r}")
         self.app = app
+        self.carrier = carrier
+        self.verifiers = tuple(verifiers)
+        self.public_url = public_url.rstrip("/") if public_url else None
         self.defaults = {"rate": rate, "playback_codec": playback_codec,
                          "playback_rate": playback_rate}
         # Fail at start-up, not on the first call, when the defaults are wrong.
-        MediaStream(**self.defaults)
+        TelnyxStream(**self.defaults)
         self.session_options = session_options
         self.auth_token = auth_token
         self.max_message_bytes = max_message_bytes
@@ -135,8 +173,10 @@ class CallHandler:
             except asyncio.TimeoutError:
                 pass
 
-    def _options(self, start: Start) -> dict:
+    def _options(self, start: Start, carrier: str) -> dict:
         options = dict(self.defaults)
+        if carrier != "telnyx":    # the others play what their start announces
+            del options["playback_codec"], options["playback_rate"]
         extra = self.session_options
         if callable(extra):
             extra = extra(start)
@@ -189,6 +229,8 @@ class Connection:
         self.transport = transport
         self.stats = CallStats(peer=transport.peer)
         self.stream: Optional[MediaStream] = None
+        #: The carrier, once known (the handler's, or told by the messages).
+        self.carrier: Optional[str] = None if handler.carrier == "auto" else handler.carrier
         self.call: Optional[Call] = None
         self._task: Optional[asyncio.Task] = None
         self._authorized = handler.auth_token is None
@@ -207,6 +249,8 @@ class Connection:
         self._watch = self._loop.call_later(self._tick, self._watchdog)
         handler.active += 1
         handler._live.add(self)
+        if handler.verifiers:
+            self._verify()
         if handler.auth_token is not None:
             self._check_header()
 
@@ -245,6 +289,35 @@ class Connection:
             elif events:
                 self._dispatch(call, events)
         except Exception as exc:        # raised by the application's listener
+            self._app_failed(exc)
+
+    def on_binary(self, message: bytes) -> None:
+        """One whole binary WebSocket message: audio (Vonage)."""
+        stats = self.stats
+        stats.messages_in += 1
+        stats.bytes_in += len(message)
+        call = self.call
+        if call is None or call._ended:
+            if call is None and not self._closing:
+                self._reject(ProtocolError("a binary message before the stream started"))
+            return
+        feed_audio = getattr(self.stream, "feed_audio", None)
+        if feed_audio is None:
+            self._reject(ProtocolError(f"a binary message: {self.carrier} sends text only"))
+            return
+        t0 = _cpu_ns()
+        try:
+            events = feed_audio(message)
+        except Exception as exc:
+            self._reject(exc)
+            return
+        finally:
+            stats.cpu_in_ns += max(0, _cpu_ns() - t0 - _TIMER_COST)
+            stats.cpu_in_messages += 1
+        try:
+            if events:
+                self._dispatch(call, events)
+        except Exception as exc:
             self._app_failed(exc)
 
     def _feed_timed(self, message: Union[str, bytes]) -> Any:
@@ -297,9 +370,35 @@ class Connection:
                 log.warning("refused %s: wrong %s header", self.transport.peer, AUTH_HEADER)
                 self._close_soon(CLOSE_POLICY, "unauthorized")
 
+    def _verify(self) -> None:
+        """The verifiers: one must accept the upgrade request."""
+        transport, handler = self.transport, self.handler
+        target = transport.request_target()
+        base = handler.public_url
+        if base is None:
+            hosts = transport.headers("host")
+            base = "ws://" + (hosts[0] if hosts else "")
+        url = base + target
+        headers = transport.request_headers()
+        reasons = []
+        for verifier in handler.verifiers:
+            try:
+                reason = verifier.check(url, headers)
+            except Exception as exc:   # a verifier that fails refuses
+                reason = f"{type(verifier).__name__} failed: {exc}"
+            if reason is None:
+                return
+            reasons.append(str(reason))
+        log.warning("refused %s: %s", transport.peer, "; ".join(reasons))
+        self._close_soon(CLOSE_POLICY, "unauthorized")
+
     def _before_start(self, message: Union[str, bytes]) -> None:
         try:
-            event = _m.parse_frame(_m.load(message))
+            frame = load(message)
+            carrier = self.carrier or _carriers.detect(frame)
+            event = (_carriers.parse_frame(carrier, frame) if carrier is not None
+                     else Connected(raw=frame) if frame["event"] == "connected"
+                     else _carriers.parse_frame("telnyx", frame))
         except Exception as exc:  # ProtocolError, or any other fault of one frame: skipped
             if not self._authorized:
                 self._refuse_unauthorized("a malformed frame")
@@ -321,7 +420,7 @@ class Connection:
         if not self._authorized:
             self._refuse_unauthorized(repr(type(event).__name__))
         elif isinstance(event, Start):
-            self._begin(event, message)
+            self._begin(event, message, carrier)
         elif isinstance(event, Stop):
             self.stats.stop_received = True
             self._close_soon(CLOSE_NORMAL, "stopped before start")
@@ -332,12 +431,13 @@ class Connection:
         log.warning("refused %s: no streaming auth token before %s", self.transport.peer, what)
         self._close_soon(CLOSE_POLICY, "unauthorized")
 
-    def _begin(self, start: Start, message: Union[str, bytes]) -> None:
+    def _begin(self, start: Start, message: Union[str, bytes], carrier: str) -> None:
         stats = self.stats
         stats.stream_id = start.stream_id
+        self.carrier = stats.carrier = carrier
         try:
-            stream = MediaStream(**self.handler._options(start))
-            stream.feed(message)
+            stream = _carriers.session_class(carrier)(**self.handler._options(start, carrier))
+            stream._feed_one(message)
         except (ProtocolError, ValueError, TypeError) as exc:
             stats.error = str(exc)
             log.warning("stream %s: cannot serve it: %s", start.stream_id, exc)
@@ -368,9 +468,9 @@ class Connection:
                 return
             elif kind is Connected or kind is Start:
                 continue                # repeated; the session has taken note
-            elif kind is _m.Dtmf:
+            elif kind is Dtmf:
                 stats.dtmf += 1
-            elif kind is _m.Mark:
+            elif kind is Mark:
                 stats.marks_echoed += 1
             out.append(event)
         call._deliver(out)

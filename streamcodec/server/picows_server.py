@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from .listening import ListeningServer
 from .transport import CLOSE_TOO_BIG, HEALTH_PATH, Closed, Transport
@@ -35,14 +35,14 @@ def require_picows() -> None:
                           "pip install 'streamcodec[fast]'") from None
 
 
-def _frame_header(size: int) -> bytes:
-    """Header of an unmasked final text frame of ``size`` bytes (RFC 6455
-    5.2: a server never masks)."""
+def _frame_header(size: int, first: int = 0x81) -> bytes:
+    """Header of an unmasked final frame of ``size`` bytes (RFC 6455 5.2: a
+    server never masks); ``first`` 0x81 for text, 0x82 for binary."""
     if size < 126:
-        return bytes((0x81, size))
+        return bytes((first, size))
     if size < 1 << 16:
-        return bytes((0x81, 126)) + size.to_bytes(2, "big")
-    return bytes((0x81, 127)) + size.to_bytes(8, "big")
+        return bytes((first, 126)) + size.to_bytes(2, "big")
+    return bytes((first, 127)) + size.to_bytes(8, "big")
 
 
 _LISTENER: Any = None
@@ -78,9 +78,12 @@ def _define_listener() -> Any:
             self._raw: Any = None
             self._connection: Any = None
             self._on_message: Any = None
+            self._on_binary: Any = None
+            self._request = request
+            self._binary = False               # the message being reassembled is binary
             self._fragments: Optional[list[bytes]] = None
             self._in_pass = False             # inside a read: hold what is written
-            self._held: list[str] = []
+            self._held: list[Union[str, bytes]] = []
             self._writable: Optional[asyncio.Future] = None   # writes paused until done
             self._close_code: Optional[int] = None
 
@@ -93,6 +96,7 @@ def _define_listener() -> Any:
             self.peer = f"{peer[0]}:{peer[1]}" if peer else ""
             self._connection = self._server.connect(self)
             self._on_message = self._connection.on_message
+            self._on_binary = self._connection.on_binary
 
         def on_ws_frame(self, ws: Any, frame: Any) -> None:
             kind = frame.msg_type
@@ -106,9 +110,12 @@ def _define_listener() -> Any:
                 return
             try:
                 if kind is TEXT or kind is BINARY:
+                    # picows reads text as bytes too: the kind says which
                     if frame.fin:
-                        self._on_message(frame.get_payload_as_bytes())
+                        (self._on_binary if kind is BINARY else self._on_message)(
+                            frame.get_payload_as_bytes())
                     else:
+                        self._binary = kind is BINARY
                         self._fragments = [frame.get_payload_as_bytes()]
                 elif kind is CONTINUATION:
                     self._continue(frame)
@@ -140,7 +147,7 @@ def _define_listener() -> Any:
                 self._ws.disconnect()
             elif frame.fin:
                 self._fragments = None
-                self._on_message(b"".join(parts))
+                (self._on_binary if self._binary else self._on_message)(b"".join(parts))
 
         def on_ws_disconnected(self, ws: Any) -> None:
             self._resume_writers()
@@ -164,7 +171,14 @@ def _define_listener() -> Any:
         def headers(self, name: str) -> list[str]:
             return list(self._headers.getall(name, ()))
 
-        def write(self, frames: list[str]) -> None:
+        def request_target(self) -> str:
+            path = self._request.path
+            return path.decode("latin-1") if isinstance(path, bytes) else str(path)
+
+        def request_headers(self) -> list[tuple[str, str]]:
+            return [(str(k), str(v)) for k, v in self._headers.items()]
+
+        def write(self, frames: list[Union[str, bytes]]) -> None:
             ws = self._ws
             if ws.is_disconnected or ws.is_close_frame_sent:
                 raise Closed()
@@ -177,15 +191,20 @@ def _define_listener() -> Any:
             else:
                 self._write_now(frames)
 
-        def _write_now(self, frames: list[str]) -> None:
+        def _write_now(self, frames: list[Union[str, bytes]]) -> None:
             if len(frames) == 1:
-                self._ws.send(TEXT, frames[0])
+                frame = frames[0]
+                self._ws.send(BINARY if type(frame) is bytes else TEXT, frame)
                 return
             parts = []
-            for text in frames:
-                data = text.encode()
-                parts.append(_frame_header(len(data)))
-                parts.append(data)
+            for message in frames:
+                if type(message) is bytes:
+                    parts.append(_frame_header(len(message), 0x82))
+                    parts.append(message)
+                else:
+                    data = message.encode()
+                    parts.append(_frame_header(len(data)))
+                    parts.append(data)
             self._raw.write(b"".join(parts))
 
         async def drain(self) -> None:

@@ -30,7 +30,7 @@ class CallStats:
     """Counters of one stream, kept by the server.
 
     ``cpu_in_ns`` is the CPU time spent in
-    :meth:`MediaStream.feed <streamcodec.telnyx.session.MediaStream.feed>`
+    :meth:`MediaStream.feed <streamcodec.stream.MediaStream.feed>`
     (JSON, base64, decode, resample), ``cpu_out_ns`` in ``play``/``mark``/
     ``flush`` (resample, encode, base64, JSON), over the
     ``cpu_in_messages`` / ``cpu_out_messages`` timed (one in 8: the clock is
@@ -39,6 +39,8 @@ class CallStats:
     """
 
     peer: str = ""
+    carrier: Optional[str] = None
+    """The carrier the connection spoke (``"telnyx"``, ``"twilio"``, ...)."""
     stream_id: Optional[str] = None
     codec: Optional[str] = None
     playback_codec: Optional[str] = None
@@ -93,7 +95,7 @@ class CallStats:
     def summary(self) -> str:
         """One log line."""
         parts = [f"stream {self.stream_id or '?'} from {self.peer or '?'}",
-                 f"{self.codec or '?'} -> app {self.rate} Hz, playback "
+                 f"{self.carrier or '?'} {self.codec or '?'} -> app {self.rate} Hz, playback "
                  f"{self.playback_codec}@{self.playback_rate}"]
         for name, t in sorted(self.tracks.items()):
             parts.append(f"{name}: {t.received} received, {t.lost} lost, {t.concealed} concealed, "

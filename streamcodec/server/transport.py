@@ -13,7 +13,7 @@ import abc
 import asyncio
 import logging
 from collections import deque
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Optional, Union
 
 #: Every part of the server logs here (summaries of each stream at INFO).
 log = logging.getLogger("streamcodec.server")
@@ -50,16 +50,26 @@ class Transport(abc.ABC):
     def headers(self, name: str) -> list[str]:
         """Every value of a request header of the opening handshake."""
 
+    def request_target(self) -> str:
+        """The path and query of the opening handshake's request (``/``
+        when the library does not say)."""
+        return "/"
+
+    def request_headers(self) -> list[tuple[str, str]]:
+        """Every header of the opening handshake, as (name, value) pairs."""
+        return []
+
     @abc.abstractmethod
-    def write(self, frames: list[str]) -> None:
-        """Send text messages, in order, without waiting; raise Closed once
-        the peer has gone."""
+    def write(self, frames: list[Union[str, bytes]]) -> None:
+        """Send messages, in order, without waiting: ``str`` as text,
+        ``bytes`` as binary (Vonage's audio); raise Closed once the peer
+        has gone."""
 
     async def drain(self) -> None:
         """Wait until what :meth:`write` buffered has been handed to the
         kernel (the watchdog ends a call whose peer stopped reading)."""
 
-    async def send(self, frames: list[str]) -> None:
+    async def send(self, frames: list[Union[str, bytes]]) -> None:
         """:meth:`write` then :meth:`drain`."""
         self.write(frames)
         await self.drain()
@@ -106,16 +116,17 @@ class QueuedTransport(Transport):
     task switch."""
 
     def __init__(self) -> None:
-        self._outbox: deque[str] = deque()
+        self._outbox: deque[Union[str, bytes]] = deque()
         self._flushing: Optional[asyncio.Future] = None   # done once the outbox is empty
         self._paused: Optional[asyncio.Future] = None     # reading paused until done
         self._in_pass = False            # the reader is handling a message: it flushes
 
     @abc.abstractmethod
-    async def _send_one(self, text: str) -> None:
-        """Send one text message; raise Closed once the peer has gone."""
+    async def _send_one(self, message: Union[str, bytes]) -> None:
+        """Send one message (text for ``str``, binary for ``bytes``); raise
+        Closed once the peer has gone."""
 
-    def write(self, frames: list[str]) -> None:
+    def write(self, frames: list[Union[str, bytes]]) -> None:
         if self.gone:
             raise Closed()
         self._outbox.extend(frames)
@@ -123,7 +134,7 @@ class QueuedTransport(Transport):
             self._flushing = asyncio.get_running_loop().create_future()
             asyncio.get_running_loop().create_task(self._flush())
 
-    async def send(self, frames: list[str]) -> None:
+    async def send(self, frames: list[Union[str, bytes]]) -> None:
         if self.gone:
             raise Closed()
         self._outbox.extend(frames)
@@ -167,7 +178,7 @@ class QueuedTransport(Transport):
         """The reader loop: each message ``recv()`` returns (None at the
         end) to the connection, waiting while reading is paused; then tell
         the connection the link is gone and wait for its summary."""
-        on_message = connection.on_message
+        on_message, on_binary = connection.on_message, connection.on_binary
         outbox = self._outbox
         loop = asyncio.get_running_loop()
         turn = loop.time()
@@ -186,7 +197,10 @@ class QueuedTransport(Transport):
                     break
                 self._in_pass = True
                 try:
-                    on_message(message)
+                    if type(message) is bytes:   # these libraries read text as str
+                        on_binary(message)
+                    else:
+                        on_message(message)
                 finally:
                     self._in_pass = False
                 # What the message's answer wrote goes out now, from this task

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from .listening import ListeningServer
 from .transport import HEALTH_PATH, Closed, QueuedTransport
@@ -36,9 +36,9 @@ class _WebsocketsTransport(QueuedTransport):
         except self._ConnectionClosed:
             return None
 
-    async def _send_one(self, text: str) -> None:
+    async def _send_one(self, message: Union[str, bytes]) -> None:
         try:
-            await self._ws.send(text)
+            await self._ws.send(message)    # websockets: str as text, bytes as binary
         except self._ConnectionClosed:
             raise Closed() from None
 
@@ -50,6 +50,14 @@ class _WebsocketsTransport(QueuedTransport):
 
     def backlog(self) -> int:
         return self._ws.transport.get_write_buffer_size() + self.queued()
+
+    def request_target(self) -> str:
+        request = self._ws.request
+        return "/" if request is None else request.path
+
+    def request_headers(self) -> list[tuple[str, str]]:
+        request = self._ws.request
+        return [] if request is None else list(request.headers.raw_items())
 
     def headers(self, name: str) -> list[str]:
         request = self._ws.request

@@ -149,3 +149,81 @@ def rate_of(encoding: str) -> Optional[int]:
         if key.strip().lower() == "rate" and value.strip().isdigit():
             return int(value.strip())
     return None
+
+
+def mark_name(name: Any) -> str:
+    """A mark's name as JSON text; TypeError/ValueError for one that is not
+    a non-empty str."""
+    if not isinstance(name, str):
+        raise TypeError(f"mark name must be a str, not {type(name).__name__}")
+    if not name:
+        raise ValueError("mark name must not be empty")
+    return json.dumps(name)
+
+
+#: Track names as TeXML and Twilio's dtmf spell them, for the events'.
+TRACK_NAMES = {"inbound_track": "inbound", "outbound_track": "outbound"}
+
+
+def string_list(parent: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
+    """An optional list of strings (``start.tracks``, ``start.tags``)."""
+    value = parent.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ProtocolError(f"{_where(path)} must be a list of strings")
+    return tuple(value)
+
+
+def mapping(parent: Mapping[str, Any], key: str, path: str) -> dict:
+    """An optional object (``start.custom_parameters``), as a new dict."""
+    value = parent.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ProtocolError(f"{_where(path)} must be an object, got {type(value).__name__}")
+    return dict(value)
+
+
+def media_event(frame: Mapping[str, Any], stream_id: Optional[str],
+                sequence_number: Optional[int]) -> Any:
+    """The ``media`` object every JSON carrier sends (track, chunk,
+    timestamp, base64 payload) as a Media event."""
+    from .events import Media
+    media = obj(frame, "media", "media")
+    if "payload" not in media:
+        raise ProtocolError("field 'media.payload' is missing")
+    track = text(media, "track", "media.track")
+    return Media(track="inbound" if track is None else TRACK_NAMES.get(track, track),
+                 chunk=integer(media, "chunk", "media.chunk", required=True),
+                 timestamp=integer(media, "timestamp", "media.timestamp"),
+                 payload=decode_payload(media["payload"]), sequence_number=sequence_number,
+                 stream_id=stream_id)
+
+
+def dtmf_event(frame: Mapping[str, Any], stream_id: Optional[str],
+               sequence_number: Optional[int]) -> Any:
+    """The ``dtmf`` object of the JSON carriers (``digit``, and Exotel's
+    ``duration``, read leniently) as a Dtmf event."""
+    from .events import Dtmf
+    dtmf = obj(frame, "dtmf", "dtmf")
+    return Dtmf(digit=text(dtmf, "digit", "dtmf.digit", required=True), stream_id=stream_id,
+                sequence_number=sequence_number, raw=frame,
+                duration=lenient_int(dtmf.get("duration")))
+
+
+def mark_event(frame: Mapping[str, Any], stream_id: Optional[str],
+               sequence_number: Optional[int]) -> Any:
+    """A ``mark`` echo (``mark.name``) as a Mark event."""
+    from .events import Mark
+    mark = obj(frame, "mark", "mark")
+    return Mark(name=text(mark, "name", "mark.name", required=True), stream_id=stream_id,
+                sequence_number=sequence_number, raw=frame)
+
+
+def dispatch(parsers: Mapping[str, Any], frame: dict) -> Any:
+    """The event of ``frame`` by the parser of its ``event``; an event the
+    carrier does not document is an Unknown, passed through."""
+    from .events import Unknown
+    parser = parsers.get(frame["event"])
+    return Unknown(event=frame["event"], raw=frame) if parser is None else parser(frame)

@@ -114,7 +114,7 @@ class Media:
 
     ``pcm`` and ``concealed`` are set by the carrier's ``MediaStream``:
     ``pcm`` is the decoded audio at the session's rate (``None`` from plain
-    :func:`parse`), ``concealed`` is True for a frame the session
+    :func:`~streamcodec.telnyx.parse`), ``concealed`` is True for a frame the session
     synthesised to fill a gap, whose ``payload`` is then empty.
     """
 
@@ -171,7 +171,7 @@ class Mark:
     ``checkpoint`` with ``playedStream``, Vonage a ``notify`` with
     ``websocket:notify``.
 
-    From :func:`parse`, only ``name`` (and the ids) are set.
+    From :func:`~streamcodec.telnyx.parse`, only ``name`` (and the ids) are set.
     :class:`~streamcodec.telnyx.MediaStream` fills in the playback accounting:
 
     ``played_ms``
@@ -235,4 +235,5 @@ class Unknown:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+#: Any event a stream gives (what :meth:`MediaStream.feed` returns a list of).
 Event = Union[Connected, Start, Media, Dtmf, Mark, Error, Stop, Unknown]

@@ -39,7 +39,6 @@ from .events import (
     ProtocolError,
     Start,
     Stop,
-    Unknown,
     _media_event,
 )
 
@@ -194,13 +193,13 @@ class MediaStream(_fast.StreamBase):
     carrier's ``MediaStream``.
 
     Use a carrier's class (:class:`streamcodec.telnyx.MediaStream`,
-    :class:`streamcodec.twilio.MediaStream`, ...); this one holds what
+    ``streamcodec.twilio.MediaStream``, ...); this one holds what
     they share.
 
     Parameters
     ----------
     rate : int
-        Rate of the PCM in :attr:`Media.pcm <streamcodec.stream.events.Media.pcm>`, Hz.
+        Rate of the PCM in :attr:`Media.pcm <streamcodec.stream.Media.pcm>`, Hz.
     playback_codec : str
         Codec of the audio sent back.
     playback_rate : int
@@ -234,6 +233,9 @@ class MediaStream(_fast.StreamBase):
         The decoders' concealment method, passed on as
         ``Decoder(..., concealment=...)`` when given; None keeps the
         codec's default.
+    pcm_playback : bool
+        False for a session that plays no PCM (Telnyx's MP3 mode): then
+        :meth:`play` raises and marks carry no ``played_ms``.
 
     Notes
     -----
@@ -275,7 +277,7 @@ class MediaStream(_fast.StreamBase):
     **Fast path.**  A media message that is the next frame of its track
     takes one C call (csrc/frame.c): the JSON is scanned (with the
     carrier's key names), the payload base64-decoded, decoded and
-    resampled to :attr:`rate`, and the frame counted and placed in its
+    resampled to ``rate``, and the frame counted and placed in its
     track's order there; Python only makes the event.  Frames out of order
     or while others wait go through the reorder window in Python; messages
     the scanner is not sure about and every other event go through
@@ -329,10 +331,11 @@ class MediaStream(_fast.StreamBase):
 
     def __init__(self, rate: int = 16000, playback_codec: str = "PCMU",
                  playback_rate: int = 8000, reorder_window: int = 3,
-                 max_message_bytes: int = 1 << 18, playback_ptime: int = 20, *,
+                 max_message_bytes: int = 1 << 18, playback_ptime: Optional[int] = 20, *,
                  conceal_limit: int = 10, max_jump: int = 500, strict: bool = False,
                  l16_byteorder: str = "big", concealment: Optional[str] = None,
                  pcm_playback: bool = True):
+        #: Rate of the decoded audio (``Media.pcm``), Hz.
         self.rate = _positive_int(rate, "rate")
         self.reorder_window = _count(reorder_window, "reorder_window")
         self.max_message_bytes = _positive_int(max_message_bytes, "max_message_bytes")
@@ -347,8 +350,12 @@ class MediaStream(_fast.StreamBase):
             raise TypeError(f"concealment must be a str or None, not {type(concealment).__name__}")
         self.concealment = concealment
         self.playback_codec = normalize_codec(playback_codec)
+        #: Rate :meth:`play` takes PCM at when none is given, Hz.
         self.playback_rate = _positive_int(playback_rate, "playback_rate")
-        self.playback_ptime = _positive_int(playback_ptime, "playback_ptime")
+        self._ptime_asked = None if playback_ptime is None else \
+            _positive_int(playback_ptime, "playback_ptime")
+        self.playback_ptime = self._ptime_for(self.playback_codec, self.playback_rate,
+                                              self._ptime_asked)
         if self.playback_ptime % 20 or self.playback_ptime > self._MAX_PTIME:
             raise ValueError(f"playback_ptime must be a multiple of 20 ms up to "
                              f"{self._MAX_PTIME} ms; got {playback_ptime}")
@@ -371,10 +378,12 @@ class MediaStream(_fast.StreamBase):
         # and buffers reused by every message.
         self._in = ffi.new("sc_frame_in *")
         self._in_outputs = ffi.buffer(self._in)
-        self._keys = [ffi.new("char[]", key.encode()) for key in
-                      (self._STREAM_ID_KEY, self._SEQUENCE_KEY)]   # kept alive here
-        self._in.id_key, self._in.id_key_len = self._keys[0], len(self._STREAM_ID_KEY)
-        self._in.seq_key, self._in.seq_key_len = self._keys[1], len(self._SEQUENCE_KEY)
+        if (self._STREAM_ID_KEY, self._SEQUENCE_KEY) != ("stream_id", "sequence_number"):
+            # NULL keys: the scanner's own (Telnyx's), compared as literals
+            self._keys = [ffi.new("char[]", key.encode()) for key in
+                          (self._STREAM_ID_KEY, self._SEQUENCE_KEY)]   # kept alive here
+            self._in.id_key, self._in.id_key_len = self._keys[0], len(self._STREAM_ID_KEY)
+            self._in.seq_key, self._in.seq_key_len = self._keys[1], len(self._SEQUENCE_KEY)
         # Media payloads are 20-100 ms; a rarer larger one takes the general path.
         payload_cap = min(self.max_message_bytes * 3 // 4 + 3, _FAST_PAYLOAD)
         self._payload = ffi.new("uint8_t[]", payload_cap)
@@ -408,6 +417,7 @@ class MediaStream(_fast.StreamBase):
         def feed(self, message: Message, /) -> list[Event]: ...
         def play(self, pcm: Any, rate: Optional[int] = None) -> list[str]: ...
         def _feed_one(self, message: Message, /) -> Union[Media, list[Event]]: ...
+        def feed_audio(self, message: Any, /) -> list[Event]: ...
 
     # feed() is StreamBase.feed (C): a str or bytes message goes through the
     # C scanner there, and the usual frame (the next of its track) comes
@@ -445,6 +455,11 @@ class MediaStream(_fast.StreamBase):
                                  self._stream_id_text if same else self._stream_id_of(data),
                                  self._pcm_bytes[0:2 * samples])]
         return self._feed_scanned(data, rc)
+
+    def _feed_audio_other(self, message: Any) -> list[Event]:
+        """feed_audio() in Python: a carrier whose audio is binary overrides
+        it (the usual frame takes one C call, sc_frame_audio_in)."""
+        raise TypeError(f"{self._CARRIER} sends its audio as JSON text: use feed()")
 
     def _feed_scanned(self, message: Union[str, bytes], rc: int) -> list[Event]:
         """A message the C scanner read and did not deliver (``rc``): a media
@@ -616,13 +631,23 @@ class MediaStream(_fast.StreamBase):
             self.rejected += 1
             raise ProtocolError(f"cannot decode {codec} at {fmt.sample_rate} Hz to PCM at "
                                 f"{self.rate} Hz: {exc}") from None
+        plan = None
+        if self._FOLLOW_START:
+            try:
+                plan = self._plan_playback(codec, fmt.sample_rate)
+            except ValueError as exc:
+                self.rejected += 1
+                raise ProtocolError(f"cannot play {codec} at {fmt.sample_rate} Hz back to "
+                                    f"{self._CARRIER}: {exc}") from None
         self.start, self.codec, self._decoder_options = start, codec, options
         self._fec = codec == "OPUS"
         self._tracks = {}
         for i in range(len(_FAST_TRACKS)):
             self._in.decoders[i] = ffi.NULL   # C leaves a track alone without one
         self._set_stream_id(start.stream_id)
-        if self._encoder is not None:
+        if plan is not None:
+            self._apply_playback(plan)        # sets the head too
+        elif self._encoder is not None:
             self._set_head()
 
     def _l16_options(self, codec_rate: int) -> dict[str, Any]:
@@ -945,7 +970,6 @@ class MediaStream(_fast.StreamBase):
         out.scratch, out.scratch_cap = self._scratch, bound
         self._set_head()
         self._bind_out(address(out))
-        self._play_rate = rate if pre is None else 0   # play() in one C call at this rate
 
     def _set_head(self) -> None:
         """Give the C outbound path this dialect's text around a payload
@@ -957,6 +981,9 @@ class MediaStream(_fast.StreamBase):
         out.tail, out.tail_len = self._head_tail[1], len(tail)
         self._message_len = lib.sc_frame_out_len(out, out.scratch_cap)
         self._grow_out(4)
+        # play() in one C call at this rate (none until the messages can
+        # name the stream, where the carrier wants that)
+        self._play_rate = self._encoder_rate if self._pre is None and self._addressed() else 0
 
     def _grow_out(self, messages: int) -> None:
         out = self._out_ctx
@@ -1011,6 +1038,7 @@ class MediaStream(_fast.StreamBase):
         """play() in Python: any PCM type and length, rate changes."""
         if self._encoder is None:
             self._no_pcm_playback()
+        self._check_addressed()
         if type(pcm) is bytes and not len(pcm) & 1:
             data, n = pcm, len(pcm) >> 1          # passed to C as it is
         else:
@@ -1026,10 +1054,7 @@ class MediaStream(_fast.StreamBase):
             n = len(data) >> 1
         packet, held = self._packet, self._held_n
         if not held and n == packet:              # the common case: one packet in, one out
-            size = _media_out(self._out_ctx, data, n)
-            if size < 0:
-                check(size, f"{self.playback_codec} playback")
-            one = [self._out_text[0:size].decode("ascii")]
+            one = self._encode(data, n)
             return one if out is None else out + one
         start = ffi.cast("int16_t *", ffi.from_buffer(data) if type(data) is bytes else data)
         if held:
@@ -1079,6 +1104,7 @@ class MediaStream(_fast.StreamBase):
         first (padded with silence), so the mark follows all of it;
         otherwise the remainder stays buffered and will follow the mark.
         """
+        self._check_addressed()
         out = self.flush_playback() if flush else []
         message = self._mark_message(name)
         self._marks.append([name, self.sent_ms, False])
@@ -1092,11 +1118,24 @@ class MediaStream(_fast.StreamBase):
         afresh.  The carrier returns the marks that were queued; when their echoes
         arrive they are reported with ``cleared=True`` and no ``played_ms``.
         """
+        self._check_addressed()
         for entry in self._marks:
             entry[2] = True
         if self._encoder is not None:
             self._set_encoder(self._encoder_rate)
         return [self._clear_message()]
+
+    def _queue_cleared(self, stream_id: Optional[str], raw: Any) -> list[Mark]:
+        """The marks a clear dropped, for carriers that acknowledge the clear
+        itself rather than echoing each mark it dropped (Plivo's
+        ``clearedAudio``, Vonage's ``websocket:cleared``): each comes back
+        ``cleared`` with no ``played_ms``."""
+        out = []
+        while self._marks and self._marks[0][2]:
+            name = self._marks.popleft()[0]
+            out.append(Mark(name=name, stream_id=stream_id, cleared=True,
+                            outstanding=len(self._marks), raw=raw))
+        return out
 
     def _mark_echo(self, event: Mark) -> Mark:
         marks = self._marks
@@ -1112,6 +1151,55 @@ class MediaStream(_fast.StreamBase):
                             cleared=cleared, outstanding=len(marks), raw=event.raw)
         return Mark(name=event.name, stream_id=event.stream_id,
                     sequence_number=event.sequence_number, outstanding=len(marks), raw=event.raw)
+
+    #: Whether outbound messages name the stream (Twilio's streamSid), so
+    #: nothing can be sent before the stream id is known.
+    _ADDRESSED = False
+
+    def _addressed(self) -> bool:
+        return not self._ADDRESSED or self._stream_id_text is not None
+
+    def _check_addressed(self) -> None:
+        if not self._addressed():
+            raise ValueError(f"{self._CARRIER} messages name the stream: feed the start frame "
+                             "(or call configure(..., stream_id=...)) before playing")
+
+    #: Whether playback takes the format ``start`` announces (SignalWire,
+    #: Plivo, Exotel, Vonage: the stream's codec is the same both ways).
+    _FOLLOW_START = False
+
+    def _plan_playback(self, codec: str, rate: int) -> Optional[tuple]:
+        """How to play ``codec`` at ``rate`` (the format ``start``
+        announced): the new settings and encoder, built and checked with
+        nothing of the session changed; None when they are the current
+        ones.  ValueError when the carrier cannot play it."""
+        # G.711 is 8 kHz, G.722 16 kHz whatever the start says (G.722's RTP
+        # clock is 8000)
+        rate = {"PCMU": 8000, "PCMA": 8000, "G722": 16000}.get(codec, rate)
+        if (codec, rate) == (self.playback_codec, self.playback_rate) or self._encoder is None:
+            return None
+        old = (self.playback_codec, self.playback_rate, self.playback_ptime)
+        # a PCM rate given to play() before stays; the default follows
+        pcm_rate = rate if self._encoder_rate == self.playback_rate else self._encoder_rate
+        try:
+            self.playback_codec, self.playback_rate = codec, rate
+            self.playback_ptime = self._ptime_for(codec, rate, self._ptime_asked)
+            self._check_playback_rate()
+            self._check_framing()
+            plan = (codec, rate, self.playback_ptime, pcm_rate, self._new_encoder(pcm_rate))
+        finally:
+            self.playback_codec, self.playback_rate, self.playback_ptime = old
+        return plan
+
+    def _apply_playback(self, plan: tuple) -> None:
+        codec, rate, ptime, pcm_rate, chain = plan
+        self.playback_codec, self.playback_rate, self.playback_ptime = codec, rate, ptime
+        self._set_encoder(pcm_rate, chain)
+
+    def _ptime_for(self, codec: str, rate: int, asked: Optional[int]) -> int:
+        """The playback ptime for ``codec`` at ``rate`` (``asked``: the
+        ptime given to the constructor, None for the carrier's default)."""
+        return 20 if asked is None else asked
 
     def _no_pcm_playback(self) -> None:
         raise ValueError("this stream has no PCM playback")

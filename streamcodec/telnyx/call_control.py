@@ -74,11 +74,17 @@ __all__ = [
     "streaming_params",
 ]
 
+#: Values of ``stream_codec``.
 STREAM_CODECS = ("PCMU", "PCMA", "G722", "OPUS", "AMR-WB", "L16", "default")
+#: Values of ``stream_bidirectional_mode``.
 BIDIRECTIONAL_MODES = ("mp3", "rtp")
+#: Values of ``stream_bidirectional_codec``.
 BIDIRECTIONAL_CODECS = ("PCMU", "PCMA", "G722", "OPUS", "AMR-WB", "L16")
+#: Values of ``stream_bidirectional_sampling_rate``, Hz.
 BIDIRECTIONAL_RATES = (8000, 16000, 22050, 24000, 48000)
+#: Values of ``stream_bidirectional_target_legs``.
 TARGET_LEGS = ("both", "self", "opposite")
+#: The Call Control commands that take these fields.
 COMMANDS = ("dial", "answer", "streaming_start")
 #: The stream_auth_token limit of Telnyx's schema.
 MAX_AUTH_TOKEN = 4000

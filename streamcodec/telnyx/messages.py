@@ -23,7 +23,9 @@ import base64
 import json
 from typing import Any, Mapping, Optional, Union
 
-from ..stream._fields import codec_of, decode_payload, lenient_int as _lenient_int, load
+from ..stream._fields import codec_of, lenient_int as _lenient_int, load
+from ..stream._fields import decode_payload  # noqa: F401  (telnyx.messages.decode_payload)
+from ..stream._fields import dtmf_event, mark_event, media_event
 from ..stream._fields import integer as _int, obj as _obj, text as _str
 from ..stream.events import (
     Connected,
@@ -38,7 +40,7 @@ from ..stream.events import (
     Start,
     Stop,
     Unknown,
-    _media_event,
+    _media_event,  # noqa: F401  (telnyx.messages._media_event)
 )
 
 __all__ = [
@@ -117,39 +119,16 @@ def _start(frame: dict) -> Start:
     )
 
 
-#: Track names as TeXML spells them (``track="inbound_track"``), for the
-#: names media frames carry.
-_TRACK_NAMES = {"inbound_track": "inbound", "outbound_track": "outbound"}
-
-
 def _media(frame: dict) -> Media:
-    media = _obj(frame, "media", "media")
-    stream_id, seq = _common(frame)
-    if "payload" not in media:
-        raise ProtocolError("field 'media.payload' is missing")
-    track = _str(media, "track", "media.track")
-    return Media(
-        track="inbound" if track is None else _TRACK_NAMES.get(track, track),
-        chunk=_int(media, "chunk", "media.chunk", required=True),
-        timestamp=_int(media, "timestamp", "media.timestamp"),
-        payload=decode_payload(media["payload"]),
-        sequence_number=seq,
-        stream_id=stream_id,
-    )
+    return media_event(frame, *_common(frame))
 
 
 def _dtmf(frame: dict) -> Dtmf:
-    dtmf = _obj(frame, "dtmf", "dtmf")
-    stream_id, seq = _common(frame)
-    return Dtmf(digit=_str(dtmf, "digit", "dtmf.digit", required=True),
-                stream_id=stream_id, sequence_number=seq, raw=frame)
+    return dtmf_event(frame, *_common(frame))
 
 
 def _mark(frame: dict) -> Mark:
-    mark = _obj(frame, "mark", "mark")
-    stream_id, seq = _common(frame)
-    return Mark(name=_str(mark, "name", "mark.name", required=True),
-                stream_id=stream_id, sequence_number=seq, raw=frame)
+    return mark_event(frame, *_common(frame))
 
 
 def _error(frame: dict) -> Error:

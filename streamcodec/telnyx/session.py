@@ -42,7 +42,7 @@ class MediaStream(_CoreStream):
     Parameters
     ----------
     rate : int
-        Rate of the PCM in :attr:`Media.pcm <streamcodec.telnyx.Media.pcm>`, Hz (default 16000).
+        Rate of the PCM in :attr:`Media.pcm <streamcodec.stream.Media.pcm>`, Hz (default 16000).
     playback_codec : str
         Codec of the audio sent back, as declared in ``bidirectionalCodec``
         (default ``"PCMU"``).

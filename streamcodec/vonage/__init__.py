@@ -1,4 +1,46 @@
-"""The Vonage Voice API WebSockets dialect.
+"""The Vonage Voice API WebSocket dialect.
 
-Binary 16-bit little-endian PCM frames of exactly 20 ms, text JSON control.
+Binary messages of raw 16-bit little-endian PCM, exactly 20 ms each both
+ways, at 8 or 16 kHz; text JSON control (``websocket:connected``,
+``websocket:dtmf``, ``notify`` / ``websocket:notify``, ``clear``).
+:class:`MediaStream` is one WebSocket session over the protocol core
+(:mod:`streamcodec.stream`).
 """
+
+from . import answer, auth
+from ..stream import (
+    Connected,
+    Dtmf,
+    Error,
+    Event,
+    Mark,
+    Media,
+    MediaFormat,
+    PayloadError,
+    ProtocolError,
+    Start,
+    Stop,
+    TrackStats,
+    Unknown,
+)
+from .session import MediaStream, parse_frame
+
+__all__ = [
+    "Connected",
+    "Dtmf",
+    "Error",
+    "Event",
+    "Mark",
+    "Media",
+    "MediaFormat",
+    "MediaStream",
+    "PayloadError",
+    "ProtocolError",
+    "Start",
+    "Stop",
+    "TrackStats",
+    "Unknown",
+    "answer",
+    "auth",
+    "parse_frame",
+]

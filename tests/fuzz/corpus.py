@@ -23,7 +23,9 @@ import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
-TEXT_TARGETS = ("feed", "diff")
+TEXT_TARGETS = ("feed", "diff", "carriers")
+#: Targets that start from another target's seeds.
+_SEEDS_OF = {"carriers": "diff"}
 
 #: Numbers that have broken parsers: the int64 edges, 19 digits, zero.
 INTERESTING_NUMBERS = [b"0", b"1", b"9223372036854775807", b"9223372036854775806",
@@ -35,7 +37,7 @@ INTERESTING_TOKENS = [b"\\u0065", b"\\\"", b"\\/", b"\xc3\xa9", b"\x00", b"\"", 
 
 def load(target: str) -> list[tuple[str, bytes]]:
     """The committed seeds of ``target``: (file name, bytes), sorted."""
-    folder = os.path.join(CORPUS, target)
+    folder = os.path.join(CORPUS, _SEEDS_OF.get(target, target))
     out = []
     for name in sorted(os.listdir(folder)):
         with open(os.path.join(folder, name), "rb") as f:
@@ -287,7 +289,8 @@ def binary_seeds() -> dict[str, dict[str, bytes]]:
 
     codecs = ("PCMU", "PCMA", "G722", "OPUS", "AMR-WB", "L16")
     rates = tuple(sc.SUPPORTED_RATES)
-    out: dict[str, dict[str, bytes]] = {"decode": {}, "encode": {}, "resample": {}, "amrwb": {}}
+    out: dict[str, dict[str, bytes]] = {"decode": {}, "encode": {}, "resample": {}, "amrwb": {},
+                                        "simd": {}}
     pcm16 = np.asarray(speech_like(0.1, 16000, seed=5), np.int16)
     for ci, codec in enumerate(codecs):
         if not sc.codecs()[codec].available:
@@ -330,6 +333,17 @@ def binary_seeds() -> dict[str, dict[str, bytes]]:
         frames = amrwb.unpack(out["amrwb"]["mode2-be"][1:]).frames
         out["amrwb"]["sid-nodata"] = bytes([0]) + amrwb.pack(
             [bytes([9 << 3 | 4]) + bytes(5), bytes([15 << 3 | 4])] + list(frames[:1]))
+    # simd: rate-pair byte, name length, level name, then samples / text / noise
+    import base64 as _b64
+    rng = np.random.default_rng(3)
+    tone = (12000 * np.sin(np.arange(640) * 0.05)).astype("<i2").tobytes()
+    out["simd"] = {
+        "speech-8k16k": bytes([0, 4]) + b"avx2" + tone,
+        "base64-text-16k8k": bytes([1, 8]) + b"baseline"
+        + _b64.b64encode(rng.integers(0, 256, 300, dtype=np.uint8).tobytes()),
+        "noise-44k48k": bytes([4, 6]) + b"avx512" + rng.integers(0, 256, 1200, np.uint8).tobytes(),
+        "bad-name-48k8k": bytes([5, 3]) + b"neo" + rng.integers(0, 256, 333, np.uint8).tobytes(),
+    }
     return out
 
 

@@ -416,6 +416,79 @@ def target_diff(data: bytes) -> None:
                           f"{cb!r}  (known item 7 when only rejected differs)")
 
 
+#: The key renames that turn a Telnyx message into each JSON carrier's
+#: (the C scanner then reads that carrier's stream-id and sequence keys).
+_DIALECT_KEYS = {
+    "twilio": ((b'"stream_id"', b'"streamSid"'), (b'"sequence_number"', b'"sequenceNumber"'),
+               (b'"media_format"', b'"mediaFormat"'), (b'"sample_rate"', b'"sampleRate"')),
+    "plivo": ((b'"stream_id"', b'"streamId"'), (b'"sequence_number"', b'"sequenceNumber"'),
+              (b'"media_format"', b'"mediaFormat"'), (b'"sample_rate"', b'"sampleRate"')),
+    "exotel": ((b'"stream_id"', b'"stream_sid"'),),
+}
+
+
+def _carrier_stream(carrier: str, rate: int) -> Any:
+    from streamcodec import exotel, plivo, twilio
+    if carrier == "twilio":
+        return twilio.MediaStream(rate=rate, max_message_bytes=1 << 20)
+    if carrier == "plivo":
+        return plivo.MediaStream(rate=rate, max_message_bytes=1 << 20)
+    return exotel.MediaStream(rate=rate, max_message_bytes=1 << 20)
+
+
+def target_carriers(data: bytes) -> None:
+    """target_diff in each JSON carrier's dialect: the Telnyx messages with
+    the carrier's key names, through the C scanner (reading those keys) and
+    through json.loads, give the same events and counters; only
+    ProtocolError escapes.  Then each message as a Vonage binary frame
+    through sc_frame_audio_in and through the Python path."""
+    header, lines = split_messages(data)
+    config = parse_config(header)
+    for carrier, renames in _DIALECT_KEYS.items():
+        fast, general = (_carrier_stream(carrier, config["rate"]) for _ in range(2))
+        for i, line in enumerate(lines):
+            if line.startswith(b"#"):
+                continue
+            for old, new in renames:
+                line = line.replace(old, new)
+            where = f"{carrier} message {i + 1} ({line[:160]!r}) at rate {config['rate']}"
+            other = general_form(line)
+            a = _feed_one(fast, line, where + " (as sent)")
+            b = _feed_one(general, line if other is None else other.encode(),
+                          where + " (general path)")
+            oa, ob = _outcome(a), _outcome(b)
+            if oa != ob:
+                raise Finding(f"{where}: fast path and json.loads path differ:\n  fast:    "
+                              f"{oa!r}\n  general: {ob!r}")
+            if _counters(fast) != _counters(general):
+                raise Finding(f"{where}: counters differ after it:\n  fast:    "
+                              f"{_counters(fast)!r}\n  general: {_counters(general)!r}")
+    _vonage_audio(lines, config["rate"])
+
+
+def _vonage_audio(lines: list[bytes], rate: int) -> None:
+    """Each line as a Vonage binary audio message: feed_audio's C path
+    (sc_frame_audio_in) and its Python path agree, and only ProtocolError
+    escapes."""
+    from streamcodec import vonage
+    connected = '{"event":"websocket:connected","content-type":"audio/l16;rate=16000"}'
+    fast, general = (vonage.MediaStream(rate=rate) for _ in range(2))
+    fast.feed(connected)
+    general.feed(connected)
+    for i, line in enumerate(lines):
+        where = f"vonage audio message {i + 1} ({line[:60]!r}, {len(line)} B) at rate {rate}"
+        results = []
+        for feed in (fast.feed_audio, general._feed_audio_other):
+            try:
+                results.append(_outcome(feed(line)))
+            except vonage.ProtocolError as exc:
+                results.append(("ProtocolError", str(exc)))
+        if results[0] != results[1] or _counters(fast) != _counters(general):
+            raise Finding(f"{where}: C and Python paths differ:\n  C:      {results[0]!r} "
+                          f"{_counters(fast)!r}\n  Python: {results[1]!r} "
+                          f"{_counters(general)!r}")
+
+
 # ---------------------------------------------------------------------------
 # Binary targets
 # ---------------------------------------------------------------------------
@@ -649,11 +722,59 @@ def target_amrwb(data: bytes) -> None:
             raise Finding(f"AMR-WB decode of {len(p.frames)} frames gave {len(out) // 2} samples")
 
 
+def target_simd(data: bytes) -> None:
+    """Every SIMD level this CPU runs (csrc/cpu.c, switched in-process and
+    restored) gives the same G.711, L16, G.722 and base64 results on the
+    input's bytes, and resampled int16 output (a rate pair from the first
+    byte) equal at the FMA levels and within one unit at baseline; the rest
+    of the input, as a level name, is refused or names a level."""
+    from streamcodec import _simd
+    from streamcodec._core import ffi, lib
+    r = Reader(data)
+    in_rate, out_rate = r.pick(((8000, 16000), (16000, 8000), (8000, 24000), (24000, 16000),
+                                (44100, 48000), (48000, 8000)))
+    name = r.take(r.byte() % 16)
+    payload = r.take(r.left())
+    pcm = payload[: len(payload) & ~3]
+    level = lib.sc_cpu_level_from_name(name)
+    if level != lib.SC_EARG and ffi.string(lib.sc_cpu_level_name(level)) != name:
+        raise Finding(f"level name {name!r} read as {level}")
+    info = sc.simd_info()
+    results = {}
+    try:
+        for lvl in info.levels[: info.levels.index(info.detected) + 1]:
+            _simd._select(lvl)
+            out = [sc.Encoder(c).encode(pcm) for c in ("PCMU", "PCMA", "L16", "G722")]
+            out += [sc.Decoder(c).decode(payload) for c in ("PCMU", "PCMA")]
+            out += [sc.Decoder("L16").decode(pcm), sc.Decoder("G722").decode(payload)]
+            buf = ffi.new("uint8_t[]", len(payload) + 1)
+            n = lib.sc_base64_decode(payload, len(payload), buf, len(payload) + 1)
+            out.append((n, bytes(ffi.buffer(buf, max(n, 0)))))
+            res = np.frombuffer(sc.resample(pcm, in_rate, out_rate), np.int16)
+            results[lvl] = (out, res)
+    finally:
+        _simd._select(_simd._REQUESTED)
+    base_out, base_res = results["baseline"]
+    fma = None
+    for lvl, (out, res) in results.items():
+        if out != base_out:
+            raise Finding(f"level {lvl}: codec or base64 output differs from baseline")
+        if len(res) != len(base_res) or (len(res) and np.max(
+                np.abs(res.astype(np.int32) - base_res)) > 1):
+            raise Finding(f"level {lvl}: {in_rate}->{out_rate} more than one unit off baseline")
+        if lvl != "baseline":
+            if fma is not None and not np.array_equal(res, fma):
+                raise Finding(f"level {lvl}: {in_rate}->{out_rate} differs from the other FMA level")
+            fma = res
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "feed": target_feed,
     "diff": target_diff,
+    "carriers": target_carriers,
     "decode": target_decode,
     "encode": target_encode,
     "resample": target_resample,
     "amrwb": target_amrwb,
+    "simd": target_simd,
 }

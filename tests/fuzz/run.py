@@ -26,7 +26,7 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-TARGET_NAMES = ("amrwb", "decode", "diff", "encode", "feed", "resample")
+TARGET_NAMES = ("amrwb", "carriers", "decode", "diff", "encode", "feed", "resample", "simd")
 # The targets (and streamcodec) are imported in main(): under atheris they
 # must be imported inside instrument_imports() for coverage feedback.
 corpus = fuzz_targets = None

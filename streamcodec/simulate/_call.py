@@ -1,23 +1,29 @@
-"""A local stand-in for Telnyx: plays audio into a media-stream server.
+"""The call engine: plays one call into a media-stream server as a carrier does.
 
-:func:`simulate_call` connects to a WebSocket server and behaves as Telnyx
-does on a call with ``<Stream bidirectionalMode="rtp">``:
+:func:`simulate_call` connects to a WebSocket server and behaves as the
+chosen carrier (:mod:`streamcodec.simulate.telnyx`, ``twilio``,
+``signalwire``, ``plivo``, ``exotel``, ``vonage``) does on a bidirectional
+stream:
 
-- sends ``connected`` (with the streaming auth token, also sent as the
-  ``x-telnyx-streaming-auth-token`` header), then ``start`` with
-  ``custom_parameters`` and the ``media_format`` of the chosen codec;
-- sends one ``media`` frame per 20 ms of audio, at real-time pace or as fast
-  as possible, on the inbound track or on both tracks, with optional loss,
-  duplication and reordering; ``dtmf`` frames spread through the call;
-  ``stop`` at the end;
-- decodes the ``media`` frames the server plays back (its bidirectional codec
-  and rate) into what the caller heard, and echoes each ``mark`` once the
-  audio queued before it has "played" (at once when nothing is queued);
-  ``clear`` drops the audio not yet played and returns the queued marks.
+- sends the carrier's opening messages (``connected``, ``start``, or
+  Vonage's ``websocket:connected``) with the custom parameters and the
+  media format of the chosen codec and rate, and its credential on the
+  upgrade request;
+- sends one media message per 20 ms of audio (Exotel: 100 ms), at real-time
+  pace or as fast as possible, on the inbound track or on both tracks, with
+  optional loss, duplication and reordering; dtmf spread through the call;
+  the carrier's ``stop`` (or a close) at the end;
+- decodes the audio the server plays back into what the caller heard,
+  refusing (and counting in :attr:`CallResult.bad_frames`) messages that
+  break the carrier's rules, and acknowledges each mark (Twilio's mark,
+  Plivo's checkpoint, Vonage's notify) once the audio queued before it has
+  "played" (at once when nothing is queued); a clear drops the audio not
+  yet played and returns (or, for Plivo and Vonage, drops) the queued marks.
 
-Outbound frames are built from dicts with :mod:`json` (the shapes in
-DESIGN.md) and payloads with :class:`streamcodec.Encoder`; frames from the
-server are read with :mod:`streamcodec.telnyx.messages`.
+Payloads are made with :class:`streamcodec.Encoder` and decoded with
+:class:`streamcodec.Decoder` (the codec core); the carriers' messages are
+built and read by the carrier modules, independently of the server's
+dialect code.
 """
 
 from __future__ import annotations
@@ -26,123 +32,34 @@ import asyncio
 import concurrent.futures
 import functools
 import inspect
-import json
 import math
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence, Type
 
 import numpy as np
 
-from . import Decoder, Encoder, normalize_codec
-from .signals import speech_like
-from .telnyx import messages as _m
+from .. import Decoder, Encoder, normalize_codec
+from ..signals import speech_like
+from ._carrier import Caller
+from .exotel import ExotelCaller
+from .plivo import PlivoCaller
+from .signalwire import SignalWireCaller
+from .telnyx import TRACKS, TelnyxCaller, wire_rate
+from .twilio import TwilioCaller
+from .vonage import VonageCaller
 
-__all__ = [
-    "CallResult",
-    "connected_frame",
-    "dtmf_frame",
-    "mark_frame",
-    "media_frame",
-    "playback_misfit",
-    "run_call",
-    "simulate_call",
-    "start_frame",
-    "stop_frame",
-    "wire_rate",
-]
+__all__ = ["CARRIERS", "CallResult", "playback_misfit", "run_call", "simulate_call"]
 
-AUTH_HEADER = "x-telnyx-streaming-auth-token"
-#: ``track`` values and the media tracks each sends: today's names and the
-#: TeXML / Call Control spellings (``inbound_track``, ...).
-TRACKS = {
-    "inbound": ("inbound",), "inbound_track": ("inbound",),
-    "outbound": ("outbound",), "outbound_track": ("outbound",),
-    "both_tracks": ("inbound", "outbound"),
-}
-
-
-# ----------------------------------------------------------------------------
-# Frames Telnyx sends
-# ----------------------------------------------------------------------------
-
-
-def _dumps(frame: Mapping[str, Any]) -> str:
-    return json.dumps(frame, separators=(",", ":"))
-
-
-def connected_frame(token: Optional[str] = None, version: str = "1.0.0") -> str:
-    """``{"event":"connected","version":"1.0.0"}``, with the auth token when given."""
-    frame: dict[str, Any] = {"event": "connected", "version": version}
-    if token is not None:
-        frame[AUTH_HEADER] = token
-    return _dumps(frame)
-
-
-def start_frame(stream_id: str, sequence_number: int, encoding: str, sample_rate: int, *,
-                call_control_id: str = "", call_session_id: str = "", user_id: str = "",
-                from_: str = "+15550100001", to: str = "+15550100002",
-                tags: Sequence[str] = (), client_state: Optional[str] = None,
-                custom_parameters: Optional[Mapping[str, Any]] = None) -> str:
-    """The ``start`` frame: call metadata and ``media_format``."""
-    start: dict[str, Any] = {
-        "user_id": user_id, "call_control_id": call_control_id,
-        "call_session_id": call_session_id, "from": from_, "to": to, "tags": list(tags),
-        "custom_parameters": dict(custom_parameters or {}),
-        "media_format": {"encoding": encoding, "sample_rate": sample_rate, "channels": 1},
-    }
-    if client_state is not None:
-        start["client_state"] = client_state
-    return _dumps({"event": "start", "sequence_number": str(sequence_number),
-                   "stream_id": stream_id, "start": start})
-
-
-def media_frame(stream_id: str, sequence_number: int, track: str, chunk: int, timestamp: int,
-                payload: bytes) -> str:
-    """One ``media`` frame; numbers go out as strings of digits, as Telnyx sends them."""
-    import base64
-    return _dumps({"event": "media", "sequence_number": str(sequence_number),
-                   "stream_id": stream_id,
-                   "media": {"track": track, "chunk": str(chunk), "timestamp": str(timestamp),
-                             "payload": base64.b64encode(payload).decode("ascii")}})
-
-
-def dtmf_frame(stream_id: str, sequence_number: int, digit: str) -> str:
-    """A ``dtmf`` frame for one key."""
-    return _dumps({"event": "dtmf", "sequence_number": str(sequence_number),
-                   "stream_id": stream_id, "dtmf": {"digit": digit}})
-
-
-def mark_frame(stream_id: str, sequence_number: int, name: str) -> str:
-    """A ``mark`` echo."""
-    return _dumps({"event": "mark", "sequence_number": str(sequence_number),
-                   "stream_id": stream_id, "mark": {"name": name}})
-
-
-def stop_frame(stream_id: str, sequence_number: int, call_control_id: str = "",
-               user_id: str = "") -> str:
-    """The ``stop`` frame."""
-    return _dumps({"event": "stop", "sequence_number": str(sequence_number),
-                   "stream_id": stream_id,
-                   "stop": {"user_id": user_id, "call_control_id": call_control_id}})
-
-
-_FIXED_RATES = {"PCMU": 8000, "PCMA": 8000, "G722": 16000, "AMR-WB": 16000}
-
-
-def wire_rate(codec: str, rate: Optional[int] = None) -> int:
-    """The audio rate of ``codec`` on the wire: fixed for PCMU/PCMA (8000) and
-    G722/AMR-WB (16000); ``rate`` (default 16000) for OPUS and L16."""
-    name = normalize_codec(codec)
-    if name in _FIXED_RATES:
-        return _FIXED_RATES[name]
-    return 16000 if rate is None else rate
+#: The carriers the simulator plays, by name.
+CARRIERS: dict[str, Type[Caller]] = {
+    c.name: c for c in (TelnyxCaller, TwilioCaller, SignalWireCaller, PlivoCaller,
+                        ExotelCaller, VonageCaller)}
 
 
 def _codec_options(codec: str, rate: int) -> dict:
     return {"codec_rate": rate} if codec in ("L16", "OPUS") else {}
-
 
 # ----------------------------------------------------------------------------
 # Result
@@ -158,8 +75,11 @@ class CallResult:
     codec_rate: int
     track: str
     input_rate: int
+    carrier: str = "telnyx"
+    message_ms: int = 20
+    """Milliseconds of audio per inbound media message."""
     frames: int = 0
-    """20 ms media frames the audio made, per track."""
+    """Media messages the audio made, per track (20 ms each; Exotel's 100 ms)."""
     sent: int = 0
     """Media frames sent, all tracks, duplicates included."""
     lost: int = 0
@@ -177,8 +97,12 @@ class CallResult:
     marks: list = field(default_factory=list)
     """Names of the marks echoed, in order."""
     clears: int = 0
+    overflowed: bool = False
+    """In real time, the server queued more playback than the carrier keeps
+    (Vonage 3072 frames, about 61 s; Twilio about 10 minutes)."""
     bad_frames: int = 0
-    """Frames from the server that could not be read or decoded."""
+    """Messages from the server that could not be read or decoded, or that
+    break the carrier's rules (the reasons are in :attr:`errors`)."""
     undecodable: int = 0
     """Played-back payloads the playback codec refused (counted in ``bad_frames`` too)."""
     misfit_sizes: int = 0
@@ -302,6 +226,10 @@ class _Player:
         if self.realtime:
             self.end = start + len(pcm) / self.rate
 
+    def queued_seconds(self) -> float:
+        """Seconds of audio waiting to play (real time only)."""
+        return max(0.0, self.end - time.monotonic()) if self.realtime else 0.0
+
     def add_mark(self, name: str) -> bool:
         """Queue a mark; True when it is due now."""
         now = time.monotonic()
@@ -354,8 +282,10 @@ class _Payloads:
     other's handshakes into timeouts."""
 
     def __init__(self, codec: str, audio: np.ndarray, rate: int, wire: int,
-                 result: CallResult):
-        self._encoder = Encoder(codec, rate=rate, **_codec_options(codec, wire))
+                 result: CallResult, caller: Caller):
+        self._encoder = Encoder(codec, rate=rate, ptime=caller.message_ms,
+                                **_codec_options(codec, wire))
+        self._to_wire = caller.to_wire
         self._audio = audio
         self._step = int(self._encoder.rate * self._encoder.ptime / 1000)   # samples per payload
         self._pos = 0
@@ -374,7 +304,7 @@ class _Payloads:
         t0 = time.perf_counter_ns()
         out = self._encoder.packetize(piece) + self._encoder.flush()
         self._result.encode_ns += time.perf_counter_ns() - t0
-        return out[0]
+        return self._to_wire(out[0])
 
 
 @functools.lru_cache(maxsize=16)
@@ -411,12 +341,14 @@ def _connect_kwargs() -> dict:
     return kwargs
 
 
+
 async def simulate_call(
     url: str,
     pcm: Optional[np.ndarray] = None,
     rate: Optional[int] = None,
     *,
-    codec: str = "PCMU",
+    carrier: str = "telnyx",
+    codec: Optional[str] = None,
     codec_rate: Optional[int] = None,
     seconds: float = 3.0,
     seed: int = 0,
@@ -427,15 +359,18 @@ async def simulate_call(
     duplicate: float = 0.0,
     reorder: float = 0.0,
     dtmf: str = "",
-    playback_codec: str = "PCMU",
+    playback_codec: Optional[str] = None,
     playback_rate: Optional[int] = None,
     heard_rate: Optional[int] = None,
     auth_token: Optional[str] = None,
     token_in: str = "both",
+    signed_url: Optional[str] = None,
     custom_parameters: Optional[Mapping[str, Any]] = None,
     stream_id: Optional[str] = None,
     linger_idle: Optional[float] = None,
     linger_max: float = 5.0,
+    expect_media: Optional[int] = None,
+    expect_marks: Optional[int] = None,
     timeout: float = 120.0,
 ) -> CallResult:
     """Play one call into the media-stream server at ``url``.
@@ -448,37 +383,62 @@ async def simulate_call(
         The caller's audio; by default ``seconds`` of
         :func:`~streamcodec.signals.speech_like` audio (``seed``) at the
         codec's wire rate.
-    codec : str
-        Inbound codec (``start.media_format.encoding``).
+    carrier : str
+        Whose dialect to speak: ``telnyx`` (default), ``twilio``,
+        ``signalwire``, ``plivo``, ``exotel`` or ``vonage`` (see
+        :data:`CARRIERS`).
+    codec : str, optional
+        Codec of the stream (Telnyx: ``start.media_format.encoding``);
+        default PCMU, or L16 for Exotel and Vonage.
     codec_rate : int, optional
-        Its rate on the wire, for OPUS and L16 (default 16000); the others
-        have fixed rates.
+        Its rate on the wire: for Telnyx's OPUS and L16 (default 16000; the
+        others have fixed rates); for the other carriers one of the rates
+        they offer for the codec (default the first; Vonage 16000).
     track : {"inbound", "outbound", "both_tracks", "inbound_track", "outbound_track"}
         The media tracks to send (TeXML's spellings are accepted too).
         ``pcm`` goes on the inbound track, or on the outbound one with
         ``outbound``/``outbound_track``.  With ``both_tracks`` an outbound
         track is sent too (``outbound_pcm``, default speech-like audio with
-        ``seed + 1``), chunk-numbered on its own.
+        ``seed + 1``), chunk-numbered on its own.  Exotel and Vonage send
+        the inbound track only.
     realtime : bool
-        Pace media at 20 ms per frame (default: as fast as the server reads).
+        Pace media at one message per 20 ms (Exotel: 100 ms) instead of as
+        fast as the server reads.
     loss, duplicate, reorder : float
-        Probabilities per media frame of withholding it, sending it twice,
-        and swapping it with the next one.
+        Probabilities per media message of withholding it, sending it twice,
+        and swapping it with the next one (not for Vonage: unnumbered
+        binary frames in TCP order).
     dtmf : str
         Keys to press, spread evenly through the call.
     playback_codec, playback_rate
-        The bidirectional codec and rate the server plays back in.
+        Telnyx only: the bidirectional codec (default PCMU) and rate the
+        server plays back in.  The other carriers play back in the
+        stream's codec and rate.
     heard_rate : int, optional
-        Rate of :attr:`CallResult.heard` (default the playback codec's rate).
+        Rate of :attr:`CallResult.heard` (default the playback rate).
     auth_token : str, optional
-        Streaming auth token; ``token_in`` is ``"both"``, ``"header"`` or
-        ``"connected"`` (where to present it).
+        The credential the carrier presents: Telnyx's streaming auth token
+        (``token_in`` is ``"both"``, ``"header"`` or ``"connected"``),
+        Twilio's auth token (signs the upgrade, over ``signed_url``, default
+        ``url``), SignalWire's Bearer token, Exotel's ``KEY:TOKEN`` (Basic),
+        Vonage's JWT secret.
     custom_parameters : mapping, optional
-        ``start.custom_parameters``.
+        The answer document's parameters, as the carrier passes them on
+        (Plivo: ``extra_headers``; Vonage: fields of ``websocket:connected``).
     linger_idle, linger_max : float
-        After the last media frame, wait until playback has drained and the
-        server has been quiet for ``linger_idle`` seconds (default 0.2, or
-        0.5 in real time), at most ``linger_max`` seconds, before ``stop``.
+        After the last media message, wait until playback has drained and
+        the server has been quiet for ``linger_idle`` seconds (default 0.2,
+        or 0.5 in real time), at most ``linger_max`` seconds, before
+        hanging up.
+    expect_media, expect_marks : int, optional
+        What the caller waits for instead of quiet: after the last media
+        message it hangs up once it has received at least ``expect_media``
+        media messages (decodable or not) and acknowledged at least
+        ``expect_marks`` marks (and
+        the playback has drained), however long the server takes, up to
+        ``linger_max`` seconds; short of that it notes the shortfall in
+        :attr:`CallResult.errors`.  A quiet spell says nothing on a busy
+        machine (a server's late mark comes after it); a count does.
     timeout : float
         Hard limit on the whole call, seconds.
     """
@@ -490,21 +450,47 @@ async def simulate_call(
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
-    codec = normalize_codec(codec)
-    playback_codec = normalize_codec(playback_codec)
+    if carrier not in CARRIERS:
+        raise ValueError(f"carrier must be one of {', '.join(CARRIERS)}, got {carrier!r}")
+    kind = CARRIERS[carrier]
+    telnyx = kind is TelnyxCaller
+    codec = normalize_codec(codec or next(iter(kind.offers)))   # the first is the default
+    if telnyx:
+        wire = wire_rate(codec, codec_rate)
+    elif codec_rate is None:
+        offered = kind.offers.get(codec, (0,))
+        wire = 16000 if kind is VonageCaller and 16000 in offered else offered[0]
+    else:
+        wire = codec_rate
     if track not in TRACKS:
         raise ValueError(f"track must be one of {', '.join(TRACKS)}, got {track!r}")
     names = TRACKS[track]
+    if names != ("inbound",) and kind in (ExotelCaller, VonageCaller):
+        raise ValueError(f"{carrier} streams the inbound track only, not {track!r}")
     if token_in not in ("both", "header", "connected"):
         raise ValueError(f"token_in must be 'both', 'header' or 'connected', got {token_in!r}")
     for name, p in (("loss", loss), ("duplicate", duplicate), ("reorder", reorder)):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"{name} must be a probability in [0, 1], got {p}")
+        if p and kind is VonageCaller:
+            raise ValueError(f"vonage sends unnumbered binary frames in TCP order: no {name}")
     for digit in dtmf:
         if digit not in "0123456789*#ABCD":
             raise ValueError(f"dtmf digit {digit!r} is not one of 0-9 * # A-D")
-    wire = wire_rate(codec, codec_rate)
-    play_wire = wire_rate(playback_codec, playback_rate)
+    stream_id = stream_id or str(uuid.uuid4())
+    common = dict(stream_id=stream_id, tracks=names, custom_parameters=custom_parameters,
+                  auth_token=auth_token, url=signed_url or url)
+    if telnyx:
+        caller: Caller = TelnyxCaller(codec, wire, playback_codec=playback_codec or "PCMU",
+                                      playback_rate=playback_rate, token_in=token_in, **common)
+    else:
+        if playback_codec is not None and normalize_codec(playback_codec) != codec \
+                or playback_rate is not None and playback_rate != wire:
+            raise ValueError(f"{carrier} plays back in the stream's codec and rate "
+                             f"({codec} at {wire} Hz); playback_codec/playback_rate are "
+                             "Telnyx's")
+        caller = kind(codec, wire, **common)
+    playback_codec, play_wire = caller.playback()
     if pcm is None:
         rate = wire
         pcm = await _synthesize(seconds, rate, seed)
@@ -512,42 +498,34 @@ async def simulate_call(
         raise ValueError("pass the rate of pcm")
     pcm = np.asarray(pcm, dtype=np.int16)
     heard_rate = heard_rate or play_wire
-    stream_id = stream_id or str(uuid.uuid4())
-    call_control_id = "v3:" + uuid.uuid4().hex
+    step = caller.message_ms
     result = CallResult(stream_id=stream_id, codec=codec, codec_rate=wire, track=track,
-                        input_rate=rate, heard_rate=heard_rate, reference=pcm)
+                        input_rate=rate, carrier=carrier, message_ms=step,
+                        heard_rate=heard_rate, reference=pcm)
 
-    tracks = {names[0]: _Payloads(codec, pcm, rate, wire, result)}
+    tracks = {names[0]: _Payloads(codec, pcm, rate, wire, result, caller)}
     if len(names) == 2:
         other = outbound_pcm if outbound_pcm is not None else await _synthesize(
             len(pcm) / rate, rate, seed + 1)
         tracks["outbound"] = _Payloads(codec, np.asarray(other, dtype=np.int16), rate, wire,
-                                       result)
+                                       result, caller)
     result.frames = len(tracks[names[0]])
     decoder = Decoder(playback_codec, rate=heard_rate, **_codec_options(playback_codec, play_wire))
     player = _Player(realtime, heard_rate)
-    frame_bytes = _frame_bytes(playback_codec, play_wire)
+    # Telnyx takes 20 ms frames; the other carriers' own rules are checked by their read().
+    frame_bytes = _frame_bytes(playback_codec, play_wire) if telnyx else None
     sample: list[bytes] = []                  # the first played-back payloads
     rng = np.random.default_rng(seed + 7919)
-    seq = 0
 
-    def next_seq() -> int:
-        nonlocal seq
-        seq += 1
-        return seq
-
-    headers = {}
-    if auth_token is not None and token_in in ("both", "header"):
-        headers[AUTH_HEADER] = auth_token
     began = time.monotonic()
     deadline = began + timeout
     last_heard = [time.monotonic()]
     stopped = asyncio.Event()
 
-    async with connect(url, additional_headers=headers, **_connect_kwargs()) as ws:
+    async with connect(url, additional_headers=caller.headers(), **_connect_kwargs()) as ws:
 
-        async def send(text: str) -> None:
-            await ws.send(text)
+        async def send(message: Any) -> None:
+            await ws.send(message)
 
         async def receive() -> None:
             async for message in ws:
@@ -555,13 +533,9 @@ async def simulate_call(
                 result.received_messages += 1
                 result.received_bytes += len(message)
                 try:
-                    frame = _m.load(message)
-                    event = frame["event"]
-                    if event == "media":
-                        body = frame.get("media")
-                        if not isinstance(body, dict):
-                            raise _m.ProtocolError("field 'media' must be an object")
-                        payload = _m.decode_payload(body.get("payload"))
+                    kind_, value = caller.read(message)
+                    if kind_ == "media":
+                        payload = caller.from_wire(value, playback_codec)
                         if frame_bytes and len(payload) % frame_bytes:
                             result.misfit_sizes += 1
                         if len(sample) < 150:               # 3 s to judge the codec by
@@ -575,19 +549,26 @@ async def simulate_call(
                         result.decode_ns += time.perf_counter_ns() - t0
                         result.received_media += 1
                         player.add_audio(audio)
-                    elif event == "mark":
-                        name = _m.parse_frame(frame).name
+                        ahead = player.queued_seconds()
+                        if ahead > caller.max_queued_s and not result.overflowed:
+                            result.overflowed = True
+                            result.errors.append(
+                                f"{ahead:.1f} s of playback queued: {carrier} keeps at most "
+                                f"{caller.max_queued_s:g} s and drops the rest")
+                    elif kind_ == "mark":
                         result.marks_received += 1
-                        if player.add_mark(name) and not stopped.is_set():
-                            await echo(name)
-                    elif event == "clear":
+                        if player.add_mark(value) and not stopped.is_set():
+                            await echo(value)
+                    else:                                    # clear
                         result.clears += 1
-                        for name in player.clear():
-                            if not stopped.is_set():
-                                await echo(name)
-                    else:
-                        raise _m.ProtocolError(f"unexpected event {event!r} from the server")
-                except (ValueError, TypeError) as exc:  # ProtocolError, CorruptPayloadError
+                        queued = player.clear()
+                        if not stopped.is_set():
+                            if caller.clear_returns_marks:
+                                for name in queued:
+                                    await echo(name)
+                            for answer in caller.cleared():
+                                await send(answer)
+                except (ValueError, TypeError) as exc:  # RuleBroken, ProtocolError, ...
                     result.bad_frames += 1
                     if len(result.errors) < 20:
                         result.errors.append(str(exc))
@@ -595,7 +576,7 @@ async def simulate_call(
         async def echo(name: str) -> None:
             result.marks_echoed += 1
             result.marks.append(name)
-            await send(mark_frame(stream_id, next_seq(), name))
+            await send(caller.played(name))
 
         async def pump_marks() -> None:
             while not stopped.is_set():
@@ -610,22 +591,24 @@ async def simulate_call(
                     pass
 
         async def send_media() -> None:
-            await send(connected_frame(auth_token if token_in in ("both", "connected") else None))
-            await send(start_frame(stream_id, next_seq(), codec, wire,
-                                   call_control_id=call_control_id,
-                                   call_session_id=str(uuid.uuid4()), user_id=str(uuid.uuid4()),
-                                   custom_parameters=custom_parameters))
+            for message in caller.opening():
+                await send(message)
             n = result.frames
             dtmf_at = {int(round((i + 1) * n / (len(dtmf) + 1))): d for i, d in enumerate(dtmf)}
             held: dict[str, Optional[tuple[int, bytes]]] = {name: None for name in tracks}
             t0 = time.monotonic()
+
+            async def send_one(name: str, chunk: int, payload: bytes) -> None:
+                await send(caller.media(name, chunk, (chunk - 1) * step, payload))
+                result.sent += 1
+
             for k in range(n):
                 if realtime:
-                    delay = t0 + k * 0.020 - time.monotonic()
+                    delay = t0 + k * step / 1000 - time.monotonic()
                     if delay > 0:
                         await asyncio.sleep(delay)
                 if k in dtmf_at:
-                    await send(dtmf_frame(stream_id, next_seq(), dtmf_at[k]))
+                    await send(caller.dtmf(dtmf_at[k]))
                     result.dtmf_sent += 1
                 if not realtime:
                     await asyncio.sleep(0)      # let the other calls on this loop run
@@ -645,34 +628,50 @@ async def simulate_call(
                     copies = 2 if rng.random() < duplicate else 1
                     result.duplicated += copies - 1
                     for _ in range(copies):
-                        await send(media_frame(stream_id, next_seq(), name, chunk[0],
-                                               (chunk[0] - 1) * 20, chunk[1]))
-                        result.sent += 1
+                        await send_one(name, *chunk)
                     if held[name] is not None:
                         late = held[name]
                         held[name] = None
-                        await send(media_frame(stream_id, next_seq(), name, late[0],
-                                               (late[0] - 1) * 20, late[1]))
-                        result.sent += 1
+                        await send_one(name, *late)
             for name, late in held.items():
                 if late is not None:
-                    await send(media_frame(stream_id, next_seq(), name, late[0],
-                                           (late[0] - 1) * 20, late[1]))
-                    result.sent += 1
+                    await send_one(name, *late)
             for k in sorted(d for d in dtmf_at if d >= n):
-                await send(dtmf_frame(stream_id, next_seq(), dtmf_at[k]))
+                await send(caller.dtmf(dtmf_at[k]))
                 result.dtmf_sent += 1
-            # Let the playback finish and the server fall quiet, then hang up.
+            # Let the playback finish (and what is expected arrive, or the
+            # server fall quiet), then hang up.
             idle = linger_idle if linger_idle is not None else (0.5 if realtime else 0.2)
             end = min(time.monotonic() + linger_max, deadline)
+            expecting = expect_media is not None or expect_marks is not None
+
+            def expected() -> bool:
+                media = result.received_media + result.undecodable
+                return (media >= (expect_media or 0)
+                        and result.marks_echoed >= (expect_marks or 0))
+
             while time.monotonic() < end:
+                if expecting:
+                    if expected() and player.drained():
+                        break
+                    await asyncio.sleep(0.02)
+                    continue
                 quiet = time.monotonic() - last_heard[0]
                 if quiet >= idle and player.drained():
                     break
                 await asyncio.sleep(max(0.01, min(idle - quiet, 0.05)))
+            if expecting and not expected():
+                result.errors.append(
+                    f"expected {expect_media or 0} media messages and {expect_marks or 0} "
+                    f"marks within {linger_max:g} s of the last frame; got "
+                    f"{result.received_media + result.undecodable} and {result.marks_echoed}")
             stopped.set()
             player.wakeup.set()
-            await send(stop_frame(stream_id, next_seq(), call_control_id))
+            last = caller.stop()
+            if last is not None:
+                await send(last)
+            else:
+                await ws.close()              # the carrier hangs up by closing
 
         receiver = asyncio.create_task(receive())
         pump = asyncio.create_task(pump_marks())
