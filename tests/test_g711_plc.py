@@ -293,3 +293,18 @@ def test_reset_starts_the_concealment_over(mode):
     d.reset()
     assert d.delay == (0 if mode == "auto" else 30)
     assert d.conceal(80) == bytes(160)   # history is empty again
+
+
+@pytest.mark.parametrize("mode", ["auto", "appendix-i"])
+def test_c_fast_path_equals_the_cffi_path(mode):
+    # bytes take streamcodec._fast's C call, memoryview the cffi fallback
+    sig, lost = _random_case(5, 8000, seconds=0.6)
+    payload = sc.Encoder("PCMA").encode(sig.tobytes())
+    fast, slow = (sc.Decoder("PCMA", rate=16000, concealment=mode) for _ in range(2))
+    for f, is_lost in enumerate(lost):
+        if is_lost:
+            assert fast.conceal(160) == slow.conceal(160)
+        else:
+            chunk = payload[f * 80:(f + 1) * 80]
+            assert fast.decode(chunk) == slow.decode(memoryview(chunk))
+    assert fast.delay == slow.delay
