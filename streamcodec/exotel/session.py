@@ -10,6 +10,11 @@ or 24000), or μ-law when ``media_format`` says so.  Back to Exotel go
 ``media``, ``mark`` and ``clear`` naming the ``stream_sid``; each media
 message must be at least 3.2 KB, at most 100 KB and a multiple of 320
 bytes.
+
+``media.chunk`` counting from 1 is read off Exotel's WebSocket-protocol
+page (developer.exotel.com, AgentStream): its example ``start`` is
+``sequence_number`` 1 and its ``media`` ``sequence_number`` 3 carries
+``chunk`` 2, so the first media message (sequence 2) is chunk 1.
 """
 
 from __future__ import annotations

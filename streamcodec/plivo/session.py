@@ -2,11 +2,18 @@
 
 Plivo sends JSON text: ``start`` (``start.callId``, ``start.streamId``,
 ``start.mediaFormat.encoding`` / ``sampleRate``), ``media`` (``streamId``,
-``media.chunk`` from 1, ``media.timestamp`` in Unix ms), ``dtmf``,
+``media.chunk`` from 1, ``media.timestamp`` in ms), ``dtmf``,
 ``playedStream`` (a checkpoint reached) and ``clearedAudio``.  Back to
 Plivo go ``playAudio`` (with ``contentType`` and ``sampleRate``),
 ``checkpoint`` and ``clearAudio``.  Audio is base64 μ-law at 8 kHz or L16 at
 8 or 16 kHz, the same both ways.
+
+Sources for what Plivo's pages leave unsaid: L16 is little-endian (Plivo's
+own agent-transport decodes and encodes it with ``i16::from_le_bytes`` /
+``to_le_bytes``, ``crates/agent-transport/src/audio_stream/protocol.rs``),
+and ``media.chunk`` counts from 1 (the types of a Plivo engineer's
+streaming SDK, ``plivo_streaming/types.py``: "Chunk number, starts at 1";
+Plivo's protocol page has ``sequenceNumber`` start at 1 likewise).
 """
 
 from __future__ import annotations
@@ -78,7 +85,8 @@ def _stop(frame: dict) -> Stop:
     return Stop(stream_id=stream_id, sequence_number=seq, raw=frame)
 
 
-_PARSERS = {"start": _start, "media": lambda frame: media_event(frame, *_ids(frame)), "dtmf": lambda frame: dtmf_event(frame, *_ids(frame)), "playedStream": _played,
+_PARSERS = {"start": _start, "media": lambda frame: media_event(frame, *_ids(frame)),
+            "dtmf": lambda frame: dtmf_event(frame, *_ids(frame)), "playedStream": _played,
             "stop": _stop}
 
 
@@ -125,8 +133,9 @@ class MediaStream(_CoreStream):
     playback_ptime : int
         Milliseconds per ``playAudio`` message, a multiple of 20 (default 20).
     l16_byteorder : str
-        Byte order of L16 on the wire (default ``"little"``: Plivo does not
-        document it; ``"big"`` for network order).
+        Byte order of L16 on the wire (default ``"little"``, what Plivo's own
+        code sends and reads; its pages do not say, so ``"big"`` remains for
+        network order).
 
     Notes
     -----
@@ -146,6 +155,7 @@ class MediaStream(_CoreStream):
     _MAX_PTIME = 30000
     _FOLLOW_START = True
     _CARRIER = "Plivo"
+
     def __init__(self, rate: int = 16000, reorder_window: int = 3,
                  max_message_bytes: int = 1 << 18, playback_ptime: int = 20, *,
                  content_type: str = "audio/x-mulaw;rate=8000", conceal_limit: int = 10,
@@ -160,7 +170,6 @@ class MediaStream(_CoreStream):
         if (self.playback_codec, self.playback_rate) not in _CONTENT:
             raise ValueError(f"Plivo plays audio/x-mulaw at 8000 Hz or audio/x-l16 at 8000 or "
                              f"16000 Hz, not {self.playback_codec} at {self.playback_rate} Hz")
-
 
     def _parse_frame(self, frame: dict) -> Event:
         return parse_frame(frame)
