@@ -17,9 +17,6 @@ import json
 import time
 from typing import Any, Optional
 
-#: Bytes per second of each codec on the wire.
-BYTES_PER_S = {"PCMU": 8000, "PCMA": 8000, "G722": 8000}
-
 
 class FakeCarrierServer:
     """Echo server of one carrier's dialect on 127.0.0.1.

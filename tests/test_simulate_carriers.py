@@ -647,3 +647,37 @@ def test_demo_places_calls_through_every_carrier(tmp_path):
         assert r.snr > 25, (r.carrier, r.codec, r.in_wire, r.snr)
         assert any(line.startswith(f"{r.carrier:<10} {r.codec:<7}") for line in table)
         assert (tmp_path / f"{r.name}_caller.wav").exists()
+
+
+@pytest.mark.parametrize("carrier", ["twilio", "signalwire", "exotel", "vonage"])
+def test_each_carrier_credential_passes_the_servers_verifier(carrier):
+    # The simulator's credentials (written from the carriers' docs) against
+    # the server's verifiers (the carriers' auth modules): the right one is
+    # let in, a wrong one closed with 1008.
+    from streamcodec.exotel.auth import BasicAuth
+    from streamcodec.server import StreamServer, echo_app
+    from streamcodec.signalwire.auth import BearerTokenAuth
+    from streamcodec.twilio.auth import SignatureAuth
+    from streamcodec.vonage.auth import JwtAuth
+
+    verifier, good, bad = {
+        "twilio": (SignatureAuth("tw-auth-token"), "tw-auth-token", "other-token"),
+        "signalwire": (BearerTokenAuth("sw-token"), "sw-token", "sw-other"),
+        "exotel": (BasicAuth("KEY", "TOKEN"), "KEY:TOKEN", "KEY:WRONG"),
+        "vonage": (JwtAuth(signature_secret="vonage-secret"), "vonage-secret", "not-it"),
+    }[carrier]
+    public = "wss://voice.example.com"
+
+    async def main():
+        async with StreamServer(echo_app, rate=16000, verifiers=[verifier],
+                                public_url=public) as server:
+            calls = []
+            for token, wait in ((good, dict(expect_media=1, linger_max=20)), (bad, {})):
+                calls.append(await simulate_call(
+                    server.url + "/media", carrier=carrier, seconds=0.3, auth_token=token,
+                    signed_url=public + "/media", linger_idle=0.05, **wait))
+            return calls
+
+    ok, refused = run(main())
+    assert ok.close_code == 1000 and ok.received_media >= 1 and not ok.errors
+    assert refused.close_code == 1008 and refused.received_media == 0

@@ -64,7 +64,9 @@ class EchoApp:
                 play(pcm, play_rate)
                 before, echoed = echoed, echoed + len(event.pcm) // 2
                 if echoed // second > before // second:
-                    call.mark_nowait(f"echo-{echoed // second}s")
+                    # flush=False: the echo goes on, so what play() holds
+                    # follows the mark rather than being padded with silence.
+                    call.mark_nowait(f"echo-{echoed // second}s", flush=False)
             elif isinstance(event, Stop):
                 if resampler is not None:
                     call.play_nowait(resampler.flush(), play_rate)

@@ -230,14 +230,21 @@ class Call:
         self._account_out(t0, len(frames), len(frames))
         return self._write(frames)
 
-    def mark_nowait(self, name: str) -> None:
-        """Write a mark after the audio played so far (flushing what
-        :meth:`play_nowait` holds); its echo arrives as a Mark event once
-        the caller has heard that audio."""
+    def mark_nowait(self, name: str, flush: bool = True) -> None:
+        """Write a mark after the audio played so far; its echo arrives as
+        a Mark event once the caller has heard that audio.
+
+        With ``flush`` (default) what :meth:`play_nowait` still holds (less
+        than one playback message) is sent first, padded with silence, so
+        the mark follows all of it: right at the end of an utterance.  In
+        the middle of continuous audio pass ``flush=False``: the held
+        remainder then goes out with the next message, after the mark, and
+        no silence is inserted (on Exotel, whose messages are 80-400 ms,
+        the padding would be heard as a gap)."""
         if self._closed:
             return
         t0 = _cpu_ns()
-        frames = self.stream.mark(name)
+        frames = self.stream.mark(name, flush)
         self._account_out(t0, len(frames), len(frames) - 1)
         self.stats.marks_sent += 1
         self._write(frames)
@@ -260,11 +267,11 @@ class Call:
         await self._drain()
         return sent
 
-    async def mark(self, name: str) -> None:
-        """Send a mark after the audio played so far (flushing what
-        :meth:`play` holds); its echo arrives as a Mark event once the
-        caller has heard that audio."""
-        self.mark_nowait(name)
+    async def mark(self, name: str, flush: bool = True) -> None:
+        """Send a mark after the audio played so far; its echo arrives as a
+        Mark event once the caller has heard that audio.  ``flush`` as for
+        :meth:`mark_nowait`."""
+        self.mark_nowait(name, flush)
         await self._drain()
 
     async def clear(self) -> None:
