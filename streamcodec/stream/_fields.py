@@ -89,6 +89,15 @@ def load(message: Union[str, bytes, bytearray, memoryview]) -> dict:
         message = message.tobytes()
     if not isinstance(message, (str, bytes, bytearray)):
         raise TypeError(f"message must be str or bytes, not {type(message).__name__}")
+    if not isinstance(message, str):
+        # json.loads would guess UTF-16/32 from the first bytes; JSON between
+        # systems is UTF-8 (RFC 8259), and anything else is a binary message
+        try:
+            message = message.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(f"message is not valid JSON: not UTF-8 text, a binary message "
+                                f"where JSON text is expected ({exc.reason} at byte "
+                                f"{exc.start})") from None
     try:
         frame = json.loads(message)
     except (ValueError, UnicodeDecodeError) as exc:
