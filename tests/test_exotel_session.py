@@ -133,3 +133,14 @@ def test_framing_refused():
         exotel.MediaStream(playback_ptime=20)           # 320 bytes at 8 kHz
     with pytest.raises(ValueError, match="8000, 16000 or 24000"):
         exotel.MediaStream(sample_rate=44100)
+
+
+def test_a_stop_of_the_wrong_shape_is_refused():
+    """`stop` is an object when present (as for Twilio and Telnyx); another
+    type is a ProtocolError, not read as an empty stop."""
+    s = exotel.MediaStream(rate=8000)
+    s.feed(start_msg())
+    with pytest.raises(exotel.ProtocolError, match="field 'stop' must be an object, got int"):
+        s.feed(json.dumps({"event": "stop", "sequence_number": 9, "stream_sid": SID, "stop": 5}))
+    (stop,) = s.feed(json.dumps({"event": "stop", "sequence_number": 9, "stream_sid": SID}))
+    assert isinstance(stop, exotel.Stop) and stop.call_id is None

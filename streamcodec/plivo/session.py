@@ -19,15 +19,13 @@ Plivo's protocol page has ``sequenceNumber`` start at 1 likewise).
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Optional
+from typing import Optional
 
-from ..stream._fields import (codec_of, dispatch, dtmf_event, integer, mark_name, media_event,
-                              obj, rate_of, string_list, text)
+from ..stream._fields import (codec_of, dispatch, id_reader, mark_name, media_format, obj,
+                              rate_of, shared_parsers, string_list, text)
 from ..stream.events import (
     Event,
     Mark,
-    MediaFormat,
-    ProtocolError,
     Start,
     Stop,
     Unknown,
@@ -41,26 +39,21 @@ _CONTENT = {("PCMU", 8000): "audio/x-mulaw", ("L16", 8000): "audio/x-l16",
             ("L16", 16000): "audio/x-l16"}
 
 
-def _ids(frame: Mapping[str, Any]) -> tuple[Optional[str], Optional[int]]:
-    return (text(frame, "streamId", "streamId"),
-            integer(frame, "sequenceNumber", "sequenceNumber"))
+_ids = id_reader("streamId", "sequenceNumber")
 
 
 def _start(frame: dict) -> Start:
     start = obj(frame, "start", "start")
     stream_id, seq = _ids(frame)
-    fmt = obj(start, "mediaFormat", "start.mediaFormat")
-    encoding = text(fmt, "encoding", "start.mediaFormat.encoding", required=True)
-    rate = integer(fmt, "sampleRate", "start.mediaFormat.sampleRate", required=True)
-    if rate <= 0:
-        raise ProtocolError(f"field 'start.mediaFormat.sampleRate' must be positive, got {rate}")
+    fmt = media_format(start, "mediaFormat", "encoding", "sampleRate")
     headers = text(frame, "extra_headers", "extra_headers")
-    return Start(media_format=MediaFormat(encoding=encoding, sample_rate=rate),
+    return Start(media_format=fmt,
                  stream_id=text(start, "streamId", "start.streamId") or stream_id,
                  sequence_number=seq, custom_parameters=_extra_headers(headers), raw=frame,
                  call_id=text(start, "callId", "start.callId"),
                  account_id=text(start, "accountId", "start.accountId"),
-                 tracks=string_list(start, "tracks", "start.tracks"), codec=codec_of(encoding))
+                 tracks=string_list(start, "tracks", "start.tracks"),
+                 codec=codec_of(fmt.encoding))
 
 
 def _extra_headers(headers: Optional[str]) -> dict[str, str]:
@@ -85,8 +78,7 @@ def _stop(frame: dict) -> Stop:
     return Stop(stream_id=stream_id, sequence_number=seq, raw=frame)
 
 
-_PARSERS = {"start": _start, "media": lambda frame: media_event(frame, *_ids(frame)),
-            "dtmf": lambda frame: dtmf_event(frame, *_ids(frame)), "playedStream": _played,
+_PARSERS = {"start": _start, **shared_parsers(_ids, ("media", "dtmf")), "playedStream": _played,
             "stop": _stop}
 
 
