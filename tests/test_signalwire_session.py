@@ -20,7 +20,8 @@ import pytest
 import carriertest as ct
 from streamcodec import signalwire
 
-SID = "b3a4c1e2-stream"
+# SignalWire names streams with UUIDs (its <Stream> page, signalwire/docs)
+SID = "7d56cc11-536d-4a45-b4fb-ed3d55be843b"
 _ENCODING = {"PCMU": "audio/x-mulaw", "PCMA": "audio/x-alaw", "L16": "audio/x-l16",
              "G722": "audio/G722"}
 

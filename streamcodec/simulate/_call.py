@@ -477,7 +477,7 @@ async def simulate_call(
     for digit in dtmf:
         if digit not in "0123456789*#ABCD":
             raise ValueError(f"dtmf digit {digit!r} is not one of 0-9 * # A-D")
-    stream_id = stream_id or str(uuid.uuid4())
+    stream_id = stream_id or (f"MZ{uuid.uuid4().hex}" if carrier == "twilio" else str(uuid.uuid4()))
     common = dict(stream_id=stream_id, tracks=names, custom_parameters=custom_parameters,
                   auth_token=auth_token, url=signed_url or url)
     if telnyx:

@@ -537,6 +537,12 @@ class MediaStream(_fast.StreamBase):
         if isinstance(event, Mark):
             return [self._mark_echo(event)]
         if isinstance(event, Start):
+            if self._ADDRESSED and event.stream_id is None:
+                # every reply names the stream: a start frame without its id
+                # would leave nothing the session could send
+                self.rejected += 1
+                raise ProtocolError(f"field '{self._STREAM_ID_KEY}' is missing from the start: "
+                                    f"{self._CARRIER} names the stream in every reply")
             self._begin(event)
         elif isinstance(event, Stop):
             return self.drain() + [event]
