@@ -114,10 +114,12 @@ class FakeCarrierServer:
 
     # Twilio and SignalWire (section 1.1, 1.5): connected, then start with
     # sequenceNumber "1"; numbers are strings; streamSid on every message.
+    # connected's version: Twilio's page shows "1.0.0", SignalWire's "0.2.0".
     async def on_twilio(self, m: dict) -> bool:
         event = m.get("event")
         if len(self.messages) == 1:
-            if m != {"event": "connected", "protocol": "Call", "version": "1.0.0"}:
+            version = "0.2.0" if self.carrier == "signalwire" else "1.0.0"
+            if m != {"event": "connected", "protocol": "Call", "version": version}:
                 self.problem(f"first message {m}")
             return False
         self.check_seq(m, "sequenceNumber", as_text=True)

@@ -111,13 +111,38 @@ def test_twilio_signs_the_upgrade_like_twilio():
                             params) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
 
 
+# SignalWire, cXML "<Stream>" page (signalwire/docs,
+# website/docs/main/compatibility-api/cxml/voice/stream.mdx), "Example Connected
+# message": "rawEvent": {"event": "connected", "protocol": "Call", "version": "0.2.0"};
+# "Example Start message": "streamSid": "7d56cc11-536d-4a45-b4fb-ed3d55be843b",
+# "accountSid": "b08dacad-2f6c-4de1-93d6-cc732e0c69c5", "callSid":
+# "76ac3c36-56da-4a3e-a0d6-b5f8df6da9ad", "mediaFormat": {"encoding": "audio/x-L16",
+# "sampleRate": 24000, "channels": 1}; the field table: encoding "Varies by codec:
+# \"audio/x-mulaw\", \"audio/x-L16\", etc.".  (The outer timestamp/direction/
+# eventType/rawEvent wrapper of those examples is a log record; rawEvent is the
+# message.)
+SIGNALWIRE_CONNECTED = {"event": "connected", "protocol": "Call", "version": "0.2.0"}
+SIGNALWIRE_FORMAT = {"encoding": "audio/x-L16", "sampleRate": 24000, "channels": 1}
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
 def test_signalwire_is_twilio_with_codecs_and_a_bearer_token():
-    c = caller(SignalWireCaller, "L16", 24000, auth_token="tok", custom_parameters={"a": "b"})
+    import re
+    c = caller(SignalWireCaller, "L16", 24000, auth_token="tok", custom_parameters={"a": "b"},
+               stream_id="7d56cc11-536d-4a45-b4fb-ed3d55be843b")
     assert c.headers() == {"Authorization": "Bearer tok"}
-    start = json.loads(c.opening()[1])
+    connected, start = map(json.loads, c.opening())
+    assert connected == SIGNALWIRE_CONNECTED
     assert shape(start) == shape(TWILIO_START)
-    assert start["start"]["mediaFormat"] == {"encoding": "audio/L16", "sampleRate": 24000,
-                                             "channels": 1}
+    assert start["start"]["mediaFormat"] == SIGNALWIRE_FORMAT
+    assert re.fullmatch(UUID, start["start"]["accountSid"])
+    assert re.fullmatch(UUID, start["start"]["callSid"])
+    assert start["start"]["accountSid"] != start["start"]["callSid"]
+    stop = json.loads(c.stop())
+    assert stop["stop"] == {"accountSid": start["start"]["accountSid"],
+                            "callSid": start["start"]["callSid"]}
+    assert json.loads(caller(SignalWireCaller, "PCMU", 8000).opening()[1])["start"][
+        "mediaFormat"] == {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}
     with pytest.raises(ValueError, match="24000"):
         caller(SignalWireCaller, "PCMU", 24000)
     with pytest.raises(ValueError, match="not OPUS"):

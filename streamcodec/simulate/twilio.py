@@ -53,6 +53,8 @@ class TwilioCaller(Caller):
     encodings = ENCODINGS
     #: Beyond about 10 minutes queued Twilio discards audio (warning 31931).
     max_queued_s = 600.0
+    #: ``version`` of the ``connected`` message.
+    protocol_version = "1.0.0"
 
     def __init__(self, codec: str, rate: int, **kwargs: Any):
         super().__init__(codec, rate, **kwargs)
@@ -78,7 +80,8 @@ class TwilioCaller(Caller):
             "mediaFormat": {"encoding": self.encodings[self.codec], "sampleRate": self.rate,
                             "channels": 1},
         }
-        return [dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}),
+        return [dumps({"event": "connected", "protocol": "Call",
+                       "version": self.protocol_version}),
                 self._frame("start", start=start)]
 
     def media(self, track: str, chunk: int, timestamp: int, payload: bytes) -> Message:
