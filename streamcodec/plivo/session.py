@@ -169,8 +169,8 @@ class MediaStream(_CoreStream):
     def _handle(self, event: Event) -> list[Event]:
         if isinstance(event, Unknown) and event.event == "clearedAudio":
             stream_id = event.raw.get("streamId")
-            return self._queue_cleared(stream_id if isinstance(stream_id, str) else None,
-                                       event.raw) + [event]
+            return [*self._queue_cleared(stream_id if isinstance(stream_id, str) else None,
+                                         event.raw), event]
         return super()._handle(event)
 
     def _media_head(self) -> str:
@@ -197,7 +197,7 @@ def _content(content_type: str) -> tuple[str, int]:
         raise TypeError(f"content_type must be a str, not {type(content_type).__name__}")
     codec = codec_of(content_type)
     rate = rate_of(content_type) or 8000
-    if (codec, rate) not in _CONTENT:
+    if codec is None or (codec, rate) not in _CONTENT:
         raise ValueError(f"content_type {content_type!r}: Plivo streams audio/x-mulaw;rate=8000, "
                          "audio/x-l16;rate=8000 or audio/x-l16;rate=16000")
     return codec, rate

@@ -36,7 +36,8 @@ def twilio_signature(auth_token: str, url: str, params: Optional[Mapping[str, st
     """Twilio's request signature: base64 HMAC-SHA1 of the URL followed by
     each POST parameter's name and value in name order (none for a
     WebSocket upgrade), keyed with the account's auth token."""
-    data = url + "".join(k + params[k] for k in sorted(params or {}))
+    given = params or {}
+    data = url + "".join(k + given[k] for k in sorted(given))
     digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode("ascii")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, Callable, Mapping, Optional, Union
+from typing import Any, Callable, Literal, Mapping, Optional, Union, overload
 
 from .events import MediaFormat, PayloadError, ProtocolError
 
@@ -27,6 +27,13 @@ def obj(parent: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
     return value
 
 
+@overload
+def text(parent: Mapping[str, Any], key: str, path: str, required: Literal[True]) -> str: ...
+@overload
+def text(parent: Mapping[str, Any], key: str, path: str,
+         required: bool = False) -> Optional[str]: ...
+
+
 def text(parent: Mapping[str, Any], key: str, path: str, required: bool = False) -> Optional[str]:
     value = parent.get(key)
     if value is None:
@@ -38,8 +45,16 @@ def text(parent: Mapping[str, Any], key: str, path: str, required: bool = False)
     return value
 
 
+@overload
+def integer(parent: Mapping[str, Any], key: str, path: str, required: Literal[True],
+            signed: bool = False) -> int: ...
+@overload
 def integer(parent: Mapping[str, Any], key: str, path: str, required: bool = False,
-         signed: bool = False) -> Optional[int]:
+            signed: bool = False) -> Optional[int]: ...
+
+
+def integer(parent: Mapping[str, Any], key: str, path: str, required: bool = False,
+            signed: bool = False) -> Optional[int]:
     """An int that may arrive as a JSON number or a string of digits;
     negative values only when ``signed``."""
     value = parent.get(key)
