@@ -123,6 +123,13 @@ def test_twilio_signs_the_upgrade_like_twilio():
 # message.)
 SIGNALWIRE_CONNECTED = {"event": "connected", "protocol": "Call", "version": "0.2.0"}
 SIGNALWIRE_FORMAT = {"encoding": "audio/x-L16", "sampleRate": 24000, "channels": 1}
+# The same page's media, dtmf, mark and stop examples: media {"event", "sequenceNumber",
+# "media": {"track", "chunk", "timestamp", "payload"}} (chunk from "1"), dtmf {"event",
+# "streamSid", "dtmf": {"duration": 2700, "digit": "8"}}, mark {"event", "streamSid",
+# "mark": {"name"}}, stop {"event", "sequenceNumber"}: no streamSid at the top of the
+# numbered ones (start has it inside), no sequenceNumber on dtmf and mark.
+SIGNALWIRE_START = {"event": "start", "sequenceNumber": "1",
+                    "start": {**TWILIO_START["start"], "mediaFormat": SIGNALWIRE_FORMAT}}
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
@@ -133,16 +140,24 @@ def test_signalwire_is_twilio_with_codecs_and_a_bearer_token():
     assert c.headers() == {"Authorization": "Bearer tok"}
     connected, start = map(json.loads, c.opening())
     assert connected == SIGNALWIRE_CONNECTED
-    assert shape(start) == shape(TWILIO_START)
+    assert shape(start) == shape(SIGNALWIRE_START)
     assert start["start"]["mediaFormat"] == SIGNALWIRE_FORMAT
     assert re.fullmatch(UUID, start["start"]["accountSid"])
     assert re.fullmatch(UUID, start["start"]["callSid"])
     assert start["start"]["accountSid"] != start["start"]["callSid"]
-    stop = json.loads(c.stop())
-    assert stop["stop"] == {"accountSid": start["start"]["accountSid"],
-                            "callSid": start["start"]["callSid"]}
+    assert json.loads(c.media("inbound", 1, 0, b"\x01\x02")) == {
+        "event": "media", "sequenceNumber": "2",
+        "media": {"track": "inbound", "chunk": "1", "timestamp": "0", "payload": "AQI="}}
+    assert json.loads(c.dtmf("8")) == {"event": "dtmf", "streamSid": c.stream_id,
+                                       "dtmf": {"duration": 250, "digit": "8"}}
+    assert json.loads(c.played("m1")) == {"event": "mark", "streamSid": c.stream_id,
+                                          "mark": {"name": "m1"}}
+    assert json.loads(c.stop()) == {"event": "stop", "sequenceNumber": "3"}
     assert json.loads(caller(SignalWireCaller, "PCMU", 8000).opening()[1])["start"][
         "mediaFormat"] == {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}
+    # the field table: customParameters "Appears only when parameters are defined"
+    assert "customParameters" not in json.loads(
+        caller(SignalWireCaller, "PCMU", 8000).opening()[1])["start"]
     with pytest.raises(ValueError, match="24000"):
         caller(SignalWireCaller, "PCMU", 24000)
     with pytest.raises(ValueError, match="not OPUS"):
