@@ -114,19 +114,28 @@ class FakeCarrierServer:
 
     # Twilio and SignalWire (section 1.1, 1.5): connected, then start with
     # sequenceNumber "1"; numbers are strings; streamSid on every message.
+    # SignalWire's <Stream> page differs in its examples: connected's version
+    # is "0.2.0" (Twilio's "1.0.0"); start, media and stop are numbered and
+    # name no stream at the top, dtmf and mark name it and are not numbered.
     async def on_twilio(self, m: dict) -> bool:
         event = m.get("event")
+        signalwire = self.carrier == "signalwire"
         if len(self.messages) == 1:
-            if m != {"event": "connected", "protocol": "Call", "version": "1.0.0"}:
+            version = "0.2.0" if signalwire else "1.0.0"
+            if m != {"event": "connected", "protocol": "Call", "version": version}:
                 self.problem(f"first message {m}")
             return False
-        self.check_seq(m, "sequenceNumber", as_text=True)
+        numbered = not signalwire or event in ("start", "media", "stop")
+        if numbered:
+            self.check_seq(m, "sequenceNumber", as_text=True)
+        elif "sequenceNumber" in m:
+            self.problem(f"{event} numbered")
         if event == "start":
             self.sid = m["start"]["streamSid"]
             self.format = m["start"]["mediaFormat"]
             return True
-        if m.get("streamSid") != self.sid:
-            self.problem(f"{event} without the streamSid")
+        if m.get("streamSid") != (None if signalwire and numbered else self.sid):
+            self.problem(f"{event} with streamSid {m.get('streamSid')!r}")
         if event == "media":
             self.media_in += 1
             media = m["media"]

@@ -69,6 +69,26 @@ def test_documented_messages():
     assert isinstance(events[-1], exotel.Stop) and events[-1].call_id == "call-1"
 
 
+def test_documented_numbering_starts_at_chunk_1():
+    """The protocol page's example: start is sequence_number "1", and media
+    sequence_number "3" is chunk "2" (timestamp "200"), so chunk 1 is the
+    stream's first: chunk 2 alone waits for it, and chunk 1 releases both."""
+    s = exotel.MediaStream(rate=8000)
+    s.feed(json.dumps({"event": "start", "sequence_number": "1", "stream_sid": SID,
+                       "start": {"stream_sid": SID, "call_sid": "c", "account_sid": "a",
+                                 "media_format": {"encoding": "audio/x-raw",
+                                                  "sample_rate": "8000", "bit_rate": "16"}}}))
+    second = json.dumps({"event": "media", "sequence_number": "3", "stream_sid": SID,
+                         "media": {"chunk": "2", "timestamp": "200",
+                                   "payload": base64.b64encode(bytes(1600)).decode()}})
+    first = second.replace('"3"', '"2"').replace('"chunk": "2"', '"chunk": "1"') \
+        .replace('"200"', '"100"')
+    assert s.feed(second) == []
+    out = s.feed(first)
+    assert [(m.chunk, m.sequence_number, m.concealed) for m in out] == \
+        [(1, 2, False), (2, 3, False)]
+
+
 @pytest.mark.parametrize("rate", [8000, 16000, 24000])
 def test_every_rate_decodes_100ms_messages(rate):
     ct.check_decodes(WIRE, "L16", rate, ms=100)
@@ -113,3 +133,14 @@ def test_framing_refused():
         exotel.MediaStream(playback_ptime=20)           # 320 bytes at 8 kHz
     with pytest.raises(ValueError, match="8000, 16000 or 24000"):
         exotel.MediaStream(sample_rate=44100)
+
+
+def test_a_stop_of_the_wrong_shape_is_refused():
+    """`stop` is an object when present (as for Twilio and Telnyx); another
+    type is a ProtocolError, not read as an empty stop."""
+    s = exotel.MediaStream(rate=8000)
+    s.feed(start_msg())
+    with pytest.raises(exotel.ProtocolError, match="field 'stop' must be an object, got int"):
+        s.feed(json.dumps({"event": "stop", "sequence_number": 9, "stream_sid": SID, "stop": 5}))
+    (stop,) = s.feed(json.dumps({"event": "stop", "sequence_number": 9, "stream_sid": SID}))
+    assert isinstance(stop, exotel.Stop) and stop.call_id is None

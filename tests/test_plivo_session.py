@@ -12,8 +12,10 @@ payload}}; playedStream {streamId, name}; clearedAudio {streamId}.  Out:
 playAudio {media:{contentType, sampleRate, payload}}, checkpoint
 {streamId, name}, clearAudio {streamId} (play-audio-event and
 checkpoint-event pages).  Content types: audio/x-mulaw at 8000,
-audio/x-l16 at 8000 or 16000.  L16's byte order is not documented; the
-default read here is little-endian.
+audio/x-l16 at 8000 or 16000.  Not on those pages, from Plivo's own code:
+L16 is little-endian (plivo-labs/agent-transport, audio_stream/protocol.rs,
+from_le_bytes / to_le_bytes) and media.chunk starts at 1 (a Plivo engineer's
+streaming SDK, plivo_streaming/types.py).
 """
 
 from __future__ import annotations

@@ -205,6 +205,9 @@ def test_detect_tells_each_carrier_from_its_first_messages():
     assert detect({"event": "websocket:connected", "content-type": "audio/l16;rate=8000"}) == \
         "vonage"
     assert detect({"event": "start", "stream_id": "s", "start": {"media_format": {}}}) == "telnyx"
+    # a μ-law stream: SignalWire's UUID stream ids tell it from Twilio's MZ + 32 hex digits
+    assert detect(json.loads(sw.start_msg())) == "signalwire"
+    assert detect(json.loads(sw.media_msg(1, b"\xff" * 160, 2))) == "signalwire"
     for connected in ({"event": "connected", "protocol": "Call", "version": "1.0.0"},
                       {"event": "connected"}, {"event": "connected", "version": "1.0.0"}):
         assert detect(connected) is None          # the start tells
@@ -219,6 +222,10 @@ def _offers():
     from streamcodec.simulate import CARRIERS as SIMULATED
     return [(name, codec, rate) for name, kind in SIMULATED.items() if name != "telnyx"
             for codec, rates in kind.offers.items() for rate in rates]
+
+
+#: Stream ids shaped as each carrier's pages show them (auto-detection reads them).
+_STREAM_IDS = {"twilio": "MZ" + "0f" * 16, "signalwire": "7d56cc11-536d-4a45-b4fb-ed3d55be843b"}
 
 
 @pytest.mark.parametrize("carrier,codec,rate", _offers())
@@ -237,7 +244,8 @@ def test_simulated_carrier_through_the_server(carrier, codec, rate):
         async with serving("websockets", app, rate=rate) as (server, url):
             result = await simulate_call(url, pcm, rate, carrier=carrier, codec=codec,
                                          codec_rate=rate, custom_parameters={"k": "v"},
-                                         expect_marks=1, linger_max=10, stream_id="S9")
+                                         expect_marks=1, linger_max=10,
+                                         stream_id=_STREAM_IDS.get(carrier, "S9"))
             for _ in range(100):
                 if server.finished:
                     break
@@ -246,8 +254,7 @@ def test_simulated_carrier_through_the_server(carrier, codec, rate):
 
     r, stats = run(main(), 60)
     assert not r.errors and r.bad_frames == 0, r.errors
-    # SignalWire's PCMU stream is Twilio's to the letter: auto serves it as Twilio
-    assert stats.carrier == ("twilio" if (carrier, codec) == ("signalwire", "PCMU") else carrier)
+    assert stats.carrier == carrier     # SignalWire's μ-law too, by its UUID stream id
     assert stats.rejected == 0 and stats.codec == codec
     assert stats.media_in == r.frames and r.playback_mismatch is None
     expected = local_roundtrip(pcm, codec, rate)

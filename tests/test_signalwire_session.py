@@ -20,7 +20,8 @@ import pytest
 import carriertest as ct
 from streamcodec import signalwire
 
-SID = "b3a4c1e2-stream"
+# SignalWire names streams with UUIDs (its <Stream> page, signalwire/docs)
+SID = "7d56cc11-536d-4a45-b4fb-ed3d55be843b"
 _ENCODING = {"PCMU": "audio/x-mulaw", "PCMA": "audio/x-alaw", "L16": "audio/x-l16",
              "G722": "audio/G722"}
 
@@ -106,3 +107,31 @@ def test_codec_attribute():
     for bad in ("OPUS", "L16@44100h", "PCMU@x"):
         with pytest.raises(ValueError):
             signalwire.codec_attribute(bad)
+
+
+def test_documented_messages():
+    """SignalWire's <Stream> page (signalwire/docs, cxml/voice/stream.mdx):
+    its start example (UUID ids, audio/x-L16 at 24000 Hz), a media message
+    that carries no streamSid, and a bare stop."""
+    from streamcodec.server.carriers import detect
+    start = {"event": "start", "sequenceNumber": "1",
+             "start": {"streamSid": SID, "accountSid": "b08dacad-2f6c-4de1-93d6-cc732e0c69c5",
+                       "callSid": "76ac3c36-56da-4a3e-a0d6-b5f8df6da9ad", "tracks": ["inbound"],
+                       "customParameters": {},
+                       "mediaFormat": {"encoding": "audio/x-L16", "sampleRate": 24000,
+                                       "channels": 1}}}
+    assert detect(start) == "signalwire"
+    s = signalwire.MediaStream(rate=24000, codec="L16@24000h")
+    (st,) = s.feed(json.dumps(start))
+    assert (st.codec, st.media_format.sample_rate, st.stream_id) == ("L16", 24000, SID)
+    payload = ct.payload_of("L16", 24000, 1)
+    (m,) = s.feed(json.dumps({"event": "media", "sequenceNumber": "2",
+                              "media": {"track": "inbound", "chunk": "1", "timestamp": "0",
+                                        "payload": base64.b64encode(payload).decode()}}))
+    assert m.chunk == 1 and m.pcm == ct.reference("L16", payload)   # little-endian
+    (stop,) = s.feed('{"event": "stop", "sequenceNumber": "999"}')
+    assert isinstance(stop, signalwire.Stop) and stop.sequence_number == 999
+    # its μ-law start, told from Twilio's by the UUID
+    start["start"]["mediaFormat"] = {"encoding": "audio/x-mulaw", "sampleRate": 8000,
+                                     "channels": 1}
+    assert detect(start) == "signalwire"

@@ -111,13 +111,53 @@ def test_twilio_signs_the_upgrade_like_twilio():
                             params) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
 
 
+# SignalWire, cXML "<Stream>" page (signalwire/docs,
+# website/docs/main/compatibility-api/cxml/voice/stream.mdx), "Example Connected
+# message": "rawEvent": {"event": "connected", "protocol": "Call", "version": "0.2.0"};
+# "Example Start message": "streamSid": "7d56cc11-536d-4a45-b4fb-ed3d55be843b",
+# "accountSid": "b08dacad-2f6c-4de1-93d6-cc732e0c69c5", "callSid":
+# "76ac3c36-56da-4a3e-a0d6-b5f8df6da9ad", "mediaFormat": {"encoding": "audio/x-L16",
+# "sampleRate": 24000, "channels": 1}; the field table: encoding "Varies by codec:
+# \"audio/x-mulaw\", \"audio/x-L16\", etc.".  (The outer timestamp/direction/
+# eventType/rawEvent wrapper of those examples is a log record; rawEvent is the
+# message.)
+SIGNALWIRE_CONNECTED = {"event": "connected", "protocol": "Call", "version": "0.2.0"}
+SIGNALWIRE_FORMAT = {"encoding": "audio/x-L16", "sampleRate": 24000, "channels": 1}
+# The same page's media, dtmf, mark and stop examples: media {"event", "sequenceNumber",
+# "media": {"track", "chunk", "timestamp", "payload"}} (chunk from "1"), dtmf {"event",
+# "streamSid", "dtmf": {"duration": 2700, "digit": "8"}}, mark {"event", "streamSid",
+# "mark": {"name"}}, stop {"event", "sequenceNumber"}: no streamSid at the top of the
+# numbered ones (start has it inside), no sequenceNumber on dtmf and mark.
+SIGNALWIRE_START = {"event": "start", "sequenceNumber": "1",
+                    "start": {**TWILIO_START["start"], "mediaFormat": SIGNALWIRE_FORMAT}}
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
 def test_signalwire_is_twilio_with_codecs_and_a_bearer_token():
-    c = caller(SignalWireCaller, "L16", 24000, auth_token="tok", custom_parameters={"a": "b"})
+    import re
+    c = caller(SignalWireCaller, "L16", 24000, auth_token="tok", custom_parameters={"a": "b"},
+               stream_id="7d56cc11-536d-4a45-b4fb-ed3d55be843b")
     assert c.headers() == {"Authorization": "Bearer tok"}
-    start = json.loads(c.opening()[1])
-    assert shape(start) == shape(TWILIO_START)
-    assert start["start"]["mediaFormat"] == {"encoding": "audio/L16", "sampleRate": 24000,
-                                             "channels": 1}
+    connected, start = map(json.loads, c.opening())
+    assert connected == SIGNALWIRE_CONNECTED
+    assert shape(start) == shape(SIGNALWIRE_START)
+    assert start["start"]["mediaFormat"] == SIGNALWIRE_FORMAT
+    assert re.fullmatch(UUID, start["start"]["accountSid"])
+    assert re.fullmatch(UUID, start["start"]["callSid"])
+    assert start["start"]["accountSid"] != start["start"]["callSid"]
+    assert json.loads(c.media("inbound", 1, 0, b"\x01\x02")) == {
+        "event": "media", "sequenceNumber": "2",
+        "media": {"track": "inbound", "chunk": "1", "timestamp": "0", "payload": "AQI="}}
+    assert json.loads(c.dtmf("8")) == {"event": "dtmf", "streamSid": c.stream_id,
+                                       "dtmf": {"duration": 250, "digit": "8"}}
+    assert json.loads(c.played("m1")) == {"event": "mark", "streamSid": c.stream_id,
+                                          "mark": {"name": "m1"}}
+    assert json.loads(c.stop()) == {"event": "stop", "sequenceNumber": "3"}
+    assert json.loads(caller(SignalWireCaller, "PCMU", 8000).opening()[1])["start"][
+        "mediaFormat"] == {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}
+    # the field table: customParameters "Appears only when parameters are defined"
+    assert "customParameters" not in json.loads(
+        caller(SignalWireCaller, "PCMU", 8000).opening()[1])["start"]
     with pytest.raises(ValueError, match="24000"):
         caller(SignalWireCaller, "PCMU", 24000)
     with pytest.raises(ValueError, match="not OPUS"):
@@ -591,9 +631,8 @@ def test_every_carrier_codec_and_rate_through_the_server(carrier, codec, rate):
                                               custom_parameters={"k": "v"}, dtmf="5"))
     assert r.close_code == 1000 and not r.errors and r.bad_frames == 0, r.errors
     assert r.playback_mismatch is None
-    # auto told it right (SignalWire's μ-law stream is Twilio's, message for message)
-    told = "twilio" if (carrier, codec) == ("signalwire", "PCMU") else carrier
-    assert stats.carrier == told and stats.error is None
+    # auto told it right (SignalWire's μ-law stream too, by its UUID stream id)
+    assert stats.carrier == carrier and stats.error is None
     # Every frame sent reached the application, none lost or concealed ...
     assert r.frames == r.sent == n and stats.media_in == n
     assert stats.tracks["inbound"].lost == 0 and stats.tracks["inbound"].concealed == 0

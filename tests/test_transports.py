@@ -7,6 +7,16 @@ clear, dtmf and stop in order, both tracks, clients that vanish, the
 health check, a peer that stops reading (write timeout) and a stream that
 goes silent (idle timeout).  Calls come from the simulator and from raw
 websockets / socket clients.
+
+The protocol-facing checks (echo, events in order, both tracks, malformed
+frames, oversize, vanishing clients, idle timeout) run for every carrier on
+every transport, with each carrier's messages as its session tests write
+them (from the carrier's documentation).  What does not depend on the
+carrier runs on Telnyx only, to keep the suite fast: the Telnyx streaming
+token and its duplicated header (the other carriers' proofs are in
+test_server_auth.py), the health check (HTTP, before any carrier speaks)
+and the write timeout (a peer that stops reading: the transport's
+backpressure, two seconds a run).
 """
 
 from __future__ import annotations
@@ -16,7 +26,8 @@ import contextlib
 import json
 import logging
 import socket
-from typing import Any, AsyncIterator
+import uuid
+from typing import Any, AsyncIterator, Callable, NamedTuple, Optional
 
 import numpy as np
 import pytest
@@ -25,13 +36,89 @@ from websockets.exceptions import ConnectionClosed
 from streamcodec import telnyx
 from streamcodec.server import AUTH_HEADER, ASGIStreamApp, PicowsServer, StreamServer, echo_app
 from streamcodec.signals import speech_like
+from streamcodec.simulate import CARRIERS as SIMULATED
 from streamcodec.simulate import connected_frame, media_frame, simulate_call, start_frame, stop_frame
 
 import g711_reference as g711
+import test_exotel_session as exo
+import test_plivo_session as plv
+import test_signalwire_session as sw
+import test_twilio_session as twl
 from streamtest import run, uvicorn_on_loopback
 
 TRANSPORTS = ["websockets", "picows", "asgi"]
 TOKEN = "s3cret-token"
+
+
+class Wire(NamedTuple):
+    """How one carrier opens, feeds and ends a stream, written as its
+    session tests write it: ``start(sid)``, ``media(sid, seq, chunk)`` (20 ms
+    of silence at 8 kHz, binary for Vonage), ``stop(sid)`` or None when the
+    carrier just closes, and ``sid(name)``, the stream id to send for a test's
+    name (None: Vonage names no stream)."""
+
+    start: Callable[[str], str]
+    media: Callable[[str, int, int], Any]
+    stop: Optional[Callable[[str], str]]
+    sid: Callable[[str], Optional[str]] = lambda name: name
+
+
+def _renamed(message: str, old: str, new: str) -> str:
+    return message.replace(json.dumps(old), json.dumps(new))
+
+
+WIRES = {
+    "telnyx": Wire(lambda sid: start_frame(sid, 1, "PCMU", 8000),
+                   lambda sid, seq, chunk: media_frame(sid, seq, "inbound", chunk,
+                                                       20 * (chunk - 1), bytes(160)),
+                   lambda sid: stop_frame(sid, 99)),
+    "twilio": Wire(lambda sid: _renamed(twl.start_msg(), twl.SID, sid),
+                   lambda sid, seq, chunk: _renamed(twl.media_msg(chunk, b"\xff" * 160, seq),
+                                                    twl.SID, sid),
+                   lambda sid: _renamed(twl.WIRE.stop, twl.SID, sid)),
+    # SignalWire's stream ids are UUIDs: that is what tells its μ-law from Twilio's
+    "signalwire": Wire(lambda sid: _renamed(sw.start_msg(), sw.SID, sid),
+                       lambda sid, seq, chunk: _renamed(sw.media_msg(chunk, b"\xff" * 160, seq),
+                                                        sw.SID, sid),
+                       lambda sid: _renamed(twl.WIRE.stop, twl.SID, sid),
+                       lambda name: str(uuid.uuid5(uuid.NAMESPACE_URL, name))),
+    "plivo": Wire(lambda sid: _renamed(plv.start_msg(), plv.STREAM, sid),
+                  lambda sid, seq, chunk: _renamed(plv.media_msg(chunk, b"\xff" * 160, seq),
+                                                   plv.STREAM, sid),
+                  None),
+    "exotel": Wire(lambda sid: _renamed(exo.start_msg("PCMU", 8000), exo.SID, sid),
+                   lambda sid, seq, chunk: _renamed(exo.media_msg(chunk, b"\xff" * 800, seq),
+                                                    exo.SID, sid),
+                   lambda sid: _renamed(exo.WIRE.stop, exo.SID, sid)),
+    "vonage": Wire(lambda sid: json.dumps({"event": "websocket:connected",
+                                           "content-type": "audio/l16;rate=8000"}),
+                   lambda sid, seq, chunk: bytes(320), None, lambda name: None),
+}
+CARRIER_NAMES = list(WIRES)
+#: The codec each carrier's simulated calls use at 8 kHz in the echo checks.
+ECHO_CODEC = {"vonage": "L16"}
+
+
+async def finished(server: Any, sid: Optional[str], before: int = 0) -> Any:
+    """The counters of stream ``sid``; for Vonage (no stream id), of the
+    first stream to end after the ``before`` already ended."""
+    if sid is not None:
+        return await server.wait_finished(sid)
+    for _ in range(500):
+        if len(server.finished) > before:
+            return server.finished[before]
+        await asyncio.sleep(0.01)
+    raise TimeoutError("no stream ended")
+
+
+async def end(ws: Any, wire: Wire, sid: Optional[str]) -> None:
+    """End the stream as the carrier does: its stop (the server then closes),
+    or a close."""
+    if wire.stop is None:
+        await ws.close()
+    else:
+        await ws.send(wire.stop(sid))
+        await asyncio.wait_for(ws.wait_closed(), 5)
 
 
 @contextlib.asynccontextmanager
@@ -61,36 +148,63 @@ def kind(request):
     return request.param
 
 
+@pytest.fixture(params=CARRIER_NAMES)
+def carrier(request):
+    return request.param
+
+
 # --------------------------------------------------------------------------
 # Echo, events in order, both tracks
 # --------------------------------------------------------------------------
 
 
-def test_pcmu_echo_is_bit_exact_with_the_reference(kind):
+def _g711_twice(pcm: np.ndarray, codec: str) -> np.ndarray:
+    """``pcm`` through G.711 twice (the caller's encode, the echo's), by the
+    reference; L16 comes back unchanged."""
+    if codec == "L16":
+        return pcm
+    enc, dec = ((g711.ulaw_encode, g711.ulaw_decode) if codec == "PCMU"
+                else (g711.alaw_encode, g711.alaw_decode))
+    once = np.array([dec(enc(int(x))) for x in pcm], dtype=np.int16)
+    return np.array([dec(enc(int(x))) for x in once], dtype=np.int16)
+
+
+def test_echo_is_bit_exact_with_the_reference(kind, carrier):
+    codec = ECHO_CODEC.get(carrier, "PCMU")
     pcm = speech_like(0.6, 8000, seed=5)
-    once = np.array([g711.ulaw_decode(g711.ulaw_encode(int(x))) for x in pcm], dtype=np.int16)
-    twice = np.array([g711.ulaw_decode(g711.ulaw_encode(int(x))) for x in once], dtype=np.int16)
+    n = 600 // SIMULATED[carrier].message_ms
 
     async def main():
         async with serving(kind, echo_app, rate=8000) as (server, url):
-            result = await simulate_call(url, pcm, 8000, codec="PCMU", linger_idle=0.05)
-            return result, await server.wait_finished(result.stream_id)
+            result = await simulate_call(url, pcm, 8000, carrier=carrier, codec=codec,
+                                         codec_rate=8000, linger_idle=0.05)
+            sid = None if carrier == "vonage" else result.stream_id
+            return result, await finished(server, sid)
 
     result, stats = run(main(), 60)
-    np.testing.assert_array_equal(result.heard, twice)
-    assert result.close_code == 1000 and stats.close_code == 1000 and stats.stop_received
-    assert stats.media_in == 30 and stats.media_out == 30 and stats.rejected == 0
+    expected = _g711_twice(pcm, codec)
+    np.testing.assert_array_equal(result.heard[:len(expected)], expected)
+    if carrier == "exotel":
+        # Exotel takes 3.2 KB or more a message: the last is padded with silence
+        assert len(result.heard) == 2 * 3200 and not result.heard[len(expected):].any()
+    else:
+        assert len(result.heard) == len(expected)
+    assert result.close_code == 1000 and stats.close_code == 1000 and stats.carrier == carrier
+    assert stats.stop_received == (WIRES[carrier].stop is not None)
+    assert stats.media_in == n and stats.rejected == 0 and not result.errors
 
 
-def test_marks_dtmf_clear_and_stop_arrive_in_order(kind):
+def test_marks_dtmf_clear_and_stop_arrive_in_order(kind, carrier):
     seen = []
+    n = 600 // SIMULATED[carrier].message_ms
+    at = n // 3
 
     async def app(call):
         async for event in call:
             if isinstance(event, telnyx.Media):
-                if event.chunk == 10:
+                if event.chunk == at:
                     await call.play(bytes(32000), call.rate)   # 1 s: still playing at the clear
-                    await call.mark("after-10")
+                    await call.mark("after-at")
                 seen.append(("media", event.chunk))
             elif isinstance(event, telnyx.Dtmf):
                 seen.append(("dtmf", event.digit))
@@ -102,23 +216,32 @@ def test_marks_dtmf_clear_and_stop_arrive_in_order(kind):
 
     async def main():
         async with serving(kind, app, rate=16000) as (server, url):
-            result = await simulate_call(url, codec="PCMU", seconds=0.6, dtmf="7#",
-                                         stream_id="ordered", linger_idle=0.05)
-            return result, await server.wait_finished("ordered")
+            result = await simulate_call(url, carrier=carrier, codec=ECHO_CODEC.get(carrier),
+                                         seconds=0.6, dtmf="7#", linger_idle=0.05)
+            sid = None if carrier == "vonage" else result.stream_id
+            return result, await finished(server, sid)
 
     result, stats = run(main(), 60)
-    assert [s[1] for s in seen if s[0] == "media"] == list(range(1, 31))
+    assert [s[1] for s in seen if s[0] == "media"] == list(range(1, n + 1))
     assert [s[1] for s in seen if s[0] == "dtmf"] == ["7", "#"]
     # The clear came while the mark's second of audio was playing: the mark
     # comes back cleared, not played.
-    assert [s for s in seen if s[0] == "mark"] == [("mark", "after-10", None, True)]
-    assert seen.index(("dtmf", "7")) < seen.index(("mark", "after-10", None, True))
-    assert seen[-1] == ("Stop",)
-    assert result.clears == 2 and result.marks == ["after-10"]
-    assert stats.dtmf == 2 and stats.marks_echoed == 1 and stats.marks_sent == 1
+    assert [s for s in seen if s[0] == "mark"] == [("mark", "after-at", None, True)]
+    assert seen.index(("dtmf", "7")) < seen.index(("mark", "after-at", None, True))
+    if WIRES[carrier].stop is not None:
+        assert seen[-1] == ("Stop",)
+    assert result.clears == 2 and not result.errors
+    assert stats.dtmf == 2 and stats.marks_sent == 1
 
 
-def test_both_tracks_reach_the_app_on_separate_decoders(kind):
+#: The carriers that stream both tracks (Exotel and Vonage send the caller only),
+#: with a codec each offers at 8 kHz.
+BOTH_TRACKS = {"telnyx": "PCMA", "twilio": "PCMU", "signalwire": "PCMA", "plivo": "PCMU"}
+
+
+@pytest.mark.parametrize("carrier", list(BOTH_TRACKS))
+def test_both_tracks_reach_the_app_on_separate_decoders(kind, carrier):
+    codec = BOTH_TRACKS[carrier]
     got = {"inbound": [], "outbound": []}
 
     async def app(call):
@@ -131,13 +254,15 @@ def test_both_tracks_reach_the_app_on_separate_decoders(kind):
 
     async def main():
         async with serving(kind, app, rate=8000) as (server, url):
-            return await simulate_call(url, a, 8000, codec="PCMA", track="both_tracks",
-                                       outbound_pcm=b, linger_idle=0.05)
+            return await simulate_call(url, a, 8000, carrier=carrier, codec=codec,
+                                       track="both_tracks", outbound_pcm=b, linger_idle=0.05)
 
     run(main(), 60)
+    enc, dec = ((g711.ulaw_encode, g711.ulaw_decode) if codec == "PCMU"
+                else (g711.alaw_encode, g711.alaw_decode))
     for track, pcm in (("inbound", a), ("outbound", b)):
         heard = np.frombuffer(b"".join(got[track]), dtype=np.int16)
-        expected = np.array([g711.alaw_decode(g711.alaw_encode(int(x))) for x in pcm], np.int16)
+        expected = np.array([dec(enc(int(x))) for x in pcm], np.int16)
         np.testing.assert_array_equal(heard, expected)
 
 
@@ -230,81 +355,101 @@ HOSTILE = [
 ]
 
 
-def test_malformed_frames_are_counted_and_survived(kind):
+def test_malformed_frames_are_counted_and_survived(kind, carrier):
+    wire = WIRES[carrier]
+    sid = wire.sid("hostile")
+
     async def main():
         async with serving(kind, echo_app, rate=8000) as (server, url):
             async with _connect(url) as ws:
-                await ws.send(connected_frame())
-                for junk in HOSTILE:                 # before start
-                    await ws.send(junk)
-                await ws.send(start_frame("hostile", 1, "PCMU", 8000))
+                if carrier == "telnyx":
+                    await ws.send(connected_frame())
+                    for junk in HOSTILE:             # before start
+                        await ws.send(junk)
+                await ws.send(wire.start(sid))
                 for junk in HOSTILE:                 # and during the stream
                     await ws.send(junk)
-                await ws.send(media_frame("hostile", 2, "inbound", 1, 0, bytes(160)))
-                await ws.send(stop_frame("hostile", 3))
-                await asyncio.wait_for(ws.wait_closed(), 5)
-            stats = await server.wait_finished("hostile")
-            good = await simulate_call(url, codec="PCMU", seconds=0.4, linger_idle=0.05)
+                await ws.send(wire.media(sid, 2, 1))
+                await end(ws, wire, sid)
+            stats = await finished(server, sid)
+            good = await simulate_call(url, carrier=carrier, codec=ECHO_CODEC.get(carrier),
+                                       codec_rate=8000, seconds=0.4, linger_idle=0.05)
             return ws.close_code, stats, good
 
     code, stats, good = run(main(), 60)
-    assert code == 1000 and stats.error is None and stats.stop_received
-    assert stats.rejected >= 2 * 8 and stats.media_in == 1
-    assert good.close_code == 1000 and good.received_media == 20
+    assert code == 1000 and stats.error is None and stats.carrier == carrier
+    assert stats.stop_received == (wire.stop is not None)
+    assert stats.rejected >= 8
+    if carrier == "vonage":     # binary garbage is audio to Vonage: an odd-sized frame, refused
+        assert stats.media_in == 2 and stats.tracks["inbound"].bad == 1
+    else:
+        assert stats.media_in == 1
+    assert good.close_code == 1000 and good.received_media > 0 and not good.errors
 
 
-def test_oversize_message_closes_with_1009_and_the_server_keeps_serving(kind):
+def test_oversize_message_closes_with_1009_and_the_server_keeps_serving(kind, carrier):
+    wire = WIRES[carrier]
+    sid = wire.sid("big")
+    big = wire.media(sid, 2, 1)
+    big = big * 30 if isinstance(big, bytes) else big[:-2] + " " * 8000 + big[-2:]
+
     async def main():
         async with serving(kind, echo_app, rate=8000, max_message_bytes=4096) as (server, url):
             async with _connect(url) as ws:
-                await ws.send(start_frame("big", 1, "PCMU", 8000))
-                await ws.send(media_frame("big", 2, "inbound", 1, 0, bytes(8000)))
+                await ws.send(wire.start(sid))
+                await ws.send(big)
                 await asyncio.wait_for(ws.wait_closed(), 5)
-            good = await simulate_call(url, codec="PCMU", seconds=0.2, linger_idle=0.05)
+            good = await simulate_call(url, carrier=carrier, codec=ECHO_CODEC.get(carrier),
+                                       codec_rate=8000, seconds=0.2, linger_idle=0.05)
             return ws.close_code, good
 
     code, good = run(main(), 60)
     assert code == 1009
-    assert good.close_code == 1000 and good.received_media == 10
+    assert good.close_code == 1000 and good.received_media > 0 and not good.errors
 
 
-def test_clients_vanishing_mid_stream_do_not_hurt_the_server(kind):
+def test_clients_vanishing_mid_stream_do_not_hurt_the_server(kind, carrier):
+    wire = WIRES[carrier]
     ended = []
 
     async def app(call):
-        try:
-            async for event in call:
-                if isinstance(event, telnyx.Media):
-                    await call.play(event.pcm, call.rate)
-            if call.stream_id.startswith("gone"):
-                # The connection is gone: playing sends nothing, raises nothing.
-                assert call.closed
-                assert await call.play(bytes(320), call.rate) == 0
-        finally:
-            ended.append(call.stream_id)
+        async for event in call:
+            if isinstance(event, telnyx.Media):
+                await call.play(event.pcm, call.rate)
+        # Once the connection is gone, playing sends nothing and raises nothing.
+        ended.append((call.closed, await call.play(bytes(320), call.rate)))
 
     async def vanish(url, sid):
         async with _connect(url) as ws:
-            await ws.send(connected_frame())
-            await ws.send(start_frame(sid, 1, "PCMU", 8000))
+            if carrier == "telnyx":
+                await ws.send(connected_frame())
+            await ws.send(wire.start(sid))
             for k in range(1, 30):
-                await ws.send(media_frame(sid, k + 1, "inbound", k, 20 * (k - 1), bytes(160)))
+                await ws.send(wire.media(sid, k + 1, k))
             ws.transport.abort()               # no close frame, no stop: the TCP link just dies
 
     async def main():
         async with serving(kind, app, rate=8000) as (server, url):
-            await asyncio.gather(*(vanish(url, f"gone-{i}") for i in range(5)))
-            stats = [await server.wait_finished(f"gone-{i}") for i in range(5)]
-            good = await simulate_call(url, codec="PCMU", seconds=0.3, linger_idle=0.05)
-            await server.wait_finished(good.stream_id)
-            return stats, good, server.active
+            sids = [wire.sid(f"gone-{i}") for i in range(5)]
+            await asyncio.gather(*(vanish(url, sid) for sid in sids))
+            for _ in range(500):
+                if len(server.finished) == 5:
+                    break
+                await asyncio.sleep(0.01)
+            stats = list(server.finished)
+            good = await simulate_call(url, carrier=carrier, codec=ECHO_CODEC.get(carrier),
+                                       codec_rate=8000, seconds=0.3, linger_idle=0.05)
+            await finished(server, None, before=5)
+            return sids, stats, good, server.active
 
-    stats, good, active = run(main(), 60)
-    assert sorted(ended) == sorted([f"gone-{i}" for i in range(5)] + [good.stream_id])
+    sids, stats, good, active = run(main(), 60)
+    assert len(stats) == 5 and len(ended) == 6 and ended[:5] == [(True, 0)] * 5
+    if carrier != "vonage":
+        assert sorted(s.stream_id for s in stats) == sorted(sids)
     for s in stats:
         # No close frame: 1006 (uvicorn reports such a link as 1005, "no status").
         assert not s.stop_received and s.error is None and s.close_code in (1005, 1006)
-    assert good.close_code == 1000 and good.received_media == 15
+    assert good.close_code == 1000 and good.received_media > 0 and not good.errors
     assert active == 0
 
 
@@ -400,17 +545,19 @@ def test_a_peer_that_stops_reading_is_dropped_after_the_write_timeout(kind, capl
     assert good.received_media > 0
 
 
-def test_a_stream_without_media_is_closed_after_the_idle_timeout(kind):
+def test_a_stream_without_media_is_closed_after_the_idle_timeout(kind, carrier):
+    wire = WIRES[carrier]
+    sid = wire.sid("quiet")
+
     async def main():
         async with serving(kind, echo_app, rate=8000, idle_timeout=0.4) as (server, url):
             async with _connect(url) as ws:
-                await ws.send(connected_frame())
-                await ws.send(start_frame("quiet", 1, "PCMU", 8000))
+                await ws.send(wire.start(sid))
                 for k in range(1, 6):
-                    await ws.send(media_frame("quiet", k + 1, "inbound", k, 20 * k, bytes(160)))
+                    await ws.send(wire.media(sid, k + 1, k))
                 await asyncio.wait_for(ws.wait_closed(), 10)   # then silence
-            return ws.close_code, await server.wait_finished("quiet")
+            return ws.close_code, await finished(server, sid)
 
     code, stats = run(main(), 60)
-    assert code == 1000 and stats.close_code == 1000
+    assert code == 1000 and stats.close_code == 1000 and stats.carrier == carrier
     assert stats.error == "idle: no media for 0.4 s" and stats.media_in == 5

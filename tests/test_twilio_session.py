@@ -142,3 +142,16 @@ def test_bad_messages_raise_and_count():
             s.feed(bad)
     assert s.rejected == 3
     assert len(s.feed(media_msg(1, b"\x00" * 160, 2))) == 1
+
+
+def test_a_start_without_its_stream_id_is_refused():
+    """Every message back to Twilio names the streamSid: a start that does not
+    give it is a ProtocolError (counted), and the session stays unstarted."""
+    s = twilio.MediaStream(rate=8000)
+    frame = json.loads(start_msg())
+    del frame["streamSid"], frame["start"]["streamSid"]
+    with pytest.raises(twilio.ProtocolError, match="'streamSid' is missing"):
+        s.feed(json.dumps(frame))
+    assert s.rejected == 1 and s.codec is None
+    (start,) = s.feed(start_msg())
+    assert start.stream_id == SID

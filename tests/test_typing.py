@@ -4,6 +4,7 @@ package is really read through py.typed, not taken as Any)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -40,3 +41,50 @@ def test_mypy_sees_the_package_types(tmp_path):
     assert done.returncode == 1, done.stdout
     assert 'Incompatible types in assignment (expression has type "bytes"' in done.stdout
     assert 'Argument 1 to "Resampler" has incompatible type "str"' in done.stdout
+
+
+#: The carrier packages held to mypy (its defaults, not --strict).
+CARRIER_PACKAGES = ("stream", "twilio", "signalwire", "plivo", "exotel", "vonage", "simulate")
+# Errors only in those packages (what they import is read for its types,
+# silently); the compiled _core and _fast have no stubs, and `from .. import
+# _fast` reads the package's __init__, so that one is skipped.
+CARRIER_MYPY_INI = """\
+[mypy]
+follow_imports = silent
+[mypy-streamcodec]
+follow_imports = skip
+[mypy-streamcodec._core]
+ignore_missing_imports = True
+[mypy-streamcodec._fast]
+ignore_missing_imports = True
+"""
+
+
+def carrier_mypy(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
+    ini = tmp_path / "mypy.ini"
+    ini.write_text(CARRIER_MYPY_INI)
+    return subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "--config-file",
+                           str(ini), *args], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=600)
+
+
+def test_carrier_packages_pass_mypy(tmp_path):
+    done = carrier_mypy(tmp_path, *(a for p in CARRIER_PACKAGES
+                                    for a in ("-p", f"streamcodec.{p}")))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Success: no issues found" in done.stdout
+
+
+def test_carrier_mypy_settings_still_see_the_types(tmp_path):
+    # the same settings catch an Optional used as a str, and read the
+    # codec core's types through the carrier code (not Any)
+    wrong = tmp_path / "wrong.py"
+    wrong.write_text("from streamcodec.stream._fields import text\n"
+                     "from streamcodec.twilio import MediaStream\n"
+                     "name: str = text({}, 'k', 'k')\n"
+                     "count: str = MediaStream().rejected\n")
+    done = carrier_mypy(tmp_path, str(wrong))
+    assert done.returncode == 1, done.stdout
+    assert re.search(r'has type "(str \| None|Optional\[str\])", variable has type "str"',
+                     done.stdout), done.stdout
+    assert 'expression has type "int", variable has type "str"' in done.stdout

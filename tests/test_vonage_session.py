@@ -111,6 +111,15 @@ def test_bad_binary_input():
     assert not m.concealed
 
 
+def test_json_media_is_refused_clearly():
+    # Vonage's audio is binary: a JSON "media" message the C scanner leaves
+    # to json.loads is a ProtocolError (it used to be an AttributeError)
+    s = session()
+    with pytest.raises(vonage.ProtocolError, match="no media messages as JSON"):
+        s.feed('{"media":{"payload":"AAAA","chunk":"x"},"event":"media"}')
+    assert s.rejected == 1
+
+
 def test_content_type_checked():
     with pytest.raises(ValueError, match="Vonage"):
         vonage.MediaStream(content_type="audio/l16;rate=44100")

@@ -10,6 +10,11 @@ or 24000), or μ-law when ``media_format`` says so.  Back to Exotel go
 ``media``, ``mark`` and ``clear`` naming the ``stream_sid``; each media
 message must be at least 3.2 KB, at most 100 KB and a multiple of 320
 bytes.
+
+``media.chunk`` counting from 1 is read off Exotel's WebSocket-protocol
+page (developer.exotel.com, AgentStream): its example ``start`` is
+``sequence_number`` 1 and its ``media`` ``sequence_number`` 3 carries
+``chunk`` 2, so the first media message (sequence 2) is chunk 1.
 """
 
 from __future__ import annotations
@@ -17,8 +22,8 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping, Optional
 
-from ..stream._fields import (codec_of, dispatch, dtmf_event, integer, mapping, mark_event,
-                              mark_name, media_event, obj, rate_of, text)
+from ..stream._fields import (codec_of, dispatch, id_reader, integer, mapping, mark_name, obj,
+                              rate_of, shared_parsers, text)
 from ..stream.events import (
     Connected,
     Event,
@@ -36,9 +41,7 @@ MIN_BYTES, MAX_BYTES, MULTIPLE = 3200, 100_000, 320
 _RATES = (8000, 16000, 24000)
 
 
-def _ids(frame: Mapping[str, Any]) -> tuple[Optional[str], Optional[int]]:
-    return (text(frame, "stream_sid", "stream_sid"),
-            integer(frame, "sequence_number", "sequence_number"))
+_ids = id_reader("stream_sid", "sequence_number")
 
 
 def _format(start: Mapping[str, Any]) -> tuple[MediaFormat, str]:
@@ -78,9 +81,7 @@ def _start(frame: dict) -> Start:
 
 
 def _stop(frame: dict) -> Stop:
-    stop = frame.get("stop")
-    if not isinstance(stop, dict):
-        stop = {}
+    stop = mapping(frame, "stop", "stop")
     stream_id, seq = _ids(frame)
     return Stop(stream_id=stream_id, sequence_number=seq, raw=frame,
                 call_id=text(stop, "call_sid", "stop.call_sid"),
@@ -90,9 +91,7 @@ def _stop(frame: dict) -> Stop:
 _PARSERS = {
     "connected": lambda frame: Connected(raw=frame),
     "start": _start,
-    "media": lambda frame: media_event(frame, *_ids(frame)),
-    "dtmf": lambda frame: dtmf_event(frame, *_ids(frame)),
-    "mark": lambda frame: mark_event(frame, *_ids(frame)),
+    **shared_parsers(_ids),
     "stop": _stop,
 }
 

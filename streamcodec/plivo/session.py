@@ -2,25 +2,30 @@
 
 Plivo sends JSON text: ``start`` (``start.callId``, ``start.streamId``,
 ``start.mediaFormat.encoding`` / ``sampleRate``), ``media`` (``streamId``,
-``media.chunk`` from 1, ``media.timestamp`` in Unix ms), ``dtmf``,
+``media.chunk`` from 1, ``media.timestamp`` in ms), ``dtmf``,
 ``playedStream`` (a checkpoint reached) and ``clearedAudio``.  Back to
 Plivo go ``playAudio`` (with ``contentType`` and ``sampleRate``),
 ``checkpoint`` and ``clearAudio``.  Audio is base64 μ-law at 8 kHz or L16 at
 8 or 16 kHz, the same both ways.
+
+Sources for what Plivo's pages leave unsaid: L16 is little-endian (Plivo's
+own agent-transport decodes and encodes it with ``i16::from_le_bytes`` /
+``to_le_bytes``, ``crates/agent-transport/src/audio_stream/protocol.rs``),
+and ``media.chunk`` counts from 1 (the types of a Plivo engineer's
+streaming SDK, ``plivo_streaming/types.py``: "Chunk number, starts at 1";
+Plivo's protocol page has ``sequenceNumber`` start at 1 likewise).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Optional
+from typing import Optional
 
-from ..stream._fields import (codec_of, dispatch, dtmf_event, integer, mark_name, media_event,
-                              obj, rate_of, string_list, text)
+from ..stream._fields import (codec_of, dispatch, id_reader, mark_name, media_format, obj,
+                              rate_of, shared_parsers, string_list, text)
 from ..stream.events import (
     Event,
     Mark,
-    MediaFormat,
-    ProtocolError,
     Start,
     Stop,
     Unknown,
@@ -34,26 +39,21 @@ _CONTENT = {("PCMU", 8000): "audio/x-mulaw", ("L16", 8000): "audio/x-l16",
             ("L16", 16000): "audio/x-l16"}
 
 
-def _ids(frame: Mapping[str, Any]) -> tuple[Optional[str], Optional[int]]:
-    return (text(frame, "streamId", "streamId"),
-            integer(frame, "sequenceNumber", "sequenceNumber"))
+_ids = id_reader("streamId", "sequenceNumber")
 
 
 def _start(frame: dict) -> Start:
     start = obj(frame, "start", "start")
     stream_id, seq = _ids(frame)
-    fmt = obj(start, "mediaFormat", "start.mediaFormat")
-    encoding = text(fmt, "encoding", "start.mediaFormat.encoding", required=True)
-    rate = integer(fmt, "sampleRate", "start.mediaFormat.sampleRate", required=True)
-    if rate <= 0:
-        raise ProtocolError(f"field 'start.mediaFormat.sampleRate' must be positive, got {rate}")
+    fmt = media_format(start, "mediaFormat", "encoding", "sampleRate")
     headers = text(frame, "extra_headers", "extra_headers")
-    return Start(media_format=MediaFormat(encoding=encoding, sample_rate=rate),
+    return Start(media_format=fmt,
                  stream_id=text(start, "streamId", "start.streamId") or stream_id,
                  sequence_number=seq, custom_parameters=_extra_headers(headers), raw=frame,
                  call_id=text(start, "callId", "start.callId"),
                  account_id=text(start, "accountId", "start.accountId"),
-                 tracks=string_list(start, "tracks", "start.tracks"), codec=codec_of(encoding))
+                 tracks=string_list(start, "tracks", "start.tracks"),
+                 codec=codec_of(fmt.encoding))
 
 
 def _extra_headers(headers: Optional[str]) -> dict[str, str]:
@@ -78,7 +78,7 @@ def _stop(frame: dict) -> Stop:
     return Stop(stream_id=stream_id, sequence_number=seq, raw=frame)
 
 
-_PARSERS = {"start": _start, "media": lambda frame: media_event(frame, *_ids(frame)), "dtmf": lambda frame: dtmf_event(frame, *_ids(frame)), "playedStream": _played,
+_PARSERS = {"start": _start, **shared_parsers(_ids, ("media", "dtmf")), "playedStream": _played,
             "stop": _stop}
 
 
@@ -125,8 +125,9 @@ class MediaStream(_CoreStream):
     playback_ptime : int
         Milliseconds per ``playAudio`` message, a multiple of 20 (default 20).
     l16_byteorder : str
-        Byte order of L16 on the wire (default ``"little"``: Plivo does not
-        document it; ``"big"`` for network order).
+        Byte order of L16 on the wire (default ``"little"``, what Plivo's own
+        code sends and reads; its pages do not say, so ``"big"`` remains for
+        network order).
 
     Notes
     -----
@@ -146,6 +147,7 @@ class MediaStream(_CoreStream):
     _MAX_PTIME = 30000
     _FOLLOW_START = True
     _CARRIER = "Plivo"
+
     def __init__(self, rate: int = 16000, reorder_window: int = 3,
                  max_message_bytes: int = 1 << 18, playback_ptime: int = 20, *,
                  content_type: str = "audio/x-mulaw;rate=8000", conceal_limit: int = 10,
@@ -161,15 +163,14 @@ class MediaStream(_CoreStream):
             raise ValueError(f"Plivo plays audio/x-mulaw at 8000 Hz or audio/x-l16 at 8000 or "
                              f"16000 Hz, not {self.playback_codec} at {self.playback_rate} Hz")
 
-
     def _parse_frame(self, frame: dict) -> Event:
         return parse_frame(frame)
 
     def _handle(self, event: Event) -> list[Event]:
         if isinstance(event, Unknown) and event.event == "clearedAudio":
             stream_id = event.raw.get("streamId")
-            return self._queue_cleared(stream_id if isinstance(stream_id, str) else None,
-                                       event.raw) + [event]
+            return [*self._queue_cleared(stream_id if isinstance(stream_id, str) else None,
+                                         event.raw), event]
         return super()._handle(event)
 
     def _media_head(self) -> str:
@@ -196,7 +197,7 @@ def _content(content_type: str) -> tuple[str, int]:
         raise TypeError(f"content_type must be a str, not {type(content_type).__name__}")
     codec = codec_of(content_type)
     rate = rate_of(content_type) or 8000
-    if (codec, rate) not in _CONTENT:
+    if codec is None or (codec, rate) not in _CONTENT:
         raise ValueError(f"content_type {content_type!r}: Plivo streams audio/x-mulaw;rate=8000, "
                          "audio/x-l16;rate=8000 or audio/x-l16;rate=16000")
     return codec, rate

@@ -4,12 +4,16 @@ telling it from the first messages (``--carrier auto``)."""
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Any, Callable, Optional
 
 from ..stream._fields import codec_of
 from ..stream.events import Event
 
 __all__ = ["CARRIERS", "detect", "parse_frame", "session_class"]
+
+#: A UUID, as SignalWire's stream ids are (Twilio's: ``MZ`` + 32 hex digits).
+_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 
 #: The names ``streamcodec serve --carrier`` takes ("auto": tell from the messages).
 CARRIERS = ("auto", "telnyx", "twilio", "signalwire", "plivo", "exotel", "vonage")
@@ -39,10 +43,11 @@ def detect(frame: dict) -> Optional[str]:
     or None when it does not tell (a ``connected`` frame).
 
     Vonage's events are ``websocket:...``; the stream id names the others:
-    Twilio and SignalWire ``streamSid`` (SignalWire when the format is not
-    Twilio's μ-law at 8 kHz: the two speak the same messages, and
-    SignalWire's session also takes μ-law), Plivo ``streamId``, Exotel
-    ``stream_sid``, Telnyx ``stream_id``.
+    Twilio and SignalWire ``streamSid``, Plivo ``streamId``, Exotel
+    ``stream_sid``, Telnyx ``stream_id``.  Twilio and SignalWire speak the
+    same messages: SignalWire's ids are UUIDs where Twilio's are two letters
+    and 32 hex digits (both carriers' message pages), and a format other
+    than μ-law at 8 kHz is SignalWire's too (Twilio has no other).
     """
     event = frame.get("event")
     if isinstance(event, str) and event.startswith("websocket:"):
@@ -55,6 +60,9 @@ def detect(frame: dict) -> Optional[str]:
         encoding = fmt.get("encoding")
         twilio = fmt.get("sampleRate", 8000) in (8000, "8000") and (
             not isinstance(encoding, str) or codec_of(encoding) == "PCMU")
+        sid = start.get("streamSid", frame.get("streamSid"))
+        if isinstance(sid, str) and _UUID.fullmatch(sid):
+            twilio = False
         return "twilio" if twilio else "signalwire"
     if "streamId" in frame or "streamId" in start:
         return "plivo"

@@ -5,6 +5,17 @@ SignalWire speaks Twilio's messages (:mod:`streamcodec.twilio`) and adds a
 codec choice: the ``codec`` attribute takes ``PCMU`` (the default),
 ``PCMA``, ``G722``, ``L16``, ``L16@16000h`` or ``L16@24000h``; the stream
 carries that codec both ways, announced in ``start.mediaFormat``.
+
+SignalWire's ``<Stream>`` page (signalwire/docs, ``cxml/voice/stream.mdx``)
+gives the encodings as ``audio/x-mulaw`` and ``audio/x-L16`` at 8000, 16000
+or 24000 Hz, ``sequenceNumber`` and ``media.chunk`` counting from 1, the
+``connected`` version ``0.2.0`` and ids that are UUIDs (Twilio's are
+``MZ``/``CA``/``AC`` and 32 hex digits: that is how ``--carrier auto``
+tells a SignalWire μ-law stream from Twilio's).  It does not give the byte
+order of L16: little-endian is what working integrations assume (the
+SignalWire transport of OpenAI's agents SDK hands L16@24000h payloads,
+untouched, to a little-endian ``pcm16`` API), not a documented fact, so
+``l16_byteorder`` stays.
 """
 
 from __future__ import annotations
@@ -81,8 +92,9 @@ class MediaStream(_TwilioStream):
         Milliseconds per outbound message (default: the codec's ``@NNi``,
         else 20).
     l16_byteorder : str
-        Byte order of L16 on the wire (default ``"little"``: SignalWire does
-        not document it; ``"big"`` for network order).
+        Byte order of L16 on the wire (default ``"little"``, what working
+        integrations assume; SignalWire does not document it, so ``"big"``
+        is there for network order).
 
     Notes
     -----

@@ -477,8 +477,8 @@ async def simulate_call(
     for digit in dtmf:
         if digit not in "0123456789*#ABCD":
             raise ValueError(f"dtmf digit {digit!r} is not one of 0-9 * # A-D")
-    stream_id = stream_id or str(uuid.uuid4())
-    common = dict(stream_id=stream_id, tracks=names, custom_parameters=custom_parameters,
+    stream_id = stream_id or (f"MZ{uuid.uuid4().hex}" if carrier == "twilio" else str(uuid.uuid4()))
+    common: dict[str, Any] = dict(stream_id=stream_id, tracks=names, custom_parameters=custom_parameters,
                   auth_token=auth_token, url=signed_url or url)
     if telnyx:
         caller: Caller = TelnyxCaller(codec, wire, playback_codec=playback_codec or "PCMU",
@@ -629,8 +629,8 @@ async def simulate_call(
                     result.duplicated += copies - 1
                     for _ in range(copies):
                         await send_one(name, *chunk)
-                    if held[name] is not None:
-                        late = held[name]
+                    late = held[name]
+                    if late is not None:
                         held[name] = None
                         await send_one(name, *late)
             for name, late in held.items():

@@ -36,7 +36,8 @@ def twilio_signature(auth_token: str, url: str, params: Optional[Mapping[str, st
     """Twilio's request signature: base64 HMAC-SHA1 of the URL followed by
     each POST parameter's name and value in name order (none for a
     WebSocket upgrade), keyed with the account's auth token."""
-    data = url + "".join(k + params[k] for k in sorted(params or {}))
+    given = params or {}
+    data = url + "".join(k + given[k] for k in sorted(given))
     digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode("ascii")
 
@@ -53,6 +54,8 @@ class TwilioCaller(Caller):
     encodings = ENCODINGS
     #: Beyond about 10 minutes queued Twilio discards audio (warning 31931).
     max_queued_s = 600.0
+    #: ``version`` of the ``connected`` message.
+    protocol_version = "1.0.0"
 
     def __init__(self, codec: str, rate: int, **kwargs: Any):
         super().__init__(codec, rate, **kwargs)
@@ -78,7 +81,8 @@ class TwilioCaller(Caller):
             "mediaFormat": {"encoding": self.encodings[self.codec], "sampleRate": self.rate,
                             "channels": 1},
         }
-        return [dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}),
+        return [dumps({"event": "connected", "protocol": "Call",
+                       "version": self.protocol_version}),
                 self._frame("start", start=start)]
 
     def media(self, track: str, chunk: int, timestamp: int, payload: bytes) -> Message:

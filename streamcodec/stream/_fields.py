@@ -7,9 +7,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Callable, Literal, Mapping, Optional, Union, overload
 
-from .events import PayloadError, ProtocolError
+from .events import MediaFormat, PayloadError, ProtocolError
 
 _INT64 = 1 << 63
 
@@ -27,6 +27,13 @@ def obj(parent: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
     return value
 
 
+@overload
+def text(parent: Mapping[str, Any], key: str, path: str, required: Literal[True]) -> str: ...
+@overload
+def text(parent: Mapping[str, Any], key: str, path: str,
+         required: bool = False) -> Optional[str]: ...
+
+
 def text(parent: Mapping[str, Any], key: str, path: str, required: bool = False) -> Optional[str]:
     value = parent.get(key)
     if value is None:
@@ -38,8 +45,16 @@ def text(parent: Mapping[str, Any], key: str, path: str, required: bool = False)
     return value
 
 
+@overload
+def integer(parent: Mapping[str, Any], key: str, path: str, required: Literal[True],
+            signed: bool = False) -> int: ...
+@overload
 def integer(parent: Mapping[str, Any], key: str, path: str, required: bool = False,
-         signed: bool = False) -> Optional[int]:
+            signed: bool = False) -> Optional[int]: ...
+
+
+def integer(parent: Mapping[str, Any], key: str, path: str, required: bool = False,
+            signed: bool = False) -> Optional[int]:
     """An int that may arrive as a JSON number or a string of digits;
     negative values only when ``signed``."""
     value = parent.get(key)
@@ -89,6 +104,15 @@ def load(message: Union[str, bytes, bytearray, memoryview]) -> dict:
         message = message.tobytes()
     if not isinstance(message, (str, bytes, bytearray)):
         raise TypeError(f"message must be str or bytes, not {type(message).__name__}")
+    if not isinstance(message, str):
+        # json.loads would guess UTF-16/32 from the first bytes; JSON between
+        # systems is UTF-8 (RFC 8259), and anything else is a binary message
+        try:
+            message = message.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(f"message is not valid JSON: not UTF-8 text, a binary message "
+                                f"where JSON text is expected ({exc.reason} at byte "
+                                f"{exc.start})") from None
     try:
         frame = json.loads(message)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -219,6 +243,44 @@ def mark_event(frame: Mapping[str, Any], stream_id: Optional[str],
     mark = obj(frame, "mark", "mark")
     return Mark(name=text(mark, "name", "mark.name", required=True), stream_id=stream_id,
                 sequence_number=sequence_number, raw=frame)
+
+
+def id_reader(stream_key: str, sequence_key: str) -> Callable[[Mapping[str, Any]],
+                                                               tuple[Optional[str], Optional[int]]]:
+    """How a JSON carrier names the stream and numbers its messages: a
+    function giving a frame's (stream id, sequence number), read from the
+    top-level ``stream_key`` and ``sequence_key``."""
+    def ids(frame: Mapping[str, Any]) -> tuple[Optional[str], Optional[int]]:
+        return (text(frame, stream_key, stream_key),
+                integer(frame, sequence_key, sequence_key))
+    return ids
+
+
+def shared_parsers(ids: Callable[[Mapping[str, Any]], tuple[Optional[str], Optional[int]]],
+                   events: tuple[str, ...] = ("media", "dtmf", "mark")) -> dict:
+    """The parsers of the events JSON carriers write alike (``media``,
+    ``dtmf``, the ``mark`` echo), with the carrier's ids, for
+    :func:`dispatch`."""
+    makers = {"media": media_event, "dtmf": dtmf_event, "mark": mark_event}
+    return {name: (lambda frame, make=makers[name]: make(frame, *ids(frame)))
+            for name in events}
+
+
+def media_format(start: Mapping[str, Any], key: str, encoding_key: str,
+                 rate_key: str) -> MediaFormat:
+    """A start's format object (Telnyx's ``media_format``, Twilio's and
+    Plivo's ``mediaFormat``): encoding and a positive rate required,
+    ``channels`` optional (1)."""
+    where = f"start.{key}"
+    fmt = obj(start, key, where)
+    encoding = text(fmt, encoding_key, f"{where}.{encoding_key}", required=True)
+    rate = integer(fmt, rate_key, f"{where}.{rate_key}", required=True)
+    channels = integer(fmt, "channels", f"{where}.channels")
+    assert encoding is not None and rate is not None   # required=True
+    if rate <= 0:
+        raise ProtocolError(f"field '{where}.{rate_key}' must be positive, got {rate}")
+    return MediaFormat(encoding=encoding, sample_rate=rate,
+                       channels=1 if channels is None else channels)
 
 
 def dispatch(parsers: Mapping[str, Any], frame: dict) -> Any:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import struct
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, NoReturn, Optional, Union
 
 from .. import _fast
 from .._buffers import address, pcm_view
@@ -129,18 +129,19 @@ def _c_field(name: str, none_below_zero: bool = False) -> property:
     """A _Track attribute kept in its C sc_frame_track, where the in-order
     case of sc_frame_media_in() reads and updates it."""
     if none_below_zero:
-        def get(self: "_Track") -> Optional[int]:
+        def get_or_none(self: "_Track") -> Optional[int]:
             value = getattr(self.c, name)
             return None if value < 0 else value
 
-        def put(self: "_Track", value: Optional[int]) -> None:
+        def put_or_none(self: "_Track", value: Optional[int]) -> None:
             setattr(self.c, name, -1 if value is None else value)
-    else:
-        def get(self: "_Track") -> int:
-            return getattr(self.c, name)
+        return property(get_or_none, put_or_none)
 
-        def put(self: "_Track", value: int) -> None:
-            setattr(self.c, name, value)
+    def get(self: "_Track") -> int:
+        return getattr(self.c, name)
+
+    def put(self: "_Track", value: int) -> None:
+        setattr(self.c, name, value)
     return property(get, put)
 
 
@@ -155,6 +156,15 @@ class _Track:
 
     __slots__ = ("name", "decoder", "c", "pending", "suspect") + tuple(
         c for c in _COUNTERS if c != "received")
+    # the counters of TrackStats but received (in C), set in __init__
+    late: int
+    too_late: int
+    duplicate: int
+    lost: int
+    concealed: int
+    bad: int
+    resync: int
+    recovered: int
 
     expected = _c_field("next_chunk", none_below_zero=True)
     stride = _c_field("stride")
@@ -397,6 +407,7 @@ class MediaStream(_fast.StreamBase):
         self._encoder_rate: Optional[int] = None
         self._pre: Optional[Resampler] = None
         self._sent_packets = 0   # messages of the encoders before the current one
+        self._out_ctx: Any   # the C sc_frame_out of the encoder, made by _set_encoder
         if pcm_playback:
             self._set_encoder(self.playback_rate)
         self._played_ms: Optional[int] = None
@@ -466,9 +477,9 @@ class MediaStream(_fast.StreamBase):
         frame out of order, of a new track or with a payload the decoder
         refused; or anything else, parsed with json.loads."""
         if rc == _FRAME_MEDIA and self.codec is not None:
-            data = message if type(message) is bytes else message.encode()
+            data = message if isinstance(message, bytes) else message.encode()
             try:
-                return self._media_info(data)
+                return list(self._media_info(data))
             except ProtocolError:
                 self.rejected += 1    # counted as the json.loads path counts it
                 raise
@@ -520,7 +531,7 @@ class MediaStream(_fast.StreamBase):
         try:
             frame = load(message)
             if frame["event"] == "media":
-                return self._media_frame(frame)
+                return list(self._media_frame(frame))
             event = self._parse_frame(frame)
         except ProtocolError:
             self.rejected += 1
@@ -537,9 +548,15 @@ class MediaStream(_fast.StreamBase):
         if isinstance(event, Mark):
             return [self._mark_echo(event)]
         if isinstance(event, Start):
+            if self._ADDRESSED and event.stream_id is None:
+                # every reply names the stream: a start frame without its id
+                # would leave nothing the session could send
+                self.rejected += 1
+                raise ProtocolError(f"field '{self._STREAM_ID_KEY}' is missing from the start: "
+                                    f"{self._CARRIER} names the stream in every reply")
             self._begin(event)
         elif isinstance(event, Stop):
-            return self.drain() + [event]
+            return [*self.drain(), event]
         return [event]
 
     def _grow_pcm(self, samples: int) -> None:
@@ -661,6 +678,8 @@ class MediaStream(_fast.StreamBase):
     def _track(self, name: str) -> _Track:
         track = self._tracks.get(name)
         if track is None:
+            if self.codec is None:
+                raise ProtocolError("media before the start frame: the codec is not known yet")
             if len(self._tracks) >= _MAX_TRACKS:
                 raise ProtocolError(f"media.track {name!r}: more than {_MAX_TRACKS} different "
                                     "tracks on one stream")
@@ -694,6 +713,8 @@ class MediaStream(_fast.StreamBase):
             name = body.get("track") if isinstance(body, dict) else None
             return self._bad_payload(self._track(name if isinstance(name, str) else "inbound"),
                                      str(exc))
+        if not isinstance(media, Media):   # a dialect whose audio is not JSON (Vonage)
+            raise ProtocolError(f"{self._CARRIER} sends no media messages as JSON")
         if media.chunk > _MAX_CHUNK:
             raise ProtocolError(f"field 'media.chunk' is out of range: {media.chunk} "
                                 f"(at most {_MAX_CHUNK}, 18 digits)")
@@ -1034,11 +1055,14 @@ class MediaStream(_fast.StreamBase):
     # packet at the encoder's rate with nothing held is one
     # sc_frame_media_out() call there; every other call comes here.
 
-    def _play_other(self, pcm: Any, rate: Optional[int] = None) -> list[str]:
-        """play() in Python: any PCM type and length, rate changes."""
+    def _play_other(self, pcm: Any, rate: Optional[int] = None) -> list[Any]:
+        """play() in Python: any PCM type and length, rate changes.  The
+        messages are what :meth:`_encode` makes: text, or Vonage's binary
+        frames."""
         if self._encoder is None:
             self._no_pcm_playback()
         self._check_addressed()
+        data: Any   # bytes, or a cffi int16_t pointer
         if type(pcm) is bytes and not len(pcm) & 1:
             data, n = pcm, len(pcm) >> 1          # passed to C as it is
         else:
@@ -1121,7 +1145,7 @@ class MediaStream(_fast.StreamBase):
         self._check_addressed()
         for entry in self._marks:
             entry[2] = True
-        if self._encoder is not None:
+        if self._encoder_rate is not None:   # set with the encoder
             self._set_encoder(self._encoder_rate)
         return [self._clear_message()]
 
@@ -1176,11 +1200,12 @@ class MediaStream(_fast.StreamBase):
         # G.711 is 8 kHz, G.722 16 kHz whatever the start says (G.722's RTP
         # clock is 8000)
         rate = {"PCMU": 8000, "PCMA": 8000, "G722": 16000}.get(codec, rate)
-        if (codec, rate) == (self.playback_codec, self.playback_rate) or self._encoder is None:
+        encoder_rate = self._encoder_rate   # set with the encoder
+        if (codec, rate) == (self.playback_codec, self.playback_rate) or encoder_rate is None:
             return None
         old = (self.playback_codec, self.playback_rate, self.playback_ptime)
         # a PCM rate given to play() before stays; the default follows
-        pcm_rate = rate if self._encoder_rate == self.playback_rate else self._encoder_rate
+        pcm_rate = rate if encoder_rate == self.playback_rate else encoder_rate
         try:
             self.playback_codec, self.playback_rate = codec, rate
             self.playback_ptime = self._ptime_for(codec, rate, self._ptime_asked)
@@ -1201,7 +1226,7 @@ class MediaStream(_fast.StreamBase):
         ptime given to the constructor, None for the carrier's default)."""
         return 20 if asked is None else asked
 
-    def _no_pcm_playback(self) -> None:
+    def _no_pcm_playback(self) -> NoReturn:
         raise ValueError("this stream has no PCM playback")
 
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Mapping, Union
 
 from ..stream._fields import codec_of, lenient_int as _lenient_int, load
 from ..stream._fields import decode_payload  # noqa: F401  (telnyx.messages.decode_payload)
-from ..stream._fields import dtmf_event, mark_event, media_event
-from ..stream._fields import integer as _int, obj as _obj, text as _str
+from ..stream._fields import id_reader, mapping, media_format, shared_parsers, string_list
+from ..stream._fields import obj as _obj, text as _str
 from ..stream.events import (
     Connected,
     Dtmf,
@@ -67,40 +67,19 @@ __all__ = [
 # shared by every carrier; this module maps Telnyx's frames onto them.
 
 
-def _common(frame: Mapping[str, Any]) -> tuple[Optional[str], Optional[int]]:
-    return _str(frame, "stream_id", "stream_id"), _int(frame, "sequence_number", "sequence_number")
+_common = id_reader("stream_id", "sequence_number")
 
 
 def _connected(frame: dict) -> Connected:
     return Connected(version=_str(frame, "version", "version"), raw=frame)
 
 
-def _media_format(start: Mapping[str, Any]) -> MediaFormat:
-    fmt = _obj(start, "media_format", "start.media_format")
-    encoding = _str(fmt, "encoding", "start.media_format.encoding", required=True)
-    rate = _int(fmt, "sample_rate", "start.media_format.sample_rate", required=True)
-    channels = _int(fmt, "channels", "start.media_format.channels")
-    if rate <= 0:
-        raise ProtocolError(f"field 'start.media_format.sample_rate' must be positive, got {rate}")
-    return MediaFormat(encoding=encoding, sample_rate=rate,
-                       channels=1 if channels is None else channels)
-
-
 def _start(frame: dict) -> Start:
     start = _obj(frame, "start", "start")
     stream_id, seq = _common(frame)
-    tags = start.get("tags")
-    if tags is None:
-        tags = ()
-    elif not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise ProtocolError("field 'start.tags' must be a list of strings")
-    params = start.get("custom_parameters")
-    if params is None:
-        params = {}
-    elif not isinstance(params, dict):
-        raise ProtocolError(
-            f"field 'start.custom_parameters' must be an object, got {type(params).__name__}")
-    fmt = _media_format(start)
+    tags = string_list(start, "tags", "start.tags")
+    params = mapping(start, "custom_parameters", "start.custom_parameters")
+    fmt = media_format(start, "media_format", "encoding", "sample_rate")
     return Start(
         media_format=fmt,
         stream_id=stream_id if stream_id is not None else _str(start, "stream_id", "start.stream_id"),
@@ -110,25 +89,13 @@ def _start(frame: dict) -> Start:
         call_session_id=_str(start, "call_session_id", "start.call_session_id"),
         from_=_str(start, "from", "start.from"),
         to=_str(start, "to", "start.to"),
-        tags=tuple(tags),
+        tags=tags,
         client_state=_str(start, "client_state", "start.client_state"),
-        custom_parameters=dict(params),
+        custom_parameters=params,
         raw=frame,
         call_id=_str(start, "call_control_id", "start.call_control_id"),
         codec=codec_of(fmt.encoding),
     )
-
-
-def _media(frame: dict) -> Media:
-    return media_event(frame, *_common(frame))
-
-
-def _dtmf(frame: dict) -> Dtmf:
-    return dtmf_event(frame, *_common(frame))
-
-
-def _mark(frame: dict) -> Mark:
-    return mark_event(frame, *_common(frame))
 
 
 def _error(frame: dict) -> Error:
@@ -151,11 +118,7 @@ def _error(frame: dict) -> Error:
 
 
 def _stop(frame: dict) -> Stop:
-    stop = frame.get("stop")
-    if stop is None:
-        stop = {}
-    elif not isinstance(stop, dict):
-        raise ProtocolError(f"field 'stop' must be an object, got {type(stop).__name__}")
+    stop = mapping(frame, "stop", "stop")
     stream_id, seq = _common(frame)
     return Stop(stream_id=stream_id, sequence_number=seq,
                 user_id=_str(stop, "user_id", "stop.user_id"),
@@ -166,9 +129,7 @@ def _stop(frame: dict) -> Stop:
 _PARSERS = {
     "connected": _connected,
     "start": _start,
-    "media": _media,
-    "dtmf": _dtmf,
-    "mark": _mark,
+    **shared_parsers(_common),
     "error": _error,
     "stop": _stop,
 }

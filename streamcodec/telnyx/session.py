@@ -14,7 +14,7 @@ frames and its MP3 playback mode.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, NoReturn, Optional, Union
 
 from ..stream.events import Event
 from ..stream.session import MediaStream as _CoreStream
@@ -131,7 +131,7 @@ class MediaStream(_CoreStream):
     def _clear_message(self) -> str:
         return clear_message()
 
-    def _no_pcm_playback(self) -> None:
+    def _no_pcm_playback(self) -> NoReturn:
         raise ValueError("this stream plays MP3 (mp3=True): use play_mp3()")
 
     # ------------------------------------------------------------------

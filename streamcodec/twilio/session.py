@@ -11,15 +11,13 @@ numbers as strings of digits; audio is base64 μ-law at 8 kHz both ways,
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Optional
+from typing import Optional
 
-from ..stream._fields import (TRACK_NAMES, codec_of, dispatch, dtmf_event, integer, mapping,
-                              mark_event, mark_name, media_event, obj, string_list, text)
+from ..stream._fields import (TRACK_NAMES, codec_of, dispatch, id_reader, mapping, mark_name,
+                              media_format, obj, shared_parsers, string_list, text)
 from ..stream.events import (
     Connected,
     Event,
-    MediaFormat,
-    ProtocolError,
     Start,
     Stop,
 )
@@ -28,23 +26,15 @@ from ..stream.session import MediaStream as _CoreStream
 __all__ = ["MediaStream", "parse_frame"]
 
 
-def _ids(frame: Mapping[str, Any]) -> tuple[Optional[str], Optional[int]]:
-    return (text(frame, "streamSid", "streamSid"),
-            integer(frame, "sequenceNumber", "sequenceNumber"))
+_ids = id_reader("streamSid", "sequenceNumber")
 
 
 def _start(frame: dict) -> Start:
     start = obj(frame, "start", "start")
     stream_id, seq = _ids(frame)
-    fmt = obj(start, "mediaFormat", "start.mediaFormat")
-    encoding = text(fmt, "encoding", "start.mediaFormat.encoding", required=True)
-    rate = integer(fmt, "sampleRate", "start.mediaFormat.sampleRate", required=True)
-    channels = integer(fmt, "channels", "start.mediaFormat.channels")
-    if rate <= 0:
-        raise ProtocolError(f"field 'start.mediaFormat.sampleRate' must be positive, got {rate}")
+    fmt = media_format(start, "mediaFormat", "encoding", "sampleRate")
     return Start(
-        media_format=MediaFormat(encoding=encoding, sample_rate=rate,
-                                 channels=1 if channels is None else channels),
+        media_format=fmt,
         stream_id=text(start, "streamSid", "start.streamSid") or stream_id,
         sequence_number=seq,
         custom_parameters=mapping(start, "customParameters", "start.customParameters"),
@@ -53,16 +43,12 @@ def _start(frame: dict) -> Start:
         account_id=text(start, "accountSid", "start.accountSid"),
         tracks=tuple(TRACK_NAMES.get(t, t)
                      for t in string_list(start, "tracks", "start.tracks")),
-        codec=codec_of(encoding),
+        codec=codec_of(fmt.encoding),
     )
 
 
 def _stop(frame: dict) -> Stop:
-    stop = frame.get("stop")
-    if stop is None:
-        stop = {}
-    elif not isinstance(stop, dict):
-        raise ProtocolError(f"field 'stop' must be an object, got {type(stop).__name__}")
+    stop = mapping(frame, "stop", "stop")
     stream_id, seq = _ids(frame)
     return Stop(stream_id=stream_id, sequence_number=seq, raw=frame,
                 call_id=text(stop, "callSid", "stop.callSid"),
@@ -72,9 +58,7 @@ def _stop(frame: dict) -> Stop:
 _PARSERS = {
     "connected": lambda frame: Connected(version=text(frame, "version", "version"), raw=frame),
     "start": _start,
-    "media": lambda frame: media_event(frame, *_ids(frame)),
-    "dtmf": lambda frame: dtmf_event(frame, *_ids(frame)),
-    "mark": lambda frame: mark_event(frame, *_ids(frame)),
+    **shared_parsers(_ids),
     "stop": _stop,
 }
 

@@ -205,7 +205,7 @@ class MediaStream(_CoreStream):
             raise ProtocolError("audio before websocket:connected: the rate is not known yet")
         track = self._tracks.get("inbound") or self._track("inbound")
         if not data:   # no audio, so no place in the timeline
-            return self._bad_payload(track, "an empty audio message")
+            return list(self._bad_payload(track, "an empty audio message"))
         # TCP keeps the frames in order and they are numbered here (from 1,
         # as C numbers them): nothing to reorder, so the frame goes straight
         # to the decoder (one it refuses is concealed in its place)
@@ -213,10 +213,10 @@ class MediaStream(_CoreStream):
         media = _media_event("inbound", chunk, 20 * (chunk - 1), data, None, None, None)
         track.received += 1
         track.last_chunk = chunk
-        out: list[Event] = []
+        out: list[Media] = []
         self._deliver(track, media, out)
         track.expected = chunk + 1
-        return out
+        return list(out)
 
     def _parse_frame(self, frame: dict) -> Event:
         return parse_frame(frame)
@@ -226,7 +226,7 @@ class MediaStream(_CoreStream):
             self._begin(event)          # new tracks: numbering from 1 again
             return [event]
         if isinstance(event, Unknown) and event.event == "websocket:cleared":
-            return self._queue_cleared(None, event.raw) + [event]
+            return [*self._queue_cleared(None, event.raw), event]
         return super()._handle(event)
 
     # ---- outbound: raw 20 ms frames, text control ----
@@ -251,7 +251,10 @@ class MediaStream(_CoreStream):
 
     def _encode(self, pcm: Any, n: int) -> list[bytes]:  # type: ignore[override]
         data = pcm if type(pcm) is bytes else ffi.buffer(ffi.cast("char *", pcm), 2 * n)[:]
-        encoded = self._encoder.encode(data)
+        encoder = self._encoder
+        if encoder is None:
+            self._no_pcm_playback()
+        encoded = encoder.encode(data)
         size = len(encoded) * self._packet // n
         self._out_ctx.sent += n // self._packet
         return [encoded[i:i + size] for i in range(0, len(encoded), size)]
