@@ -120,6 +120,24 @@ def test_json_media_is_refused_clearly():
     assert s.rejected == 1
 
 
+@pytest.mark.parametrize("text", [
+    '{"event":"media","media":{"payload":"AAAA","chunk":"9"}}',
+    '{"event":"media","stream_id":"x","media":{"track":"inbound","payload":"AAAA","chunk":"1"}}',
+    '{"event":"media","streamSid":"MZ1","media":{"payload":"AAAA","chunk":"2"}}',
+])
+def test_another_carriers_media_frame_as_text_is_refused_not_decoded(text):
+    # a frame the C media scanner reads for the JSON carriers: on Vonage it
+    # must meet json.loads's refusal too, through feed() and the server's path
+    s = session()
+    s.feed(bytes(640))
+    for feed in (s.feed, s._feed_one, lambda t: s._feed_one(t.encode())):
+        with pytest.raises(vonage.ProtocolError, match="no media messages as JSON"):
+            feed(text)
+    assert s.rejected == 3 and s.stats["inbound"].received == 1
+    (m,) = s.feed(bytes(640))
+    assert m.chunk == 2 and not m.concealed
+
+
 def test_content_type_checked():
     with pytest.raises(ValueError, match="Vonage"):
         vonage.MediaStream(content_type="audio/l16;rate=44100")

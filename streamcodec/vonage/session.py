@@ -184,6 +184,21 @@ class MediaStream(_CoreStream):
             return self._feed_other(message)
         return self.feed_audio(message)
 
+    def _feed_other(self, message: Message) -> list[Event]:
+        # Vonage's text is control only (its audio comes binary, through
+        # feed_audio), so no text message goes to the media scanner: one that
+        # looks like another carrier's media frame is refused here exactly as
+        # json.loads's path refuses it, never decoded.
+        if type(message) is str:
+            size = len(message.encode("utf-8", "surrogatepass"))
+        elif isinstance(message, (bytes, bytearray, memoryview)):
+            size = memoryview(message).nbytes
+        else:
+            raise TypeError(f"message must be str or bytes, not {type(message).__name__}")
+        if size > self.max_message_bytes:
+            return self._reject(size)
+        return self._general(message)
+
     def _feed_one(self, message: Message) -> Union[Media, list[Event]]:  # type: ignore[override]
         # the server's text path: transports that read text as bytes (picows)
         # hand binary messages to feed_audio themselves
