@@ -29,6 +29,7 @@ Needs the ``pipecat`` extra (``pip install 'streamcodec[pipecat]'``).
 from __future__ import annotations
 
 import sys
+from abc import ABC, abstractmethod
 from binascii import a2b_base64, b2a_base64
 from types import ModuleType
 from typing import Any, Callable, Optional
@@ -137,7 +138,7 @@ class _SessionParams(BaseModel):
     concealment: Optional[str] = None
 
 
-class _Session:
+class _Session(ABC):
     """What every serializer here does with its streamcodec session.
 
     Mixed in before pipecat's own serializer class, which keeps its
@@ -152,8 +153,9 @@ class _Session:
     _sample_rate: int
     _audio_track = "inbound"
 
+    @abstractmethod
     def _new_stream(self, rate: int) -> Any:
-        raise NotImplementedError
+        """The carrier's streamcodec session at the pipeline's ``rate``."""
 
     def _start_session(self, params: Any) -> None:
         """The session options this module adds to pipecat's InputParams

@@ -14,6 +14,7 @@ the server against a second, independent reading of each protocol.
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from typing import Any, Mapping, Optional, Sequence, Union
 
 import numpy as np
@@ -78,7 +79,7 @@ def b64(text: str, where: str) -> bytes:
         raise RuleBroken(f"{where} is not base64") from None
 
 
-class Caller:
+class Caller(ABC):
     """The carrier's side of one call (subclassed per carrier).
 
     Parameters
@@ -145,36 +146,36 @@ class Caller:
         """Headers of the WebSocket upgrade request."""
         return {}
 
+    @abstractmethod
     def opening(self) -> list[Message]:
         """The messages before the first media (connected, start)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def media(self, track: str, chunk: int, timestamp: int, payload: bytes) -> Message:
         """One media message: ``chunk`` counts from 1 per track, ``timestamp``
         is milliseconds since the stream began."""
-        raise NotImplementedError
 
+    @abstractmethod
     def dtmf(self, digit: str) -> str:
         """The message of one key pressed."""
-        raise NotImplementedError
 
+    @abstractmethod
     def played(self, name: str) -> str:
         """The acknowledgement of a mark whose audio has played."""
-        raise NotImplementedError
 
     def cleared(self) -> list[str]:
         """What the carrier answers to a clear, besides returning marks."""
         return []
 
+    @abstractmethod
     def stop(self) -> Optional[str]:
         """The last message (None: the carrier just closes the socket)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def read(self, message: Message) -> Played:
         """Read one message from the server;
         :class:`~streamcodec.simulate.RuleBroken` when it breaks this
         carrier's rules."""
-        raise NotImplementedError
 
     def playback(self) -> tuple[str, int]:
         """Codec and rate of what the server plays back."""
