@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from streamcodec import telnyx
+from streamcodec.server.transport import QueuedTransport
 from streamcodec.server import (
     ASGIStreamApp,
     CallHandler,
@@ -408,3 +409,60 @@ def test_load_app():
         load_app("streamcodec.server:nope")
     with pytest.raises(ValueError, match="cannot import"):
         load_app("no_such_module_here:app")
+
+
+class _SlowDrainTransport(QueuedTransport):
+    """A transport whose drain takes a while, as a loaded ASGI server's does:
+    records when the close reaches it."""
+
+    def __init__(self):
+        super().__init__()
+        self.closes = []
+        self._gone = False
+
+    def headers(self, name):
+        return []
+
+    async def _send_one(self, message):
+        pass
+
+    async def drain(self):
+        await asyncio.sleep(0.2)
+
+    async def close(self, code, reason):
+        self.closes.append(code)
+        self._gone = True
+
+    def abort(self):
+        self._gone = True
+
+    def backlog(self):
+        return 0
+
+    @property
+    def gone(self):
+        return self._gone
+
+
+def test_shutdown_returns_only_after_every_close_frame_reached_the_transport():
+    # uvicorn closes whatever is still open with 1012 once the application's
+    # shutdown returns: the 1001 must have been handed over by then, even
+    # when the application ends before the transport has drained.
+    async def app(call):
+        async for _ in call:
+            pass
+
+    async def main():
+        handler = CallHandler(app)
+        transport = _SlowDrainTransport()
+        connection = handler.connect(transport)
+        connection.on_message(connected_frame())
+        connection.on_message(start_frame("slow-drain", 1, "PCMU", 8000))
+        await asyncio.sleep(0.05)
+        assert handler.active == 1
+        await handler.shutdown(timeout=2)
+        return transport.closes, handler.finished
+
+    closes, finished = run(main(), 10)
+    assert closes == [1001]
+    assert [s.close_code for s in finished] == [1001]

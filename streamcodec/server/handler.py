@@ -235,6 +235,7 @@ class Connection:
         self._task: Optional[asyncio.Task] = None
         self._authorized = handler.auth_token is None
         self._closing = False           # a close has been asked for
+        self._closer: Optional[asyncio.Task] = None   # the close asked for from a callback
         self._gone = False
         self._finished = False
         self._loop = asyncio.get_running_loop()
@@ -549,11 +550,17 @@ class Connection:
             if grace is not None:
                 self._arm_grace(grace)
         self._closing = True
-        closing = self._loop.create_task(self._close_now(code, reason))
-        closing.add_done_callback(lambda _: self._finish() if self._task is None else None)
+        self._closer = self._loop.create_task(self._close_now(code, reason))
+        self._closer.add_done_callback(lambda _: self._finish() if self._task is None else None)
 
     async def _close(self, code: int, reason: str) -> None:
         if self._closing:
+            # A close asked for from a callback (shutdown's 1001, a refusal)
+            # must reach the transport before the call finishes: a server
+            # waiting for its calls to finish (uvicorn's shutdown) would
+            # otherwise close them itself, with its own code (1012).
+            if self._closer is not None:
+                await asyncio.shield(self._closer)
             return
         self._closing = True
         if self.stats.close_code is None and not self.transport.gone:
