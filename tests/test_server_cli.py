@@ -56,14 +56,19 @@ def _get(url):
         return response.status, response.read()
 
 
-async def _call_in_progress(url, sid, frames=10, ssl_context=None):
-    """Open a stream, send ``frames`` of media and keep it open; the socket."""
+async def _call_in_progress(url, sid, frames=10, ssl_context=None, await_echo=True):
+    """Open a stream, send ``frames`` of media and keep it open; the socket.
+    With ``await_echo``, return once the echo application has played every
+    frame back: the server has read them all (no guess at how long that takes)."""
     from websockets.asyncio.client import connect
     ws = await connect(url, compression=None, proxy=None, open_timeout=5, ssl=ssl_context)
     await ws.send(connected_frame())
     await ws.send(start_frame(sid, 1, "PCMU", 8000))
     for k in range(1, frames + 1):
         await ws.send(media_frame(sid, k + 1, "inbound", k, 20 * (k - 1), bytes(160)))
+    echoed = 0
+    while await_echo and echoed < frames:
+        echoed += '"media"' in await asyncio.wait_for(ws.recv(), 10)
     return ws
 
 
@@ -82,7 +87,6 @@ def test_two_workers_share_the_port_answer_healthz_and_stop_cleanly(tmp_path, tr
             open_calls = [await _call_in_progress(url, f"open-{i}") for i in range(4)]
             status = await asyncio.get_running_loop().run_in_executor(
                 None, _get, "http" + url[2:] + "/healthz")
-            await asyncio.sleep(0.3)          # the open calls' media has been read
             proc.send_signal(signal.SIGTERM)
             proc.signalled = True
             codes = []
@@ -117,7 +121,6 @@ def test_sigint_closes_a_single_worker_cleanly(tmp_path):
     assert transport in ("picows", "websockets")
     async def main():
         ws = await _call_in_progress(url, "interrupted")
-        await asyncio.sleep(0.3)
         proc.send_signal(signal.SIGINT)
         proc.signalled = True
         await asyncio.wait_for(ws.wait_closed(), 10)
@@ -170,7 +173,8 @@ def test_wss_with_a_self_signed_certificate(tmp_path, transport):
         assert url.startswith("wss://")
 
         async def main():
-            ws = await _call_in_progress(url, "secure", frames=10, ssl_context=context)
+            ws = await _call_in_progress(url, "secure", frames=10, ssl_context=context,
+                                     await_echo=False)
             await ws.send(stop_frame("secure", 12))
             heard = 0
             async for message in ws:
