@@ -7,6 +7,7 @@ import os
 import shutil
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -47,10 +48,34 @@ class BuildPy(build_py):
             shutil.copytree(licenses, target)
 
 
+class BuildExt(build_ext):
+    """setuptools rebuilds an extension only when a source is newer than
+    the built module, so a build against other codec libraries (another
+    STREAMCODEC_CODEC_PREFIX, the system's) or with another compiler would
+    reuse the module the last build left in build/.  The configuration is
+    kept beside the objects; when it changes, everything is rebuilt."""
+
+    def run(self):
+        prefix = _load_build_script().codec_prefix()
+        config = "\n".join([f"prefix={prefix}"] + [
+            f"{name}={os.environ.get(name, '')}"
+            for name in ("CC", "CFLAGS", "CPPFLAGS", "LDFLAGS", "LDSHARED", "ARCHFLAGS")])
+        stamp = os.path.join(self.build_temp, "streamcodec-build-config")
+        try:
+            with open(stamp) as f:
+                self.force = self.force or f.read() != config
+        except OSError:
+            self.force = True
+        super().run()
+        os.makedirs(self.build_temp, exist_ok=True)
+        with open(stamp, "w") as f:
+            f.write(config)
+
+
 setup(
     cffi_modules=["streamcodec/_build.py:make_builder"],
     ext_modules=[FAST],
-    cmdclass={"build_py": BuildPy},
+    cmdclass={"build_py": BuildPy, "build_ext": BuildExt},
     # _core and _fast use only the stable ABI (cffi builds _core with
     # Py_LIMITED_API): one wheel, tagged cp310-abi3, for CPython 3.10 and later.
     options={"bdist_wheel": {"py_limited_api": "cp310"}},

@@ -148,3 +148,45 @@ def test_codec_prefix_choice(tmp_path, monkeypatch):
     (script,) = [a for a in link["extra_link_args"] if a.startswith("-Wl,--version-script=")]
     with open(script.split("=", 1)[1]) as f:
         assert f.read().split() == ["{", "global:", "PyInit__core;", "local:", "*;", "};"]
+
+
+@pytest.mark.skipif(CC is None, reason="needs a C compiler")
+def test_a_changed_build_configuration_rebuilds_the_extensions(tmp_path):
+    """setuptools alone skips an extension whose module is newer than its
+    sources, so another compiler or other codec libraries would silently
+    reuse the last build.  Here each compiler is a wrapper that logs its
+    calls: switching compilers recompiles, building again with the same one
+    does not."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for item in ("setup.py", "pyproject.toml", "README.md", "LICENSE", "csrc", "streamcodec"):
+        path = os.path.join(REPO, item)
+        if os.path.isdir(path):
+            shutil.copytree(path, src / item, ignore=shutil.ignore_patterns(
+                "*.o", "*.so", "__pycache__", "_core.c"))
+        else:
+            shutil.copy(path, src / item)
+    log = tmp_path / "calls.log"
+    wrappers = []
+    for name in ("cc-one", "cc-two"):
+        wrapper = tmp_path / name
+        # logs object compiles (-c), not the link probes of optional libraries
+        wrapper.write_text(f'#!/bin/sh\ncase " $* " in *" -c "*) echo {name} >> "{log}";; esac\n'
+                           f'exec {CC} "$@"\n')
+        wrapper.chmod(0o755)
+        wrappers.append(str(wrapper))
+
+    def build(cc):
+        before = log.read_text().split() if log.exists() else []
+        env = dict(os.environ, CC=cc, STREAMCODEC_CODEC_PREFIX="system")
+        done = subprocess.run([sys.executable, "setup.py", "-q", "build_ext",
+                               "--build-lib", str(tmp_path / "lib"),
+                               "--build-temp", str(tmp_path / "temp")],
+                              cwd=src, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return log.read_text().split()[len(before):] if log.exists() else []
+
+    sources = len(glob.glob(os.path.join(REPO, "csrc", "*.c"))) + 2   # + _core.c, _fast.c
+    assert build(wrappers[0]) == ["cc-one"] * sources
+    assert build(wrappers[1]) == ["cc-two"] * sources
+    assert build(wrappers[1]) == []
