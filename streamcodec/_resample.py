@@ -25,7 +25,7 @@ and below 0.00001 dB (high-quality).
 from __future__ import annotations
 
 from math import gcd
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Union, overload
 
 import numpy as np
 
@@ -112,6 +112,11 @@ class Resampler(_fast.ResamplerBase):
     """
 
     if TYPE_CHECKING:  # defined in C (streamcodec/_fast.c), documented there
+        # a byte buffer gives bytes; an array, bytes (int16) or float32
+        @overload
+        def process(self, pcm: Union[bytes, bytearray, memoryview], /) -> bytes: ...
+        @overload
+        def process(self, pcm: np.ndarray, /) -> bytes | np.ndarray: ...
         def process(self, pcm: PCMInput, /) -> bytes | np.ndarray: ...
 
     def __init__(self, in_rate: int, out_rate: int, quality: str = "default"):
@@ -232,17 +237,17 @@ def resample(pcm: PCMInput, in_rate: int, out_rate: int,
     r = Resampler(in_rate, out_rate, quality)
     lib.sc_resampler_skip(r._st, r.delay)
     is_float = isinstance(pcm, np.ndarray) and pcm.dtype == np.float32
-    if not is_float:
+    if is_float and isinstance(pcm, np.ndarray):   # (the isinstance for mypy)
+        if pcm.ndim != 1:
+            raise ValueError(f"pcm array must be one-dimensional (mono), not {pcm.ndim}-D")
+        x = _float_input(pcm)
+        data, n = ffi.from_buffer("float[]", x), x.shape[0]
+    else:
         if isinstance(pcm, np.ndarray) and pcm.dtype != np.int16:
             raise TypeError(
                 f"pcm array must have dtype int16 (returns bytes) or float32 (returns "
                 f"float32), not {pcm.dtype}")
         data, n = pcm_view(pcm)
-    else:
-        if pcm.ndim != 1:
-            raise ValueError(f"pcm array must be one-dimensional (mono), not {pcm.ndim}-D")
-        x = _float_input(pcm)
-        data, n = ffi.from_buffer("float[]", x), x.shape[0]
     g = gcd(r.in_rate, r.out_rate)
     up, down = r.out_rate // g, r.in_rate // g
     total = -(-n * up // down)

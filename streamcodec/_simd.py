@@ -68,7 +68,7 @@ def _text(ptr) -> str:
 
 
 def _levels() -> Tuple[str, ...]:
-    names = []
+    names: list[str] = []
     while True:
         name = lib.sc_cpu_level_name(len(names))
         if name == ffi.NULL:

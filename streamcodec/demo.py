@@ -31,7 +31,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import Optional, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Optional, Sequence, TextIO
 
 import numpy as np
 
@@ -41,6 +41,9 @@ from ._resample import resample
 from .signals import SPOKEN_TEXT, espeak, fit_length, snr_db, speech_like
 from .simulate import CARRIERS, simulate_call, wire_rate
 from .wavio import read_wav, write_wav
+
+if TYPE_CHECKING:
+    from .server import CallStats, EchoApp, StreamServer
 
 __all__ = ["DemoRow", "add_arguments", "caller_audio", "main", "run_demo", "run_from_args"]
 
@@ -167,7 +170,7 @@ def _plot(path: str, reference: np.ndarray, rows: Sequence[DemoRow]) -> bool:
             by_codec[r.codec] = r
     panels = [("caller says (input)", reference)] + [
         (f"{r.codec}: caller hears (app played {r.play_rate // 1000} kHz)", r.caller_heard)
-        for r in by_codec.values()]
+        for r in by_codec.values() if r.caller_heard is not None]   # all of them (shown)
     fig, axes = plt.subplots(len(panels), 2, figsize=(13, 1.9 * len(panels)), squeeze=False)
     t_ref = np.arange(len(reference)) / APP_RATE
     for i, (title, pcm) in enumerate(panels):
@@ -263,7 +266,7 @@ def _plan(codecs: Sequence[str], rates: Sequence[int],
     return rows
 
 
-def _carrier_server(app: object) -> Optional[object]:
+def _carrier_server(app: EchoApp) -> Optional[StreamServer]:
     """The reference server telling each call's carrier from its first
     messages, or None when this build's server speaks Telnyx only."""
     from .server import StreamServer
@@ -273,8 +276,8 @@ def _carrier_server(app: object) -> Optional[object]:
         return None
 
 
-async def _finished(server: object, stream_id: Optional[str], before: set,
-                    timeout: float = 10.0) -> object:
+async def _finished(server: StreamServer, stream_id: Optional[str], before: set,
+                    timeout: float = 10.0) -> CallStats:
     """The counters of the call that ended on ``server`` since ``before`` (the
     ids of its finished calls then) with ``stream_id``: Vonage's calls have
     none on the wire, so a stream id cannot find them."""
@@ -288,12 +291,13 @@ async def _finished(server: object, stream_id: Optional[str], before: set,
         await asyncio.sleep(0.01)
 
 
-async def _place(row: DemoRow, server: object, app: object, reference: np.ndarray,
+async def _place(row: DemoRow, server: StreamServer, app: EchoApp, reference: np.ndarray,
                  realtime: bool, loss: float, seed: int, out_dir: str) -> None:
     """Place one call of the plan through ``server``; fill ``row`` in (or its error)."""
     seconds = len(reference) / APP_RATE
     began = time.monotonic()
     telnyx = row.carrier == "telnyx"
+    options: dict[str, Any]
     if telnyx:
         options = dict(playback_codec=row.codec, playback_rate=row.out_wire,
                        custom_parameters={"echo_rate": row.play_rate,
@@ -306,7 +310,7 @@ async def _place(row: DemoRow, server: object, app: object, reference: np.ndarra
     # by then), not for a quiet spell that a busy machine can fake.
     ms = CARRIERS[row.carrier].message_ms
     frames = -(-len(reference) // (APP_RATE * ms // 1000))
-    wait = dict(expect_marks=frames * ms // 1000, linger_max=30) if not loss else {}
+    wait: dict[str, Any] = dict(expect_marks=frames * ms // 1000, linger_max=30) if not loss else {}
     before = {id(stats) for stats in server.finished}
     result = await simulate_call(
         server.url, reference, APP_RATE, carrier=row.carrier, codec=row.codec,
@@ -388,6 +392,7 @@ async def _run(out_dir: str, reference: np.ndarray, realtime: bool, codec_names:
                      f"-> {row.codec} {row.out_wire // 1000} kHz")
             print(label + " ...", end="", file=out, flush=True)
             server = telnyx_server if row.carrier == "telnyx" else carrier_server
+            assert server is not None   # the plan has other carriers only with their server
             try:
                 await _place(row, server, app, reference, realtime, loss, seed, out_dir)
             except Exception as exc:  # report the call, go on with the others
@@ -395,6 +400,7 @@ async def _run(out_dir: str, reference: np.ndarray, realtime: bool, codec_names:
             if row.error:
                 print(f" failed: {row.error}", file=out, flush=True)
                 continue
+            assert row.snr is not None   # _place sets it, or row.error
             snr = ">99" if row.snr > 99 else f"{row.snr:.1f}"
             print(f" {row.frames_in} frames in, {row.frames_out} out, "
                   f"SNR {snr} dB, {row.seconds:.2f} s", file=out, flush=True)

@@ -32,7 +32,7 @@ import sys
 from abc import ABC, abstractmethod
 from binascii import a2b_base64, b2a_base64
 from types import ModuleType
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional, cast
 
 try:
     import pipecat.audio.utils as _pipecat_audio_utils
@@ -289,8 +289,9 @@ class _Session(ABC):
             if isinstance(event, Error):
                 logger.warning(f"{self}: {self._CARRIER} reported an error: {event}")
             return None
-        pcm = b"".join(e.pcm for e in events
-                       if isinstance(e, Media) and e.track == self._audio_track)
+        # a session's Media always has its pcm
+        pcm = b"".join(cast("Iterable[bytes]", (
+            e.pcm for e in events if isinstance(e, Media) and e.track == self._audio_track)))
         if not pcm:
             return None
         return InputAudioRawFrame(audio=pcm, sample_rate=self._sample_rate, num_channels=1)
@@ -377,7 +378,9 @@ class TelnyxFrameSerializer(_Session, _StockTelnyxSerializer):
     def _wire_rate(self, codec: str) -> int:
         if codec in _VARIABLE_RATE:
             return self._telnyx_sample_rate
-        return codec_info(codec).native_rate
+        rate = codec_info(codec).native_rate
+        assert rate is not None   # None for the variable-rate codecs only
+        return rate
 
     def _new_stream(self, rate: int) -> MediaStream:
         stream = MediaStream(rate=rate, playback_codec=self._send_codec,

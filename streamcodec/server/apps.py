@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, cast
 
 from ..stream.events import Media, Start, Stop
 from .call import Call
@@ -56,13 +56,13 @@ class EchoApp:
             if type(event) is Media:
                 if event.track != "inbound":
                     return
-                pcm = event.pcm
+                pcm = out = cast(bytes, event.pcm)   # a session's Media always has its PCM
                 if self.record:
                     heard.append(pcm)
                 if resampler is not None:
-                    pcm = resampler.process(pcm)
-                play(pcm, play_rate)
-                before, echoed = echoed, echoed + len(event.pcm) // 2
+                    out = resampler.process(pcm)
+                play(out, play_rate)
+                before, echoed = echoed, echoed + len(pcm) // 2
                 if echoed // second > before // second:
                     # flush=False: the echo goes on, so what play() holds
                     # follows the mark rather than being padded with silence.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional
 
 from ..stream.events import Media, Start, Stop
 from ..stream.session import MediaStream
@@ -140,7 +140,7 @@ class Call:
             stop, self._stop = self._stop, None
             callback(stop)
 
-    def _deliver(self, events: list) -> None:
+    def _deliver(self, events: Iterable[Any]) -> None:
         """Events from one message, in order (the connection's read pass)."""
         listener = self._listener
         if listener is not None:

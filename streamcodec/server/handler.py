@@ -16,7 +16,7 @@ import asyncio
 import hmac
 import time
 from collections import deque
-from typing import Any, Awaitable, Callable, Mapping, Optional, Sequence, Union
+from typing import Any, Awaitable, Callable, Mapping, Optional, Sequence, Union, cast
 
 from ..stream._fields import load
 from ..stream.events import Connected, Dtmf, Mark, Media, ProtocolError, Start, Stop
@@ -129,7 +129,7 @@ class CallHandler:
         self.carrier = carrier
         self.verifiers = tuple(verifiers)
         self.public_url = public_url.rstrip("/") if public_url else None
-        self.defaults = {"rate": rate, "playback_codec": playback_codec,
+        self.defaults: dict[str, Any] = {"rate": rate, "playback_codec": playback_codec,
                          "playback_rate": playback_rate}
         # Fail at start-up, not on the first call, when the defaults are wrong.
         TelnyxStream(**self.defaults)
@@ -208,6 +208,7 @@ class CallHandler:
             connection.on_gone()
 
     def _token_ok(self, presented: Any) -> bool:
+        assert self.auth_token is not None   # asked only when a token is set
         return isinstance(presented, str) and hmac.compare_digest(
             presented.encode("utf-8", "surrogatepass"), self.auth_token.encode("utf-8"))
 
@@ -271,14 +272,14 @@ class Connection:
             return                      # after stop, or while closing
         if stats.messages_in & CPU_SAMPLE_MASK:
             try:
-                events = self.stream._feed_one(message)
+                events = call.stream._feed_one(message)
             except Exception as exc:
                 # ProtocolError as documented; a server must outlive any one
                 # bad frame, so anything else is skipped the same way.
                 self._reject(exc)
                 return
         else:
-            events = self._feed_timed(message)
+            events = self._feed_timed(call.stream, message)
         try:
             if type(events) is Media:       # the usual message: the next frame of its track
                 stats.media_in += 1
@@ -288,7 +289,7 @@ class Connection:
                 else:
                     call._deliver((events,))
             elif events:
-                self._dispatch(call, events)
+                self._dispatch(call, cast(list, events))   # not a Media: feed()'s list
         except Exception as exc:        # raised by the application's listener
             self._app_failed(exc)
 
@@ -321,13 +322,13 @@ class Connection:
         except Exception as exc:
             self._app_failed(exc)
 
-    def _feed_timed(self, message: Union[str, bytes]) -> Any:
+    def _feed_timed(self, stream: MediaStream, message: Union[str, bytes]) -> Any:
         """on_message's feed, timed with the thread CPU clock (a system call,
         so one message in CPU_SAMPLE_MASK + 1); None when it was refused."""
         stats = self.stats
         t0 = _cpu_ns()
         try:
-            return self.stream._feed_one(message)
+            return stream._feed_one(message)
         except Exception as exc:
             self._reject(exc)
             return None
@@ -421,7 +422,7 @@ class Connection:
         if not self._authorized:
             self._refuse_unauthorized(repr(type(event).__name__))
         elif isinstance(event, Start):
-            self._begin(event, message, carrier)
+            self._begin(event, message, carrier or "telnyx")   # None: parsed as Telnyx's
         elif isinstance(event, Stop):
             self.stats.stop_received = True
             self._close_soon(CLOSE_NORMAL, "stopped before start")
@@ -456,7 +457,7 @@ class Connection:
 
     def _dispatch(self, call: Call, events: list) -> None:
         stats = self.stats
-        out = []
+        out: list[Any] = []
         for event in events:
             kind = type(event)
             if kind is Media:
@@ -532,7 +533,7 @@ class Connection:
             self.transport.abort()
         finally:
             call._closed = True
-            stats.tracks = dict(self.stream.stats)
+            stats.tracks = dict(call.stream.stats)
             self._finish()
 
     # -- closing ---------------------------------------------------------

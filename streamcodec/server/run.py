@@ -13,9 +13,12 @@ import socket
 import ssl as _ssl
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .transport import log
+
+if TYPE_CHECKING:
+    from .listening import ListeningServer
 
 #: Transports, fastest first.
 TRANSPORTS = ("picows", "websockets", "asgi")
@@ -116,7 +119,7 @@ def _bind_reusable(host: str, port: int) -> socket.socket:
 
 
 async def _serve_one(options: ServeOptions, transport: str, port: int, reuse_port: bool,
-                     announce: Optional[Callable[[str], None]]) -> int:
+                     announce: Optional[Callable[[str], object]]) -> int:
     """One process's server until SIGTERM/SIGINT or ``duration``; the number
     of streams it served."""
     stop = asyncio.Event()
@@ -130,6 +133,7 @@ async def _serve_one(options: ServeOptions, transport: str, port: int, reuse_por
     if transport == "asgi":
         handler, url, finish = await _start_uvicorn(options, port, reuse_port, context)
     else:
+        Server: type[ListeningServer]
         if transport == "picows":
             from .picows_server import PicowsServer as Server
         else:

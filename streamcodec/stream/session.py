@@ -1004,6 +1004,7 @@ class MediaStream(_fast.StreamBase):
         self._grow_out(4)
         # play() in one C call at this rate (none until the messages can
         # name the stream, where the carrier wants that)
+        assert self._encoder_rate is not None   # only called once an encoder is set
         self._play_rate = self._encoder_rate if self._pre is None and self._addressed() else 0
 
     def _grow_out(self, messages: int) -> None:

@@ -32,10 +32,10 @@ from .._core import ffi
 __all__ = ["FrameHeader", "SAMPLE_RATES", "check", "encode", "frame_header"]
 
 #: Layer III bitrates in kbit/s by index; index 0 is "free format" and 15 is
-#: forbidden.
+#: forbidden (both refused before the table is read).
 _BITRATES = {
-    "1": (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, None),
-    "2": (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, None),
+    "1": (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 0),
+    "2": (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, 0),
 }
 _BITRATES["2.5"] = _BITRATES["2"]
 #: Sample rates in Hz by index; index 3 is reserved.
