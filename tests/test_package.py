@@ -100,8 +100,8 @@ def test_sdist_builds_and_passes_tests_on_its_own(tmp_path):
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
         tar.extractall(tmp_path / "src", filter="data")
     for needed in ("LICENSE", "CHANGELOG.md", "README.md", "setup.py", "pyproject.toml",
-                   "streamcodec/_build.py", "streamcodec/py.typed", "csrc/codec.c",
-                   "tests/conftest.py", "scripts/build-codec-libs.sh"):
+                   "streamcodec/_build.py", "streamcodec/py.typed", "streamcodec/_fast.pyi",
+                   "csrc/codec.c", "tests/conftest.py", "scripts/build-codec-libs.sh"):
         assert needed in names, needed
     assert not [n for n in names if n.startswith((".venv/", "build/", ".git/"))]
 

@@ -93,6 +93,7 @@ def test_one_stable_abi_manylinux_wheel(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     info = next(n.split("/")[0] for n in names if n.endswith(".dist-info/WHEEL"))
     assert "streamcodec/py.typed" in names
+    assert "streamcodec/_fast.pyi" in names   # the C extension's types
     assert "streamcodec/_build.py" not in names  # the build script stays in the sdist
     assert f"{info}/licenses/LICENSE" in names
     for text in ("opus/COPYING", "opencore-amr/LICENSE", "vo-amrwbenc/COPYING",

@@ -169,7 +169,6 @@ async def _start_uvicorn(options: ServeOptions, port: int, reuse_port: bool,
                             else "auto",
                             ssl_certfile=options.certfile, ssl_keyfile=options.keyfile)
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None    # type: ignore[method-assign]  # ours
     task = asyncio.get_running_loop().create_task(
         server.serve(sockets=[sock] if sock is not None else None))
     while not server.started:
