@@ -170,7 +170,7 @@ def _plot(path: str, reference: np.ndarray, rows: Sequence[DemoRow]) -> bool:
             by_codec[r.codec] = r
     panels = [("caller says (input)", reference)] + [
         (f"{r.codec}: caller hears (app played {r.play_rate // 1000} kHz)", r.caller_heard)
-        for r in by_codec.values() if r.caller_heard is not None]   # all of them (shown)
+        for r in by_codec.values() if r.caller_heard is not None]   # all (see shown)
     fig, axes = plt.subplots(len(panels), 2, figsize=(13, 1.9 * len(panels)), squeeze=False)
     t_ref = np.arange(len(reference)) / APP_RATE
     for i, (title, pcm) in enumerate(panels):
@@ -310,7 +310,8 @@ async def _place(row: DemoRow, server: StreamServer, app: EchoApp, reference: np
     # by then), not for a quiet spell that a busy machine can fake.
     ms = CARRIERS[row.carrier].message_ms
     frames = -(-len(reference) // (APP_RATE * ms // 1000))
-    wait: dict[str, Any] = dict(expect_marks=frames * ms // 1000, linger_max=30) if not loss else {}
+    wait: dict[str, Any] = (dict(expect_marks=frames * ms // 1000, linger_max=30)
+                            if not loss else {})
     before = {id(stats) for stats in server.finished}
     result = await simulate_call(
         server.url, reference, APP_RATE, carrier=row.carrier, codec=row.codec,

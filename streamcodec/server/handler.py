@@ -130,7 +130,7 @@ class CallHandler:
         self.verifiers = tuple(verifiers)
         self.public_url = public_url.rstrip("/") if public_url else None
         self.defaults: dict[str, Any] = {"rate": rate, "playback_codec": playback_codec,
-                         "playback_rate": playback_rate}
+                                         "playback_rate": playback_rate}
         # Fail at start-up, not on the first call, when the defaults are wrong.
         TelnyxStream(**self.defaults)
         self.session_options = session_options
