@@ -1,7 +1,8 @@
 """The installed package's type hints work for users: ``mypy --strict`` passes
 over examples/typed_usage.py, and a wrongly typed use is caught (so the
 package is really read through py.typed, not taken as Any); the whole
-installed package passes mypy with its default settings."""
+installed package passes mypy with its default settings, and _fast.pyi
+matches the compiled _fast (stubtest)."""
 
 from __future__ import annotations
 
@@ -90,3 +91,20 @@ def test_package_mypy_settings_still_see_the_types(tmp_path):
                      done.stdout), done.stdout
     assert 'expression has type "int", variable has type "str"' in done.stdout
     assert 'expression has type "bytes", variable has type "str"' in done.stdout
+
+
+def test_fast_stub_matches_the_extension(tmp_path):
+    # stubtest imports the compiled streamcodec._fast and holds _fast.pyi to
+    # it: every name, argument and member the stub gives exists as given.
+    # The C types are PEP 800 disjoint bases; mypy's older than that check
+    # leave the allowlist unused.
+    allow = tmp_path / "allowlist.txt"
+    allow.write_text("".join(f"streamcodec._fast.{c}Base\n"
+                             for c in ("Decoder", "Encoder", "Resampler", "Stream")))
+    ini = tmp_path / "mypy.ini"
+    ini.write_text(PACKAGE_MYPY_INI)
+    done = subprocess.run([sys.executable, "-m", "mypy.stubtest", "streamcodec._fast",
+                           "--mypy-config-file", str(ini), "--allowlist", str(allow),
+                           "--ignore-unused-allowlist"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
