@@ -244,3 +244,33 @@ def test_serve_carrier_and_verifier_options(tmp_path):
     finally:
         code, out, err = _stop(proc)
     assert "refused" in err
+
+
+def test_uvicorn_leaves_sigterm_and_sigint_to_serve():
+    # serve closes every call with 1001 on SIGTERM/SIGINT, then stops uvicorn;
+    # were uvicorn's own handlers installed too, its shutdown would race ours
+    # and close the calls not yet closed with 1012.
+    pytest.importorskip("uvicorn")
+    from streamcodec.server import echo_app
+    from streamcodec.server.run import ServeOptions, _start_uvicorn
+
+    def ours(signum, frame):
+        raise AssertionError("not sent in this test")
+
+    previous = {sig: signal.signal(sig, ours) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    async def main():
+        handler, url, finish = await _start_uvicorn(ServeOptions(echo_app), 0, False, None)
+        try:
+            return {sig: signal.getsignal(sig) for sig in previous}
+        finally:
+            await finish()
+
+    try:
+        while_serving = run(main(), 30)
+        after = {sig: signal.getsignal(sig) for sig in previous}
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    assert while_serving == {signal.SIGTERM: ours, signal.SIGINT: ours}
+    assert after == while_serving

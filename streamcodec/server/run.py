@@ -6,6 +6,7 @@ its counters logged)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import os
 import signal
@@ -169,6 +170,11 @@ async def _start_uvicorn(options: ServeOptions, port: int, reuse_port: bool,
                             else "auto",
                             ssl_certfile=options.certfile, ssl_keyfile=options.keyfile)
     server = uvicorn.Server(config)
+    # SIGTERM/SIGINT are _serve_one's: it closes every call with 1001, then
+    # stops uvicorn.  uvicorn's own handlers (installed for the length of
+    # serve()) would start its shutdown at the same time and close whatever
+    # had not yet been closed with 1012.
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign, assignment]
     task = asyncio.get_running_loop().create_task(
         server.serve(sockets=[sock] if sock is not None else None))
     while not server.started:
