@@ -445,9 +445,10 @@ class _SlowDrainTransport(QueuedTransport):
 
 
 def test_shutdown_returns_only_after_every_close_frame_reached_the_transport():
-    # uvicorn closes whatever is still open with 1012 once the application's
-    # shutdown returns: the 1001 must have been handed over by then, even
-    # when the application ends before the transport has drained.
+    # serve stops uvicorn, which closes whatever is still open with 1012,
+    # once the handler's shutdown returns: the 1001 must have been handed
+    # over by then, even when the application ends before the transport
+    # has drained.
     async def app(call):
         async for _ in call:
             pass

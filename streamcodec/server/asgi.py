@@ -115,8 +115,10 @@ class ASGIStreamApp(CallHandler):
     mount it in Starlette (``WebSocketRoute("/stream", ASGIStreamApp(app))``),
     or call :meth:`handle` from a FastAPI websocket route with its
     ``WebSocket``.  HTTP ``GET /healthz`` gets 200, other HTTP requests 426
-    Upgrade Required.  On lifespan shutdown the open calls are closed with
-    1001 and their counters logged.
+    Upgrade Required.  On lifespan shutdown the calls still open are closed
+    with 1001 and their counters logged.  Plain uvicorn closes every open
+    WebSocket with 1012 (service restart) before that; ``streamcodec serve
+    --transport asgi`` runs uvicorn so that its calls get the 1001.
 
     The per-stream summaries are logged at INFO on the ``streamcodec.server``
     logger; uvicorn configures only its own loggers, so enable it, e.g.
