@@ -376,8 +376,10 @@ def test_oversized_payload():
 @given(st.binary(min_size=0, max_size=1600), st.sampled_from(RATES))
 def test_random_bytes_like_opuslib(data, rate):
     """Random bytes: either both decoders refuse the packet or both decode
-    it to the same PCM; never a crash."""
-    ours = sc.Decoder("OPUS", rate=rate)
+    it to the same PCM; never a crash.  At opuslib's decoder complexity (0):
+    from 5 on, a libopus with deep PLC (the wheel's) conceals whatever a
+    random packet leaves missing with its neural PLC, which opuslib's does not."""
+    ours = sc.Decoder("OPUS", rate=rate, complexity=0)
     peer = opuslib.Decoder(rate, 1)
     try:
         theirs = peer_decode(peer, data, max_samples(rate)) if data else None
