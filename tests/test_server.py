@@ -467,3 +467,44 @@ def test_shutdown_returns_only_after_every_close_frame_reached_the_transport():
     closes, finished = run(main(), 10)
     assert closes == [1001]
     assert [s.close_code for s in finished] == [1001]
+
+
+def test_asgi_reads_what_the_peer_sent_before_it_left():
+    # The peer sends its last media and its stop, then leaves; the echo's
+    # send fails on the way (the ASGI server says the client is gone).  The
+    # messages queued ahead of the disconnect are still the call's.
+    from streamcodec.simulate import media_frame, stop_frame
+
+    class ClientDisconnected(Exception):      # what uvicorn raises, by name
+        pass
+
+    sid = "left-early"
+    incoming = [{"type": "websocket.connect"},
+                {"type": "websocket.receive", "text": connected_frame()},
+                {"type": "websocket.receive", "text": start_frame(sid, 1, "PCMU", 8000)}]
+    incoming += [{"type": "websocket.receive",
+                  "text": media_frame(sid, k + 1, "inbound", k, 20 * (k - 1), bytes(160))}
+                 for k in range(1, 6)]
+    incoming += [{"type": "websocket.receive", "text": stop_frame(sid, 7)},
+                 {"type": "websocket.disconnect", "code": 1000}]
+    sent = []
+
+    async def receive():
+        await asyncio.sleep(0)
+        return incoming.pop(0)
+
+    async def send(message):
+        if message["type"] == "websocket.send":
+            raise ClientDisconnected()
+        sent.append(message["type"])
+
+    async def main():
+        app = ASGIStreamApp(echo_app)
+        await app({"type": "websocket", "path": "/", "headers": [], "client": ("127.0.0.1", 9)},
+                  receive, send)
+        return app.finished
+
+    (stats,) = run(main(), 10)
+    assert sent == ["websocket.accept"]
+    assert stats.media_in == 5 and stats.stop_received
+    assert not incoming

@@ -15,14 +15,18 @@ class _ASGITransport(QueuedTransport):
         super().__init__()
         self._scope, self._receive, self._send = scope, receive, send
         self._max_size = max_size
-        self._gone = False
+        self._gone = False              # nothing more can be sent
+        self._read_all = False          # nothing more will be read
         self._code: Optional[int] = None
         self._reader: Optional[asyncio.Task] = None
         client = scope.get("client")
         self.peer = f"{client[0]}:{client[1]}" if client else ""
 
     async def recv(self) -> Union[str, bytes, None]:
-        while not self._gone:
+        # A failed send (the peer has left) does not stop the reading: what
+        # the peer sent before it left (its last media, its stop) is still
+        # queued in the ASGI server, ahead of the disconnect.
+        while not self._read_all:
             message = await self._receive()
             kind = message["type"]
             if kind == "websocket.receive":
@@ -34,7 +38,7 @@ class _ASGITransport(QueuedTransport):
                     return None
                 return data
             if kind == "websocket.disconnect":
-                self._gone = True
+                self._gone = self._read_all = True
                 if self._code is None:
                     self._code = message.get("code", CLOSE_NORMAL)
         return None
@@ -57,6 +61,7 @@ class _ASGITransport(QueuedTransport):
             raise
 
     async def close(self, code: int, reason: str) -> None:
+        self._read_all = True           # what comes after our close is not read
         if self._gone:
             return
         self._gone = True
@@ -69,7 +74,7 @@ class _ASGITransport(QueuedTransport):
     def abort(self) -> None:
         # ASGI cannot reach the socket: stop reading and return from the
         # ASGI call, after which the server drops the connection.
-        self._gone = True
+        self._gone = self._read_all = True
         if self._reader is not None:
             self._reader.cancel()
 
