@@ -10,9 +10,10 @@
  * polyphase filters; the ADPCM recursion runs per pair.  On x86 both run
  * in the SIMD kernels of g722_kernel.h (AVX2 at the avx2 and avx512 levels
  * of cpu.h, chosen at start-up, else SSE2), which keep one band in each 128-bit half of
- * their vectors; the scalar blocks below are the reference for them, the
- * portable path (SC_G722_SCALAR forces it) and what concealment uses.  All
- * paths give the same bits.
+ * their vectors; on aarch64 in its NEON kernel at the neon level, and in
+ * the scalar blocks at baseline.  The scalar blocks below are the
+ * reference for the kernels, the portable path (SC_G722_SCALAR forces it)
+ * and what concealment uses.  All paths give the same bits.
  */
 #include "g722.h"
 #include "codec_ops.h"
@@ -29,6 +30,20 @@
 #define G722_AVX2 1
 #include <immintrin.h>
 #endif
+#endif
+
+/* aarch64: the NEON kernel, for level neon only (baseline keeps the scalar
+ * blocks, so that STREAMCODEC_SIMD=baseline can check it).  Its QMF copies
+ * vectors to memory as arrays of lanes, which holds on little-endian only. */
+#if defined(SC_CPU_ARM64) && !defined(SC_G722_SCALAR) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define G722_NEON 1
+#include <arm_neon.h>
+#endif
+
+/* The kernels' tables and dispatch exist with either instruction set. */
+#if defined(G722_SIMD) || defined(G722_NEON)
+#define G722_KERNELS 1
 #endif
 
 #if defined(__GNUC__)
@@ -472,7 +487,7 @@ SC_INLINE int32_t quantl_interval(int32_t wd, int32_t det)
 
 /* ------------------------------------------------------------------- QMF */
 
-#if defined(G722_SIMD)
+#if defined(G722_KERNELS)
 /* The coefficients as pairs (coef[2k], coef[2k+1]) for pmaddwd (the SIMD
  * QMF is with the kernels below). */
 #define PAIR(a, b) { a, b, a, b, a, b, a, b }
@@ -483,7 +498,8 @@ _Alignas(16) static const int16_t QMF_R2[6][8] = {
     PAIR(-11, 53), PAIR(-156, 362), PAIR(-805, 3876), PAIR(951, -210), PAIR(32, 12), PAIR(-11, 3)
 };
 #undef PAIR
-#else
+#endif
+#if !defined(G722_SIMD)
 /* acc[t] = sum_j coef[j] * x[t + j], t < m: one 12-tap polyphase half. */
 SC_INLINE void fir12(const int16_t *restrict x, const int16_t *restrict coef,
                      int32_t *restrict acc, int m)
@@ -540,7 +556,7 @@ SC_INLINE void adapt_high(band *restrict b, zsec *restrict z, int32_t ih)
 
 /* --------------------------------------------------------- SIMD kernels */
 
-#if defined(G722_SIMD)
+#if defined(G722_KERNELS)
 /*
  * The quantisers of the SIMD encoder as table rows, built by the compiler
  * from the same scale factors as DET_LOW and DET_HIGH.  For each row, a
@@ -612,10 +628,13 @@ static const uint8_t IL_BY_SIGN[64] = {
 /* LOGSCL's W per class k */
 static const int16_t CLASS_W[8] = { -60, -30, 58, 172, 334, 538, 1198, 3042 };
 
-/* The kernels: SSE2 always, AVX2 where the compiler can target it */
+/* The kernels: on x86 SSE2 always, AVX2 where the compiler can target it;
+ * NEON on aarch64 */
+#if defined(G722_SIMD)
 #define G722_KERNEL 1
 #include "g722_kernel.h"
 #undef G722_KERNEL
+#endif
 
 #if defined(G722_AVX2)
 #define G722_KERNEL 2
@@ -623,15 +642,31 @@ static const int16_t CLASS_W[8] = { -60, -30, 58, 172, 334, 538, 1198, 3042 };
 #undef G722_KERNEL
 #endif
 
+#if defined(G722_NEON)
+#define G722_KERNEL 3
+#include "g722_kernel.h"
+#undef G722_KERNEL
+#endif
+
 /* The installed kernels (sc_g722_select). */
-static struct {
+typedef struct {
     void (*transmit_qmf)(const int16_t *, const int16_t *, int, uint32_t *);
     void (*encode_adpcm)(sc_g722_encoder *restrict, const uint32_t *restrict, int,
                          uint8_t *restrict);
     void (*receive_qmf)(const int16_t *, const int16_t *, int, int16_t *);
     void (*decode_adpcm)(sc_g722_decoder *restrict, const uint8_t *restrict,
                          const int16_t *restrict, int, int16_t *restrict, int16_t *restrict);
-} g722_k = { transmit_qmf_sse2, encode_adpcm_sse2, receive_qmf_sse2, decode_adpcm_sse2 };
+} g722_kernels;
+#if defined(G722_SIMD)
+static g722_kernels g722_k = { transmit_qmf_sse2, encode_adpcm_sse2, receive_qmf_sse2,
+                               decode_adpcm_sse2 };
+/* x86's baseline is a kernel too */
+#define G722_KERNELS_ON 1
+#else
+/* aarch64's baseline installs none: the scalar blocks run */
+static g722_kernels g722_k;
+#define G722_KERNELS_ON (g722_k.encode_adpcm != NULL)
+#endif
 #endif
 
 int sc_g722_select(int level)
@@ -644,6 +679,19 @@ int sc_g722_select(int level)
         g722_k.decode_adpcm = decode_adpcm_avx2;
         return SC_CPU_AVX2;
     }
+#endif
+#if defined(G722_NEON)
+    if (level >= SC_CPU_NEON) {
+        g722_k.transmit_qmf = transmit_qmf_neon;
+        g722_k.encode_adpcm = encode_adpcm_neon;
+        g722_k.receive_qmf = receive_qmf_neon;
+        g722_k.decode_adpcm = decode_adpcm_neon;
+        return SC_CPU_NEON;
+    }
+    g722_k.transmit_qmf = NULL;
+    g722_k.encode_adpcm = NULL;
+    g722_k.receive_qmf = NULL;
+    g722_k.decode_adpcm = NULL;
 #endif
 #if defined(G722_SIMD)
     g722_k.transmit_qmf = transmit_qmf_sse2;
@@ -685,11 +733,15 @@ static void encode_chunk(sc_g722_encoder *restrict st, const int16_t *restrict p
     /* Transmit QMF: xA over the second samples, xB over the first. */
     memset(x1 + HIST + m, 0, QPAD * sizeof *x1);
     memset(x2 + HIST + m, 0, QPAD * sizeof *x2);
-#if defined(G722_SIMD)
-    uint32_t xx[CHUNK + 16]; /* XL in the low 16 bits, XH in the high */
-    g722_k.transmit_qmf(x1, x2, m, xx);
-    g722_k.encode_adpcm(st, xx, m, out);
-#else
+#if defined(G722_KERNELS)
+    if (G722_KERNELS_ON) {
+        uint32_t xx[CHUNK + 16]; /* XL in the low 16 bits, XH in the high */
+        g722_k.transmit_qmf(x1, x2, m, xx);
+        g722_k.encode_adpcm(st, xx, m, out);
+        return;
+    }
+#endif
+#if !defined(G722_SIMD)
     int32_t a[CHUNK], b[CHUNK];
     fir12(x2, QMF_R, a, m);
     fir12(x1, QMF_E, b, m);
@@ -784,17 +836,22 @@ static void receive_qmf(sc_g722_decoder *restrict st, int16_t *restrict dif,
 {
     memset(dif + HIST + m, 0, QPAD * sizeof *dif);
     memset(sum + HIST + m, 0, QPAD * sizeof *sum);
-#if defined(G722_SIMD)
-    g722_k.receive_qmf(dif, sum, m, out);
-#else
-    int32_t a[CHUNK], b[CHUNK];
-    fir12(dif, QMF_R, a, m);
-    fir12(sum, QMF_E, b, m);
-    for (int t = 0; t < m; t++) {
-        out[2 * t] = (int16_t)sat16(a[t] >> 11);
-        out[2 * t + 1] = (int16_t)sat16(b[t] >> 11);
-    }
+#if defined(G722_KERNELS)
+    if (G722_KERNELS_ON)
+        g722_k.receive_qmf(dif, sum, m, out);
+    else
 #endif
+    {
+#if !defined(G722_SIMD)
+        int32_t a[CHUNK], b[CHUNK];
+        fir12(dif, QMF_R, a, m);
+        fir12(sum, QMF_E, b, m);
+        for (int t = 0; t < m; t++) {
+            out[2 * t] = (int16_t)sat16(a[t] >> 11);
+            out[2 * t + 1] = (int16_t)sat16(b[t] >> 11);
+        }
+#endif
+    }
     memcpy(st->dif, dif + m, sizeof st->dif);
     memcpy(st->sum, sum + m, sizeof st->sum);
 }
@@ -817,24 +874,29 @@ static void decode_chunk(sc_g722_decoder *restrict st, const uint8_t *restrict c
     int16_t dif[HIST + CHUNK + QPAD], sum[HIST + CHUNK + QPAD], yls[CHUNK], yhs[CHUNK];
     const int16_t *dq = INVQBL[st->mode];
 
-#if defined(G722_SIMD)
-    g722_k.decode_adpcm(st, codes, dq, m, yls, yhs);
-#else
-    band lo = st->lo, hi = st->hi;
-    zsec zl = zload(st->zlo), zh = zload(st->zhi);
-    for (int t = 0; t < m; t++) {
-        int32_t il = codes[t] & 63, ih = codes[t] >> 6;
-        /* INVQBL / INVQAH, RECONS, LIMIT, then the adaptation */
-        yls[t] = (int16_t)clamp(lo.s + ((lo.det * dq[il]) >> 15), -16384, 16383);
-        yhs[t] = (int16_t)clamp(hi.s + ((hi.det * HIGH2[ih].q) >> 15), -16384, 16383);
-        adapt_low(&lo, &zl, il);
-        adapt_high(&hi, &zh, ih);
-    }
-    zstore(st->zlo, zl);
-    zstore(st->zhi, zh);
-    st->lo = lo;
-    st->hi = hi;
+#if defined(G722_KERNELS)
+    if (G722_KERNELS_ON)
+        g722_k.decode_adpcm(st, codes, dq, m, yls, yhs);
+    else
 #endif
+    {
+#if !defined(G722_SIMD)
+        band lo = st->lo, hi = st->hi;
+        zsec zl = zload(st->zlo), zh = zload(st->zhi);
+        for (int t = 0; t < m; t++) {
+            int32_t il = codes[t] & 63, ih = codes[t] >> 6;
+            /* INVQBL / INVQAH, RECONS, LIMIT, then the adaptation */
+            yls[t] = (int16_t)clamp(lo.s + ((lo.det * dq[il]) >> 15), -16384, 16383);
+            yhs[t] = (int16_t)clamp(hi.s + ((hi.det * HIGH2[ih].q) >> 15), -16384, 16383);
+            adapt_low(&lo, &zl, il);
+            adapt_high(&hi, &zh, ih);
+        }
+        zstore(st->zlo, zl);
+        zstore(st->zhi, zh);
+        st->lo = lo;
+        st->hi = hi;
+#endif
+    }
 
     memcpy(dif, st->dif, sizeof st->dif);
     memcpy(sum, st->sum, sizeof st->sum);

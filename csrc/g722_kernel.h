@@ -1,20 +1,22 @@
 /*
- * G.722 on x86: the SIMD kernels of g722.c (the ADPCM recursion of both
- * bands, the QMF), included by g722.c once per instruction set, with
- * G722_KERNEL 1 for SSE2 and 2 for AVX2.  Without G722_KERNEL (as when the
- * cffi build includes every header) it is empty.
+ * G.722's SIMD kernels (the ADPCM recursion of both bands, the QMF),
+ * included by g722.c once per instruction set, with G722_KERNEL 1 for SSE2
+ * and 2 for AVX2 on x86, 3 for NEON on aarch64.  Without G722_KERNEL (as
+ * when the cffi build includes every header) it is empty.
  *
  * Layout.  A vector V has 16 int16 lanes: lanes 0..7 (the "low half") for
  * the lower band, lanes 8..15 for the higher band (AVX2: one 256-bit
  * register, whose byte shifts and shuffles act on each 128-bit half alike;
- * SSE2: two 128-bit registers).  A band's scalars (SL, SZL, AL1, ...) are
- * kept in every lane of its half, so that the pole section, the quantisers
- * and their comparisons run as plain lane-wise operations on both bands at
- * once; a band's zero section (BL(1..6), DLT(1..6)) lies in lanes 0..5 of
+ * SSE2 and NEON: two 128-bit registers).  A band's scalars (SL, SZL, AL1,
+ * ...) are kept in every lane of its half, so that the pole section, the
+ * quantisers and their comparisons run as plain lane-wise operations on
+ * both bands at once; a band's zero section (BL(1..6), DLT(1..6)) lies in lanes 0..5 of
  * its half, lanes 6 and 7 of BL staying 0.  The pole sections' scalars use
- * the type P: V itself for AVX2, one 128-bit register for SSE2 (lanes 0..3
- * the lower band, 4..7 the higher), converted at the few places where the
- * two meet.
+ * the type P: V itself for AVX2, one 128-bit register for SSE2 and NEON
+ * (lanes 0..3 the lower band, 4..7 the higher), converted at the few places
+ * where the two meet.  The NEON kernel is the SSE2 one with each intrinsic
+ * replaced by an exact equivalent (its section explains those that are
+ * not a single instruction), so that one text serves all three.
  *
  * Every operation is the Recommendation's arithmetic, exactly: see the
  * scalar blocks in g722.c (uppol, poles, zupdate) for the forms used, and
@@ -101,6 +103,15 @@ SC_INLINE v2x128 v2_delaya(v2x128 zd, v2x128 d)
 /* a lower-band row's 8 lanes and a higher-band row's 4 */
 #define V_ROWS(lo, hi) v2_make(_mm_load_si128((const __m128i *)(lo)), \
                                _mm_loadl_epi64((const __m128i *)(hi)))
+/* one band's 8 lanes of a zstate row, to and from a half */
+#define H_LOADU(z) _mm_loadu_si128((const __m128i *)(z))
+#define H_STOREU(z, a) _mm_storeu_si128((__m128i *)(z), a)
+/* the movemask of the lanes of the fine levels (q6 * det) >> 16 above the
+ * magnitude wd (a half), for rows det and q6 */
+#define H_FINE_ABOVE(det, q6, wd)                                                       \
+    ((uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi16(                                       \
+        _mm_mulhi_epu16(_mm_load_si128((const __m128i *)(det)),                         \
+                        _mm_load_si128((const __m128i *)(q6))), wd)))
 
 #define P __m128i
 #define P_ADDS _mm_adds_epi16
@@ -176,6 +187,15 @@ SC_INLINE v2x128 v2_delaya(v2x128 zd, v2x128 d)
 /* a lower-band row's 8 lanes and a higher-band row's 4 */
 #define V_ROWS(lo, hi) V_HALVES(_mm_load_si128((const __m128i *)(lo)), \
                                 _mm_loadl_epi64((const __m128i *)(hi)))
+/* one band's 8 lanes of a zstate row, to and from a half */
+#define H_LOADU(z) _mm_loadu_si128((const __m128i *)(z))
+#define H_STOREU(z, a) _mm_storeu_si128((__m128i *)(z), a)
+/* the movemask of the lanes of the fine levels (q6 * det) >> 16 above the
+ * magnitude wd (a half), for rows det and q6 */
+#define H_FINE_ABOVE(det, q6, wd)                                                       \
+    ((uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi16(                                       \
+        _mm_mulhi_epu16(_mm_load_si128((const __m128i *)(det)),                         \
+                        _mm_load_si128((const __m128i *)(q6))), wd)))
 
 #define P __m256i
 #define P_ADDS V_ADDS
@@ -202,6 +222,190 @@ SC_INLINE v2x128 v2_delaya(v2x128 zd, v2x128 d)
 #define P_TO_V(a) (a)
 #define V_TO_P(a) (a)
 #define P_LANES0(a) V_SHUF32(V_SHUFLO(a, 0x00), 0x00)
+
+#elif G722_KERNEL == 3
+/* ------------------------------------------------------------------ NEON */
+#define K(name) name##_neon
+#define KINLINE SC_INLINE
+#define KFUNC static
+
+typedef struct { int16x8_t l, h; } n2x128;
+
+SC_INLINE n2x128 n2_make(int16x8_t l, int16x8_t h)
+{
+    n2x128 r = { l, h };
+    return r;
+}
+
+/* _mm_mulhi_epi16: the high halves of the 32-bit products.  Not SQDMULH,
+ * which doubles the product and saturates. */
+SC_INLINE int16x8_t nh_mulhi(int16x8_t a, int16x8_t b)
+{
+    return vshrn_high_n_s32(vshrn_n_s32(vmull_s16(vget_low_s16(a), vget_low_s16(b)), 16),
+                            vmull_high_s16(a, b), 16);
+}
+
+SC_INLINE int16x8_t nh_cmpgt(int16x8_t a, int16x8_t b)
+{
+    return vreinterpretq_s16_u16(vcgtq_s16(a, b));
+}
+
+SC_INLINE int16x8_t nh_cmpeq(int16x8_t a, int16x8_t b)
+{
+    return vreinterpretq_s16_u16(vceqq_s16(a, b));
+}
+
+/* _mm_movemask_epi8 exactly, bit i the top bit of byte i: the encoder reads
+ * SSE2's bit positions (2 a lane) */
+SC_INLINE uint32_t nh_movemask(int16x8_t a)
+{
+    static const int8_t place[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7 };
+    uint8x16_t bits = vshlq_u8(vshrq_n_u8(vreinterpretq_u8_s16(a), 7), vld1q_s8(place));
+    return (uint32_t)vaddv_u8(vget_low_u8(bits)) | (uint32_t)vaddv_u8(vget_high_u8(bits)) << 8;
+}
+
+/* _mm_srli_si128 and _mm_slli_si128: bytes in from a zero vector */
+#define NH_BSRLI(a, n) \
+    vreinterpretq_s16_s8(vextq_s8(vreinterpretq_s8_s16(a), vdupq_n_s8(0), n))
+#define NH_BSLLI(a, n) \
+    vreinterpretq_s16_s8(vextq_s8(vdupq_n_s8(0), vreinterpretq_s8_s16(a), 16 - (n)))
+#define NH_SRLI(a, n) vreinterpretq_s16_u16(vshrq_n_u16(vreinterpretq_u16_s16(a), n))
+
+#define N2_BINARY(name, op) \
+    SC_INLINE n2x128 name(n2x128 a, n2x128 b) { return n2_make(op(a.l, b.l), op(a.h, b.h)); }
+N2_BINARY(n2_adds, vqaddq_s16)
+N2_BINARY(n2_subs, vqsubq_s16)
+N2_BINARY(n2_add, vaddq_s16)
+N2_BINARY(n2_sub, vsubq_s16)
+N2_BINARY(n2_and, vandq_s16)
+N2_BINARY(n2_or, vorrq_s16)
+N2_BINARY(n2_xor, veorq_s16)
+N2_BINARY(n2_mulhi, nh_mulhi)
+N2_BINARY(n2_mullo, vmulq_s16)
+N2_BINARY(n2_cmpgt, nh_cmpgt)
+#undef N2_BINARY
+
+/* UPZERO's step as v2_upzero_step: _mm_andnot_si128(m, g) is BIC(g, m) */
+SC_INLINE n2x128 n2_upzero_step(n2x128 zd, n2x128 d)
+{
+    static const int16_t g128_lanes[8] = { 128, 128, 128, 128, 128, 128, 0, 0 };
+    const int16x8_t g128 = vld1q_s16(g128_lanes);
+    const int16x8_t zero = vdupq_n_s16(0);
+    int16x8_t dl = vshrq_n_s16(veorq_s16(zd.l, d.l), 15);
+    int16x8_t dh = vshrq_n_s16(veorq_s16(zd.h, d.h), 15);
+    int16x8_t gl = vbicq_s16(g128, nh_cmpeq(d.l, zero));
+    int16x8_t gh = vbicq_s16(g128, nh_cmpeq(d.h, zero));
+    return n2_make(vsubq_s16(veorq_s16(gl, dl), dl), vsubq_s16(veorq_s16(gh, dh), dh));
+}
+
+/* DELAYA as v2_delaya */
+SC_INLINE n2x128 n2_delaya(n2x128 zd, n2x128 d)
+{
+    static const int16_t lane0_lanes[8] = { -1, 0, 0, 0, 0, 0, 0, 0 };
+    const int16x8_t lane0 = vld1q_s16(lane0_lanes);
+    return n2_make(vorrq_s16(NH_BSLLI(zd.l, 2), vandq_s16(d.l, lane0)),
+                   vorrq_s16(NH_BSLLI(zd.h, 2), vandq_s16(d.h, lane0)));
+}
+
+/* The shuffles, for the immediates the kernel uses (another is a compile
+ * error): _mm_shuffle_epi32 0x4E swaps the 64-bit halves, 0xB1 the 32-bit
+ * lanes of each; _mm_shufflelo_epi16 / _mm_shufflehi_epi16 0xB1 swap the
+ * 16-bit lanes of each 32-bit pair in lanes 0..3 / 4..7. */
+SC_INLINE int16x8_t nh_shuf32_0x4E(int16x8_t a) { return vextq_s16(a, a, 4); }
+SC_INLINE int16x8_t nh_shuf32_0xB1(int16x8_t a)
+{
+    return vreinterpretq_s16_s32(vrev64q_s32(vreinterpretq_s32_s16(a)));
+}
+SC_INLINE int16x8_t nh_shuflo_0xB1(int16x8_t a)
+{
+    return vcombine_s16(vrev32_s16(vget_low_s16(a)), vget_high_s16(a));
+}
+SC_INLINE int16x8_t nh_shufhi_0xB1(int16x8_t a)
+{
+    return vcombine_s16(vget_low_s16(a), vrev32_s16(vget_high_s16(a)));
+}
+
+/* _mm_shuffle_epi32(a, 0x00), (a, 0xAA) of a P: its 32-bit lanes 0 and 2
+ * in every 32-bit lane of the low and high half */
+SC_INLINE n2x128 n2_from_p(int16x8_t a)
+{
+    int32x4_t w = vreinterpretq_s32_s16(a);
+    return n2_make(vreinterpretq_s16_s32(vdupq_laneq_s32(w, 0)),
+                   vreinterpretq_s16_s32(vdupq_laneq_s32(w, 2)));
+}
+
+#define V n2x128
+#define V_ADDS n2_adds
+#define V_SUBS n2_subs
+#define V_ADD n2_add
+#define V_AND n2_and
+#define V_OR n2_or
+#define V_XOR n2_xor
+#define V_MULHI n2_mulhi
+#define V_MULLO n2_mullo
+#define V_CMPGT n2_cmpgt
+#define V_UPZERO_STEP n2_upzero_step
+#define V_DELAYA n2_delaya
+#define V_SRAI(a, n) n2_make(vshrq_n_s16((a).l, n), vshrq_n_s16((a).h, n))
+#define V_SRLI(a, n) n2_make(NH_SRLI((a).l, n), NH_SRLI((a).h, n))
+#define V_SLLI(a, n) n2_make(vshlq_n_s16((a).l, n), vshlq_n_s16((a).h, n))
+#define V_BSRLI(a, n) n2_make(NH_BSRLI((a).l, n), NH_BSRLI((a).h, n))
+#define V_SHUF32(a, n) n2_make(nh_shuf32_##n((a).l), nh_shuf32_##n((a).h))
+#define V_SHUFLO(a, n) n2_make(nh_shuflo_##n((a).l), nh_shuflo_##n((a).h))
+#define V_SHUFHI(a, n) n2_make(nh_shufhi_##n((a).l), nh_shufhi_##n((a).h))
+#define V_SET1(x) n2_make(vdupq_n_s16(x), vdupq_n_s16(x))
+#define V_HALVES n2_make
+#define V_LOW(a) ((a).l)
+#define V_HIGH(a) ((a).h)
+#define V_MASK(a) (nh_movemask((a).l) | nh_movemask((a).h) << 16)
+/* XL (XH) from the low (high) 16 bits of *x into every lane of its half */
+#define V_XX(x) n2_make(vdupq_n_s16((int16_t)*(x)), vdupq_n_s16((int16_t)(*(x) >> 16)))
+/* a lower-band row's 8 lanes and a higher-band row's 4 (_mm_loadl_epi64
+ * zeroes the rest) */
+#define V_ROWS(lo, hi) n2_make(vld1q_s16(lo), vcombine_s16(vld1_s16(hi), vdup_n_s16(0)))
+/* one band's 8 lanes of a zstate row, to and from a half */
+#define H_LOADU(z) vld1q_s16(z)
+#define H_STOREU(z, a) vst1q_s16(z, a)
+
+/* H_FINE_ABOVE: _mm_mulhi_epu16 is the high halves of the unsigned
+ * products, then the signed comparison and movemask of SSE2 */
+SC_INLINE uint32_t nh_fine_above(const int16_t *det, const uint16_t *q6, int16x8_t wd)
+{
+    uint16x8_t d = vreinterpretq_u16_s16(vld1q_s16(det)), q = vld1q_u16(q6);
+    uint16x8_t fine = vshrn_high_n_u32(
+        vshrn_n_u32(vmull_u16(vget_low_u16(d), vget_low_u16(q)), 16), vmull_high_u16(d, q), 16);
+    return nh_movemask(nh_cmpgt(vreinterpretq_s16_u16(fine), wd));
+}
+#define H_FINE_ABOVE nh_fine_above
+
+#define P int16x8_t
+#define P_ADDS vqaddq_s16
+#define P_SUBS vqsubq_s16
+#define P_ADD vaddq_s16
+#define P_SUB vsubq_s16
+#define P_AND vandq_s16
+#define P_OR vorrq_s16
+#define P_XOR veorq_s16
+#define P_MULHI nh_mulhi
+#define P_MULLO vmulq_s16
+#define P_CMPEQ nh_cmpeq
+#define P_MIN vminq_s16
+#define P_MAX vmaxq_s16
+#define P_SRAI vshrq_n_s16
+#define P_SRLI NH_SRLI
+#define P_SLLI vshlq_n_s16
+#define P_ZERO() vdupq_n_s16(0)
+#define P_SET1 vdupq_n_s16
+#define P_PAIR(lo, hi) vcombine_s16(vdup_n_s16((int16_t)(lo)), vdup_n_s16((int16_t)(hi)))
+#define P_LANE_LO(a) vgetq_lane_s16(a, 0)
+#define P_LANE_HI(a) vgetq_lane_s16(a, 4)
+/* XL (XH) from the low (high) 16 bits of *x into lanes 0..3 (4..7) */
+#define P_XX(x) vcombine_s16(vdup_n_s16((int16_t)*(x)), vdup_n_s16((int16_t)(*(x) >> 16)))
+#define P_TO_V n2_from_p
+/* _mm_unpacklo_epi64 */
+#define V_TO_P(a) vcombine_s16(vget_low_s16((a).l), vget_low_s16((a).h))
+/* lane 0 of each half of a V into every lane of its half of a P */
+#define P_LANES0(a) vcombine_s16(vdup_laneq_s16((a).l, 0), vdup_laneq_s16((a).h, 0))
 #endif
 
 /* ------------------------------------------------------------ predictors */
@@ -225,10 +429,8 @@ KINLINE K(pstate) K(pload)(const band *lo, const band *hi, const zstate zlo,
     p.ps1 = P_PAIR(lo->p1 >> 31, hi->p1 >> 31);
     p.ps2 = P_PAIR(lo->p2 >> 31, hi->p2 >> 31);
     p.q1 = P_PAIR(lo->q1, hi->q1);
-    p.zb = V_HALVES(_mm_loadu_si128((const __m128i *)zlo[0]),
-                    _mm_loadu_si128((const __m128i *)zhi[0]));
-    p.zd = V_HALVES(_mm_loadu_si128((const __m128i *)zlo[1]),
-                    _mm_loadu_si128((const __m128i *)zhi[1]));
+    p.zb = V_HALVES(H_LOADU(zlo[0]), H_LOADU(zhi[0]));
+    p.zd = V_HALVES(H_LOADU(zlo[1]), H_LOADU(zhi[1]));
     return p;
 }
 
@@ -241,10 +443,10 @@ KINLINE void K(pstore)(const K(pstate) *p, band *lo, band *hi, zstate zlo, zstat
     lo->p1 = P_LANE_LO(p->ps1); hi->p1 = P_LANE_HI(p->ps1);
     lo->p2 = P_LANE_LO(p->ps2); hi->p2 = P_LANE_HI(p->ps2);
     lo->q1 = P_LANE_LO(p->q1);  hi->q1 = P_LANE_HI(p->q1);
-    _mm_storeu_si128((__m128i *)zlo[0], V_LOW(p->zb));
-    _mm_storeu_si128((__m128i *)zhi[0], V_HIGH(p->zb));
-    _mm_storeu_si128((__m128i *)zlo[1], V_LOW(p->zd));
-    _mm_storeu_si128((__m128i *)zhi[1], V_HIGH(p->zd));
+    H_STOREU(zlo[0], V_LOW(p->zb));
+    H_STOREU(zhi[0], V_HIGH(p->zb));
+    H_STOREU(zlo[1], V_LOW(p->zd));
+    H_STOREU(zhi[1], V_HIGH(p->zd));
 }
 
 /* The predictor update of both bands for the new differences, d in every
@@ -348,9 +550,7 @@ KFUNC void K(encode_adpcm)(sc_g722_encoder *restrict st, const uint32_t *restric
          * the higher band's decision. */
         uint32_t reach = V_MASK(at), negs = V_MASK(neg);
         uint32_t k2 = (uint32_t)__builtin_ctz(~reach);
-        __m128i fine = _mm_mulhi_epu16(_mm_load_si128((const __m128i *)rl->det),
-                                       _mm_load_si128((const __m128i *)FINE_Q6[k2 >> 1]));
-        uint32_t above = (uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi16(fine, V_LOW(wd)));
+        uint32_t above = H_FINE_ABOVE(rl->det, FINE_Q6[k2 >> 1], V_LOW(wd));
         uint32_t mi = 2 * k2 - 1 + ((uint32_t)__builtin_ctz(above | 0x40) >> 1);
         out[t] = (uint8_t)(IL_BY_SIGN[(negs & 1) << 5 | mi] + 192 - (negs >> 9 & 128) -
                            (reach >> 12 & 64));
@@ -436,7 +636,7 @@ KFUNC void K(decode_adpcm)(sc_g722_decoder *restrict st, const uint8_t *restrict
 #define Q_UNPACKHI32 _mm_unpackhi_epi32
 /* the step's outputs in order: pairs of words 0..3 in lo, 4..7 in hi */
 #define Q_ORDER(o, lo, hi) ((o)[0] = (lo), (o)[1] = (hi))
-#else
+#elif G722_KERNEL == 2
 #define Q __m256i
 #define Q_STEP 16
 #define Q_LOADU(x) _mm256_loadu_si256((const __m256i *)(x))
@@ -457,6 +657,54 @@ KFUNC void K(decode_adpcm)(sc_g722_decoder *restrict st, const uint8_t *restrict
 /* each 128-bit half is a step of 8: lo = pairs 0..3 | 8..11, hi = 4..7 | 12..15 */
 #define Q_ORDER(o, lo, hi) ((o)[0] = _mm256_permute2x128_si256(lo, hi, 0x20), \
                             (o)[1] = _mm256_permute2x128_si256(lo, hi, 0x31))
+#elif G722_KERNEL == 3
+/* NEON: Q is a 128-bit register seen as 32-bit lanes; the 16-bit views are
+ * reinterpretations, as __m128i has none */
+SC_INLINE int16x8_t nq_s16(int32x4_t a) { return vreinterpretq_s16_s32(a); }
+SC_INLINE int32x4_t nq_s32(int16x8_t a) { return vreinterpretq_s32_s16(a); }
+
+/* _mm_madd_epi16: the products of lanes 2i and 2i+1, added (ADDP; both
+ * wrap alike where pmaddwd does, at 2 x -32768 * -32768) */
+SC_INLINE int32x4_t nq_madd(int32x4_t a, int32x4_t b)
+{
+    int16x8_t x = nq_s16(a), y = nq_s16(b);
+    return vpaddq_s32(vmull_s16(vget_low_s16(x), vget_low_s16(y)), vmull_high_s16(x, y));
+}
+
+/* _mm_packs_epi32: a's lanes then b's, each saturated to 16 bits */
+SC_INLINE int32x4_t nq_packs32(int32x4_t a, int32x4_t b)
+{
+    return nq_s32(vcombine_s16(vqmovn_s32(a), vqmovn_s32(b)));
+}
+
+#define NQ_BINARY16(name, op) \
+    SC_INLINE int32x4_t name(int32x4_t a, int32x4_t b) { return nq_s32(op(nq_s16(a), nq_s16(b))); }
+NQ_BINARY16(nq_min16, vminq_s16)
+NQ_BINARY16(nq_max16, vmaxq_s16)
+/* _mm_unpacklo_epi16 / _mm_unpackhi_epi16: ZIP1 / ZIP2 of 16-bit lanes */
+NQ_BINARY16(nq_unpacklo16, vzip1q_s16)
+NQ_BINARY16(nq_unpackhi16, vzip2q_s16)
+#undef NQ_BINARY16
+
+#define Q int32x4_t
+#define Q_STEP 8
+#define Q_LOADU(x) nq_s32(vld1q_s16(x))
+#define Q_PAIRS(c) nq_s32(vld1q_s16(c))
+#define Q_ZERO() vdupq_n_s32(0)
+#define Q_MADD nq_madd
+#define Q_ADD32 vaddq_s32
+#define Q_SUB32 vsubq_s32
+#define Q_SRAI32 vshrq_n_s32
+#define Q_PACKS32 nq_packs32
+#define Q_MIN16 nq_min16
+#define Q_MAX16 nq_max16
+#define Q_SET16(x) nq_s32(vdupq_n_s16(x))
+#define Q_UNPACKLO16 nq_unpacklo16
+#define Q_UNPACKHI16 nq_unpackhi16
+/* _mm_unpacklo_epi32 / _mm_unpackhi_epi32 */
+#define Q_UNPACKLO32 vzip1q_s32
+#define Q_UNPACKHI32 vzip2q_s32
+#define Q_ORDER(o, lo, hi) ((o)[0] = (lo), (o)[1] = (hi))
 #endif
 
 KINLINE void K(qmf_half)(const int16_t *x, const int16_t (*pairs)[8], Q *even, Q *odd)
@@ -538,6 +786,9 @@ KFUNC void K(receive_qmf)(const int16_t *dif, const int16_t *sum, int m, int16_t
 #undef V_MASK
 #undef V_XX
 #undef V_ROWS
+#undef H_LOADU
+#undef H_STOREU
+#undef H_FINE_ABOVE
 #undef P
 #undef P_ADDS
 #undef P_SUBS

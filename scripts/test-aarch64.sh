@@ -17,7 +17,8 @@
 #      compared with the outputs of the x86-64 source build and wheel (bit-exact but for the resampler's
 #      bound and the codec libraries' encoders: see the probe), the files
 #      mapped into the emulated process (no codec library from outside the
-#      wheel), then the test files below with pytest.
+#      wheel), and that every kernel family runs its neon kernels, then the
+#      test files below with pytest.
 # --quick (scripts/test.sh) runs the probe, the comparisons and test_g711.py.
 # The emulated CPU is a Neoverse N1 (AWS Graviton2, Ampere Altra: NEON, no
 # SVE); QEMU_CPU=NAME picks another (qemu-aarch64 -cpu help).
@@ -215,13 +216,20 @@ done
 "$X86_PYTHON" - "$WORK/aarch64.npz" "$PKG" <<'EOF' || status=1
 import os, sys
 import numpy as np
-mapped, package = [str(m) for m in np.load(sys.argv[1])["mapped"]], sys.argv[2]
+probed, package = np.load(sys.argv[1]), sys.argv[2]
+mapped = [str(m) for m in probed["mapped"]]
 codecs = [m for m in mapped if os.path.basename(m).startswith(("libopus", "libopencore", "libvo-amrwb"))]
 core = [m for m in mapped if "/_core." in m]
 ok = not codecs and len(core) == 1 and core[0].startswith(package + "/streamcodec/")
 print(f"test-aarch64: /proc/self/maps of the emulated process: {len(mapped)} files, the core "
       f"{core}, codec libraries from outside the wheel: {codecs or 'none'}", file=sys.stderr)
-sys.exit(0 if ok else "test-aarch64: FAILED: a codec library or core from outside the wheel")
+# every family has NEON kernels, and every AArch64 CPU runs them
+kernels = dict(str(k).split() for k in probed["kernels"])
+below = {family: level for family, level in kernels.items() if level != "neon"}
+print(f"test-aarch64: kernels under emulation: {kernels}", file=sys.stderr)
+failed = (["a codec library or core from outside the wheel"] if not ok else []) + \
+    ([f"families below level neon: {below}"] if below else [])
+sys.exit("test-aarch64: FAILED: " + "; ".join(failed) if failed else 0)
 EOF
 
 files=()

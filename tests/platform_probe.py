@@ -10,7 +10,11 @@ The inputs are made once and handed to both builds, so no difference in a
 platform's random numbers or libm can pass for a codec's.  ``run`` also
 records the files mapped into the process after every codec has run
 (/proc/self/maps), so a caller can check that no codec library came from
-outside the package.
+outside the package, and the SIMD level each kernel family runs
+(simd_info().kernels), so that it can check that none fell back to a lower
+level than the CPU has (as G.722 did on aarch64 before its NEON kernel).
+G.722 also runs with the kernels of level baseline, whose bits must be the
+same (on aarch64 the scalar code against the NEON kernel).
 """
 
 from __future__ import annotations
@@ -54,9 +58,16 @@ def make_inputs(path: str) -> None:
              amrwb_sizes=np.array([len(p) for p in amrwb]))
 
 
+def _g722(sc, pcm: np.ndarray) -> tuple[bytes, bytes]:
+    enc = sc.Encoder("G722")
+    payloads = enc.packetize(pcm) + enc.flush()
+    dec = sc.Decoder("G722")
+    return b"".join(payloads), b"".join(dec.decode(p) for p in payloads)
+
+
 def run(inputs_path: str, out_path: str) -> None:
     import streamcodec as sc
-    from streamcodec import telnyx
+    from streamcodec import _simd, telnyx
 
     inputs = np.load(inputs_path)
     pcm48 = inputs["pcm48"]
@@ -72,12 +83,15 @@ def run(inputs_path: str, out_path: str) -> None:
     out["alaw_decode"] = sc.Decoder("PCMA").decode(codes)
     out["ulaw_to_alaw"] = sc.transcode(codes[:4000], "PCMU", "PCMA")
     for name, pcm in (("g722", pcm16), ("g722_noise", inputs["noise"])):
-        enc = sc.Encoder("G722")
-        payloads = enc.packetize(pcm) + enc.flush()
-        out[f"{name}_encode"] = b"".join(payloads)
-        dec = sc.Decoder("G722")
-        out[f"{name}_decode"] = b"".join(dec.decode(p) for p in payloads)
+        out[f"{name}_encode"], out[f"{name}_decode"] = _g722(sc, pcm)
     out["g722_decode_codes"] = sc.Decoder("G722").decode(codes[:3840])
+    kernels = sc.simd_info().kernels
+    _simd._select("baseline")
+    try:
+        out["g722_baseline_encode"], out["g722_baseline_decode"] = _g722(sc, pcm16)
+        out["g722_baseline_decode_codes"] = sc.Decoder("G722").decode(codes[:3840])
+    finally:
+        _simd._select(_simd._REQUESTED)
     out["l16_encode"] = sc.Encoder("L16", rate=16000).encode(pcm16[:16000])
     out["l16_decode"] = sc.Decoder("L16", rate=16000).decode(out["l16_encode"])
     for a, b in RESAMPLE_PAIRS:
@@ -122,13 +136,15 @@ def run(inputs_path: str, out_path: str) -> None:
     with open("/proc/self/maps") as f:
         mapped = sorted({line.split()[-1] for line in f if len(line.split()) >= 6})
     np.savez(out_path, mapped=np.array(mapped),
+             kernels=np.array([f"{family} {level}" for family, level in kernels.items()]),
              **{k: np.frombuffer(v, np.uint8) for k, v in out.items()})
 
 
 def compare(a_path: str, b_path: str) -> int:
     a, b = np.load(a_path), np.load(b_path)
-    keys = sorted(k for k in a.files if k != "mapped")
-    assert keys == sorted(k for k in b.files if k != "mapped"), "different cases"
+    not_outputs = ("mapped", "kernels")
+    keys = sorted(k for k in a.files if k not in not_outputs)
+    assert keys == sorted(k for k in b.files if k not in not_outputs), "different cases"
     wrong = 0
     for key in keys:
         x, y = a[key].tobytes(), b[key].tobytes()

@@ -18,7 +18,9 @@
  * Every SIMD level this CPU runs (csrc/cpu.h) is run in turn; the integer
  * kernels (G.711, G.722, base64) must give the same bytes at every level
  * (else exit 3, naming the level), and what is written is the top level's
- * output.  Native-endian int16 in and out.  Exit 2 on bad usage or input.
+ * output.  stderr names, per level, the level whose kernels each family ran
+ * ("g722 neon"), so that a fall-back to a lower level's is seen.
+ * Native-endian int16 in and out.  Exit 2 on bad usage or input.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,8 +177,11 @@ int main(int argc, char **argv)
             rc = run_resample(&in, (int32_t)atoi(argv[2]), (int32_t)atoi(argv[3]), &out);
         if (rc)
             return rc;
-        fprintf(stderr, "kernels: %s at level %s (%s): %zu bytes\n", what,
+        fprintf(stderr, "kernels: %s at level %s (%s): %zu bytes; ran", what,
                 sc_cpu_level_name(level), sc_cpu_arch(), out.len);
+        for (int family = 0; sc_cpu_family_name(family); family++)
+            fprintf(stderr, " %s %s", sc_cpu_family_name(family), sc_cpu_family_kernel(family));
+        fprintf(stderr, "\n");
         if (level > 0 && integer
             && (out.len != first.len || memcmp(out.data, first.data, out.len) != 0)) {
             fprintf(stderr, "kernels: %s: level %s differs from level %s\n", what,
