@@ -161,3 +161,23 @@ def test_vonage_text_where_audio_is_expected_and_odd_audio():
     assert bad.concealed and len(bad.pcm) == 320 and s.stats["inbound"].bad == 1
     (m,) = s.feed(bytes(320))
     assert len(m.pcm) == 320
+
+
+def test_the_protocol_core_alone_is_refused_naming_what_a_dialect_gives():
+    # The core has no wire of its own: constructing it is a TypeError at
+    # once, not a NotImplementedError at the first message.
+    with pytest.raises(TypeError, match=r"no _clear_message, _mark_message, _parse_frame\): "
+                                        r"use a carrier's MediaStream"):
+        stream.MediaStream()
+
+    class NoClear(stream.MediaStream):
+        def _parse_frame(self, frame):
+            return telnyx.parse_frame(frame)
+
+        def _mark_message(self, name):
+            return "{}"
+
+    with pytest.raises(TypeError, match=r"NoClear .*\(no _clear_message\)"):
+        NoClear()
+    for module in (telnyx, twilio, signalwire, plivo, exotel, vonage):
+        assert module.MediaStream().rate == 16000

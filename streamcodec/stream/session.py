@@ -19,6 +19,7 @@ its first media frame.
 from __future__ import annotations
 
 import struct
+from abc import ABCMeta, abstractmethod
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, Optional, Union
@@ -198,7 +199,7 @@ class _Track:
         self.c.hold = 1 if self.pending or self.suspect is not None else 0
 
 
-class MediaStream(_fast.StreamBase):
+class MediaStream(_fast.StreamBase, metaclass=ABCMeta):
     """One carrier media-stream WebSocket connection: the core of every
     carrier's ``MediaStream``.
 
@@ -315,9 +316,9 @@ class MediaStream(_fast.StreamBase):
     #: The carrier's name, for messages.
     _CARRIER = "the carrier"
 
+    @abstractmethod
     def _parse_frame(self, frame: dict) -> Event:
         """The event of one JSON frame (its dict, with a string ``event``)."""
-        raise NotImplementedError
 
     def _media_head(self) -> str:
         """The text of an outbound media message before its base64 payload."""
@@ -326,13 +327,13 @@ class MediaStream(_fast.StreamBase):
     #: The text after the payload.
     _MEDIA_TAIL = '"}}'
 
+    @abstractmethod
     def _mark_message(self, name: str) -> str:
         """The message that places a mark named ``name``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _clear_message(self) -> str:
         """The message that drops the carrier's queued audio."""
-        raise NotImplementedError
 
     def _check_framing(self) -> None:
         """ValueError when ``playback_ptime`` at the playback codec and rate
@@ -345,6 +346,11 @@ class MediaStream(_fast.StreamBase):
                  conceal_limit: int = 10, max_jump: int = 500, strict: bool = False,
                  l16_byteorder: str = "big", concealment: Optional[str] = None,
                  pcm_playback: bool = True):
+        abstract = type(self).__abstractmethods__
+        if abstract:   # the C base's tp_new does not make this check
+            raise TypeError(f"{type(self).__name__} is the protocol core without a dialect "
+                            f"(no {', '.join(sorted(abstract))}): use a carrier's MediaStream, "
+                            "such as streamcodec.telnyx.MediaStream")
         #: Rate of the decoded audio (``Media.pcm``), Hz.
         self.rate = _positive_int(rate, "rate")
         self.reorder_window = _count(reorder_window, "reorder_window")
